@@ -1,0 +1,4 @@
+"""Benchmarks for the verifier: a synthetic cluster generator and a timing harness.
+
+Not part of the installed distribution; run from the repository root (see README.md).
+"""

@@ -1,0 +1,109 @@
+"""`netreason analyze` and `netreason ask`: the model's answer beside the verifier's truth."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from service.questions import answer, parse_question
+from service.renderers import analysis as render
+
+from .common import bundle_options, deps_options, load, read_deps, read_flows
+
+FORMATS = ["text", "markdown", "html", "json"]
+
+
+def _model_option(func):
+    func = click.option("--timeout", "timeout_s", type=float, default=60.0, show_default=True,
+                        help="Seconds to wait for the model (per call, retries included).")(func)
+    func = click.option("--anonymize", is_flag=True,
+                        help="Pseudonymize names and labels in the prompt; the answer is mapped back.")(func)
+    func = click.option("-m", "--model", default=lambda: os.environ.get("NETREASON_MODEL"),
+                        help="openai:MODEL, anthropic:MODEL, openai-compatible:URL#MODEL (default: $NETREASON_MODEL; "
+                             "none: ground truth only).")(func)
+    func = click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
+    func = click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")(func)
+    return func
+
+
+def _emit(doc: dict, fmt: str, output: str | None) -> None:
+    text = {"json": lambda d: json.dumps(d, indent=2), "markdown": render.render_markdown,
+            "html": render.render_html, "text": render.render_text}[fmt](doc)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+def _truth(paths, default_namespace, strict, deps_path, flows_path):
+    from service import pipeline
+
+    bundle, _ = load(paths, default_namespace, strict)
+    deps, origin = read_deps(paths, deps_path)
+    return pipeline.compute_truth(bundle, deps=deps, deps_origin=origin, observed=read_flows(flows_path))
+
+
+@click.command()
+@bundle_options
+@deps_options
+@_model_option
+@click.option("-p", "--prompt", default="flows@1", show_default=True, help="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
+def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s, prompt) -> None:
+    """Which flows work, which dependencies break, who lost DNS — the model's answer beside the truth.
+
+    The verifier computes the ground truth; when a model is configured, it is asked the
+    same question and every claim it makes is marked confirmed, contradicted or
+    unverifiable, with what it missed. With no model, the ground truth alone.
+
+    \b
+    Examples:
+      netreason analyze examples/shop
+      netreason analyze k8s/ --model openai:gpt-4.1-mini --prompt breakage -o markdown
+      netreason analyze k8s/ -m openai-compatible:http://localhost:11434/v1#llama3.1 -o html --output report.html
+    """
+    from service import pipeline
+
+    truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
+    result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
+                                               anonymize=anonymize, timeout_s=timeout_s, truth=truth))
+    _emit(pipeline.analysis_json(result), fmt, output)
+
+
+@click.command()
+@bundle_options
+@click.argument("question")
+@deps_options
+@_model_option
+def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s) -> None:
+    """Answer one QUESTION about the manifests in PATH..., checked by the verifier.
+
+    Reachability questions ("can api reach postgres:5432?") are answered by the verifier
+    itself; with a model, its answer and claims come beside it.
+
+    \b
+    Example:
+      netreason ask examples/shop "can shop/api reach payments/payments-api:8443?"
+    """
+    from service import pipeline
+
+    truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
+    q = parse_question(question)
+    verdicts = answer(truth.bundle, q) if q else []
+    result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt="ask@1", anonymize=anonymize,
+                                               timeout_s=timeout_s, truth=truth, variables={"question": question}))
+    doc = pipeline.analysis_json(result)
+    doc["question"] = question
+    doc["answer"] = [{"from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol, "allowed": v.allowed,
+                      "explanation": v.explain()} for v in verdicts]
+    if fmt == "text" and verdicts:
+        for v in verdicts:
+            click.echo(v.explain())
+    _emit(doc, fmt, output)
+    if verdicts:
+        sys.exit(0 if all(v.allowed for v in verdicts) else 1)

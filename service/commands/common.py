@@ -1,0 +1,106 @@
+"""Options and helpers every command shares: loading a bundle and reporting its problems."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+import verifier
+from verifier.errors import InputError
+from verifier.model import Bundle, SourceRef
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bundle_options(func: F) -> F:
+    """PATH... plus --namespace and --strict, the inputs of every analysis command."""
+    func = click.option(
+        "--strict", is_flag=True,
+        help="Treat validation errors as fatal (exit 2) instead of reporting and leaving the object out.",
+    )(func)
+    func = click.option(
+        "-n", "--namespace", "default_namespace", default="default", show_default=True,
+        help="Namespace for objects that name none (as kubectl apply -n would).",
+    )(func)
+    func = click.argument("paths", nargs=-1, required=True, metavar="PATH...")(func)
+    return func
+
+
+def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool = False) -> tuple[Bundle, float]:
+    """Load a bundle, print its issues to stderr, return it with the seconds it took."""
+    start = time.perf_counter()
+    bundle = verifier.load_bundle(list(paths), default_namespace=default_namespace, strict=strict, stdin=sys.stdin)
+    elapsed = time.perf_counter() - start
+    if not quiet:
+        report_issues(bundle)
+    return bundle, elapsed
+
+
+def report_issues(bundle: Bundle) -> None:
+    for issue in bundle.issues:
+        if issue.severity == "info":
+            continue
+        left_out = " (left out)" if issue.severity == "error" else ""
+        click.echo(f"{issue.severity}: {issue}{left_out}", err=True)
+
+
+DEFAULT_DEPS_NAME = "netreason.deps.yaml"
+
+
+def default_deps_path(paths: Sequence[str]) -> Path | None:
+    """`netreason.deps.yaml` beside the manifests: in the first PATH if it is a directory, else beside it."""
+    for p in paths:
+        if p == "-":
+            continue
+        base = Path(p) if Path(p).is_dir() else Path(p).parent
+        candidate = base / DEFAULT_DEPS_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_deps(paths: Sequence[str], deps: str | None) -> tuple[list[dict] | None, str | None]:
+    """The declared dependencies (parsed YAML list) and the file they came from.
+
+    Raises:
+        InputError: the file is missing, not YAML, or not a list of mappings.
+    """
+    path = Path(deps) if deps else default_deps_path(paths)
+    if path is None:
+        return None, None
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    except OSError as e:
+        raise InputError(f"cannot read dependencies file: {e.strerror}", SourceRef(str(path))) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(e, 'problem', e)}", SourceRef(str(path), mark.line + 1 if mark else 0)) from None
+    if data is None:
+        return [], str(path)
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise InputError("a dependencies file is a YAML list of mappings (from, to, namespace, port, protocol)", SourceRef(str(path)))
+    return data, str(path)
+
+
+def read_flows(path: str | None) -> str | None:
+    """The text of a Hubble flow export (`hubble observe -o json`), if one was given."""
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read flows file: {e.strerror}", SourceRef(path)) from None
+
+
+def deps_options(func: F) -> F:
+    func = click.option("--flows", "flows_path", metavar="FILE",
+                        help="Observed flows: a Hubble export (hubble observe -o json).")(func)
+    func = click.option("--deps", "deps_path", metavar="FILE",
+                        help=f"Declared dependencies (default: {DEFAULT_DEPS_NAME} beside the manifests).")(func)
+    return func

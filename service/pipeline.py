@@ -1,0 +1,210 @@
+"""The analysis pipeline: ground truth from the verifier, an optional model answer, every claim checked.
+
+    bundle ─► verifier (connectivity, dependencies, findings) ─► ground truth
+       └────► brief ─► prompt ─► provider ─► answer ─► claims checked against the truth
+
+The model is an assistant; when it fails (timeout, rate limit, garbage) the user still
+gets the ground truth, with the failure stated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import verifier
+from verifier.claims import ClaimReport, GroundTruth, check_answer
+from verifier.claims_schema import ModelAnswer
+from verifier.connectivity import Connectivity
+from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
+from verifier.findings import lint
+from verifier.model import Bundle, Issue
+from verifier.records import Finding
+
+from .prompting import PreparedPrompt, prepare_prompt
+from .providers.base import Message, Provider, ProviderRequest
+from .providers.errors import ProviderError
+from .providers.registry import get_provider
+from .providers.structured import complete_json
+
+#: Which claim types each prompt asks for: only those produce `missed` items.
+PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
+    "flows": ("flow",),
+    "breakage": ("dependency_broken",),
+    "dns": ("dns_egress_missing",),
+    "review": ("dependency_broken", "finding"),
+    "ask": (),
+}
+
+NO_MODEL_HINT = (
+    "No model configured: showing the verifier's ground truth alone. To compare a model's answer, pass "
+    "--model (or set NETREASON_MODEL), e.g. openai:gpt-4.1-mini (OPENAI_API_KEY), "
+    "anthropic:claude-sonnet-4-5 (ANTHROPIC_API_KEY), or openai-compatible:http://localhost:11434/v1#llama3.1 "
+    "for a local model with no key."
+)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the verifier says about a bundle: the authority every claim is checked against."""
+
+    bundle: Bundle
+    conn: Connectivity
+    dependencies: tuple[DependencyResult, ...]
+    findings: tuple[Finding, ...]
+    issues: tuple[Issue, ...]
+    claims: GroundTruth
+    seconds: float
+
+
+def compute_truth(
+    bundle: Bundle, *, deps: list[dict] | None = None, deps_origin: str | None = None,
+    observed: str | list[dict] | None = None, infer: bool = True,
+) -> Truth:
+    """Connectivity, dependencies with verdicts, and findings for a bundle (pure, no model)."""
+    start = time.perf_counter()
+    conn = verifier.analyze(bundle)
+    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer)
+    results = evaluate_dependencies(bundle, gathered, conn=conn)
+    findings = lint(bundle, results, conn)
+    truth = GroundTruth(bundle, conn, results, findings)
+    return Truth(bundle, conn, tuple(results), tuple(findings), tuple(dep_issues), truth, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """One model's answer, as far as it got. `error` says why it stopped when it did."""
+
+    spec: str
+    prompt: str
+    simulated: bool = False
+    answer: ModelAnswer | None = None
+    raw_text: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    attempts: int = 0
+    repaired: bool = False
+    error: str | None = None
+    error_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    truth: Truth
+    prompt: str
+    model: ModelRun | None = None
+    report: ClaimReport | None = None
+    hint: str | None = None
+
+
+def scope_for(prompt_ref: str) -> tuple[str, ...]:
+    return PROMPT_SCOPES.get(prompt_ref.split("@", 1)[0], ())
+
+
+def build_request(prepared: PreparedPrompt, timeout_s: float) -> ProviderRequest:
+    r = prepared.rendered
+    messages = tuple(Message(m["role"], m["content"]) for m in r.messages)  # type: ignore[arg-type]
+    return ProviderRequest(system=r.system, messages=messages, json_schema=r.json_schema,
+                           schema_name=r.schema_name, timeout_s=timeout_s)
+
+
+async def ask_model(
+    truth: Truth, *, model: str | Provider, prompt: str = "flows@1", anonymize: bool = False,
+    timeout_s: float = 60.0, variables: Mapping[str, Any] | None = None,
+) -> ModelRun:
+    """Render `prompt` for the bundle, ask the model, parse its answer (one repair round).
+
+    Never raises for model failures: they come back in `ModelRun.error`.
+    """
+    spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
+    deps = [r.dependency for r in truth.dependencies]
+    prepared = prepare_prompt(prompt, truth.bundle, deps, anonymize=anonymize, **dict(variables or {}))
+    ref = prepared.rendered.ref
+    try:
+        provider = get_provider(model) if isinstance(model, str) else model
+        result = await complete_json(provider, build_request(prepared, timeout_s), _validator(prepared))
+    except ProviderError as e:
+        return ModelRun(spec_name, ref, error=str(e), error_kind=type(e).__name__)
+    reply = result.reply
+    usage = {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens}
+    base = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=reply.text, usage=usage,
+                latency_ms=sum(r.latency_ms for r in result.replies), attempts=sum(r.attempts for r in result.replies))
+    if result.error is not None:
+        return ModelRun(**base, error=str(result.error), error_kind="ProviderOutputInvalid")  # type: ignore[arg-type]
+    return ModelRun(**base, answer=result.value, repaired=result.repaired)  # type: ignore[arg-type]
+
+
+def _validator(prepared: PreparedPrompt):
+    def validate(data: dict[str, Any]) -> ModelAnswer:
+        return ModelAnswer.model_validate(prepared.deanonymize(data))
+    return validate
+
+
+async def run_analysis(
+    bundle: Bundle, *, model: str | Provider | None = None, prompt: str = "flows@1",
+    deps: list[dict] | None = None, deps_origin: str | None = None, observed: str | list[dict] | None = None,
+    anonymize: bool = False, timeout_s: float = 60.0, variables: Mapping[str, Any] | None = None,
+    truth: Truth | None = None,
+) -> Analysis:
+    """Ground truth, plus the model's answer with every claim checked when a model is given."""
+    truth = truth or compute_truth(bundle, deps=deps, deps_origin=deps_origin, observed=observed)
+    if model is None:
+        return Analysis(truth, prompt, hint=NO_MODEL_HINT)
+    run = await ask_model(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s, variables=variables)
+    report = check_answer(run.answer, truth.claims, scope_for(run.prompt)) if run.answer else None
+    return Analysis(truth, run.prompt, run, report)
+
+
+def truth_json(truth: Truth) -> dict[str, Any]:
+    """The ground-truth half of an analysis: dependencies, DNS gaps, findings, counts."""
+    from verifier.export import issue_json
+
+    deps = [_dependency_json(r) for r in truth.dependencies]
+    return {
+        "summary": truth.conn.summary(),
+        "dependencies": deps,
+        "dependencies_broken": [d for d in deps if not d["allowed"]],
+        "dns_egress_missing": sorted(f.object for f in truth.findings if f.rule == "dns-egress-missing"),
+        "findings": [_finding_json(f) for f in truth.findings],
+        "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
+        "seconds": round(truth.seconds, 4),
+    }
+
+
+def analysis_json(a: Analysis) -> dict[str, Any]:
+    """The `netreason analyze --format json` document (and the body of POST /v1/analyze)."""
+    doc: dict[str, Any] = {"schema": "netreason.analysis/v1", "prompt": a.prompt, "ground_truth": truth_json(a.truth)}
+    if a.model is None:
+        doc["model"] = None
+        doc["hint"] = a.hint
+        doc["missed"] = []
+        doc["totals"] = {}
+        return doc
+    m = a.model
+    report = a.report.to_json() if a.report else {"claims": [], "missed": [], "totals": {}, "accuracy": None}
+    doc["model"] = {
+        "name": m.spec, "prompt": m.prompt, "simulated": m.simulated,
+        "summary": m.answer.summary if m.answer else None,
+        "usage": {**m.usage, "latency_ms": round(m.latency_ms, 1), "attempts": m.attempts, "repaired": m.repaired},
+        "claims": report["claims"], "error": m.error, "error_kind": m.error_kind,
+    }
+    doc["missed"] = report["missed"]
+    doc["totals"] = {**report["totals"], "accuracy": report["accuracy"]}
+    return doc
+
+
+def _dependency_json(r: DependencyResult) -> dict[str, Any]:
+    d = r.dependency
+    return {
+        "from": d.src, "to": d.target, "service": d.service, "service_port": d.service_port,
+        "port": d.port, "protocol": d.protocol, "source": d.source, "evidence": d.evidence,
+        "allowed": r.allowed, "explanation": r.explanation,
+    }
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    src = f.source
+    return {"rule": f.rule, "severity": f.severity, "object": f.object, "file": src.file if src else None,
+            "line": src.line if src else None, "message": f.message, "fix": f.fix}

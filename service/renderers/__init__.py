@@ -1,0 +1,1 @@
+"""Renderers: pure functions from result data to text, one module per output kind."""

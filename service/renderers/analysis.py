@@ -1,0 +1,169 @@
+"""Side-by-side renderings of an analysis document (`service.pipeline.analysis_json`).
+
+Markdown fits a PR comment; HTML is one self-contained file (no CDN, no script);
+text uses rich tables on a terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable"}
+
+
+def claim_text(claim: dict[str, Any]) -> str:
+    """One line that says what a claim claims, whatever its type."""
+    t = claim.get("type")
+    if t == "flow":
+        verb = "can reach" if claim.get("allowed") else "cannot reach"
+        return f"{claim['from']} {verb} {claim['to']} on {claim.get('protocol', 'TCP')}/{claim['port']}"
+    if t == "dependency_broken":
+        return f"dependency {claim['from']} -> {claim['to']}:{claim['port']}/{claim.get('protocol', 'TCP')} is broken"
+    if t == "dns_egress_missing":
+        return f"{claim['workload']} cannot reach cluster DNS"
+    if t == "finding":
+        return f"{claim['rule']} on {claim['object']}"
+    if t == "policy_selects":
+        return f"{claim['policy']} selects {', '.join(claim.get('workloads') or []) or 'nothing'}"
+    return str(claim)
+
+
+def missed_text(m: dict[str, Any]) -> str:
+    item = dict(m["item"])
+    item.setdefault("type", m["type"])
+    if m["type"] == "flow":
+        item["allowed"] = item.get("allowed")
+    return claim_text(item)
+
+
+def truth_lines(doc: dict[str, Any]) -> list[str]:
+    """The ground truth as short sentences: broken dependencies, DNS gaps, worst findings."""
+    gt = doc["ground_truth"]
+    lines = []
+    for d in gt["dependencies_broken"]:
+        lines.append(f"BROKEN {d['from']} -> {d['to']}:{d['port']}/{d['protocol']} ({d['source']}): {d['explanation']}")
+    for w in gt["dns_egress_missing"]:
+        lines.append(f"NO DNS {w}")
+    ok = [d for d in gt["dependencies"] if d["allowed"]]
+    lines.append(f"{len(ok)} of {len(gt['dependencies'])} dependencies allowed; "
+                 f"{gt['summary']['allowed_pairs']} of {gt['summary']['total_pairs']} workload pairs can talk")
+    return lines
+
+
+def _findings_counts(doc: dict[str, Any]) -> str:
+    counts: dict[str, int] = {}
+    for f in doc["ground_truth"]["findings"]:
+        counts[f["rule"]] = counts.get(f["rule"], 0) + 1
+    return ", ".join(f"{rule} ×{n}" for rule, n in sorted(counts.items())) or "none"
+
+
+def _totals_line(doc: dict[str, Any]) -> str:
+    t = doc.get("totals") or {}
+    if not t:
+        return ""
+    acc = t.get("accuracy")
+    acc_text = f"{acc:.0%}" if isinstance(acc, float) else "n/a"
+    return (f"{t.get('confirmed', 0)} confirmed, {t.get('contradicted', 0)} contradicted, "
+            f"{t.get('unverifiable', 0)} unverifiable, {t.get('missed', 0)} missed — accuracy {acc_text}")
+
+
+def _model_header(doc: dict[str, Any]) -> str:
+    m = doc["model"]
+    label = " (simulated, not a real model)" if m["simulated"] else ""
+    return f"{m['name']}{label} with prompt {m['prompt']}"
+
+
+# --- markdown --------------------------------------------------------------------
+def render_markdown(doc: dict[str, Any]) -> str:
+    out = ["## netreason analysis", ""]
+    out += ["### Ground truth (verifier)", ""] + [f"- {_md(line)}" for line in truth_lines(doc)]
+    out += [f"- findings: {_findings_counts(doc)}", ""]
+    m = doc.get("model")
+    if m is None:
+        out += [f"> {doc.get('hint', '')}", ""]
+        return "\n".join(out)
+    out += [f"### Model: {_md(_model_header(doc))}", ""]
+    if m.get("error"):
+        out += [f"> **The model failed** ({m.get('error_kind')}): {_md(m['error'])}. The ground truth above stands.", ""]
+    if m.get("summary"):
+        out += [f"> {_md(m['summary'])}", ""]
+    if m["claims"]:
+        out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
+        for c in m["claims"]:
+            out.append(f"| {VERDICT_MARK[c['verdict']]} | {_md(claim_text(c['claim']))} | {_md(c['explanation'])} |")
+        out.append("")
+    if doc["missed"]:
+        out += ["**Missed by the model:**", ""] + [f"- {_md(missed_text(x))}" for x in doc["missed"]] + [""]
+    if _totals_line(doc):
+        out += [f"**Totals:** {_totals_line(doc)}", ""]
+    return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+# --- html ------------------------------------------------------------------------
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1b1f24}
+h1{font-size:1.4rem} .cols{display:grid;grid-template-columns:1fr 1fr;gap:1.5rem}
+section{border:1px solid #d0d7de;border-radius:6px;padding:1rem} table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #eaeef2;padding:.35rem .5rem;text-align:left;vertical-align:top}
+.confirmed{color:#1a7f37}.contradicted{color:#cf222e}.unverifiable{color:#9a6700}
+.note{background:#fff8c5;padding:.5rem;border-radius:4px} code{font-size:.9em}
+"""
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    e = html.escape
+    truth = "".join(f"<li>{e(line)}</li>" for line in truth_lines(doc))
+    left = [f"<h2>Ground truth (verifier)</h2><ul>{truth}</ul><p>Findings: {e(_findings_counts(doc))}</p>"]
+    m = doc.get("model")
+    if m is None:
+        right = f"<h2>Model</h2><p class='note'>{e(doc.get('hint') or '')}</p>"
+    else:
+        rows = "".join(
+            f"<tr><td class='{c['verdict']}'>{e(c['verdict'])}</td><td>{e(claim_text(c['claim']))}</td>"
+            f"<td>{e(c['explanation'])}</td></tr>" for c in m["claims"]
+        )
+        err = f"<p class='note'>The model failed ({e(str(m.get('error_kind')))}): {e(str(m['error']))}</p>" if m.get("error") else ""
+        missed = "".join(f"<li>{e(missed_text(x))}</li>" for x in doc["missed"])
+        right = (f"<h2>Model: {e(_model_header(doc))}</h2>{err}<blockquote>{e(m.get('summary') or '')}</blockquote>"
+                 f"<table><tr><th>verdict</th><th>claim</th><th>ground truth</th></tr>{rows}</table>"
+                 + (f"<h3>Missed</h3><ul>{missed}</ul>" if missed else "")
+                 + f"<p><b>Totals:</b> {e(_totals_line(doc))}</p>")
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>netreason analysis</title>"
+            f"<style>{_CSS}</style></head><body><h1>netreason analysis</h1>"
+            f"<div class='cols'><section>{''.join(left)}</section><section>{right}</section></div></body></html>\n")
+
+
+# --- text ------------------------------------------------------------------------
+def render_text(doc: dict[str, Any], width: int = 140) -> str:
+    console = Console(file=io.StringIO(), width=width, force_terminal=False)
+    console.rule("Ground truth (verifier)")
+    for line in truth_lines(doc):
+        console.print(line, markup=False)
+    console.print(f"findings: {_findings_counts(doc)}", markup=False)
+    m = doc.get("model")
+    if m is None:
+        console.print(doc.get("hint", ""), markup=False)
+        return console.file.getvalue()  # type: ignore[attr-defined]
+    console.rule(f"Model: {_model_header(doc)}")
+    if m.get("error"):
+        console.print(f"the model failed ({m.get('error_kind')}): {m['error']}", markup=False)
+    if m.get("summary"):
+        console.print(m["summary"], markup=False)
+    table = Table("verdict", "claim", "ground truth", show_lines=False)
+    for c in m["claims"]:
+        table.add_row(c["verdict"], claim_text(c["claim"]), c["explanation"])
+    console.print(table)
+    for x in doc["missed"]:
+        console.print(f"missed: {missed_text(x)}", markup=False)
+    if _totals_line(doc):
+        console.print(f"totals: {_totals_line(doc)}", markup=False)
+    return console.file.getvalue()  # type: ignore[attr-defined]

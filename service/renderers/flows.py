@@ -1,0 +1,74 @@
+"""Text renderings of a flows document (see `verifier.export.flows_json`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def port_text(ranges: list[list[int]]) -> str:
+    if ranges == [[1, 65535]]:
+        return "all"
+    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
+
+
+def _by_pair(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
+    pairs: dict[tuple[str, str], dict[str, str]] = {}
+    for f in doc["flows"]:
+        pairs.setdefault((f["from"], f["to"]), {})[f["protocol"]] = port_text(f["ports"])
+    return pairs
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2)
+
+
+def render_csv(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["from", "to", "protocol", "ports"])
+    for f in doc["flows"]:
+        writer.writerow([f["from"], f["to"], f["protocol"], ";".join(f"{lo}-{hi}" for lo, hi in f["ports"])])
+    return out.getvalue()
+
+
+def render_dot(doc: dict[str, Any]) -> str:
+    lines = ["digraph netreason {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    for ns in sorted({w["namespace"] for w in doc["workloads"]}):
+        lines.append(f'  subgraph "cluster_{ns}" {{ label="{ns}";')
+        lines += [f'    "{w["id"]}" [label="{w["name"]}"];' for w in doc["workloads"] if w["namespace"] == ns]
+        lines.append("  }")
+    for (src, dst), protos in sorted(_by_pair(doc).items()):
+        label = " ".join(f"{p}/{t}" for p, t in protos.items())
+        lines.append(f'  "{src}" -> "{dst}" [label="{label}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_table(doc: dict[str, Any], width: int | None = None) -> str:
+    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False)
+    table.add_column("from")
+    table.add_column("to")
+    for proto in PROTOCOLS:
+        table.add_column(proto)
+    for (src, dst), protos in sorted(_by_pair(doc).items()):
+        table.add_row(src, dst, *(protos.get(p, "-") for p in PROTOCOLS))
+    console = Console(file=io.StringIO(), width=width or 160, force_terminal=False)
+    console.print(table)
+    for note in doc.get("notes", []):
+        console.print(f"note: {note}")
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def render_summary(doc: dict[str, Any], timings: dict[str, float]) -> str:
+    s = doc["summary"]
+    lines = [f"{k.replace('_', ' ')}: {v}" for k, v in s.items()]
+    lines += [f"time {phase}: {sec:.3f} s" for phase, sec in timings.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,3 @@
+"""Shared pytest fixtures, grouped by concern in their own modules and imported here."""
+
+from tests.fakes.provider_server import fake_provider, fake_provider_env  # noqa: F401

@@ -1,0 +1,92 @@
+"""Property tests: selector and port-set algebra, and the two evaluators agreeing."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import verifier
+from verifier.model import PROTOCOLS
+from verifier.ports import PortAtoms, PortSet
+from verifier.selectors import LabelIndex, iter_bits, matches
+
+from .strategies import PORTS, bundles, labels, selectors
+
+# Ports small enough to compare against plain Python sets.
+small_ranges = st.lists(st.tuples(st.integers(1, 40), st.integers(0, 8)).map(lambda t: (t[0], t[0] + t[1])), max_size=4)
+protocol_ranges = st.fixed_dictionaries({p: small_ranges for p in PROTOCOLS})
+
+
+def as_set(ps: PortSet) -> set[tuple[str, int]]:
+    return {(proto, n) for proto, rs in ps.ranges for lo, hi in rs for n in range(lo, hi + 1)}
+
+
+def set_of(spec: dict) -> set[tuple[str, int]]:
+    return {(proto, n) for proto, rs in spec.items() for lo, hi in rs for n in range(lo, hi + 1)}
+
+
+@given(st.lists(labels, max_size=8), selectors)
+def test_label_index_agrees_with_one_at_a_time_matching(label_sets, selector):
+    index = LabelIndex(label_sets)
+    chosen = set(iter_bits(index.select(selector)))
+    assert chosen == {i for i, ls in enumerate(label_sets) if matches(selector, ls)}
+
+
+@given(protocol_ranges, protocol_ranges)
+def test_port_set_algebra_matches_set_algebra(a, b):
+    pa, pb = PortSet.of(a), PortSet.of(b)
+    sa, sb = set_of(a), set_of(b)
+    assert as_set(pa) == sa
+    assert as_set(pa.union(pb)) == sa | sb
+    assert as_set(pa.intersection(pb)) == sa & sb
+    assert as_set(pa.difference(pb)) == sa - sb
+    assert pa.count() == len(sa)
+
+
+@given(protocol_ranges, st.sampled_from(PROTOCOLS), st.integers(1, 50))
+def test_port_set_contains_agrees_with_membership(a, proto, port):
+    assert PortSet.of(a).contains(proto, port) == ((proto, port) in set_of(a))
+
+
+@given(protocol_ranges, protocol_ranges)
+def test_port_set_ranges_are_sorted_disjoint_and_not_adjacent(a, b):
+    for _, rs in PortSet.of(a).union(PortSet.of(b)).ranges:
+        for (lo1, hi1), (lo2, _) in zip(rs, rs[1:]):
+            assert lo1 <= hi1 < lo2 - 1
+
+
+@given(protocol_ranges)
+def test_port_atoms_represent_every_cut_range_exactly(cuts):
+    atoms = PortAtoms(cuts)
+    for proto, rs in cuts.items():
+        for lo, hi in rs:
+            back = atoms.to_portset(atoms.mask(proto, lo, hi))
+            assert back == PortSet.of({proto: [(lo, hi)]})
+    assert atoms.to_portset(atoms.all) == PortSet.all_ports()
+
+
+@settings(max_examples=300, deadline=None)
+@given(bundles())
+def test_all_pairs_engine_agrees_with_per_pair_reference(bundle):
+    conn = verifier.analyze(bundle)
+    explainer = verifier.Explainer(bundle)
+    ids = [w.id for w in bundle.workloads]
+    for src in ids:
+        for dst in ids:
+            ports = conn.allowed_ports(src, dst)
+            for proto in ("TCP", "UDP"):
+                for port in [*PORTS, 1, 54, 8081, 65535]:
+                    ref = explainer.check(src, dst, port, proto).allowed
+                    assert conn.is_allowed(src, dst, port, proto) == ref, explainer.check(src, dst, port, proto).explain()
+                    assert ports.contains(proto, port) == ref
+
+
+@settings(max_examples=100, deadline=None)
+@given(bundles())
+def test_flows_listing_matches_pair_queries(bundle):
+    conn = verifier.analyze(bundle)
+    listed = {(s, d): p for s, d, p in conn.flows()}
+    for w in bundle.workloads:
+        for v in bundle.workloads:
+            ports = conn.allowed_ports(w.id, v.id)
+            assert listed.get((w.id, v.id), PortSet()) == ports

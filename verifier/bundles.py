@@ -1,0 +1,208 @@
+"""Assemble a Bundle from parsed documents: validate, build, de-duplicate, fill namespaces."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from .documents import Document, FieldPath, field_lines, render_path
+from .errors import ValidationFailed
+from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
+from .objects import implicit_namespace, namespace_from, network_policy_from, service_from, workload_from
+from .validate import Violation, validate_object
+
+#: API groups each modelled kind is served from, current one first ("" is the core group,
+#: `apiVersion: v1`). The same kind from another group (Calico's NetworkPolicy) is not ours.
+API_GROUPS: dict[str, tuple[str, ...]] = {
+    "Namespace": ("",),
+    "Service": ("",),
+    "Pod": ("",),
+    "ReplicationController": ("",),
+    "Deployment": ("apps", "extensions"),
+    "StatefulSet": ("apps",),
+    "DaemonSet": ("apps", "extensions"),
+    "ReplicaSet": ("apps", "extensions"),
+    "Job": ("batch",),
+    "CronJob": ("batch",),
+    "NetworkPolicy": ("networking.k8s.io", "extensions"),
+}
+
+#: Kinds that live outside namespaces, so their OtherObject gets namespace None.
+CLUSTER_SCOPED_KINDS = frozenset({
+    "APIService", "CSIDriver", "CSINode", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+    "IngressClass", "MutatingWebhookConfiguration", "Node", "PersistentVolume", "PriorityClass",
+    "RuntimeClass", "StorageClass", "ValidatingWebhookConfiguration", "VolumeAttachment",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
+})
+
+
+class BundleBuilder:
+    """Collects documents (in order) and issues, then produces a Bundle.
+
+    Duplicates follow `kubectl apply` where that is well defined: a later Namespace,
+    Service or NetworkPolicy with the same name replaces the earlier one. Workloads must
+    have unique `namespace/name` ids (a Deployment and a Pod may clash), so the first one
+    is kept.
+    """
+
+    def __init__(self, default_namespace: str = "default") -> None:
+        self.default_namespace = default_namespace
+        self.namespaces: dict[str, Namespace] = {}
+        self.workloads: dict[tuple[str, str], Workload] = {}
+        self.services: dict[tuple[str, str], Service] = {}
+        self.policies: dict[tuple[str, str], NetworkPolicy] = {}
+        self.skipped: Counter[str] = Counter()
+        self.others: list[OtherObject] = []
+        self.issues: list[Issue] = []
+
+    def add_issue(self, issue: Issue) -> None:
+        """Record a problem found outside object building (a syntax error, say)."""
+        self.issues.append(issue)
+
+    def add(self, doc: Document) -> None:
+        """Validate and build one document; problems become issues, never exceptions."""
+        data = doc.data
+        if data is None:
+            return  # an empty document (Helm renders many)
+        if not isinstance(data, dict):
+            self._issue(doc, (), f"a document must be a Kubernetes object (a mapping with apiVersion and kind), "
+                        f"not {type(data).__name__}")
+            return
+        kind, api_version = data.get("kind"), data.get("apiVersion")
+        if not isinstance(kind, str) or not kind:
+            self._issue(doc, ("kind",), "Required value: every object needs a kind (e.g. kind: NetworkPolicy)")
+        elif not isinstance(api_version, str) or not api_version:
+            self._issue(doc, ("apiVersion",), f"Required value: every object needs an apiVersion (e.g. {_example_api(kind)})")
+        elif kind in API_GROUPS and api_version.rpartition("/")[0] in API_GROUPS[kind]:
+            self._add_modelled(kind, data, doc)
+        else:
+            self._add_other(kind, api_version, data, doc)
+
+    def finish(self, strict: bool = False) -> Bundle:
+        """The Bundle; in strict mode, raise ValidationFailed if any issue is an error.
+
+        Raises:
+            ValidationFailed: strict mode and at least one error issue (all are listed).
+        """
+        errors = [i for i in self.issues if i.severity == "error"]
+        if strict and errors:
+            raise ValidationFailed(errors)
+        return Bundle(
+            namespaces=self._all_namespaces(),
+            workloads=tuple(self.workloads.values()),
+            services=tuple(self.services.values()),
+            policies=tuple(self.policies.values()),
+            skipped_kinds=dict(sorted(self.skipped.items())),
+            issues=tuple(self.issues),
+            other_objects=tuple(self.others),
+        )
+
+    # --- per kind ---------------------------------------------------------------------
+
+    def _add_modelled(self, kind: str, data: dict[str, Any], doc: Document) -> None:
+        violations = validate_object(kind, data)
+        label = _object_label(kind, data, self.default_namespace)
+        self._report(doc, violations, label)
+        if any(v.severity == "error" for v in violations):
+            return
+        if data["apiVersion"].startswith("extensions/") and kind == "NetworkPolicy":
+            self._issue(doc, ("apiVersion",), "extensions/v1beta1 NetworkPolicy was removed in Kubernetes 1.16; "
+                        "write apiVersion: networking.k8s.io/v1 (the semantics are the same)", "warning", label)
+        namespace = data["metadata"].get("namespace") or self.default_namespace
+        if kind == "Namespace":
+            self._put_namespace(namespace_from(data, doc.source), doc, label)
+        elif kind == "Service":
+            self._replace(self.services, service_from(data, namespace, doc.source), doc, label)
+        elif kind == "NetworkPolicy":
+            self._replace(self.policies, network_policy_from(data, namespace, doc.source), doc, label)
+        else:
+            self._put_workload(workload_from(kind, data, namespace, doc.source), doc, label)
+
+    def _add_other(self, kind: str, api_version: str, data: dict[str, Any], doc: Document) -> None:
+        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        name = meta.get("name") if isinstance(meta.get("name"), str) else ""
+        namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+        if namespace is None and kind not in CLUSTER_SCOPED_KINDS:
+            namespace = self.default_namespace
+        if kind in API_GROUPS:
+            # Same kind, other API group: Calico's projectcalico.org/v3 NetworkPolicy, say.
+            self._issue(doc, ("apiVersion",), f"{api_version} {kind} is not the Kubernetes {kind}; netreason "
+                        "does not evaluate it, so its effect on traffic is not modelled", "warning",
+                        f"{kind} {namespace}/{name}")
+            kind = f"{kind} ({api_version})"
+        self.skipped[kind] += 1
+        self.others.append(OtherObject(kind, namespace, name, doc.source))
+
+    def _put_namespace(self, namespace: Namespace, doc: Document, label: str) -> None:
+        earlier = self.namespaces.get(namespace.name)
+        if earlier is not None:
+            self._issue(doc, (), f"Namespace {namespace.name} is defined again (first at {earlier.source}); "
+                        "the later definition wins, as with kubectl apply", "info", label)
+        self.namespaces[namespace.name] = namespace
+
+    def _put_workload(self, workload: Workload, doc: Document, label: str) -> None:
+        key = (workload.namespace, workload.name)
+        earlier = self.workloads.get(key)
+        if earlier is None:
+            self.workloads[key] = workload
+            return
+        self._issue(doc, ("metadata", "name"), f"workload {workload.id} is already defined as a {earlier.kind} "
+                    f"at {earlier.source}; this {workload.kind} is ignored (workload names must be unique "
+                    "per namespace)", "warning", label)
+
+    def _replace(self, table: dict[tuple[str, str], Any], obj: Service | NetworkPolicy, doc: Document, label: str) -> None:
+        key = (obj.namespace, obj.name)
+        earlier = table.get(key)
+        if earlier is not None:
+            self._issue(doc, ("metadata", "name"), f"{label} is defined again (first at {earlier.source}); the later "
+                        "definition wins, as with kubectl apply", "warning", label)
+        table[key] = obj
+
+    def _all_namespaces(self) -> dict[str, Namespace]:
+        used = {o.namespace for table in (self.workloads, self.services, self.policies) for o in table.values()}
+        found = dict(self.namespaces)
+        for name in used - found.keys():
+            found[name] = implicit_namespace(name)
+        return dict(sorted(found.items()))
+
+    # --- issues -----------------------------------------------------------------------
+
+    def _report(self, doc: Document, violations: list[Violation], label: str) -> None:
+        if not violations:
+            return
+        lines = field_lines(doc.locator, [v.path for v in violations])
+        for violation, line in zip(violations, lines):
+            source = SourceRef(doc.source.file, line or doc.source.line, doc.source.document)
+            self.issues.append(Issue(violation.message, source, render_path(violation.path), violation.severity, label))
+
+    def _issue(self, doc: Document, path: FieldPath, message: str, severity: Severity = "error",
+               label: str = "") -> None:
+        self._report(doc, [Violation(path, message, severity)], label)
+
+
+def build_bundle(documents: Iterable[Document], *, default_namespace: str = "default", strict: bool = False) -> Bundle:
+    """Validate and build every document into a Bundle (see `BundleBuilder`).
+
+    Raises:
+        ValidationFailed: strict mode and any object failed validation.
+    """
+    builder = BundleBuilder(default_namespace)
+    for doc in documents:
+        builder.add(doc)
+    return builder.finish(strict)
+
+
+def _object_label(kind: str, data: dict[str, Any], default_namespace: str) -> str:
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    name = meta.get("name") if isinstance(meta.get("name"), str) and meta.get("name") else "<unnamed>"
+    if kind == "Namespace":
+        return f"Namespace {name}"
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) and meta.get("namespace") else default_namespace
+    return f"{kind} {namespace}/{name}"
+
+
+def _example_api(kind: str) -> str:
+    group = next(iter(API_GROUPS.get(kind, ("",))))
+    return f"apiVersion: {group}/v1" if group else "apiVersion: v1"

@@ -1,0 +1,272 @@
+"""Check a model's claims against the verifier's ground truth.
+
+Each claim comes out `confirmed`, `contradicted` (with the truth and why), or
+`unverifiable` (it names a workload, port, policy or rule that does not exist: this
+is how hallucinations show). Ground-truth items in scope that no claim mentions are
+listed as `missed`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .claims_schema import (
+    DependencyBrokenClaim,
+    DnsEgressMissingClaim,
+    FindingClaim,
+    FlowClaim,
+    ModelAnswer,
+    PolicySelectsClaim,
+)
+from .connectivity import Connectivity
+from .explain import Explainer
+from .model import Bundle
+from .records import Dependency, Finding
+from .selectors import iter_bits
+
+ClaimVerdict = Literal["confirmed", "contradicted", "unverifiable"]
+VERDICTS: tuple[ClaimVerdict, ...] = ("confirmed", "contradicted", "unverifiable")
+
+#: How many flow items the `missed` list may hold before it is cut (big clusters).
+MAX_FLOW_ITEMS = 200
+
+
+class DependencyTruth(Protocol):
+    """A dependency with the verifier's verdict (`dependencies.DependencyResult` is one)."""
+
+    @property
+    def dependency(self) -> Dependency: ...
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def explanation(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    claim: dict[str, Any]
+    verdict: ClaimVerdict
+    truth: Any = None  # what the verifier says instead, when it differs
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MissedItem:
+    type: str
+    item: dict[str, Any]
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimReport:
+    checks: tuple[ClaimCheck, ...]
+    missed: tuple[MissedItem, ...]
+    scope: tuple[str, ...]
+    missed_truncated: bool = False
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of claims confirmed; None when the model made none."""
+        return self.totals["confirmed"] / len(self.checks) if self.checks else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "claims": [{"claim": c.claim, "verdict": c.verdict, "ground_truth": c.truth, "explanation": c.explanation} for c in self.checks],
+            "missed": [{"type": m.type, "item": m.item, "explanation": m.explanation} for m in self.missed],
+            "missed_truncated": self.missed_truncated,
+            "scope": list(self.scope),
+            "totals": dict(self.totals),
+            "accuracy": self.accuracy,
+        }
+
+
+class GroundTruth:
+    """Everything a claim can be checked against, computed once per bundle."""
+
+    def __init__(
+        self, bundle: Bundle, conn: Connectivity, dependencies: Sequence[DependencyTruth] = (),
+        findings: Sequence[Finding] = (),
+    ) -> None:
+        self.bundle, self.conn = bundle, conn
+        self.explainer = Explainer(bundle)
+        self.workloads = {w.id: w for w in bundle.workloads}
+        self.services = {s.id: s for s in bundle.services}
+        self.policies = {p.id: p for p in bundle.policies}
+        self.dependencies = list(dependencies)
+        self.findings = {(f.rule, f.object): f for f in findings}
+        self.rules = {f.rule for f in findings}
+        self.dns_missing = {f.object: f for f in findings if f.rule == "dns-egress-missing"}
+
+    # --- lookups ---------------------------------------------------------------
+    def unknown_workload(self, ref: str) -> str | None:
+        if ref in self.workloads:
+            return None
+        return f"no workload {ref!r} exists{_close(ref, self.workloads)}"
+
+    def selected_by(self, policy_id: str) -> list[str]:
+        c = self.conn.compiled
+        mask = c.policy_targets.get(policy_id, 0)
+        ids = [c.bundle.workloads[m].id for cls in iter_bits(mask) for m in c.classes[cls].members]
+        return sorted(ids)
+
+    def flow_items(self) -> tuple[list[tuple[str, str, int, str]], bool]:
+        """The flows a `flows` answer is expected to cover: the apps' dependencies, else
+        every pair on each destination's declared ports (capped)."""
+        items = [(d.dependency.src, d.dependency.dst, d.dependency.port, d.dependency.protocol)
+                 for d in self.dependencies if d.dependency.dst]
+        if not items:
+            items = [(s.id, d.id, p.port, p.protocol) for s in self.bundle.workloads
+                     for d in self.bundle.workloads if s.id != d.id for p in d.ports]
+        unique = list(dict.fromkeys(items))
+        return unique[:MAX_FLOW_ITEMS], len(unique) > MAX_FLOW_ITEMS
+
+
+def check_answer(answer: ModelAnswer, truth: GroundTruth, scope: Iterable[str] = ()) -> ClaimReport:
+    """Check every claim of an answer; list in-scope truth that no claim mentions.
+
+    `scope` names the claim types the question asked for (`flow`, `dependency_broken`,
+    `dns_egress_missing`, `finding`); only those produce `missed` items.
+    """
+    checks = tuple(check_claim(c, truth) for c in answer.claims)
+    scope = tuple(scope)
+    missed, truncated = _missed(answer, truth, scope)
+    totals = {v: sum(1 for c in checks if c.verdict == v) for v in VERDICTS}
+    totals["missed"] = len(missed)
+    totals["claims"] = len(checks)
+    return ClaimReport(checks, tuple(missed), scope, truncated, totals)
+
+
+def check_claim(claim: Any, truth: GroundTruth) -> ClaimCheck:
+    """The verdict on one claim."""
+    data = claim.model_dump(mode="json", by_alias=True)
+    if isinstance(claim, FlowClaim):
+        return _flow(claim, data, truth)
+    if isinstance(claim, DependencyBrokenClaim):
+        return _dependency(claim, data, truth)
+    if isinstance(claim, DnsEgressMissingClaim):
+        return _dns(claim, data, truth)
+    if isinstance(claim, FindingClaim):
+        return _finding(claim, data, truth)
+    if isinstance(claim, PolicySelectsClaim):
+        return _policy_selects(claim, data, truth)
+    raise TypeError(f"unknown claim type {type(claim).__name__}")
+
+
+def _flow(claim: FlowClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+    bad = truth.unknown_workload(claim.from_) or truth.unknown_workload(claim.to)
+    if bad:
+        return ClaimCheck(data, "unverifiable", explanation=bad)
+    dst = truth.workloads[claim.to]
+    if dst.ports and not any(p.port == claim.port and p.protocol == claim.protocol for p in dst.ports):
+        served = ", ".join(f"{p.protocol}/{p.port}" for p in dst.ports)
+        return ClaimCheck(data, "unverifiable", explanation=f"{claim.to} serves no {claim.protocol}/{claim.port} (it serves {served})")
+    verdict = truth.explainer.check(claim.from_, claim.to, claim.port, claim.protocol)
+    ok = verdict.allowed == claim.allowed
+    return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"allowed": verdict.allowed}, verdict.explain())
+
+
+def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> list[DependencyTruth]:
+    out = []
+    for d in truth.dependencies:
+        dep = d.dependency
+        same_dst = claim.to in (dep.dst, dep.service, dep.cidr)
+        same_port = claim.port in (dep.port, dep.service_port)
+        if dep.src == claim.from_ and same_dst and same_port and dep.protocol == claim.protocol:
+            out.append(d)
+    return out
+
+
+def _dependency(claim: DependencyBrokenClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+    bad = truth.unknown_workload(claim.from_)
+    if not bad and claim.to not in truth.workloads and claim.to not in truth.services:
+        bad = f"no workload or Service {claim.to!r} exists{_close(claim.to, {**truth.workloads, **truth.services})}"
+    if bad:
+        return ClaimCheck(data, "unverifiable", explanation=bad)
+    deps = _matching_dependencies(claim, truth)
+    if not deps:
+        return ClaimCheck(data, "unverifiable", explanation=(
+            f"no known dependency {claim.from_} -> {claim.to}:{claim.port}/{claim.protocol} "
+            "(declared, observed or inferred)"))
+    broken = [d for d in deps if not d.allowed]
+    if broken:
+        return ClaimCheck(data, "confirmed", explanation=broken[0].explanation)
+    return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation)
+
+
+def _dns(claim: DnsEgressMissingClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+    bad = truth.unknown_workload(claim.workload)
+    if bad:
+        return ClaimCheck(data, "unverifiable", explanation=bad)
+    finding = truth.dns_missing.get(claim.workload)
+    if finding:
+        return ClaimCheck(data, "confirmed", explanation=finding.message)
+    return ClaimCheck(data, "contradicted", {"dns_egress_missing": False}, f"{claim.workload} can reach cluster DNS on UDP/53 and TCP/53")
+
+
+def _finding(claim: FindingClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+    known_objects = {*truth.workloads, *truth.policies, *truth.bundle.namespaces}
+    objects_with_findings = {obj for _, obj in truth.findings}
+    if claim.object not in known_objects and claim.object not in objects_with_findings:
+        return ClaimCheck(data, "unverifiable", explanation=f"no workload, policy or namespace {claim.object!r} exists")
+    hit = truth.findings.get((claim.rule, claim.object))
+    if hit:
+        return ClaimCheck(data, "confirmed", explanation=hit.message)
+    actual = sorted(rule for rule, obj in truth.findings if obj == claim.object)
+    return ClaimCheck(data, "contradicted", {"findings_for_object": actual},
+                      f"no {claim.rule} finding for {claim.object}" + (f"; it has {', '.join(actual)}" if actual else ""))
+
+
+def _policy_selects(claim: PolicySelectsClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+    if claim.policy not in truth.policies:
+        return ClaimCheck(data, "unverifiable", explanation=f"no NetworkPolicy {claim.policy!r} exists{_close(claim.policy, truth.policies)}")
+    unknown = [w for w in claim.workloads if w not in truth.workloads]
+    if unknown:
+        return ClaimCheck(data, "unverifiable", explanation=f"no workload {', '.join(map(repr, unknown))} exists")
+    actual = truth.selected_by(claim.policy)
+    ok = sorted(set(claim.workloads)) == actual
+    selector = str(truth.policies[claim.policy].pod_selector)
+    return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"workloads": actual},
+                      f"{claim.policy} selects {selector}: {', '.join(actual) or 'no workload'}")
+
+
+def _missed(answer: ModelAnswer, truth: GroundTruth, scope: tuple[str, ...]) -> tuple[list[MissedItem], bool]:
+    claims = answer.claims
+    missed: list[MissedItem] = []
+    truncated = False
+    if "flow" in scope:
+        said = {(c.from_, c.to, c.port, c.protocol) for c in claims if isinstance(c, FlowClaim)}
+        items, truncated = truth.flow_items()
+        for src, dst, port, proto in items:
+            if (src, dst, port, proto) not in said:
+                allowed = truth.conn.is_allowed(src, dst, port, proto)  # type: ignore[arg-type]
+                missed.append(MissedItem("flow", {"from": src, "to": dst, "port": port, "protocol": proto, "allowed": allowed}))
+    if "dependency_broken" in scope:
+        said_deps = [c for c in claims if isinstance(c, DependencyBrokenClaim)]
+        for d in truth.dependencies:
+            if not d.allowed and not any(d in _matching_dependencies(c, truth) for c in said_deps):
+                dep = d.dependency
+                missed.append(MissedItem("dependency_broken", _dep_item(dep), d.explanation))
+    if "dns_egress_missing" in scope:
+        said_dns = {c.workload for c in claims if isinstance(c, DnsEgressMissingClaim)}
+        for wid, f in sorted(truth.dns_missing.items()):
+            if wid not in said_dns:
+                missed.append(MissedItem("dns_egress_missing", {"workload": wid}, f.message))
+    if "finding" in scope:
+        said_f = {(c.rule, c.object) for c in claims if isinstance(c, FindingClaim)}
+        for key, f in sorted(truth.findings.items()):
+            if key not in said_f and f.severity != "info":
+                missed.append(MissedItem("finding", {"rule": f.rule, "object": f.object}, f.message))
+    return missed, truncated
+
+
+def _dep_item(dep: Dependency) -> dict[str, Any]:
+    return {"from": dep.src, "to": dep.service or dep.target, "port": dep.service_port or dep.port, "protocol": dep.protocol}
+
+
+def _close(ref: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(ref, list(known), n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

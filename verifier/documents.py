@@ -1,0 +1,114 @@
+"""A parsed manifest document, where it came from, and where each of its fields sits.
+
+Loading keeps only the line where each object starts (cheap: libyaml reports it while
+parsing). The line of an individual field is needed only when an issue names that field,
+so it is found lazily: the document's own text is re-composed with libyaml, which keeps
+line marks, and the field path is walked in the node tree (`field_line`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .model import SourceRef
+
+
+class Key(str):
+    """A map key inside a field path (a label key, say): rendered `[key]`, not `.key`."""
+
+    __slots__ = ()
+
+
+Segment = str | int
+FieldPath = tuple[Segment, ...]
+
+
+def render_path(path: FieldPath) -> str:
+    """Render a field path the way the API server does: `spec.ingress[0].from[1]`."""
+    parts: list[str] = []
+    for seg in path:
+        if isinstance(seg, int) or isinstance(seg, Key):
+            parts.append(f"[{seg}]")
+        else:
+            parts.append(f".{seg}" if parts else seg)
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """The span of one object in its source text, to find field lines on demand.
+
+    `start`/`end` are character offsets into `text`; `line` (1-based) and `column`
+    (0-based) are where `start` sits.
+    """
+
+    text: str
+    start: int
+    end: int
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One manifest object before building: its parsed data and its origin."""
+
+    data: Any
+    source: SourceRef
+    locator: Locator | None = None
+
+
+def field_lines(locator: Locator | None, paths: Sequence[FieldPath]) -> list[int | None]:
+    """Return the 1-based line of each path inside the located object.
+
+    A field is reported at its key (`except:`), a list element at its item. If a path does
+    not exist entirely (a missing required field, say), the line of its deepest existing
+    ancestor is returned. Gives None for every path when the object's text cannot be
+    re-composed on its own (e.g. an alias to an anchor outside it). The object is composed
+    once for all paths.
+    """
+    root = _compose(locator) if locator is not None and paths else None
+    if root is None or locator is None:
+        return [None] * len(paths)
+    return [locator.line + _walk(root, path) for path in paths]
+
+
+def _compose(locator: Locator) -> yaml.Node | None:
+    # Indent the first line by the original column so block indentation stays consistent
+    # and node lines map back onto the file by a plain offset.
+    snippet = " " * locator.column + locator.text[locator.start : locator.end]
+    try:
+        node: yaml.Node | None = yaml.compose(snippet, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return None
+    return node
+
+
+def _walk(node: yaml.Node, path: FieldPath) -> int:
+    """0-based line of the deepest step of `path` that exists under `node`."""
+    line: int = node.start_mark.line
+    for seg in path:
+        step = _child(node, seg)
+        if step is None:
+            break
+        node, line = step
+    return line
+
+
+def _child(node: yaml.Node, seg: Segment) -> tuple[yaml.Node, int] | None:
+    if isinstance(node, yaml.SequenceNode) and isinstance(seg, int):
+        if 0 <= seg < len(node.value):
+            item: yaml.Node = node.value[seg]
+            return item, item.start_mark.line
+        return None
+    if isinstance(node, yaml.MappingNode) and isinstance(seg, str):
+        found: tuple[yaml.Node, int] | None = None
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == seg:
+                found = value, key.start_mark.line  # the last duplicate key wins, as in the loader
+        return found
+    return None

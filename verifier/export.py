@@ -1,0 +1,116 @@
+"""Plain-data (JSON-ready) views of connectivity results; the documented schemas.
+
+Renderers, the HTTP API, claim checking and outside scripts all read these dicts,
+so their keys are a contract: add keys, never rename them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .connectivity import Connectivity
+from .explain import HOST_NETWORK_NOTE, SideVerdict, Verdict
+from .model import Bundle, Issue, Workload
+from .ports import PortSet
+
+FLOWS_SCHEMA = "netreason.flows/v1"
+CHECK_SCHEMA = "netreason.check/v1"
+
+
+def ranges(ports: PortSet, protocol: str) -> list[list[int]]:
+    return [[lo, hi] for lo, hi in ports.for_protocol(protocol)]  # type: ignore[arg-type]
+
+
+def workload_json(w: Workload, conn: Connectivity | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": w.id, "kind": w.kind, "namespace": w.namespace, "name": w.name,
+        "labels": dict(sorted(w.labels.items())), "replicas": w.replicas,
+        "ports": [{"port": p.port, "protocol": p.protocol, "name": p.name} for p in w.ports],
+        "host_network": w.host_network,
+    }
+    if w.source:
+        out["file"], out["line"] = w.source.file, w.source.line
+    if conn is not None:
+        c = conn.compiled
+        cls = c.class_of[c.workload_index[w.id]]
+        out["class"] = cls
+        out["ingress_isolated"] = bool(c.ingress_isolated >> cls & 1)
+        out["egress_isolated"] = bool(c.egress_isolated >> cls & 1)
+    return out
+
+
+def issue_json(issue: Issue) -> dict[str, Any]:
+    src = issue.source
+    return {
+        "severity": issue.severity, "message": issue.message, "field": issue.field_path,
+        "object": issue.object, "file": src.file if src else None, "line": src.line if src else None,
+        "text": str(issue),
+    }
+
+
+def flows_json(conn: Connectivity, *, external: bool = True) -> dict[str, Any]:
+    """The `netreason flows --format json` document.
+
+    `flows` lists each ordered workload pair (a workload with itself included: replica
+    to replica) and protocol with at least one allowed port, as sorted inclusive ranges
+    with named ports resolved; anything not listed is denied.
+    """
+    bundle = conn.compiled.bundle
+    flows = []
+    for src, dst, ports in conn.flows():
+        for proto, rs in ports.ranges:
+            flows.append({"from": src, "to": dst, "protocol": proto, "ports": [[lo, hi] for lo, hi in rs]})
+    flows.sort(key=lambda f: (f["from"], f["to"], f["protocol"]))
+    doc: dict[str, Any] = {
+        "schema": FLOWS_SCHEMA,
+        "workloads": [workload_json(w, conn) for w in sorted(bundle.workloads, key=lambda w: w.id)],
+        "flows": flows,
+        "notes": host_network_notes(bundle),
+        "issues": [issue_json(i) for i in bundle.issues],
+        "skipped_kinds": dict(sorted(bundle.skipped_kinds.items())),
+        "summary": conn.summary(),
+    }
+    if external:
+        doc["external_egress"] = external_json(conn)
+    return doc
+
+
+def external_json(conn: Connectivity) -> list[dict[str, Any]]:
+    out = []
+    for w in sorted(conn.compiled.bundle.workloads, key=lambda w: w.id):
+        for e in conn.external_egress(w.id):
+            for block in e.blocks:
+                for proto, rs in e.ports.ranges:
+                    out.append({
+                        "from": w.id, "cidr": block.cidr, "except": list(block.excepts),
+                        "protocol": proto, "ports": [[lo, hi] for lo, hi in rs], "rule": e.rule,
+                    })
+    return out
+
+
+def host_network_notes(bundle: Bundle) -> list[str]:
+    return [HOST_NETWORK_NOTE.format(id=w.id) for w in bundle.workloads if w.host_network]
+
+
+def side_json(side: SideVerdict) -> dict[str, Any]:
+    return {
+        "allowed": side.allowed, "isolated": side.isolated,
+        "allowed_by": [{"policy": r.policy, "direction": r.direction, "rule": r.index} for r in side.allowed_by],
+        "selected_by": list(side.selected_by),
+        "misses": [
+            {"policy": m.rule.policy, "rule": m.rule.index, "reasons": list(m.reasons)}
+            for m in sorted(side.misses, key=lambda m: len(m.reasons))
+        ],
+        "explanation": side.explain(),
+    }
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    """The `netreason check --format json` document."""
+    return {
+        "schema": CHECK_SCHEMA,
+        "from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol,
+        "allowed": v.allowed,
+        "egress": side_json(v.egress), "ingress": side_json(v.ingress),
+        "notes": list(v.notes), "explanation": v.explain(),
+    }

@@ -1,0 +1,173 @@
+"""Read manifests from files, directories, stdin or strings into a validated Bundle.
+
+This is the only verifier module that touches files or stdin. Parsing is in `parse`,
+validation in `validate`, record building in `objects`, assembly in `bundles`.
+
+Error policy: a path that does not exist or cannot be read raises InputError. A file
+that is not valid YAML/JSON, or an object that fails API-server validation, becomes an
+error Issue in `bundle.issues` and everything else still loads; with `strict=True` the
+first syntax error raises ManifestSyntaxError and validation errors raise
+ValidationFailed once every document has been checked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+from .bundles import BundleBuilder
+from .documents import Document
+from .errors import InputError, ManifestSyntaxError
+from .model import Bundle, Issue, SourceRef
+from .parse import MAX_LIST_DEPTH, list_items, parse_text
+
+#: File name suffixes picked up when a directory is given.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+#: Larger files are refused rather than read into memory.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: The SourceRef file name of manifests read from standard input.
+STDIN_NAME = "-"
+
+
+def load_bundle(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    default_namespace: str = "default",
+    strict: bool = False,
+    stdin: TextIO | None = None,
+) -> Bundle:
+    """Load every manifest under `paths` into one Bundle.
+
+    A path is a file (read whatever its suffix), a directory (searched recursively for
+    `*.yaml`, `*.yml` and `*.json`, in sorted order, skipping hidden entries) or `-` for
+    standard input (`stdin`, or `sys.stdin` when not given). Objects without a namespace
+    land in `default_namespace`.
+
+    Raises:
+        InputError: a path does not exist, cannot be read, or is larger than MAX_FILE_BYTES.
+        ManifestSyntaxError: strict mode and a file is not valid YAML/JSON.
+        ValidationFailed: strict mode and an object fails validation (all errors listed).
+    """
+    builder = BundleBuilder(default_namespace)
+    for name, text in _read_inputs(paths, stdin):
+        _add_text(builder, text, name, strict)
+    return builder.finish(strict)
+
+
+def load_text(text: str, *, name: str = "<input>", default_namespace: str = "default", strict: bool = False) -> Bundle:
+    """Load manifests from a string of YAML (one or more documents) or JSON.
+
+    JSON may be one object, a `kind: List`, an array of objects, or several objects in a
+    row. `name` is the file name used in SourceRefs and issues.
+
+    Raises:
+        ManifestSyntaxError: strict mode and the text is not valid YAML/JSON.
+        ValidationFailed: strict mode and an object fails validation.
+    """
+    builder = BundleBuilder(default_namespace)
+    _add_text(builder, text, name, strict)
+    return builder.finish(strict)
+
+
+def load_documents(
+    docs: Iterable[Any], *, name: str = "<input>", default_namespace: str = "default", strict: bool = False
+) -> Bundle:
+    """Load already-parsed manifest objects (dicts; Lists are expanded).
+
+    SourceRefs carry `name` and the object's position in `docs` as the document index;
+    there are no line numbers.
+
+    Raises:
+        ValidationFailed: strict mode and an object fails validation.
+    """
+    builder = BundleBuilder(default_namespace)
+    for index, data in enumerate(docs):
+        for item in _expand(data):
+            builder.add(Document(item, SourceRef(name, 0, index)))
+    return builder.finish(strict)
+
+
+def _expand(data: Any, depth: int = 0) -> Iterator[Any]:
+    items = list_items(data)
+    if items is None or depth >= MAX_LIST_DEPTH:
+        yield data
+        return
+    for item in items:
+        yield from _expand(item, depth + 1)
+
+
+def _add_text(builder: BundleBuilder, text: str | ManifestSyntaxError, name: str, strict: bool) -> None:
+    docs, errors = ([], [text]) if isinstance(text, ManifestSyntaxError) else parse_text(text, name)
+    if errors and strict:
+        raise errors[0]
+    for doc in docs:
+        builder.add(doc)
+    for error in errors:
+        builder.add_issue(Issue(error.detail, error.source))
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _read_inputs(
+    paths: Sequence[str | os.PathLike[str]], stdin: TextIO | None
+) -> Iterator[tuple[str, str | ManifestSyntaxError]]:
+    """(name, text) of every input, in order, each file once; undecodable text as an error."""
+    seen: set[str] = set()
+    for path in paths:
+        raw = os.fspath(path)
+        if raw == STDIN_NAME:
+            yield STDIN_NAME, (stdin or sys.stdin).read()
+            continue
+        for file in _manifest_files(raw):
+            real = os.path.realpath(file)
+            if real not in seen:
+                seen.add(real)
+                yield file, _read_file(file)
+
+
+def _manifest_files(path: str) -> list[str]:
+    if os.path.isdir(path):
+        return list(_walk_directory(path))
+    if os.path.exists(path):
+        return [path]
+    raise InputError("no such file or directory; give a manifest file, a directory of manifests, or - for stdin",
+                     SourceRef(path))
+
+
+def _walk_directory(top: str) -> Iterator[str]:
+    for root, dirs, files in os.walk(top, onerror=_raise_walk_error):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for file in sorted(files):
+            if not file.startswith(".") and file.lower().endswith(MANIFEST_SUFFIXES):
+                yield os.path.join(root, file)
+
+
+def _raise_walk_error(error: OSError) -> None:
+    raise InputError(f"cannot read directory: {error.strerror}", SourceRef(error.filename or "?"))
+
+
+def _read_file(path: str) -> str | ManifestSyntaxError:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; split it",
+                             SourceRef(path))
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", SourceRef(path)) from exc
+    return _decode(data, path)
+
+
+def _decode(data: bytes, path: str) -> str | ManifestSyntaxError:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return ManifestSyntaxError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+            SourceRef(path, line),
+        )
