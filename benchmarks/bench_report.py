@@ -45,6 +45,7 @@ def metrics(record: dict[str, Any]) -> dict[str, Any]:
     nca = record.get("nca", {}).get("process", {})
     if nca.get("returncode") == 0 and "phases" in yml:
         out["nca_wall_s"] = nca["wall_seconds"]
+        out["nca_peak_mb"] = nca["maxrss_mb"]
         out["netreason_over_nca_wall"] = _ratio(yml["process"]["wall_seconds"], nca["wall_seconds"])
     return out
 
@@ -70,6 +71,8 @@ def _fmt(x: Any, digits: int = 2) -> str:
 def _run_row(tier: str, fmt: str, run: dict[str, Any], base: dict[str, Any]) -> list[str]:
     cells = [tier, fmt]
     cells += [_fmt(phase_seconds(run, p)) for p in ("import", "parse", "compile", "compute", "summary")]
+    gc = [r.get("gc_seconds", 0.0) for r in run.get("phases", ()) if r["phase"] in ("compile", "compute")]
+    cells.append(_fmt(sum(gc) if gc else None))
     cells.append(_fmt(run.get("process", {}).get("wall_seconds")))
     cells.append(_fmt(run.get("process", {}).get("maxrss_mb"), 0))
     cells.append(_fmt(phase_seconds(base, "parse")))
@@ -87,16 +90,18 @@ def render(records: list[dict[str, Any]]) -> str:
               _fmt(100 * r["shape"]["fraction_pod_selector_peers_without_ports"], 1),
               str(r.get("netreason_yaml", r.get("netreason_json", {})).get("summary", {}).get("classes", "-"))]
              for r in records]
-    time_cols = ["tier", "format", "import s", "parse s", "compile s", "compute s", "summary s", "wall s",
+    time_cols = ["tier", "format", "import s", "parse s", "compile s", "compute s", "summary s",
+                 "gc in compile+compute s", "wall s",
                  "peak MB", "bare parse s"]
     timing = [_run_row(r["tier"], fmt, r[f"netreason_{fmt}"], r.get(f"baseline_{fmt}", {}))
               for r in records for fmt in ("yaml", "json") if f"netreason_{fmt}" in r]
     ratio_cols = ["tier", "parse/bare yaml", "parse/bare json", "ns/workload pair", "ns/class pair",
-                  "NCA wall s", "netreason/NCA", "goals"]
+                  "NCA wall s", "NCA peak MB", "netreason/NCA", "goals"]
     ratios = [[r["tier"], *(_fmt(r["evaluation"]["metrics"].get(k), 3) for k in (
         "parse_vs_bare_yaml", "parse_vs_bare_json", "compute_ns_per_workload_pair", "compute_ns_per_class_pair",
-        "nca_wall_s", "netreason_over_nca_wall")), _goals(r["evaluation"]["goals"])] for r in records]
-    return "\n\n".join(_table(c, rows) for c, rows in ((shape_cols, shape), (time_cols, timing), (ratio_cols, ratios)))
+        "nca_wall_s", "nca_peak_mb", "netreason_over_nca_wall")), _goals(r["evaluation"]["goals"])] for r in records]
+    tables = ((shape_cols, shape, 1), (time_cols, timing, 2), (ratio_cols, ratios, 1))
+    return "\n\n".join(_table(c, rows, left) for c, rows, left in tables)
 
 
 def _goals(goals: dict[str, bool | None]) -> str:
@@ -104,7 +109,8 @@ def _goals(goals: dict[str, bool | None]) -> str:
     return "; ".join(f"{k}: {mark[v]}" for k, v in goals.items()) or "-"
 
 
-def _table(cols: list[str], rows: list[list[str]]) -> str:
+def _table(cols: list[str], rows: list[list[str]], left: int) -> str:
+    """Fixed-width text table; the first `left` columns are labels (left-aligned)."""
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
-    line = lambda cells: "  ".join(x.rjust(w) if i > 1 else x.ljust(w) for i, (x, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    line = lambda cells: "  ".join(x.rjust(w) if i >= left else x.ljust(w) for i, (x, w) in enumerate(zip(cells, widths)))  # noqa: E731
     return "\n".join([line(cols), line(["-" * w for w in widths]), *(line(r) for r in rows)])

@@ -11,6 +11,7 @@ Peak RSS (ru_maxrss) is sampled after every phase; with --tracemalloc, the trace
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -26,19 +27,41 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class GcClock:
+    """Time spent in the cyclic garbage collector (it grows with the live heap, so a
+    phase can slow down because an earlier phase kept many objects alive)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, event: str, info: dict[str, Any]) -> None:
+        if event == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections += 1
+
+
 class Phases:
-    """Times named steps and records peak memory after each."""
+    """Times named steps and records peak memory and GC time after each."""
 
     def __init__(self, traced: bool) -> None:
         self.traced = traced
         self.rows: list[dict[str, Any]] = []
+        self.gc = GcClock()
 
     def run(self, name: str, fn: Callable[[], Any]) -> Any:
         if self.traced:
             tracemalloc.reset_peak()
+        gc_before, collections_before = self.gc.seconds, self.gc.collections
         started = time.perf_counter()
         value = fn()
-        row: dict[str, Any] = {"phase": name, "seconds": time.perf_counter() - started, "maxrss_mb": _maxrss_mb()}
+        row: dict[str, Any] = {"phase": name, "seconds": time.perf_counter() - started, "maxrss_mb": _maxrss_mb(),
+                               "gc_seconds": self.gc.seconds - gc_before,
+                               "gc_collections": self.gc.collections - collections_before}
         if self.traced:
             row["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         self.rows.append(row)

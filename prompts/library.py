@@ -2,7 +2,8 @@
 
 One YAML file per prompt and version, named `NAME@VERSION.yaml` (`flows@1.yaml`). Files whose
 name starts with `_` are fragments (`_brief-notation@1.yaml`): shared system text that a
-prompt lists under `include`. A prompt file holds:
+prompt lists under `include`. Fragments are versioned like prompts: never edit a released
+one, add `_NAME@N+1.yaml` and new prompt versions that include it. A prompt file holds:
 
     name, version, description
     answer_schema   name of a pydantic model in `verifier.claims_schema.ANSWER_SCHEMAS`;
@@ -159,7 +160,7 @@ def _resolve_variables(
     missing = sorted(set(declared) - set(values))
     if missing:
         raise PromptError(f"{ref}: missing variable(s) {', '.join(missing)}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def load_prompt(ref: str, directory: Path | None = None) -> PromptSpec:
@@ -200,14 +201,14 @@ def _load_library(directory: Path) -> tuple[PromptSpec, ...]:
 
 def _load_fragment(path: Path) -> FragmentFile:
     data, root = _read_yaml(path)
-    frag = _validate(FragmentFile, data, root, path)
+    frag: FragmentFile = _validate(FragmentFile, data, root, path)
     _check_file_name(path, frag.fragment, frag.version, prefix="_")
     return frag
 
 
 def _load_prompt_file(path: Path, fragments: Mapping[str, str]) -> PromptSpec:
     data, root = _read_yaml(path)
-    spec = _validate(PromptFile, data, root, path)
+    spec: PromptFile = _validate(PromptFile, data, root, path)
     _check_file_name(path, spec.name, spec.version)
     model = ANSWER_SCHEMAS.get(spec.answer_schema)
     if model is None:

@@ -45,7 +45,7 @@ _SOURCE_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
 class DependencyLike(Protocol):
-    """Anything with the fields of a dependency record (what dependency inference yields)."""
+    """A dependency record with `from_`, `to`, `port`, `protocol`, `source` attributes."""
 
     @property
     def from_(self) -> str: ...
@@ -59,6 +59,10 @@ class DependencyLike(Protocol):
     def source(self) -> str: ...
 
 
+#: What `as_dependency` accepts: a `DependencyLike`, a `verifier.records.Dependency`, or a mapping.
+DependencyInput = object
+
+
 @dataclass(frozen=True, slots=True)
 class Dependency:
     """`from_` (a workload id) opens connections to `to` (a Service or workload id) on port/protocol."""
@@ -70,17 +74,26 @@ class Dependency:
     source: str = "declared"
 
 
-def as_dependency(record: DependencyLike | Mapping[str, Any]) -> Dependency:
+def as_dependency(record: DependencyInput) -> Dependency:
     """Coerce a dependency record (object or mapping) into a `Dependency`.
 
     Mappings may use `from` or `from_`; when they carry `namespace` (as the corpus
-    `deps.yaml` does), bare names in `from`/`to` are qualified with it.
+    `deps.yaml` does), bare names in `from`/`to` are qualified with it. A
+    `verifier.records.Dependency` (fields `src`, `dst`, `service`...) is shown as the client
+    dials it: to its Service on the Service port, else to its workload or CIDR.
 
     Raises:
         ValueError: a required field (from, to, port) is missing.
     """
+    if isinstance(record, Dependency):
+        return record
     if not isinstance(record, Mapping):
-        return Dependency(record.from_, record.to, int(record.port), record.protocol, record.source)
+        if hasattr(record, "src"):  # verifier.records.Dependency: show what the client dials
+            return _from_record(record)
+        if not hasattr(record, "from_"):
+            raise ValueError(f"not a dependency record: {record!r}")
+        rec: Any = record
+        return Dependency(rec.from_, rec.to, int(rec.port), rec.protocol, rec.source)
     try:
         src, dst, port = record.get("from", record.get("from_")), record["to"], int(record["port"])
     except (KeyError, TypeError) as exc:
@@ -93,11 +106,20 @@ def as_dependency(record: DependencyLike | Mapping[str, Any]) -> Dependency:
     return Dependency(str(src), str(dst), port, str(record.get("protocol", "TCP")), str(record.get("source", "declared")))
 
 
+def _from_record(record: Any) -> Dependency:
+    """A `verifier.records.Dependency`: through its Service (and Service port) when it has one."""
+    if record.service:
+        to, port = record.service, record.service_port or record.port
+    else:
+        to, port = record.dst or record.cidr, record.port
+    return Dependency(record.src, str(to), int(port), record.protocol, record.source)
+
+
 def _qualify(name: str, namespace: str) -> str:
     return name if "/" in name else f"{namespace}/{name}"
 
 
-def render_brief(bundle: Bundle, dependencies: Iterable[DependencyLike | Mapping[str, Any]] = ()) -> str:
+def render_brief(bundle: Bundle, dependencies: Iterable[DependencyInput] = ()) -> str:
     """Render `bundle` (and optional dependency records) as the cluster brief text.
 
     Deterministic: equal bundles give byte-identical briefs. Never includes env values,

@@ -10,6 +10,10 @@ from verifier.errors import NetreasonError
 
 from .commands.analyze_cmd import analyze, ask
 from .commands.flows_cmd import check, flows
+from .commands.diff_cmd import diff
+from .commands.lint_cmd import lint
+from .commands.prompts_cmd import prompts_group
+from .commands.serve_cmd import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -26,6 +30,10 @@ cli.add_command(flows)
 cli.add_command(check)
 cli.add_command(analyze)
 cli.add_command(ask)
+cli.add_command(prompts_group)
+cli.add_command(serve)
+cli.add_command(lint)
+cli.add_command(diff)
 
 
 def main() -> None:

@@ -122,11 +122,16 @@ async def ask_model(
     deps = [r.dependency for r in truth.dependencies]
     prepared = prepare_prompt(prompt, truth.bundle, deps, anonymize=anonymize, **dict(variables or {}))
     ref = prepared.rendered.ref
+    owned = isinstance(model, str)
+    provider: Provider | None = None
     try:
         provider = get_provider(model) if isinstance(model, str) else model
         result = await complete_json(provider, build_request(prepared, timeout_s), _validator(prepared))
     except ProviderError as e:
         return ModelRun(spec_name, ref, error=str(e), error_kind=type(e).__name__)
+    finally:
+        if owned and provider is not None and hasattr(provider, "aclose"):
+            await provider.aclose()  # the SDK's connection pool belongs to this event loop
     reply = result.reply
     usage = {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens}
     base = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=reply.text, usage=usage,

@@ -8,14 +8,14 @@ that the caller keeps to map the answer back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from prompts.library import PromptError, RenderedPrompt, load_prompt
 from verifier.model import Bundle
 
-from .brief import DependencyLike, as_dependency, render_brief
+from .brief import DependencyInput, as_dependency, render_brief
 from .redact import Pseudonyms, redact_text
 
 
@@ -34,7 +34,7 @@ class PreparedPrompt:
 def prepare_prompt(
     ref: str,
     bundle: Bundle,
-    dependencies: Iterable[DependencyLike | Mapping[str, Any]] = (),
+    dependencies: Iterable[DependencyInput] = (),
     *,
     anonymize: bool = False,
     **variables: object,

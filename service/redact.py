@@ -20,6 +20,7 @@ model's answer back.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,7 @@ from verifier.model import (
     Workload,
 )
 
-from .brief import Dependency, DependencyLike, as_dependency
+from .brief import Dependency, DependencyInput, as_dependency
 
 REDACTED = "[redacted]"
 #: Shorter values (`true`, `info`, `80`) are too common to blank without mangling text.
@@ -74,7 +75,8 @@ def sensitive_values(bundle: Bundle) -> frozenset[str]:
 
 def _public_strings(bundle: Bundle) -> set[str]:
     public = set(bundle.namespaces)
-    for obj in (*bundle.workloads, *bundle.services, *bundle.policies):
+    objects: list[Workload | Service | NetworkPolicy] = [*bundle.workloads, *bundle.services, *bundle.policies]
+    for obj in objects:
         public.update((obj.namespace, obj.name, obj.id))
     for labels in [ns.labels for ns in bundle.namespaces.values()] + [w.labels for w in bundle.workloads]:
         public.update(labels)
@@ -150,7 +152,7 @@ class Pseudonyms:
 
     @classmethod
     def for_bundle(
-        cls, bundle: Bundle, dependencies: Iterable[DependencyLike | Mapping[str, Any]] = ()
+        cls, bundle: Bundle, dependencies: Iterable[DependencyInput] = ()
     ) -> Pseudonyms:
         """Pseudonyms for every name in `bundle` and the dependency records, numbered in sorted order."""
         recorder = _Recorder()
@@ -192,7 +194,7 @@ class Pseudonyms:
         """`bundle` with every name pseudonymized; env, annotations, issues and sources dropped."""
         return _map_bundle(bundle, self)
 
-    def dependency(self, dep: DependencyLike | Mapping[str, Any]) -> Dependency:
+    def dependency(self, dep: DependencyInput) -> Dependency:
         return _map_dependency(as_dependency(dep), self)
 
     def anonymize_text(self, text: str) -> str:
@@ -307,7 +309,17 @@ def _map_bundle(bundle: Bundle, m: _Mapper) -> Bundle:
     )
 
 
+def _is_cidr(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
 def _map_ref(ref: str, m: _Mapper) -> str:
+    if _is_cidr(ref):  # a dependency on an external address, not a namespace/name
+        return ref
     ns, _, name = ref.partition("/")
     return f"{m.ns(ns)}/{m.name(name)}" if name else m.name(ref)
 

@@ -121,7 +121,7 @@ class BundleBuilder:
             self._put_workload(workload_from(kind, data, namespace, doc.source), doc, label)
 
     def _add_other(self, kind: str, api_version: str, data: dict[str, Any], doc: Document) -> None:
-        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        meta = _metadata(data)
         name = meta.get("name") if isinstance(meta.get("name"), str) else ""
         namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
         if namespace is None and kind not in CLUSTER_SCOPED_KINDS:
@@ -133,7 +133,7 @@ class BundleBuilder:
                         f"{kind} {namespace}/{name}")
             kind = f"{kind} ({api_version})"
         self.skipped[kind] += 1
-        self.others.append(OtherObject(kind, namespace, name, doc.source))
+        self.others.append(OtherObject(kind, namespace, str(name or ""), doc.source))
 
     def _put_namespace(self, namespace: Namespace, doc: Document, label: str) -> None:
         earlier = self.namespaces.get(namespace.name)
@@ -194,8 +194,13 @@ def build_bundle(documents: Iterable[Document], *, default_namespace: str = "def
     return builder.finish(strict)
 
 
+def _metadata(data: dict[str, Any]) -> dict[str, Any]:
+    meta = data.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _object_label(kind: str, data: dict[str, Any], default_namespace: str) -> str:
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta = _metadata(data)
     name = meta.get("name") if isinstance(meta.get("name"), str) and meta.get("name") else "<unnamed>"
     if kind == "Namespace":
         return f"Namespace {name}"

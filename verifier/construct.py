@@ -28,7 +28,7 @@ class _Unsupported(Exception):
     """A node the fast path does not build; the document goes to SafeConstructor."""
 
 
-class FastLoader(yaml.CSafeLoader):  # type: ignore[misc]
+class FastLoader(yaml.CSafeLoader):
     """CSafeLoader with a memoized resolver and a direct constructor (`construct_fast`)."""
 
     # SafeLoader registers no path resolvers; the shortcuts in `resolve` rely on that.
@@ -46,7 +46,7 @@ class FastLoader(yaml.CSafeLoader):  # type: ignore[misc]
                 return _STR
             tag = self._tags.get(value)
             if tag is None:
-                tag = self._tags[value] = str(super().resolve(kind, value, implicit))
+                tag = self._tags[value] = str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
             return tag
         return _MAP if kind is yaml.MappingNode else _SEQ
 
@@ -75,7 +75,7 @@ class _Builder:
         cls, tag = node.__class__, node.tag
         if cls is yaml.ScalarNode:
             value = node.value if tag == _STR else self._scalar(node, tag)
-        elif cls is yaml.MappingNode and tag == _MAP:
+        elif isinstance(node, yaml.MappingNode) and cls is yaml.MappingNode and tag == _MAP:
             value = self._mapping(node)
         elif cls is yaml.SequenceNode and tag == _SEQ:
             value = [self.build(child) for child in node.value]

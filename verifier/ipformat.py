@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -18,13 +19,19 @@ _CIDR_EXAMPLE = "must be a valid CIDR value (e.g. 10.9.8.0/24 or 2001:db8::/64)"
 _IP_EXAMPLE = "must be a valid IP address (e.g. 10.9.8.7 or 2001:db8::ffff)"
 
 
-def check_cidr(value: str) -> tuple[Network | None, list[str]]:
+@lru_cache(maxsize=65536)
+def check_cidr(value: str) -> tuple[Network | None, tuple[str, ...]]:
     """Parse an ipBlock CIDR the way the API server does for a new object.
 
     Returns the network (masked, even when the value had host bits set, as the API server
     then uses it for the `except` checks) or None when it cannot be read at all, and the
-    list of problems, each with the fix.
+    problems, each with the fix.
     """
+    network, problems = _check_cidr(value)
+    return network, tuple(problems)
+
+
+def _check_cidr(value: str) -> tuple[Network | None, list[str]]:
     address, slash, prefix = value.rpartition("/")
     if not slash or not _PREFIX.fullmatch(prefix):
         return None, [_CIDR_EXAMPLE + ("; add a prefix length such as /32" if not slash else "")]
@@ -42,9 +49,9 @@ def check_cidr(value: str) -> tuple[Network | None, list[str]]:
     return network, problems
 
 
-def check_ip(value: str) -> list[str]:
+def check_ip(value: str) -> tuple[str, ...]:
     """Problems with an IP address string (strict legacy-field rules); empty when valid."""
-    return _parse_ip(value)[1]
+    return tuple(_parse_ip(value)[1])
 
 
 def is_strict_subnet(inner: Network, outer: Network) -> bool:

@@ -1,12 +1,14 @@
 """Name and value formats the API server enforces (k8s.io/apimachinery util/validation).
 
-Each check returns a list of problems (empty when the value is valid), so a caller can
-report every problem of a value, as the API server does.
+Each check returns a tuple of problems (empty when the value is valid), so a caller can
+report every problem of a value, as the API server does. Results are cached: manifests
+repeat the same label keys, values and port names thousands of times.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -22,8 +24,13 @@ MAX_SUBDOMAIN_LENGTH = 253
 MAX_PORT_NAME_LENGTH = 15
 
 
-def dns1123_label(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def dns1123_label(value: str) -> tuple[str, ...]:
     """Namespace names: lowercase RFC 1123 label."""
+    return tuple(_dns1123_label(value))
+
+
+def _dns1123_label(value: str) -> list[str]:
     problems = _too_long(value, MAX_LABEL_LENGTH)
     if not _DNS1123_LABEL.fullmatch(value):
         problems.append(
@@ -33,8 +40,13 @@ def dns1123_label(value: str) -> list[str]:
     return problems
 
 
-def dns1123_subdomain(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def dns1123_subdomain(value: str) -> tuple[str, ...]:
     """Most object names (NetworkPolicy, Deployment, Pod): lowercase RFC 1123 subdomain."""
+    return tuple(_dns1123_subdomain(value))
+
+
+def _dns1123_subdomain(value: str) -> list[str]:
     problems = _too_long(value, MAX_SUBDOMAIN_LENGTH)
     if not _DNS1123_SUBDOMAIN.fullmatch(value):
         problems.append(
@@ -44,8 +56,13 @@ def dns1123_subdomain(value: str) -> list[str]:
     return problems
 
 
-def dns1035_label(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def dns1035_label(value: str) -> tuple[str, ...]:
     """Service names: RFC 1035 label (must start with a letter)."""
+    return tuple(_dns1035_label(value))
+
+
+def _dns1035_label(value: str) -> list[str]:
     problems = _too_long(value, MAX_LABEL_LENGTH)
     if not _DNS1035_LABEL.fullmatch(value):
         problems.append(
@@ -55,8 +72,13 @@ def dns1035_label(value: str) -> list[str]:
     return problems
 
 
-def qualified_name(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def qualified_name(value: str) -> tuple[str, ...]:
     """Label keys: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters."""
+    return tuple(_qualified_name(value))
+
+
+def _qualified_name(value: str) -> list[str]:
     prefix, slash, name = value.rpartition("/")
     if slash and "/" in prefix:
         return ["a label key may contain at most one '/' (e.g. 'example.com/my-key')"]
@@ -78,8 +100,13 @@ def qualified_name(value: str) -> list[str]:
     return problems
 
 
-def label_value(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def label_value(value: str) -> tuple[str, ...]:
     """Label values: empty, or at most 63 letters, digits, '-', '_', '.' with alphanumeric ends."""
+    return tuple(_label_value(value))
+
+
+def _label_value(value: str) -> list[str]:
     if value == "":
         return []
     problems = _too_long(value, MAX_LABEL_LENGTH)
@@ -91,8 +118,13 @@ def label_value(value: str) -> list[str]:
     return problems
 
 
-def port_name(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def port_name(value: str) -> tuple[str, ...]:
     """Named ports (IANA_SVC_NAME, RFC 6335 section 5.1)."""
+    return tuple(_port_name(value))
+
+
+def _port_name(value: str) -> list[str]:
     problems = _too_long(value, MAX_PORT_NAME_LENGTH)
     if not _PORT_NAME_CHARS.fullmatch(value):
         problems.append("a port name may contain only lowercase letters, digits and '-'")
@@ -106,8 +138,13 @@ def port_name(value: str) -> list[str]:
     return problems
 
 
-def port_number(value: int) -> list[str]:
+@lru_cache(maxsize=65536)
+def port_number(value: int) -> tuple[str, ...]:
     """Numeric ports: 1 to 65535."""
+    return tuple(_port_number(value))
+
+
+def _port_number(value: int) -> list[str]:
     if 1 <= value <= 65535:
         return []
     return ["must be between 1 and 65535, inclusive"]

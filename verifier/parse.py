@@ -44,7 +44,7 @@ def parse_text(text: str, name: str) -> ParseResult:
             return _json_documents(text, name), []
         except (ValueError, RecursionError) as exc:
             docs, errors = _yaml_documents(text, name)
-            return (docs, []) if not errors else ([], [_json_error(exc, text, name)])
+            return (docs, []) if not errors else ([], [_json_error(exc, name)])
     return _yaml_documents(text, name)
 
 
@@ -71,6 +71,7 @@ def _yaml_documents(text: str, name: str) -> ParseResult:
     try:
         while loader.check_node():
             node = loader.get_node()
+            assert node is not None  # check_node() said a document follows
             problem = _alias_problem(node) if guard else None
             if problem:
                 errors.append(_error(problem, SourceRef(name, node.start_mark.line + 1, index)))
@@ -249,7 +250,7 @@ class _LineCounter:
         return self.line, offset - (self.text.rfind("\n", 0, offset) + 1)
 
 
-def _json_error(exc: Exception, text: str, name: str) -> ManifestSyntaxError:
+def _json_error(exc: Exception, name: str) -> ManifestSyntaxError:
     if isinstance(exc, json.JSONDecodeError):
         return _error(f"invalid JSON at column {exc.colno}: {exc.msg}", SourceRef(name, exc.lineno))
     if isinstance(exc, RecursionError):

@@ -14,7 +14,7 @@ its problems; nothing stops at the first one. This module holds the validation m
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,11 +234,12 @@ def _labels(value: Any, path: FieldPath, out: Out) -> None:
             _add(out, where, f"invalid label value {item!r}", naming.label_value(item))
 
 
-def _object_meta(obj: dict[str, Any], name_rule: Callable[[str], list[str]], out: Out,
+def _object_meta(obj: dict[str, Any], name_rule: Callable[[str], Collection[str]], out: Out,
                  namespaced: bool = True) -> None:
     meta = _mapping(obj.get("metadata"), ("metadata",), out)
     if meta is None:
-        out.append(Violation(("metadata",), "Required value: metadata.name is required"))
+        if obj.get("metadata") is None:
+            out.append(Violation(("metadata",), "Required value: metadata.name is required"))
         return
     name = meta.get("name")
     if name is None or name == "":
@@ -287,9 +288,11 @@ def validate_workload(kind: str, obj: dict[str, Any]) -> list[Violation]:
 def _template(obj: dict[str, Any], path: FieldPath, out: Out) -> dict[str, Any] | None:
     node: Any = obj
     for i, seg in enumerate(path):
-        node = _mapping(node.get(seg), path[: i + 1], out)
+        raw = node.get(seg)
+        node = _mapping(raw, path[: i + 1], out)
         if node is None:
-            out.append(Violation(path[: i + 1], "Required value: the pod template is missing"))
+            if raw is None:
+                out.append(Violation(path[: i + 1], "Required value: the pod template is missing"))
             return None
     return node if isinstance(node, dict) else None
 
@@ -297,7 +300,8 @@ def _template(obj: dict[str, Any], path: FieldPath, out: Out) -> dict[str, Any] 
 def _pod_spec(value: Any, path: FieldPath, out: Out) -> None:
     spec = _mapping(value, path, out)
     if spec is None:
-        out.append(Violation(path, "Required value: a pod spec with containers is required"))
+        if value is None:
+            out.append(Violation(path, "Required value: a pod spec with containers is required"))
         return
     raw = spec.get("containers")
     containers = _list(raw, (*path, "containers"), out)
@@ -492,8 +496,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _add(out: Out, path: FieldPath, subject: str, problems: Iterable[str]) -> None:
-    out.extend(Violation(path, f"{subject}: {problem}") for problem in problems)
+def _add(out: Out, path: FieldPath, subject: str, problems: Collection[str]) -> None:
+    if problems:
+        out.extend([Violation(path, f"{subject}: {problem}") for problem in problems])
 
 
 def _kind_of(value: Any) -> str:

@@ -5,6 +5,7 @@ Importing this package loads no model SDK; `get_provider` imports the chosen one
 
 from .base import Message, Provider, ProviderReply, ProviderRequest, Usage, system_with_schema
 from .errors import (
+    MissingApiKey,
     ProviderAuthError,
     ProviderConfigError,
     ProviderError,
@@ -23,6 +24,7 @@ __all__ = [
     "MODEL_ENV",
     "JsonResult",
     "Message",
+    "MissingApiKey",
     "Provider",
     "ProviderAuthError",
     "ProviderConfigError",
@@ -42,6 +44,7 @@ __all__ = [
     "get_provider",
     "parse_json_object",
     "parse_retry_after",
+    "parse_spec",
     "register_provider",
     "registered_prefixes",
     "system_with_schema",

@@ -18,6 +18,7 @@ import anthropic
 
 from .base import ProviderReply, ProviderRequest, Usage, tool_name
 from .errors import (
+    MissingApiKey,
     ProviderAuthError,
     ProviderConfigError,
     ProviderError,
@@ -51,10 +52,7 @@ class AnthropicProvider:
         self.model = model
         self._api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or ""
         if not self._api_key:
-            raise ProviderConfigError(
-                "no API key for Anthropic: set the ANTHROPIC_API_KEY environment variable (or pass api_key=)",
-                provider=self.provider_name,
-            )
+            raise MissingApiKey(self.provider_name, "ANTHROPIC_API_KEY")
         if mode not in ("tool", "output_format"):
             raise ProviderConfigError(f"unknown Anthropic mode {mode!r}: use 'tool' or 'output_format'")
         self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
@@ -113,8 +111,9 @@ class AnthropicProvider:
 
     def _reply(self, message: Any, request: ProviderRequest) -> ProviderReply:
         tool_input = _tool_input(message.content, tool_name(request))
+        data: dict[str, Any] | None = tool_input
         if tool_input is not None:
-            text, data = json.dumps(tool_input), tool_input
+            text = json.dumps(tool_input)
         else:
             text = "".join(getattr(b, "text", "") for b in message.content if b.type == "text")
             data = parse_json_object(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -35,7 +35,7 @@ class ProviderRequest:
     """
 
     system: str
-    messages: tuple[Message, ...]
+    messages: Sequence[Message]
     json_schema: Mapping[str, Any] | None = None
     schema_name: str = "answer"
     strict_schema: bool = True

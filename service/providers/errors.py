@@ -62,5 +62,13 @@ class ProviderConfigError(ProviderError):
     """The provider cannot be built or used as configured: a missing key, an unknown model spec."""
 
 
+class MissingApiKey(ProviderConfigError):
+    """No key for a provider that needs one; `variable` names the environment variable to set."""
+
+    def __init__(self, provider: str, variable: str) -> None:
+        self.variable = variable
+        super().__init__(f"no API key: set the {variable} environment variable (or pass api_key=)", provider=provider)
+
+
 class ProviderRequestRejected(ProviderError):
     """Another 4xx (bad request, unknown model): sending the same request again will fail again."""

@@ -15,6 +15,7 @@ import openai
 
 from .base import ProviderReply, ProviderRequest, Usage, system_with_schema, tool_name
 from .errors import (
+    MissingApiKey,
     ProviderAuthError,
     ProviderConfigError,
     ProviderError,
@@ -55,10 +56,7 @@ class OpenAIChatProvider:
         self.model = model
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or ""
         if not self._api_key:
-            raise ProviderConfigError(
-                "no API key for OpenAI: set the OPENAI_API_KEY environment variable (or pass api_key=)",
-                provider=self.provider_name,
-            )
+            raise MissingApiKey(self.provider_name, "OPENAI_API_KEY")
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -167,7 +165,8 @@ def map_openai_error(exc: Exception, provider: str) -> ProviderError:
 def _map_status(exc: openai.APIStatusError, provider: str) -> ProviderError:
     status, message = exc.status_code, _error_message(exc)
     if status == 429 and exc.code == "insufficient_quota":
-        return ProviderConfigError(f"quota exhausted, check the account's billing: {message}", provider=provider, status=status)
+        quota = f"quota exhausted, check the account's billing: {message}"
+        return ProviderConfigError(quota, provider=provider, status=status)
     if status == 429:
         retry_after = parse_retry_after(dict(exc.response.headers))
         return ProviderRateLimited(message, retry_after=retry_after, provider=provider)

@@ -43,12 +43,12 @@ class RetryPolicy:
 
     def backoff_s(self, retry: int, rng: Callable[[], float] = random.random) -> float:
         """Return the jittered exponential wait before retry number `retry` (1-based)."""
-        raw = min(self.max_delay_s, self.base_delay_s * 2 ** (retry - 1))
+        raw = min(self.max_delay_s, self.base_delay_s * 2.0 ** (retry - 1))
         return raw * (1.0 - self.jitter * rng())
 
     def wait_s(self, error: ProviderError, retry: int) -> float:
         """Return how long to wait after `error` before retry number `retry`."""
-        if False:
+        if isinstance(error, ProviderRateLimited) and error.retry_after is not None:
             return min(max(error.retry_after, 0.0), self.max_retry_after_s)
         return self.backoff_s(retry)
 

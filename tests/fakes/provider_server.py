@@ -229,7 +229,8 @@ class FakeProviderServer:
         fmt = request.response_format_type
         if request.wire == "openai" and fmt in self._script.rejected_formats:
             # Worded like vLLM / LM Studio rejections: the provider's fallback keys on "response_format".
-            return Failure(400, f"response_format type '{fmt}' is not supported by this server", param="response_format")
+            refusal = f"response_format type '{fmt}' is not supported by this server"
+            return Failure(400, refusal, param="response_format")
         return self._script.queue.popleft() if self._script.queue else None
 
     def _render_success(self, behaviour: Answer | RawText, request: RecordedRequest) -> dict[str, Any]:

@@ -217,3 +217,22 @@ def test_corpus_brief_leaves_out_nothing_a_question_needs(name):
                 assert line.count(f"{direction}[") == len(rules) or "ignored" in line, line
     for d in deps:
         assert f"  {d.from_} -> {d.to} {d.protocol}/{d.port} " in brief
+
+
+def test_verifier_dependency_records_show_what_the_client_dials():
+    from verifier.records import Dependency as Record
+
+    records = [
+        Record("shop/web", 8080, dst="shop/api", service="shop/api", service_port=80, source="inferred",
+               evidence="env API_URL=http://api:80"),
+        Record("shop/web", 8080, dst="shop/api-canary", service="shop/api", service_port=80, source="inferred"),
+        Record("shop/api", 5432, dst="shop/db"),
+        Record("shop/api", 443, cidr="10.0.0.0/8", source="observed"),
+    ]
+    text = render_brief(bundle([ns("shop")], [], [], []), records)
+    assert text.endswith(
+        "dependencies:\n"
+        "  shop/api -> 10.0.0.0/8 TCP/443 (observed)\n"
+        "  shop/api -> shop/db TCP/5432 (declared)\n"
+        "  shop/web -> shop/api TCP/80 (inferred)\n"
+    )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from service.providers import (
     JsonResult,
     Message,
+    MissingApiKey,
     Provider,
     ProviderAuthError,
     ProviderConfigError,
@@ -65,6 +66,7 @@ ANSWER_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 GOOD = {"summary": "web reaches api on TCP 8080", "dns_ok": True}
+GOOD_JSON = '{"summary": "web reaches api on TCP 8080", "dns_ok": true}'
 
 
 class ShortAnswer(BaseModel):
@@ -300,9 +302,6 @@ def test_langchain_model_without_tools_is_invoked_plainly_and_parsed() -> None:
     assert (reply.usage.input_tokens, reply.usage.output_tokens) == (12, 8)
 
 
-GOOD_JSON = '{"summary": "web reaches api on TCP 8080", "dns_ok": true}'
-
-
 class ToolCallingChatModel(BaseChatModel):
     """A minimal tool-calling chat model: it answers every request by calling the first bound tool."""
 
@@ -316,7 +315,9 @@ class ToolCallingChatModel(BaseChatModel):
     def bind_tools(self, tools: Any, *, tool_choice: Any = None, **kwargs: Any) -> Any:
         return self.bind(tools=[convert_to_openai_tool(t) for t in tools], tool_choice=tool_choice, **kwargs)
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         self.seen.append({"messages": messages, "tools": kwargs["tools"], "tool_choice": kwargs["tool_choice"]})
         name = kwargs["tools"][0]["function"]["name"]
         message = AIMessage(
@@ -513,8 +514,9 @@ def test_unreachable_server_is_unavailable() -> None:
 def test_missing_key_names_the_variable_to_set(spec: str, variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(variable, raising=False)
 
-    with pytest.raises(ProviderConfigError, match=variable):
+    with pytest.raises(MissingApiKey, match=variable) as caught:
         get_provider(spec)
+    assert caught.value.variable == variable and isinstance(caught.value, ProviderConfigError)
 
 
 # -- Retry-After and JSON parsing units ------------------------------------------------------------------
@@ -605,7 +607,8 @@ def test_register_provider_adds_a_prefix_and_refuses_silent_replacement(monkeypa
 
 
 def test_importing_providers_loads_no_sdk() -> None:
-    code = "import sys, service.providers; print(sorted(m for m in ('openai', 'anthropic', 'langchain_core') if m in sys.modules))"
+    sdks = "('openai', 'anthropic', 'langchain_core')"
+    code = f"import sys, service.providers; print(sorted(m for m in {sdks} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

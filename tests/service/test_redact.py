@@ -293,3 +293,12 @@ def test_anonymized_prompt_maps_caller_ids_and_answers_back():
     assert "shop" not in last
     answer = {"summary": f"{p.ref('shop/api')} lost DNS", "claims": [{"type": "dns_egress_missing", "workload": p.ref("shop/api")}]}
     assert prepared.deanonymize(answer) == {"summary": "shop/api lost DNS", "claims": [{"type": "dns_egress_missing", "workload": "shop/api"}]}
+
+
+def test_cidr_dependencies_are_not_taken_for_names():
+    from verifier.records import Dependency as Record
+
+    bundle, _ = EXAMPLES["review@1"]
+    p = Pseudonyms.for_bundle(bundle, [Record("shop/api", 443, cidr="10.0.0.0/8")])
+    assert p.dependency(Record("shop/api", 443, cidr="10.0.0.0/8")).to == "10.0.0.0/8"
+    assert "10.0.0.0" not in p.forward["ns"] and "8" not in p.forward["name"]

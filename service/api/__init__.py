@@ -1,0 +1,22 @@
+"""The HTTP API: one router per resource. `/v1` routes need a bearer token when auth is on.
+
+To add a resource, write `service/api/NAME.py` with a `router` and list it below: in `V1_ROUTERS`
+for bearer-authenticated /v1 routes, or in `public_routers` for routes with their own auth (Slack
+signs its requests) or none (health checks).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..settings import Settings
+from . import analyze, clusters, health, review
+
+#: Mounted behind `deps.require_token`. Each router carries its full prefix (`/v1/...`), so the route
+#: a request matched names the whole path template (the metrics' `route` label).
+V1_ROUTERS: tuple[APIRouter, ...] = (analyze.router, review.router, clusters.router)
+
+
+def public_routers(settings: Settings) -> list[APIRouter]:
+    """Routers mounted at the root without bearer auth; Slack routes only when Slack is configured."""
+    return [health.router]

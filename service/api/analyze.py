@@ -1,0 +1,78 @@
+"""POST /v1/analyze (ground truth, the model's claims checked, findings) and GET /v1/analyses/{id}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from .. import pipeline
+from .deps import State
+from .formats import Format, render
+from .manifests import Snapshot, load_snapshot
+from .running import choose_model, compute_truth, prompt_ref, run_model
+
+router = APIRouter(prefix="/v1", tags=["analysis"])
+
+
+class AnalyzeRequest(Snapshot):
+    """Manifests (or a stored cluster) plus optional deps, model and prompt."""
+
+    observed: str | list[dict[str, Any]] | None = Field(
+        None, description="Observed flows: a Hubble export (`hubble observe -o json`) as text or records.")
+    infer: bool = Field(True, description="Also infer dependencies from env values that name a Service.")
+    model: str | None = Field(None, description="Model spec (default: NETREASON_MODEL; none: ground truth only).",
+                              examples=["openai:gpt-4.1-mini"])
+    prompt: str = Field("flows@1", description="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
+    format: Format = "json"
+    strict: bool = Field(False, description="Refuse manifests with validation errors (422) instead of reporting them.")
+    anonymize: bool = Field(False, description="Pseudonymize names and labels in the prompt.")
+    timeout_s: float | None = Field(None, gt=0, description="Seconds to wait for the model (capped by the server).")
+    save: bool = Field(True, description="Keep the result, linkable at /v1/analyses/{id}.")
+
+
+def analysis_link(state: State, analysis_id: str, fmt: str = "html") -> str:
+    """Where a stored analysis can be read (absolute when NETREASON_PUBLIC_URL is set)."""
+    return f"{state.settings.public_url.rstrip('/')}/v1/analyses/{analysis_id}?format={fmt}"
+
+
+@router.post("/analyze", summary="Analyze manifests: ground truth beside the model's checked claims")
+async def analyze(body: AnalyzeRequest, state: State) -> Response:
+    """The same document as `netreason analyze --format json` (or markdown, html, sarif of it).
+
+    When saved, the `Location` header links the stored result.
+    """
+    spec = choose_model(body.model, state)
+    ref = prompt_ref(body.prompt)
+    field = "files" if body.files is not None else "manifests"
+    loaded = await load_snapshot(body, state.store, field=field, strict=body.strict)
+    truth = await compute_truth(loaded, observed=body.observed, infer=body.infer)
+    timeout = state.settings.model_timeout(body.timeout_s)
+    result = await run_model(truth, spec=spec, state=state, prompt=ref, timeout_s=timeout, anonymize=body.anonymize)
+    doc = pipeline.analysis_json(result)
+    state.metrics.record_model(doc["model"])
+    headers = {}
+    if body.save:
+        summary = {"source": loaded.ref, "model": spec, "prompt": ref, "strict": body.strict}
+        stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, doc)
+        headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
+    return render(doc, body.format, headers=headers)
+
+
+@router.get("/analyses/{analysis_id}", summary="A stored analysis or review, in the format asked for")
+async def get_analysis(analysis_id: str, state: State,
+                       format: Format = Query("json")) -> Response:  # noqa: A002 (the public parameter name)
+    """A result kept by POST /v1/analyze or /v1/review.
+
+    Raises:
+        AnalysisNotFound: 404.
+    """
+    stored = await run_in_threadpool(state.store.get_analysis, analysis_id)
+    if stored.kind == "review":
+        from .review import render_review
+
+        return render_review(stored.result, format)
+    return render(stored.result, format)

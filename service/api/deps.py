@@ -1,0 +1,80 @@
+"""FastAPI dependencies: the per-app state (settings, store, metrics, providers) and bearer-token auth."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from ..metrics import Metrics
+from ..providers.base import Provider
+from ..providers.registry import get_provider
+from ..settings import Settings
+from ..store import Store
+from .errors import ApiProblem
+
+
+@dataclass
+class ServiceState:
+    """What the lifespan builds once and every request shares (held in `app.state.service`)."""
+
+    settings: Settings
+    store: Store
+    metrics: Metrics = field(default_factory=Metrics)
+    providers: dict[str, Provider] = field(default_factory=dict)
+
+    def provider(self, spec: str) -> Provider:
+        """The provider for `spec`, built once and reused so its HTTP connection pool is too.
+
+        Raises:
+            ProviderConfigError: the spec is malformed, unknown, or its API key is missing.
+        """
+        if spec not in self.providers:
+            self.providers[spec] = get_provider(spec)
+        return self.providers[spec]
+
+
+def service_state(request: Request) -> ServiceState:
+    """The app's ServiceState."""
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+State = Annotated[ServiceState, Depends(service_state)]
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _configured_match(token: str, settings: Settings) -> bool:
+    # compare_digest on every configured token: the time taken does not reveal which prefix matched.
+    found = False
+    for secret in settings.api_tokens:
+        found |= hmac.compare_digest(token.encode(), secret.get_secret_value().encode())
+    return found
+
+
+async def require_token(request: Request, state: State) -> str | None:
+    """Pass when auth is off, or the bearer token is configured or stored; return the caller's name.
+
+    Auth is on when NETREASON_API_TOKENS is set or any token is stored in the database.
+
+    Raises:
+        ApiProblem: 401 with a `WWW-Authenticate` header.
+    """
+    settings, store = state.settings, state.store
+    token = _bearer(request)
+    if token is not None and _configured_match(token, settings):
+        return "configured-token"
+    name = await run_in_threadpool(store.token_name, token) if token is not None else None
+    if name is not None:
+        return name
+    if not settings.api_tokens and not await run_in_threadpool(store.has_tokens):
+        return None
+    detail = "send Authorization: Bearer <token>" if token is None else "the bearer token is not valid"
+    raise ApiProblem(401, "unauthorized", "Unauthorized", detail,
+                     headers={"WWW-Authenticate": 'Bearer realm="netreason"'})

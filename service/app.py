@@ -1,0 +1,63 @@
+"""The FastAPI application: `create_app()` wires settings, store, metrics, middleware and routers.
+
+The database is opened (and its schema created or migrated) in the lifespan, so importing this module
+touches nothing; `netreason serve` and the tests call `create_app(settings)` and run it under uvicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from .api import V1_ROUTERS, errors, public_routers
+from .api.deps import ServiceState, require_token
+from .api.middleware import BodySizeLimit, RequestMetrics
+from .metrics import Metrics
+from .settings import Settings
+from .store import Store, safe_url
+
+log = logging.getLogger("netreason.api")
+
+API_VERSION = "v1"
+
+
+def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await run_in_threadpool(Store.open, settings.database_url)
+        log.info("database ready: %s", safe_url(settings.database_url))
+        app.state.service = ServiceState(settings, store, metrics)
+        try:
+            yield
+        finally:
+            store.close()
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The netreason HTTP API (OpenAPI at /docs); `settings` default to the environment's.
+
+    Raises:
+        pydantic.ValidationError: a NETREASON_* variable has a value of the wrong type.
+    """
+    settings = settings or Settings()
+    metrics = Metrics()
+    app = FastAPI(
+        title="netreason",
+        summary="Which pods can talk to which under your NetworkPolicies, with every model claim checked.",
+        version=API_VERSION,
+        lifespan=_lifespan(settings, metrics),
+    )
+    errors.install(app)
+    # Added innermost first: metrics see every request, 413s included.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    for router in V1_ROUTERS:
+        app.include_router(router, dependencies=[Depends(require_token)])
+    for router in public_routers(settings):
+        app.include_router(router)
+    return app

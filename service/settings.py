@@ -1,0 +1,69 @@
+"""Service configuration from the environment (`NETREASON_*`), read once at startup.
+
+    NETREASON_DATABASE_URL          sqlite:///path.db (default: a file in the user data dir) or postgresql+psycopg://...
+    NETREASON_API_TOKENS            comma-separated bearer tokens; when set (or tokens exist in the database),
+                                    every /v1 call needs `Authorization: Bearer <token>`
+    NETREASON_MODEL                 default model spec (openai:gpt-4.1-mini, ...); unset = ground truth only
+    NETREASON_SLACK_SIGNING_SECRET  with NETREASON_SLACK_BOT_TOKEN, turns the Slack routes on
+    NETREASON_SLACK_BOT_TOKEN
+    NETREASON_SLACK_API_URL         Slack Web API base (tests point it at a fake)
+
+Secrets are `SecretStr`, so they never show in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def default_database_url() -> str:
+    """`sqlite:///` a file under $XDG_DATA_HOME/netreason (~/.local/share/netreason when unset)."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{base / 'netreason' / 'netreason.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything `netreason serve` can be told; see the module docstring for the variables."""
+
+    model_config = SettingsConfigDict(env_prefix="NETREASON_", extra="ignore", frozen=True)
+
+    database_url: str = Field(default_factory=default_database_url)
+    api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    model: str | None = None
+    #: When non-empty, a request may only name these model specs (a spec can carry a URL: this stops
+    #: callers from aiming the server at arbitrary hosts).
+    allowed_models: Annotated[tuple[str, ...], NoDecode] = ()
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
+    model_timeout_s: float = Field(60.0, gt=0)
+    max_model_timeout_s: float = Field(180.0, gt=0)
+    public_url: str = ""  # prefix for links to stored analyses; empty = relative links
+
+    @field_validator("api_tokens", "allowed_models", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        """The Slack routes are mounted only when both the signing secret and the bot token are set."""
+        return bool(self.slack_signing_secret and self.slack_bot_token)
+
+    def model_timeout(self, requested: float | None) -> float:
+        """The model timeout for one request: what it asked for (or the default), capped by the maximum."""
+        return min(requested or self.model_timeout_s, self.max_model_timeout_s)
+
+    def model_allowed(self, spec: str) -> bool:
+        """Whether a request may name model `spec` (always, when no allow-list is configured)."""
+        return not self.allowed_models or spec in self.allowed_models

@@ -1,0 +1,142 @@
+"""Tables of the service database and the numbered migrations that create them.
+
+The `Table` objects below describe the current schema and are what `store.py` queries. Migrations are
+applied in list order and recorded by name in `_migrations`; never edit or reorder an applied one. To
+change the schema, append `m00N_what_changed` that alters the tables (sa.text DDL, or create new tables)
+and update the `Table` objects to match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+METADATA = sa.MetaData()
+
+# A timestamp column: stored in UTC (PostgreSQL keeps the zone; SQLite stores it naive).
+_when = lambda name="created_at", **kw: sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)  # noqa: E731
+
+migrations_table = sa.Table(
+    "_migrations", METADATA,
+    sa.Column("name", sa.String(100), primary_key=True),
+    _when("applied_at"),
+)
+
+clusters = sa.Table(
+    "clusters", METADATA,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("latest_revision", sa.Integer, nullable=False),
+    _when(),
+)
+
+cluster_revisions = sa.Table(
+    "cluster_revisions", METADATA,
+    sa.Column("cluster_name", sa.String(200), sa.ForeignKey("clusters.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("manifests", sa.Text, nullable=False),
+    sa.Column("deps", sa.Text),
+    sa.Column("default_namespace", sa.String(253), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of the manifests text
+    _when(),
+)
+
+threads = sa.Table(
+    "threads", METADATA,
+    sa.Column("thread_id", sa.String(200), primary_key=True),
+    sa.Column("channel", sa.String(200)),
+    _when(),
+    _when("updated_at"),
+)
+
+thread_messages = sa.Table(
+    "thread_messages", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("thread_id", sa.String(200), sa.ForeignKey("threads.thread_id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("role", sa.String(20), nullable=False),  # user | assistant
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("cluster_name", sa.String(200)),
+    sa.Column("cluster_revision", sa.Integer),
+    sa.Column("claims", sa.JSON),  # the checked claims of an assistant answer
+    _when(),
+)
+
+slack_events = sa.Table(
+    "slack_events", METADATA,
+    sa.Column("event_id", sa.String(200), primary_key=True),  # Slack retries a delivery with the same id
+    sa.Column("event_type", sa.String(100), nullable=False, server_default=""),
+    _when("received_at"),
+)
+
+analyses = sa.Table(
+    "analyses", METADATA,
+    sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex: unguessable, so a link can be shared
+    sa.Column("kind", sa.String(20), nullable=False),  # analyze | review
+    sa.Column("request", sa.JSON, nullable=False),  # a summary: sizes, cluster refs, model, prompt; no manifests
+    sa.Column("result", sa.JSON, nullable=False),
+    _when(),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", METADATA,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    _when(),
+)
+
+eval_runs = sa.Table(
+    "eval_runs", METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    _when(),
+)
+
+eval_responses = sa.Table(
+    "eval_responses", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("eval_runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("model", sa.String(300), nullable=False),
+    sa.Column("prompt_ref", sa.String(100), nullable=False),
+    sa.Column("scenario_id", sa.String(300), nullable=False),
+    sa.Column("repeat_index", sa.Integer, nullable=False),
+    sa.Column("cache_key", sa.String(128), nullable=False, index=True),
+    sa.Column("raw_text", sa.Text, nullable=False),
+    sa.Column("usage", sa.JSON, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("simulated", sa.Boolean, nullable=False),
+    _when(),
+)
+
+eval_scores = sa.Table(
+    "eval_scores", METADATA,  # one row per scoring pass of a run (`netreason eval score` re-scores)
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("eval_runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("scorer", sa.String(100), nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    _when(),
+)
+
+
+Migration = Callable[[Connection], None]
+
+
+def m001_initial(conn: Connection) -> None:
+    """Every table of the first release."""
+    initial = [clusters, cluster_revisions, threads, thread_messages, slack_events, analyses, api_tokens,
+               eval_runs, eval_responses]
+    METADATA.create_all(conn, tables=initial)
+
+
+def m002_eval_scores(conn: Connection) -> None:
+    """Scores of eval runs, kept apart from the responses so a run can be re-scored offline."""
+    METADATA.create_all(conn, tables=[eval_scores])
+
+
+#: (name, step) in the order they apply.
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("m001_initial", m001_initial),
+    ("m002_eval_scores", m002_eval_scores),
+]

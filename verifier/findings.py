@@ -1,0 +1,132 @@
+"""Review findings: the classic NetworkPolicy mistakes, found deterministically.
+
+`lint` runs every rule in `verifier.rules` over a bundle and returns sorted findings; each has a
+stable rule id, a severity, the object and file:line it concerns, an actionable message, often
+a YAML fix, and `details["key"]`, which with the rule and object identifies the finding across
+two versions of a bundle (`verifier.diff`). `lint_json` is the documented JSON view that the
+CLI, the HTTP API and claim checking share.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .connectivity import Connectivity
+from .model import Bundle
+from .records import Finding
+from .rules.breadth import breadth_findings
+from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
+from .rules.context import DependencyResultLike, LintContext
+from .rules.coverage import CoverageRow, coverage_rows, default_deny_findings, legacy_annotation_findings
+from .rules.deps import dependency_findings, dependency_json
+from .rules.dns import DnsView, dns_findings, ipblock_findings
+from .rules.platform import cni_findings, hostname_findings
+from .rules.selection import namespace_label_findings, selects_nothing_findings
+from .rules.sides import side_findings
+
+LINT_SCHEMA = "netreason.lint/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    """Everything `netreason lint` reports: findings, dependency verdicts, rollout coverage."""
+
+    findings: tuple[Finding, ...]
+    dependencies: tuple[DependencyResultLike, ...] = ()
+    coverage: tuple[CoverageRow, ...] = ()
+
+
+def lint(
+    bundle: Bundle, deps_results: Sequence[DependencyResultLike] | None = None,
+    conn: Connectivity | None = None, *, texts: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Every finding for a bundle, sorted by severity, rule, object and key.
+
+    `deps_results` (from `verifier.dependencies.evaluate_dependencies`) feed dependency-broken;
+    `conn` saves recomputing connectivity; `texts` maps file names to their text so comments
+    can be read (hostname-intent). Pure: the same inputs give the same list.
+    """
+    return list(lint_report(bundle, deps_results, conn, texts=texts).findings)
+
+
+def lint_report(
+    bundle: Bundle, deps_results: Sequence[DependencyResultLike] | None = None,
+    conn: Connectivity | None = None, *, texts: Mapping[str, str] | None = None,
+) -> LintReport:
+    """`lint` plus the dependency verdicts and the coverage table, computed once."""
+    ctx = LintContext(bundle, conn, deps_results or (), texts)
+    dns = DnsView(ctx)
+    rows = coverage_rows(ctx)
+    found = [
+        *dns_findings(ctx, dns), *ipblock_findings(ctx, dns), *side_findings(ctx),
+        *breadth_findings(ctx), *namespace_label_findings(ctx), *selects_nothing_findings(ctx),
+        *default_deny_findings(ctx, rows), *legacy_annotation_findings(ctx), *cni_findings(ctx),
+        *hostname_findings(ctx),
+    ]
+    found += dependency_findings(ctx, found)
+    deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
+    return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows))
+
+
+def coverage(bundle: Bundle, conn: Connectivity | None = None) -> list[CoverageRow]:
+    """The rollout coverage table: per namespace with workloads, how many are isolated each way."""
+    return coverage_rows(LintContext(bundle, conn))
+
+
+def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """Deterministic order: severity, rule, object, key, then location."""
+    return sorted(findings, key=lambda f: (
+        SEVERITY_ORDER[f.severity], f.rule, f.object, str(f.details.get("key", "")),
+        f.source.file if f.source else "", f.source.line if f.source else 0, f.message,
+    ))
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    """One `findings[]` entry of `lint --format json`."""
+    return {
+        "rule": f.rule, "severity": f.severity, "object": f.object,
+        "file": f.source.file if f.source else None, "line": f.source.line if f.source else None,
+        "message": f.message, "fix": f.fix, "key": str(f.details.get("key", "")),
+        "details": _plain(f.details),
+    }
+
+
+def lint_json(report: LintReport) -> dict[str, Any]:
+    """The `netreason lint --format json` document (keys are a contract: add, never rename)."""
+    by_rule = Counter(f.rule for f in report.findings)
+    by_severity = Counter(f.severity for f in report.findings)
+    return {
+        "schema": LINT_SCHEMA,
+        "findings": [finding_json(f) for f in report.findings],
+        "dependencies": [dependency_json(r) for r in report.dependencies],
+        "coverage": [row.as_json() for row in report.coverage],
+        "summary": {
+            "findings": len(report.findings),
+            "by_severity": {s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
+            "by_rule": dict(sorted(by_rule.items())),
+            "dependencies": len(report.dependencies),
+            "dependencies_denied": sum(not r.allowed for r in report.dependencies),
+        },
+    }
+
+
+def worst_severity(findings: Sequence[Finding]) -> str | None:
+    """The most severe level among findings (None when there are none)."""
+    return min((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__, default=None)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+__all__ = [
+    "LINT_SCHEMA", "RULES", "RULES_BY_ID", "CoverageRow", "LintReport", "coverage", "finding_json",
+    "lint", "lint_json", "lint_report", "sort_findings", "worst_severity",
+]

@@ -1,0 +1,164 @@
+"""What every rule reads: the bundle, its connectivity, an explainer, and small shared helpers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal, Protocol as TypingProtocol
+
+import yaml
+
+from ..compile import compile_bundle
+from ..connectivity import Connectivity, compute_connectivity
+from ..explain import Explainer, Verdict
+from ..model import Bundle, LabelSelector, NetworkPolicy, Peer, Rule, SourceRef, Workload
+from ..records import Dependency
+from ..selectors import matches
+
+Direction = Literal["ingress", "egress"]
+
+
+class DependencyResultLike(TypingProtocol):
+    """What `verifier.dependencies.evaluate_dependencies` returns, one per dependency."""
+
+    @property
+    def dependency(self) -> Dependency: ...
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def explanation(self) -> str: ...
+    @property
+    def verdict(self) -> Verdict | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRef:
+    """Peer `peer` of rule `index` of one direction of `policy`."""
+
+    policy: NetworkPolicy
+    direction: Direction
+    index: int
+    position: int
+    rule: Rule
+    peer: Peer
+
+    @property
+    def where(self) -> str:
+        field = "from" if self.direction == "ingress" else "to"
+        return f"spec.{self.direction}[{self.index}].{field}[{self.position}]"
+
+
+class LintContext:
+    """Read-only view of a bundle for the rules; computed pieces are cached."""
+
+    def __init__(
+        self, bundle: Bundle, conn: Connectivity | None = None,
+        deps: Sequence[DependencyResultLike] = (), texts: Mapping[str, str] | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.conn = conn if conn is not None else compute_connectivity(compile_bundle(bundle))
+        self.deps = tuple(deps)
+        self.texts = dict(texts or {})
+
+    @cached_property
+    def explainer(self) -> Explainer:
+        return Explainer(self.bundle)
+
+    @cached_property
+    def by_namespace(self) -> dict[str, list[Workload]]:
+        out: dict[str, list[Workload]] = defaultdict(list)
+        for w in self.bundle.workloads:
+            out[w.namespace].append(w)
+        return dict(out)
+
+    def namespaces_matching(self, selector: LabelSelector) -> list[str]:
+        return sorted(n for n, ns in self.bundle.namespaces.items() if matches(selector, ns.labels))
+
+    def peer_namespaces(self, policy: NetworkPolicy, peer: Peer) -> list[str]:
+        """Namespaces a selector peer reaches into (the policy's own without namespaceSelector)."""
+        if peer.namespace_selector is None:
+            return [policy.namespace]
+        return self.namespaces_matching(peer.namespace_selector)
+
+    def workloads_in(self, namespaces: Sequence[str]) -> list[Workload]:
+        return [w for n in namespaces for w in self.by_namespace.get(n, ())]
+
+    def peers(self) -> Iterator[PeerRef]:
+        """Every peer of every rule in the directions each policy affects, in bundle order."""
+        for p in self.bundle.policies:
+            for direction, rules in self.rule_sets(p):
+                for i, rule in enumerate(rules):
+                    for j, peer in enumerate(rule.peers or ()):
+                        yield PeerRef(p, direction, i, j, rule, peer)
+
+    @staticmethod
+    def rule_sets(p: NetworkPolicy) -> list[tuple[Direction, tuple[Rule, ...]]]:
+        out: list[tuple[Direction, tuple[Rule, ...]]] = []
+        if p.affects_ingress:
+            out.append(("ingress", p.ingress))
+        if p.affects_egress:
+            out.append(("egress", p.egress))
+        return out
+
+    def workload_class(self, w: Workload) -> int:
+        c = self.conn.compiled
+        return c.class_of[c.workload_index[w.id]]
+
+    def isolated(self, w: Workload, direction: Direction) -> bool:
+        mask = self.conn.compiled.ingress_isolated if direction == "ingress" else self.conn.compiled.egress_isolated
+        return bool(mask >> self.workload_class(w) & 1)
+
+    def first_source(self, namespace: str) -> SourceRef | None:
+        ns = self.bundle.namespaces.get(namespace)
+        if ns is not None and ns.source is not None:
+            return ns.source
+        return next((w.source for w in self.by_namespace.get(namespace, ()) if w.source), None)
+
+
+# --- rendering helpers shared by rules -----------------------------------------------------
+
+
+def to_yaml(data: Any, comment: str = "") -> str:
+    """A deterministic YAML snippet, optionally headed by `# comment` lines."""
+    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
+    head = "".join(f"# {line}\n" for line in comment.splitlines())
+    return head + body
+
+
+def selector_yaml(selector: LabelSelector | Mapping[str, str]) -> dict[str, Any]:
+    """A LabelSelector (or plain labels) as the API writes it."""
+    if isinstance(selector, Mapping):
+        return {"matchLabels": dict(sorted(selector.items()))} if selector else {}
+    simple = {r.key: r.values[0] for r in selector.requirements if r.operator == "In" and len(r.values) == 1}
+    exprs = [
+        {"key": r.key, "operator": r.operator, **({"values": list(r.values)} if r.values else {})}
+        for r in selector.requirements if not (r.operator == "In" and len(r.values) == 1)
+    ]
+    out: dict[str, Any] = {}
+    if simple:
+        out["matchLabels"] = simple
+    if exprs:
+        out["matchExpressions"] = exprs
+    return out
+
+
+def describe_peer(policy: NetworkPolicy, peer: Peer) -> str:
+    """A short phrase for a peer: `pods name=cortex in sock-shop`, `ipBlock 10.0.0.0/8`."""
+    if peer.ip_block is not None:
+        return f"ipBlock {peer.ip_block}"
+    pods = f"pods {peer.pod_selector}" if peer.pod_selector is not None and not peer.pod_selector.is_empty else "all pods"
+    if peer.namespace_selector is None:
+        return f"{pods} in {policy.namespace}"
+    if peer.namespace_selector.is_empty:
+        return f"{pods} in every namespace"
+    return f"{pods} in namespaces {peer.namespace_selector}"
+
+
+def workload_peer_labels(w: Workload) -> dict[str, str]:
+    """The labels to name a workload by in a suggested peer: `app`-style keys when present."""
+    for key in ("app.kubernetes.io/name", "app", "k8s-app", "name"):
+        if key in w.labels:
+            return {key: w.labels[key]}
+    return dict(sorted(w.labels.items()))
