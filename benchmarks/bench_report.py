@@ -33,6 +33,7 @@ def metrics(record: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "finished": "phases" in main,
         "compute_s": compute,
+        "compute_json_s": phase_seconds(jsn, "compute"),
         "compile_s": phase_seconds(main, "compile"),
         "end_to_end_yaml_s": sum(r["seconds"] for r in yml["phases"]) if "phases" in yml else None,
         "end_to_end_json_s": sum(r["seconds"] for r in jsn["phases"]) if "phases" in jsn else None,

@@ -85,14 +85,10 @@ def cache_key(model: str, prompt_ref: str, rendered: RenderedPrompt, scenario_id
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def brief_dependencies(truth: Truth) -> list[dict[str, Any]]:
-    """The truth's dependencies as the brief shows them: a Service destination on its Service port."""
-    out = []
-    for r in truth.dependencies:
-        d = r.dependency
-        to, port = (d.service, d.service_port) if d.service and d.service_port else (d.target, d.port)
-        out.append({"from": d.src, "to": to, "port": port, "protocol": d.protocol, "source": d.source})
-    return out
+def brief_dependencies(truth: Truth) -> list[Any]:
+    """The truth's dependencies, as `ask_model` hands them to the brief (which shows a Service
+    destination on its Service port)."""
+    return [r.dependency for r in truth.dependencies]
 
 
 def plan(scenarios: Sequence[Scenario], config: RunConfig) -> list[Job]:

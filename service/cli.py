@@ -11,6 +11,7 @@ from verifier.errors import NetreasonError
 from .commands.analyze_cmd import analyze, ask
 from .commands.flows_cmd import check, flows
 from .commands.diff_cmd import diff
+from .commands.eval_cmd import eval_group
 from .commands.lint_cmd import lint
 from .commands.prompts_cmd import prompts_group
 from .commands.serve_cmd import serve
@@ -34,6 +35,7 @@ cli.add_command(prompts_group)
 cli.add_command(serve)
 cli.add_command(lint)
 cli.add_command(diff)
+cli.add_command(eval_group)
 
 
 def main() -> None:

@@ -69,6 +69,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_analysis_id() -> str:
+    """A fresh analysis id: 32 hex digits from uuid4, unguessable, so a link can be shared."""
+    return uuid.uuid4().hex
+
+
 def safe_url(url: str) -> str:
     """`url` with any password masked, for logs and messages."""
     return make_url(url).render_as_string(hide_password=True)
@@ -345,9 +350,14 @@ class Store:
         return True
 
     # -- analyses ------------------------------------------------------------------------------------------
-    def save_analysis(self, kind: str, request: dict[str, Any], result: dict[str, Any]) -> StoredAnalysis:
-        """Store an analysis (or review) result under a new unguessable id, so a report can be linked."""
-        record = StoredAnalysis(uuid.uuid4().hex, kind, request, result, _now())
+    def save_analysis(self, kind: str, request: dict[str, Any], result: dict[str, Any],
+                      analysis_id: str | None = None) -> StoredAnalysis:
+        """Store an analysis (or review) result so a report can be linked.
+
+        `analysis_id` defaults to a new unguessable id (`new_analysis_id()`); pass one made earlier when
+        the result must contain its own link.
+        """
+        record = StoredAnalysis(analysis_id or new_analysis_id(), kind, request, result, _now())
         with self._tx() as conn:
             conn.execute(analyses.insert().values(id=record.id, kind=kind, request=request, result=result,
                                                   created_at=record.created_at))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .compile import CompiledBundle, compile_bundle
 from .connectivity import Connectivity, ExternalEgress, compute_connectivity
+from .dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
 from .errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
 from .explain import Explainer, Miss, RuleRef, SideVerdict, Verdict
 from .load import load_bundle, load_documents, load_text
@@ -53,6 +54,7 @@ __all__ = [
     "Bundle",
     "CompiledBundle",
     "Connectivity",
+    "DependencyResult",
     "Explainer",
     "ExternalEgress",
     "IPBlock",
@@ -80,6 +82,8 @@ __all__ = [
     "check",
     "compile_bundle",
     "compute_connectivity",
+    "evaluate_dependencies",
+    "gather_dependencies",
     "load_bundle",
     "load_documents",
     "load_text",

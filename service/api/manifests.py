@@ -10,6 +10,7 @@ A snapshot is given one of three ways:
 from __future__ import annotations
 
 import json
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,12 +62,15 @@ class Snapshot(BaseModel):
 
 @dataclass(frozen=True)
 class LoadedSnapshot:
-    """A snapshot as a Bundle, with the deps to evaluate and a JSON-ready note of where it came from."""
+    """A snapshot as a Bundle, with the deps to evaluate, a JSON-ready note of where it came from, a label
+    for reports, and the manifest texts by file name (lint reads comments in them)."""
 
     bundle: Bundle
     deps: str | list[dict[str, Any]] | None
     deps_origin: str | None
     ref: dict[str, Any]
+    label: str
+    texts: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def load_manifest_text(text: str, name: str, *, namespace: str = "default", strict: bool = False) -> Bundle:
@@ -102,8 +106,14 @@ def _load_inline(snap: Snapshot, field: str, strict: bool) -> Bundle:
 
 
 def _load_stored(stored: ClusterRevision, strict: bool) -> Bundle:
-    name = f"clusters/{stored.name}@{stored.revision}"
+    name = f"clusters/{stored.name}@{stored.revision}"  # the file name in issues and findings
     return load_manifest_text(stored.manifests, name, namespace=stored.default_namespace, strict=strict)
+
+
+def _inline_texts(snap: Snapshot, name: str) -> dict[str, str]:
+    if snap.files is not None:
+        return {f.path: f.content for f in snap.files}
+    return {name: snap.manifests} if isinstance(snap.manifests, str) else {}
 
 
 def load_snapshot_sync(snap: Snapshot, store: Store, *, field: str, strict: bool) -> LoadedSnapshot:
@@ -115,17 +125,22 @@ def load_snapshot_sync(snap: Snapshot, store: Store, *, field: str, strict: bool
         ClusterNotFound: `cluster` names no stored snapshot (or no such revision).
         ManifestSyntaxError, ValidationFailed: strict mode and bad manifests.
     """
-    deps_origin = f"{field.rpartition('.')[0] + '.' if '.' in field else ''}deps"
+    side = field.rpartition(".")[0]
+    deps_origin = f"{side}.deps" if side else "deps"
     if snap.cluster is None:
         bundle = _load_inline(snap, field, strict)
-        return LoadedSnapshot(bundle, snap.deps, deps_origin if snap.deps is not None else None, _inline_ref(snap))
+        origin = deps_origin if snap.deps is not None else None
+        return LoadedSnapshot(bundle, snap.deps, origin, _inline_ref(snap), side or "request",
+                              _inline_texts(snap, field))
     stored = store.get_cluster(snap.cluster, snap.revision)
     bundle = _load_stored(stored, strict)
     deps: str | list[dict[str, Any]] | None = snap.deps
+    name = f"clusters/{stored.name}@{stored.revision}"
     if deps is None and stored.deps is not None:
-        deps, deps_origin = stored.deps, f"clusters/{stored.name}@{stored.revision}/deps"
+        deps, deps_origin = stored.deps, f"{name}/deps"
     ref = {"cluster": stored.name, "revision": stored.revision, "digest": stored.digest}
-    return LoadedSnapshot(bundle, deps, deps_origin if deps is not None else None, ref)
+    return LoadedSnapshot(bundle, deps, deps_origin if deps is not None else None, ref, name,
+                          {name: stored.manifests})
 
 
 async def load_snapshot(snap: Snapshot, store: Store, *, field: str, strict: bool) -> LoadedSnapshot:

@@ -1,5 +1,130 @@
-"""POST /v1/review (placeholder until verifier.diff lands)."""
+"""POST /v1/review: what a change (base → head) does to flows, dependencies and findings, explained by the model.
+
+This is the call a CI job makes on a pull request. The verifier's diff is the review; the model
+(prompt `review@1`) summarizes it, and every claim it makes is checked against the head's ground truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
 from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from verifier.diff import diff_bundles, diff_json
+
+from .. import pipeline
+from ..pipeline import Truth
+from ..renderers import analysis as analysis_renderer
+from ..renderers.review import render_review_comment
+from .analyze import analysis_link
+from .deps import State
+from ..store import new_analysis_id
+from .formats import Format, findings_sarif, render
+from .manifests import LoadedSnapshot, Snapshot, load_snapshot
+from .running import choose_model, compute_truth, prompt_ref, run_model
+
 router = APIRouter(prefix="/v1", tags=["review"])
-def render_review(doc, fmt):
-    raise NotImplementedError
+
+#: Lines per diff section handed to the model; the rest is summarized as a count.
+MAX_PROMPT_LINES = 200
+
+ReviewStatus = Literal["breaks-dependencies", "introduces-findings", "clean"]
+
+
+class ReviewRequest(BaseModel):
+    """The manifests before (`base`) and after (`head`) a change; deps apply to both unless a side has its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: Snapshot
+    head: Snapshot
+    deps: str | list[dict[str, Any]] | None = Field(None, description="Declared dependencies for both sides.")
+    model: str | None = Field(None, description="Model spec (default: NETREASON_MODEL; none: the diff alone).")
+    prompt: str = Field("review@1", description="Prompt NAME[@VERSION] given the diff.")
+    format: Format = Field("json", description="json: everything; markdown: the PR comment; sarif: introduced findings.")
+    strict: bool = False
+    anonymize: bool = False
+    timeout_s: float | None = Field(None, gt=0)
+    save: bool = Field(True, description="Keep the result, linkable at /v1/analyses/{id}.")
+
+
+def _with_shared_deps(snap: Snapshot, deps: str | list[dict[str, Any]] | None) -> Snapshot:
+    return snap if deps is None or snap.deps is not None else snap.model_copy(update={"deps": deps})
+
+
+def _lines(items: list[str]) -> str:
+    if not items:
+        return "none"
+    shown = items[:MAX_PROMPT_LINES]
+    more = [f"... and {len(items) - len(shown)} more"] if len(items) > len(shown) else []
+    return "\n".join(shown + more)
+
+
+def _flow_line(f: dict[str, Any]) -> str:
+    ports = ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in f["ports"])
+    return f"{f['from']} -> {f['to']} {f['protocol']}/{ports}"
+
+
+def prompt_variables(diff: dict[str, Any]) -> dict[str, str]:
+    """The `review@1` variables from a diff document: one line per flow or finding."""
+    finding = lambda f: f"{f['rule']} {f['object']}: {f['message']}"  # noqa: E731
+    return {
+        "flows_added": _lines([_flow_line(f) for f in diff["flows_added"]]),
+        "flows_removed": _lines([_flow_line(f) for f in diff["flows_removed"]]),
+        "findings_introduced": _lines([finding(f) for f in diff["findings_introduced"]]),
+        "findings_resolved": _lines([finding(f) for f in diff["findings_resolved"]]),
+    }
+
+
+def review_status(diff: dict[str, Any]) -> ReviewStatus:
+    """What a CI job gates on: a broken dependency first, then any introduced finding."""
+    if diff["dependencies_broken"]:
+        return "breaks-dependencies"
+    return "introduces-findings" if diff["findings_introduced"] else "clean"
+
+
+def _diff(base: LoadedSnapshot, head: LoadedSnapshot, t_base: Truth, t_head: Truth) -> dict[str, Any]:
+    result = diff_bundles(base.bundle, head.bundle, t_base.dependencies, t_head.dependencies,
+                          texts_old=base.texts, texts_new=head.texts)
+    return diff_json(result, base.label, head.label)
+
+
+@router.post("/review", summary="Review a change: the diff, the model's checked summary, a PR comment, SARIF")
+async def review(body: ReviewRequest, state: State) -> Response:
+    """Diff base → head; ask the model to explain it; check its claims against the head's ground truth."""
+    spec = choose_model(body.model, state)
+    ref = prompt_ref(body.prompt)
+    base, head = await asyncio.gather(
+        load_snapshot(_with_shared_deps(body.base, body.deps), state.store, field="base.manifests", strict=body.strict),
+        load_snapshot(_with_shared_deps(body.head, body.deps), state.store, field="head.manifests", strict=body.strict))
+    t_base, t_head = await asyncio.gather(compute_truth(base), compute_truth(head))
+    diff = await run_in_threadpool(_diff, base, head, t_base, t_head)
+    timeout = state.settings.model_timeout(body.timeout_s)
+    result = await run_model(t_head, spec=spec, state=state, prompt=ref, timeout_s=timeout,
+                             anonymize=body.anonymize, variables=prompt_variables(diff))
+    analysis = pipeline.analysis_json(result)
+    state.metrics.record_model(analysis["model"])
+    analysis_id = new_analysis_id() if body.save else None
+    report_url = analysis_link(state, analysis_id, "html") if analysis_id else None
+    doc: dict[str, Any] = {"schema": "netreason.review/v1", "status": review_status(diff), "base": base.ref,
+                           "head": head.ref, "diff": diff, "analysis": analysis, "id": analysis_id,
+                           "report_url": report_url}
+    doc["comment_markdown"] = render_review_comment(doc, report_url)
+    doc["sarif"] = findings_sarif(diff["findings_introduced"])
+    headers: dict[str, str] = {}
+    if analysis_id:
+        summary = {"base": base.ref, "head": head.ref, "model": spec, "prompt": ref, "strict": body.strict}
+        await run_in_threadpool(state.store.save_analysis, "review", summary, doc, analysis_id)
+        headers = {"Location": analysis_link(state, analysis_id, "json"), "X-Netreason-Analysis-Id": analysis_id}
+    return render_review(doc, body.format, headers=headers)
+
+
+def render_review(doc: dict[str, Any], fmt: Format, *, headers: dict[str, str] | None = None) -> Response:
+    """A review document in `fmt`: json (all of it), markdown (the PR comment), sarif (introduced findings),
+    html (the head's analysis: ground truth beside the model's checked claims)."""
+    return render(doc, fmt, headers=headers, markdown=lambda d: d["comment_markdown"],
+                  html=lambda d: analysis_renderer.render_html(d["analysis"]), sarif=lambda d: d["sarif"])

@@ -109,7 +109,6 @@ def test_shop_evaluation_explains_the_broken_dependencies(shop: verifier.Bundle)
     deps, _ = gather_dependencies(shop, src["declared"], "netreason.deps.yaml", src["observed"])
     results = results_by_pair(evaluate_dependencies(shop, deps))
     assert {k for k, r in results.items() if not r.allowed} == {
-        ("shop/worker", "shop/api"),  # web-to-api selects tier=backend (worker too) and admits only app=web
         ("shop/api", "payments/payments-api"),  # the shop namespace lacks team=shop
         ("shop/api", "203.0.113.10/32"),
         ("payments/payments-api", "kube-system/coredns"),  # payments has no DNS rule

@@ -1,0 +1,58 @@
+"""Markdown of a chat reply (`netreason.chat/v1`): the verifier's answer first, then the model's checked claims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .analysis import VERDICT_MARK, claim_text
+
+#: Verdict lines written out before the rest is left to the full report.
+MAX_VERDICT_LINES = 25
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _verdict_lines(reply: dict[str, Any]) -> list[str]:
+    verdicts = reply["answer"]["verdicts"]
+    lines = [f"- {'✅ allowed' if v['allowed'] else '❌ denied'}: `{v['from']} → {v['to']} {v['protocol']}/{v['port']}` "
+             f"— {_md(v['reason'])}" for v in verdicts[:MAX_VERDICT_LINES]]
+    hidden = len(verdicts) - len(lines) + (reply["answer"].get("skipped_pairs") or 0)
+    if hidden:
+        url = reply.get("report_url")
+        lines.append(f"- …and {hidden} more" + (f": [full report]({url})" if url else ""))
+    return lines
+
+
+def _model_lines(reply: dict[str, Any]) -> list[str]:
+    m = reply.get("model")
+    if not m:
+        return [f"_{reply['hint']}_"] if reply.get("hint") else []
+    label = " (simulated, not a real model)" if m.get("simulated") else ""
+    out = [f"**Model** `{m['name']}`{label}:", ""]
+    if m.get("error"):
+        out += [f"> **The model failed** ({m.get('error_kind')}): {_md(m['error'])}. The verifier's answer stands.", ""]
+    if m.get("summary"):
+        out += [f"> {_md(m['summary'])}", ""]
+    if m.get("claims"):
+        out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
+        out += [f"| {VERDICT_MARK.get(c['verdict'], c['verdict'])} | {_md(claim_text(c['claim']))} | {_md(c['explanation'])} |"
+                for c in m["claims"]]
+    return out
+
+
+def render_reply_markdown(reply: dict[str, Any]) -> str:
+    """The reply as Markdown: headline, the question as read, each checked connection, the model, a link."""
+    out = [f"**{_md(reply['answer']['headline'])}**", ""]
+    if reply.get("interpreted_as"):
+        out += [f"_{reply['interpreted_as']}_" + (" (follow-up)" if reply.get("followup") else ""), ""]
+    verdicts = _verdict_lines(reply)
+    out += [*verdicts, ""] if verdicts else []
+    model = _model_lines(reply)
+    out += [*model, ""] if model else []
+    snap = reply.get("snapshot") or {}
+    where = f"cluster {snap['cluster']}@{snap['revision']}" if snap.get("cluster") else "inline manifests"
+    report = f" · [full report]({reply['report_url']})" if reply.get("report_url") else ""
+    out.append(f"Snapshot: {where}{report}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,62 @@
+"""The pull-request comment of a review document (`POST /v1/review`): the diff, then the model's checked summary.
+
+Pure: a function of the review JSON. The first line is a hidden marker, so a CI job can find and
+update its earlier comment instead of adding a new one on every push.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .analysis import VERDICT_MARK, claim_text, missed_text
+from .findings import render_diff_markdown
+
+COMMENT_MARKER = "<!-- netreason-review -->"
+#: Missed items listed in the comment before "and N more".
+MAX_MISSED = 10
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.strip().splitlines())
+
+
+def _status_line(doc: dict[str, Any]) -> str:
+    s = doc["diff"]["summary"]
+    if s["dependencies_broken"]:
+        return f"**This change breaks {s['dependencies_broken']} dependenc{'y' if s['dependencies_broken'] == 1 else 'ies'}.**"
+    if s["findings_introduced"]:
+        return f"This change breaks no dependency and introduces {s['findings_introduced']} finding(s)."
+    return "This change breaks no dependency and introduces no finding."
+
+
+def _model_section(analysis: dict[str, Any]) -> list[str]:
+    m = analysis.get("model")
+    if m is None:
+        return ["### Model", "", "_No model configured: the verifier's diff above is the whole review._", ""]
+    label = " (simulated)" if m.get("simulated") else ""
+    out = [f"### Model summary: `{m['name']}`{label}, every claim checked by the verifier", ""]
+    if m.get("error"):
+        out += [f"> The model failed ({m.get('error_kind')}): {m['error']}. The verifier's diff above stands.", ""]
+    if m.get("summary"):
+        out += [_quote(m["summary"]), ""]
+    for c in m.get("claims") or []:
+        why = f" — {c['explanation']}" if c.get("explanation") and c["verdict"] != "confirmed" else ""
+        out.append(f"- {VERDICT_MARK.get(c['verdict'], c['verdict'])}: {claim_text(c['claim'])}{why}")
+    missed = analysis.get("missed") or []
+    if missed:
+        out += ["", f"Missed by the model ({len(missed)}):"]
+        out += [f"- {missed_text(x)}" for x in missed[:MAX_MISSED]]
+        if len(missed) > MAX_MISSED:
+            out.append(f"- … and {len(missed) - MAX_MISSED} more")
+    return out + [""]
+
+
+def render_review_comment(doc: dict[str, Any], report_url: str | None = None) -> str:
+    """Markdown for a PR comment: status, diff (flows, dependencies, findings), model summary with verdicts."""
+    out = [COMMENT_MARKER, "## netreason review", "", _status_line(doc), ""]
+    diff_md = render_diff_markdown(doc["diff"]).split("\n", 2)[-1]  # drop its own "## netreason diff" title
+    out += [diff_md.strip(), ""]
+    out += _model_section(doc["analysis"])
+    if report_url:
+        out += [f"[Full report]({report_url})", ""]
+    return "\n".join(out)
