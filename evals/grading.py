@@ -72,8 +72,10 @@ def truth_items(truth: Truth, scope: tuple[str, ...], report: ClaimReport | None
         items["dns_egress_missing"] = frozenset((w,) for w in gt.dns_missing)
     if "finding" in scope:
         items["finding"] = frozenset(k for k, f in gt.findings.items() if f.severity != "info")
+    if report is None:  # no valid answer: every item is missed
+        return TruthItems(items, dict(items))
     missed: dict[str, set[Key]] = {t: set() for t in items}
-    for m in report.missed if report else ():
+    for m in report.missed:
         missed.setdefault(m.type, set()).add(claim_key({"type": m.type, **m.item}))
     return TruthItems(items, {t: frozenset(v) for t, v in missed.items()})
 

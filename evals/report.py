@@ -159,7 +159,9 @@ def _comparisons(groups: Mapping[tuple[str, str], Sequence[Row]], resamples: int
             for metric in ("claim_precision", "claim_recall"):
                 ua, ub = (_per_scenario(groups[(m, prompt)], METRICS[metric]) for m in (model_a, model_b))
                 comp = paired_comparison(metric, model_a, model_b, ua, ub, resamples=resamples)
-                out.append({"prompt": prompt, **comp.to_json()})
+                flags = {f"{side}_simulated": any(r["simulated"] for r in groups[(m, prompt)])
+                         for side, m in (("a", model_a), ("b", model_b))}
+                out.append({"prompt": prompt, **comp.to_json(), **flags})
     return out
 
 
@@ -215,7 +217,7 @@ def _fmt(x: Any, ci: Mapping[str, Any] | None = None) -> str:
     if isinstance(x, float) and ci and ci.get("ci_low") is not None:
         return f"{x:.3f} [{ci['ci_low']:.2f}, {ci['ci_high']:.2f}]"
     if isinstance(x, float):
-        return f"{x:.0f}" if abs(x) >= 100 else f"{x:.4g}"
+        return f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}" if abs(x) < 100 else f"{x:.0f}"
     return str(x)
 
 
@@ -259,7 +261,8 @@ def _case_text(case: Mapping[str, Any]) -> tuple[str, str]:
 
     claim = json.dumps(case["claim"], sort_keys=True) if case["claim"] else "(no claim)"
     truth = json.dumps(case["ground_truth"], sort_keys=True) if case["ground_truth"] is not None else ""
-    return claim, f"{case['kind']}: {truth} {case['explanation']}".strip()
+    explanation = " ".join(str(case["explanation"]).split())
+    return claim, f"{case['kind']}: {truth} {explanation}".strip()
 
 
 def render_markdown(doc: Mapping[str, Any], regressions: Sequence[Mapping[str, Any]] | None = None) -> str:
@@ -284,7 +287,7 @@ def render_markdown(doc: Mapping[str, Any], regressions: Sequence[Mapping[str, A
 
 def _comparison_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     head = ["prompt", "metric", "A", "B", "scenarios", "B - A", "better", "significant"]
-    rows = [[c["prompt"], c["metric"], c["a"], c["b"], str(c["scenarios"]),
+    rows = [[c["prompt"], c["metric"], _label(c["a"], c["a_simulated"]), _label(c["b"], c["b_simulated"]), str(c["scenarios"]),
              _fmt(c["difference_b_minus_a"]["value"], c["difference_b_minus_a"]), str(c["better"] or "-"),
              "yes" if c["significant"] else "no"] for c in doc["comparisons"]]
     return head, rows

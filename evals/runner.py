@@ -33,9 +33,9 @@ from service.providers.structured import complete_json
 from service.store import EvalResponse, Store
 from verifier.claims_schema import ModelAnswer
 
-from . import simulated  # noqa: F401  (registers the simulated:* providers)
 from .grading import compute_scenario_truth
 from .scenarios import Scenario
+from .simulated import register as register_simulated
 
 RUN_SCHEMA = "netreason.eval-run/v1"
 RATE_LIMIT_RETRIES = 3
@@ -147,6 +147,7 @@ async def run_eval(
     the cache). Raises only for configuration problems (unknown prompt or model prefix).
     """
     start = time.perf_counter()
+    register_simulated()
     jobs = plan(scenarios, config)
     resolved = {m: (providers or {}).get(m) or get_provider(m) for m in config.models}
     run_id = store.create_eval_run(run_config_json(config, scenarios))

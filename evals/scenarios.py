@@ -18,6 +18,12 @@ One YAML file per scenario under `evals/scenarios/` (any depth)::
       broken: [{from: a/x, to: a/y, port: 80}]
       dns_missing: [a/x]
 
+Generated scenarios are committed as small stub files (`generate:`), expanded at load time
+by the seeded generator: each stays one reviewable file with a stable id and its prompts,
+while 80- and 300-workload clusters do not put megabytes of machine-written YAML in the
+repository. The generator is deterministic (a test checks it), so a stub always means the
+same cluster; changing a template changes its scenarios, as changing a prompt changes a run.
+
 `manifests_ref` and `deps_ref` paths are relative to the shared folder (`../shared` beside
 the checkout, or `NETREASON_SHARED`); the corpus is referenced, never copied. Ground truth is
 not in these files: the verifier computes it at scoring time.

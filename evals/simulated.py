@@ -94,8 +94,16 @@ def _prompt_systems() -> dict[str, str]:
 
 
 def identify_prompt(request: ProviderRequest) -> str | None:
-    """The library prompt ref (`flows@1`) whose system text `request` carries, or None."""
-    return _prompt_systems().get(request.system)
+    """The library prompt ref (`flows@1`) whose system text `request` carries, or None.
+
+    An exact match first; else the longest library system text the request's system text
+    starts with (a provider may append the answer schema to it).
+    """
+    systems = _prompt_systems()
+    if request.system in systems:
+        return systems[request.system]
+    prefixes = [text for text in systems if request.system.startswith(text)]
+    return systems[max(prefixes, key=len)] if prefixes else None
 
 
 def answer_for(request: ProviderRequest, mode: str) -> dict[str, Any]:
@@ -175,9 +183,10 @@ class SimulatedProvider:
 
 
 def register() -> None:
-    """Make `simulated:MODE` specs available to `get_provider` (idempotent)."""
+    """Make `simulated:MODE` specs available to `get_provider` (idempotent).
+
+    Called by the eval runner when a run starts, not at import, so importing the evals
+    package leaves the process-wide provider registry alone.
+    """
     if "simulated" not in registered_prefixes():
         register_provider("simulated", lambda mode, **_: SimulatedProvider(mode))
-
-
-register()

@@ -35,6 +35,8 @@ HISTORY_CLIP = 600
 #: Source × destination workload pairs checked at most per question (a namespace may hold hundreds).
 MAX_PAIRS = 200
 
+NO_MODEL_HINT = "No model configured (NETREASON_MODEL): this is the verifier's answer alone."
+
 ModelRunner = Callable[[Truth, Mapping[str, Any]], Awaitable[Analysis]]
 
 
@@ -128,7 +130,8 @@ def parse_followup(text: str, previous: ChatQuestion, bundle: Bundle) -> ChatQue
         return ChatQuestion(previous.src, target, port if m.group("port") else None, proto)
     m = _FOLLOW_PORT.match(text)
     if m:
-        return ChatQuestion(previous.src, previous.dst, int(m.group("port")), (m.group("proto") or previous.protocol).upper())
+        proto = (m.group("proto") or previous.protocol).upper()
+        return ChatQuestion(previous.src, previous.dst, int(m.group("port")), proto)
     return None
 
 
@@ -272,11 +275,12 @@ def _clip(text: str, limit: int) -> str:
 def record_turn(store: Store, thread_id: str, reply: Mapping[str, Any], *, channel: str | None = None) -> None:
     """Store the user's message and the assistant's reply, both pinned to the snapshot the reply used."""
     snap = reply.get("snapshot") or {}
-    where = {"cluster_name": snap.get("cluster"), "cluster_revision": snap.get("revision"), "channel": channel}
-    store.add_message(thread_id, "user", reply["text"], **where)
+    name, revision = snap.get("cluster"), snap.get("revision")
+    store.add_message(thread_id, "user", reply["text"], cluster_name=name, cluster_revision=revision, channel=channel)
     claims = {"question": reply.get("question"), "answer": reply.get("answer"),
               "model_claims": (reply.get("model") or {}).get("claims"), "analysis_id": reply.get("analysis_id")}
-    store.add_message(thread_id, "assistant", reply_summary(reply), claims=claims, **where)
+    store.add_message(thread_id, "assistant", reply_summary(reply), cluster_name=name, cluster_revision=revision,
+                      claims=claims, channel=channel)
 
 
 def reply_summary(reply: Mapping[str, Any]) -> str:
@@ -294,19 +298,17 @@ def reply_summary(reply: Mapping[str, Any]) -> str:
 
 
 async def answer_turn(*, thread_id: str, text: str, truth: Truth, context: ThreadContext,
-                      snapshot: Mapping[str, Any], run_model: ModelRunner | None) -> dict[str, Any]:
-    """The reply to one user message: the verifier's verdicts, and the model's checked answer when a runner is given.
+                      snapshot: Mapping[str, Any], run_model: ModelRunner) -> dict[str, Any]:
+    """The reply to one user message: the verifier's verdicts beside the analysis `run_model` returns
+    (the model's answer with its claims checked, or the ground truth alone when no model is configured).
 
     The returned document (schema `netreason.chat/v1`) has no links or rendering yet; the caller stores it
     and adds `analysis_id`, `report_url`, `markdown` and `blocks`. Never raises for model failures.
     """
     q, followup = interpret(text, context.previous, truth.bundle)
     ground = ground_answer(truth.bundle, q) if q is not None else None
-    analysis = None
-    if run_model is not None:
-        variables = {"question": model_question(text, q, followup, context.history)}
-        analysis = await run_model(truth, variables)
-    doc = analysis_json(analysis) if analysis is not None else None
+    analysis = await run_model(truth, {"question": model_question(text, q, followup, context.history)})
+    doc = analysis_json(analysis)
     return {
         "schema": "netreason.chat/v1", "thread_id": thread_id, "turn": context.turns + 1, "text": text,
         "question": q.to_json() if q else None, "interpreted_as": q.sentence() if q else None, "followup": followup,
@@ -315,8 +317,6 @@ async def answer_turn(*, thread_id: str, text: str, truth: Truth, context: Threa
                    "verdicts": [verdict_item(v) for v in ground.verdicts] if ground else [],
                    "allowed": ground.allowed if ground else 0, "skipped_pairs": ground.skipped if ground else 0,
                    "error": ground.error if ground else None},
-        "model": doc["model"] if doc else None,
-        "totals": doc["totals"] if doc else {},
-        "hint": None if doc else "No model configured: the verifier's answer alone.",
+        "model": doc["model"], "totals": doc["totals"], "hint": NO_MODEL_HINT if doc["model"] is None else None,
         "analysis": doc,
     }

@@ -41,7 +41,7 @@ PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
 NO_MODEL_HINT = (
     "No model configured: showing the verifier's ground truth alone. To compare a model's answer, pass "
     "--model (or set NETREASON_MODEL), e.g. openai:gpt-4.1-mini (OPENAI_API_KEY), "
-    "anthropic:claude-sonnet-4-5 (ANTHROPIC_API_KEY), or openai-compatible:http://localhost:11434/v1#llama3.1 "
+    "anthropic:claude-sonnet-5-5 (ANTHROPIC_API_KEY), or openai-compatible:http://localhost:11434/v1#llama3.1 "
     "for a local model with no key."
 )
 

@@ -158,7 +158,7 @@ def create_engine(url: str) -> Engine:
         return _sqlite_engine(parsed)
     try:
         return sa.create_engine(parsed, pool_pre_ping=True)
-    except ImportError as e:
+    except (ImportError, sa.exc.NoSuchModuleError) as e:
         raise StoreError(f"no driver for {safe_url(url)}: {e}; for PostgreSQL install netreason[postgres]") from None
 
 

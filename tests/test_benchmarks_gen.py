@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_report import evaluate  # noqa: E402
-from benchmarks.compare_nca import parse_nca_conn  # noqa: E402
+from benchmarks.compare_nca import disagreements, parse_nca_conn  # noqa: E402
 from benchmarks.gen_cluster import generate, write_cluster  # noqa: E402
 from benchmarks.shape_stats import shape_stats  # noqa: E402
 from benchmarks.tiers import TIERS, TierSpec  # noqa: E402
@@ -136,6 +136,16 @@ def test_nca_connection_strings_parse_to_port_ranges() -> None:
     assert parse_nca_conn("{protocols:TCP, UDP,dst_ports:53}") == {"TCP": ((53, 53),), "UDP": ((53, 53),)}
     assert parse_nca_conn("{protocols:TCP,dst_ports:8000-8999,80}") == {"TCP": ((80, 80), (8000, 8999))}
     assert parse_nca_conn("All connections")["SCTP"] == ((1, 65535),)
+
+
+def test_disagreements_name_the_pair_and_both_sides() -> None:
+    dns = {"UDP": ((53, 53),), "TCP": ((53, 53),)}
+    nca = {("a/x", "kube-system/coredns"): dns, ("a/x", "a/y"): {"TCP": ((8080, 8080),)}}
+    ours = {("a/x", "kube-system/coredns"): dns, ("a/y", "a/x"): {"TCP": ((1, 65535),)}}
+    assert disagreements(nca, ours) == [
+        {"src": "a/x", "dst": "a/y", "nca": "TCP 8080", "netreason": "none"},
+        {"src": "a/y", "dst": "a/x", "nca": "none", "netreason": "TCP 1-65535"},
+    ]
 
 
 def test_goals_are_judged_against_the_tier_limits() -> None:

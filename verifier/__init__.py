@@ -16,7 +16,9 @@ from __future__ import annotations
 from .compile import CompiledBundle, compile_bundle
 from .connectivity import Connectivity, ExternalEgress, compute_connectivity
 from .dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
+from .diff import BundleDiff, diff_bundles
 from .errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
+from .findings import lint
 from .explain import Explainer, Miss, RuleRef, SideVerdict, Verdict
 from .load import load_bundle, load_documents, load_text
 from .model import (
@@ -52,6 +54,7 @@ def check(bundle: Bundle, src: str, dst: str, port: int, protocol: str = "TCP") 
 
 __all__ = [
     "Bundle",
+    "BundleDiff",
     "CompiledBundle",
     "Connectivity",
     "DependencyResult",
@@ -80,6 +83,8 @@ __all__ = [
     "Workload",
     "analyze",
     "check",
+    "diff_bundles",
+    "lint",
     "compile_bundle",
     "compute_connectivity",
     "evaluate_dependencies",

@@ -9,6 +9,7 @@ CLI, the HTTP API and claim checking share.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
 from .rules.context import DependencyResultLike, LintContext
 from .rules.coverage import CoverageRow, coverage_rows, default_deny_findings, legacy_annotation_findings
 from .rules.deps import dependency_findings, dependency_json
+from .rules.locate import FieldLocator
 from .rules.dns import DnsView, dns_findings, ipblock_findings
 from .rules.platform import cni_findings, hostname_findings
 from .rules.selection import namespace_label_findings, selects_nothing_findings
@@ -67,8 +69,20 @@ def lint_report(
         *hostname_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
+    found = _at_field_lines(found, ctx.texts)
     deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
     return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows))
+
+
+def _at_field_lines(findings: list[Finding], texts: Mapping[str, str]) -> list[Finding]:
+    """Move each finding with a `details["field"]` to that field's line, when the text is known."""
+    locator = FieldLocator(texts)
+    out = []
+    for f in findings:
+        field = f.details.get("field")
+        line = locator.line(f.source, field) if field and f.source and f.source.file in texts else None
+        out.append(dataclasses.replace(f, source=dataclasses.replace(f.source, line=line)) if line and f.source else f)
+    return out
 
 
 def coverage(bundle: Bundle, conn: Connectivity | None = None) -> list[CoverageRow]:

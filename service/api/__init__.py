@@ -10,13 +10,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..settings import Settings
-from . import analyze, clusters, health, review
+from . import analyze, chat, clusters, health, review, slack
 
 #: Mounted behind `deps.require_token`. Each router carries its full prefix (`/v1/...`), so the route
 #: a request matched names the whole path template (the metrics' `route` label).
-V1_ROUTERS: tuple[APIRouter, ...] = (analyze.router, review.router, clusters.router)
+V1_ROUTERS: tuple[APIRouter, ...] = (analyze.router, review.router, clusters.router, chat.router)
 
 
 def public_routers(settings: Settings) -> list[APIRouter]:
     """Routers mounted at the root without bearer auth; Slack routes only when Slack is configured."""
-    return [health.router]
+    return [health.router, *([slack.router] if settings.slack_enabled else [])]

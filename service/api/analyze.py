@@ -71,6 +71,10 @@ async def get_analysis(analysis_id: str, state: State,
         AnalysisNotFound: 404.
     """
     stored = await run_in_threadpool(state.store.get_analysis, analysis_id)
+    if stored.kind == "chat":
+        from .chat import render_chat_report
+
+        return render_chat_report(stored.result, format)
     if stored.kind == "review":
         from .review import render_review
 

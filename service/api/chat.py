@@ -29,11 +29,11 @@ from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
 from .analyze import analysis_link
 from .deps import ServiceState, State
-from .formats import Format, render
-from .manifests import NAME_PATTERN, Snapshot, load_snapshot_sync
+from .formats import Format, analysis_sarif, render
+from .manifests import NAME_PATTERN, LoadedSnapshot, Snapshot, load_snapshot_sync
 from .running import choose_model, compute_truth, run_model
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"])
 
 THREAD_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$"
 #: The cluster a turn uses when it names none and its thread has none pinned (else the only stored one).
@@ -115,12 +115,11 @@ def choose_revision(store: Store, choice: SnapshotChoice, pinned: tuple[str, int
     return default_cluster(store)
 
 
-def _prepare(store: Store, thread_id: str, choice: SnapshotChoice) -> tuple[chat.ThreadContext, Any]:
+def _prepare(store: Store, thread_id: str, choice: SnapshotChoice) -> tuple[chat.ThreadContext, LoadedSnapshot]:
     context = chat.thread_context(store, thread_id)
     rev = choose_revision(store, choice, context.snapshot)
-    loaded = load_snapshot_sync(Snapshot(cluster=rev.name, revision=rev.revision), store, field="manifests",
-                                strict=False)
-    return context, loaded
+    snapshot = Snapshot.model_validate({"cluster": rev.name, "revision": rev.revision})
+    return context, load_snapshot_sync(snapshot, store, field="manifests", strict=False)
 
 
 def _runner(state: ServiceState, spec: str | None, timeout_s: float | None) -> chat.ModelRunner:
@@ -177,7 +176,8 @@ async def post_chat(body: ChatRequest, state: State) -> JSONResponse:
 def render_chat_report(doc: dict[str, Any], fmt: Format) -> Response:
     """A stored chat turn in `fmt`: every verdict (not the reply's summary), then the analysis behind it."""
     full = {**doc, "report_url": None}
-    return render(doc, fmt, markdown=lambda d: _report_markdown(full), html=lambda d: _report_html(full))
+    return render(doc, fmt, markdown=lambda d: _report_markdown(full), html=lambda d: _report_html(full),
+                  sarif=lambda d: analysis_sarif(d["analysis"]))
 
 
 def _report_markdown(doc: dict[str, Any]) -> str:
@@ -192,7 +192,8 @@ def _report_html(doc: dict[str, Any]) -> str:
 
     e = html.escape
     rows = "".join(f"<tr><td>{'allowed' if v['allowed'] else 'DENIED'}</td><td>{e(v['from'])}</td><td>{e(v['to'])}</td>"
-                   f"<td>{e(v['protocol'])}/{v['port']}</td><td>{e(v['reason'])}</td></tr>" for v in doc["answer"]["verdicts"])
+                   f"<td>{e(v['protocol'])}/{v['port']}</td><td>{e(v['reason'])}</td></tr>"
+                   for v in doc["answer"]["verdicts"])
     chat_part = (f"<h1>{e(doc.get('interpreted_as') or doc['text'])}</h1><p><b>{e(doc['answer']['headline'])}</b></p>"
                  f"<table><tr><th>verdict</th><th>from</th><th>to</th><th>port</th><th>why</th></tr>{rows}</table>")
     analysis = render_html(doc["analysis"]) if doc.get("analysis") else "<html><body></body></html>"

@@ -7,6 +7,7 @@ This is the call a CI job makes on a pull request. The verifier's diff is the re
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -87,6 +88,16 @@ def review_status(diff: dict[str, Any]) -> ReviewStatus:
     return "introduces-findings" if diff["findings_introduced"] else "clean"
 
 
+def share_deps(base: LoadedSnapshot, head: LoadedSnapshot) -> tuple[LoadedSnapshot, LoadedSnapshot]:
+    """When only one side has declared deps (a stored base, say), both use them: what the apps need
+    rarely changes with the policies, and a side without deps cannot show a dependency breaking."""
+    if base.deps is not None and head.deps is None:
+        return base, dataclasses.replace(head, deps=base.deps, deps_origin=base.deps_origin)
+    if head.deps is not None and base.deps is None:
+        return dataclasses.replace(base, deps=head.deps, deps_origin=head.deps_origin), head
+    return base, head
+
+
 def _diff(base: LoadedSnapshot, head: LoadedSnapshot, t_base: Truth, t_head: Truth) -> dict[str, Any]:
     result = diff_bundles(base.bundle, head.bundle, t_base.dependencies, t_head.dependencies,
                           texts_old=base.texts, texts_new=head.texts)
@@ -101,6 +112,7 @@ async def review(body: ReviewRequest, state: State) -> Response:
     base, head = await asyncio.gather(
         load_snapshot(_with_shared_deps(body.base, body.deps), state.store, field="base.manifests", strict=body.strict),
         load_snapshot(_with_shared_deps(body.head, body.deps), state.store, field="head.manifests", strict=body.strict))
+    base, head = share_deps(base, head)
     t_base, t_head = await asyncio.gather(compute_truth(base), compute_truth(head))
     diff = await run_in_threadpool(_diff, base, head, t_base, t_head)
     timeout = state.settings.model_timeout(body.timeout_s)

@@ -31,6 +31,14 @@ def _model_option(func):
     return func
 
 
+def _enable_simulated(model: str | None) -> None:
+    """`simulated:MODE` models (the eval suite's, labelled simulated everywhere) work here too, for demos."""
+    if model and model.startswith("simulated:"):
+        from evals.simulated import register
+
+        register()
+
+
 def _emit(doc: dict, fmt: str, output: str | None) -> None:
     text = {"json": lambda d: json.dumps(d, indent=2), "markdown": render.render_markdown,
             "html": render.render_html, "text": render.render_text}[fmt](doc)
@@ -69,6 +77,7 @@ def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output
     """
     from service import pipeline
 
+    _enable_simulated(model)
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
                                                anonymize=anonymize, timeout_s=timeout_s, truth=truth))
@@ -92,6 +101,7 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     """
     from service import pipeline
 
+    _enable_simulated(model)
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     q = parse_question(question)
     verdicts = answer(truth.bundle, q) if q else []

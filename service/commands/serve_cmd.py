@@ -13,7 +13,9 @@ import click
                    "file in the user data dir).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(host: str, port: int, database_url: str | None, log_level: str) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (the analysis is CPU-bound: one per core scales throughput).")
+def serve(host: str, port: int, database_url: str | None, log_level: str, workers: int) -> None:
     """Serve the HTTP API for review tooling (OpenAPI docs at /docs).
 
     Configuration comes from NETREASON_* environment variables: NETREASON_API_TOKENS
@@ -27,11 +29,22 @@ def serve(host: str, port: int, database_url: str | None, log_level: str) -> Non
       netreason serve --port 8080
       NETREASON_API_TOKENS=s3cret NETREASON_MODEL=openai:gpt-4.1-mini netreason serve --host 0.0.0.0
     """
+    import os
+
     import uvicorn
 
     from service.app import create_app
     from service.settings import Settings
+    from service.store import Store
 
-    settings = Settings(database_url=database_url) if database_url else Settings()
+    if database_url:
+        os.environ["NETREASON_DATABASE_URL"] = database_url  # worker processes read the environment
+    settings = Settings()
     # proxy_headers off: behind a proxy, configure it there; the access log shows paths, never headers.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False)
+    options = dict(host=host, port=port, log_level=log_level, proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    # Migrate once here, so the workers' lifespans do not race to create the schema.
+    Store.open(settings.database_url).close()
+    uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]

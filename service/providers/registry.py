@@ -1,7 +1,7 @@
 """Model spec strings → providers. `prefix:rest` picks a factory; SDKs are imported only when chosen.
 
     openai:gpt-4.1-mini                                  OpenAI Chat Completions
-    anthropic:claude-sonnet-4-5                          Anthropic Messages
+    anthropic:claude-sonnet-5-5                          Anthropic Messages
     openai-compatible:http://localhost:11434/v1#llama3.1 any OpenAI-compatible server (URL#MODEL)
     langchain:LABEL                                      a BaseChatModel passed as chat_model=
     scripted:NAME                                        queued replies (replies=, responder=)
@@ -33,7 +33,7 @@ def _openai(model: str, **overrides: Any) -> Provider:
 def _anthropic(model: str, **overrides: Any) -> Provider:
     from .anthropic_messages import AnthropicProvider
 
-    return AnthropicProvider(_require(model, "anthropic:claude-sonnet-4-5"), **overrides)
+    return AnthropicProvider(_require(model, "anthropic:claude-sonnet-5-5"), **overrides)
 
 
 def _openai_compatible(rest: str, **overrides: Any) -> Provider:

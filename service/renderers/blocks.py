@@ -36,8 +36,10 @@ def clip(text: str, limit: int) -> str:
 
 
 def link(url: str | None, label: str) -> str:
-    """A mrkdwn link, or the bare label when there is no URL."""
-    return f"<{url}|{escape(label)}>" if url else escape(label)
+    """A mrkdwn link; Slack links absolute URLs only, so a relative one (no NETREASON_PUBLIC_URL) is shown as text."""
+    if url and url.startswith(("https://", "http://")):
+        return f"<{url}|{escape(label)}>"
+    return f"{escape(label)} (`{escape(url)}`)" if url else escape(label)
 
 
 def section(text: str) -> Block:
@@ -75,6 +77,12 @@ def _verdict_blocks(reply: dict[str, Any]) -> list[Block]:
     return sections(lines)
 
 
+def claim_line(c: dict[str, Any]) -> str:
+    """A checked model claim: its verdict, what it says, and the verifier's truth when not confirmed."""
+    why = f" — {escape(c['explanation'])}" if c.get("explanation") and c["verdict"] != "confirmed" else ""
+    return f"{VERDICT_MARK.get(c['verdict'], c['verdict'])}: {escape(claim_text(c['claim']))}{why}"
+
+
 def _model_blocks(reply: dict[str, Any]) -> list[Block]:
     model = reply.get("model")
     if not model:
@@ -88,11 +96,10 @@ def _model_blocks(reply: dict[str, Any]) -> list[Block]:
     if model.get("summary"):
         lines.append("> " + escape(model["summary"]).replace("\n", "\n> "))
     claims = model.get("claims") or []
-    for c in claims[:MAX_CLAIM_LINES]:
-        lines.append(f"{VERDICT_MARK.get(c['verdict'], c['verdict'])}: {escape(claim_text(c['claim']))}"
-                     + (f" — {escape(c['explanation'])}" if c.get("explanation") and c["verdict"] != "confirmed" else ""))
+    lines += [claim_line(c) for c in claims[:MAX_CLAIM_LINES]]
     if len(claims) > MAX_CLAIM_LINES:
-        lines.append(f"_…and {len(claims) - MAX_CLAIM_LINES} more claim(s): {link(reply.get('report_url'), 'full report')}_")
+        more = len(claims) - MAX_CLAIM_LINES
+        lines.append(f"_…and {more} more claim(s): {link(reply.get('report_url'), 'full report')}_")
     return [{"type": "divider"}, *sections(lines)]
 
 
@@ -127,7 +134,8 @@ def fit(blocks: list[Block], footer: Block, report_url: str | None) -> list[Bloc
     if len(blocks) + 1 <= MAX_BLOCKS:
         return [*blocks, footer]
     keep = blocks[: MAX_BLOCKS - 2]
-    note = section(f"_…{len(blocks) - len(keep)} more part(s) of this answer: {link(report_url, 'see the full report')}_")
+    dropped = len(blocks) - len(keep)
+    note = section(f"_…{dropped} more part(s) of this answer: {link(report_url, 'see the full report')}_")
     return [*keep, note, footer]
 
 

@@ -14,10 +14,10 @@ def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _verdict_lines(reply: dict[str, Any]) -> list[str]:
+def _verdict_lines(reply: dict[str, Any], limit: int | None) -> list[str]:
     verdicts = reply["answer"]["verdicts"]
-    lines = [f"- {'✅ allowed' if v['allowed'] else '❌ denied'}: `{v['from']} → {v['to']} {v['protocol']}/{v['port']}` "
-             f"— {_md(v['reason'])}" for v in verdicts[:MAX_VERDICT_LINES]]
+    lines = [f"- {'✅ allowed' if v['allowed'] else '❌ denied'}: "
+             f"`{v['from']} → {v['to']} {v['protocol']}/{v['port']}` — {_md(v['reason'])}" for v in verdicts[:limit]]
     hidden = len(verdicts) - len(lines) + (reply["answer"].get("skipped_pairs") or 0)
     if hidden:
         url = reply.get("report_url")
@@ -37,17 +37,18 @@ def _model_lines(reply: dict[str, Any]) -> list[str]:
         out += [f"> {_md(m['summary'])}", ""]
     if m.get("claims"):
         out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
-        out += [f"| {VERDICT_MARK.get(c['verdict'], c['verdict'])} | {_md(claim_text(c['claim']))} | {_md(c['explanation'])} |"
-                for c in m["claims"]]
+        out += [f"| {VERDICT_MARK.get(c['verdict'], c['verdict'])} | {_md(claim_text(c['claim']))} "
+                f"| {_md(c['explanation'])} |" for c in m["claims"]]
     return out
 
 
-def render_reply_markdown(reply: dict[str, Any]) -> str:
-    """The reply as Markdown: headline, the question as read, each checked connection, the model, a link."""
+def render_reply_markdown(reply: dict[str, Any], max_verdicts: int | None = MAX_VERDICT_LINES) -> str:
+    """The reply as Markdown: headline, the question as read, each checked connection (the first
+    `max_verdicts`; None = all), the model's checked claims, a link to the full report."""
     out = [f"**{_md(reply['answer']['headline'])}**", ""]
     if reply.get("interpreted_as"):
         out += [f"_{reply['interpreted_as']}_" + (" (follow-up)" if reply.get("followup") else ""), ""]
-    verdicts = _verdict_lines(reply)
+    verdicts = _verdict_lines(reply, max_verdicts)
     out += [*verdicts, ""] if verdicts else []
     model = _model_lines(reply)
     out += [*model, ""] if model else []

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from service.providers import registry
 from service.store import Store
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _provider_registry_restored():
+    """Runs register `simulated:`; put the process-wide registry back as it was after each module."""
+    saved = dict(registry._FACTORIES)
+    yield
+    registry._FACTORIES.clear()
+    registry._FACTORIES.update(saved)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def test_flows_csv_and_dot_carry_the_same_pairs():
 
 def test_flows_summary_gives_counts_and_phase_times():
     out = run("flows", EXAMPLE, "-o", "summary").stdout
-    assert "allowed pairs: 11" in out and "time compute:" in out and "workloads: 7" in out
+    assert "allowed pairs: 12" in out and "time compute:" in out and "workloads: 7" in out
 
 
 def test_flows_reads_stdin():

@@ -58,7 +58,7 @@ def test_breaking_change_exits_1_and_names_the_dependency(repo: Path) -> None:
     assert "- shop/api -> payments/payments-api TCP/8443  (breaks shop/api -> payments/payments-api TCP/8443)" in result.stdout
     introduced = json.loads(run("diff", "shop", "HEAD:shop", "--format", "json").stdout)["findings_introduced"]
     ns = next(f for f in introduced if f["rule"] == "namespace-label-missing")
-    assert ns["file"] == "shop/policies/payments.yaml" and ns["line"] == 11  # same names as the working tree
+    assert ns["file"] == "shop/policies/payments.yaml" and ns["line"] == 23  # same names as the working tree
 
 
 def test_diff_between_two_revisions_and_sarif_of_introduced_findings(repo: Path) -> None:

@@ -509,7 +509,7 @@ def test_unreachable_server_is_unavailable() -> None:
 
 @pytest.mark.parametrize(
     ("spec", "variable"),
-    [("openai:gpt-4.1-mini", "OPENAI_API_KEY"), ("anthropic:claude-sonnet-4-5", "ANTHROPIC_API_KEY")],
+    [("openai:gpt-4.1-mini", "OPENAI_API_KEY"), ("anthropic:claude-sonnet-5-5", "ANTHROPIC_API_KEY")],
 )
 def test_missing_key_names_the_variable_to_set(spec: str, variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(variable, raising=False)
@@ -596,14 +596,14 @@ def test_register_provider_adds_a_prefix_and_refuses_silent_replacement(monkeypa
     from service.providers import registry
 
     monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
-    register_provider("simulated", lambda name, **kw: ScriptedProvider([GOOD], model=name, provider_name="simulated"))
+    register_provider("canned", lambda name, **kw: ScriptedProvider([GOOD], model=name, provider_name="canned"))
 
-    reply = ask(get_provider("simulated:oracle"), make_request())
+    reply = ask(get_provider("canned:oracle"), make_request())
 
-    assert "simulated" in registered_prefixes()
-    assert (reply.provider, reply.model, reply.simulated) == ("simulated", "oracle", True)
+    assert "canned" in registered_prefixes()
+    assert (reply.provider, reply.model, reply.simulated) == ("canned", "oracle", True)
     with pytest.raises(ProviderConfigError, match="already registered"):
-        register_provider("simulated", lambda name, **kw: ScriptedProvider())
+        register_provider("canned", lambda name, **kw: ScriptedProvider())
 
 
 def test_importing_providers_loads_no_sdk() -> None:

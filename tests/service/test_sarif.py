@@ -51,7 +51,7 @@ def test_results_point_at_repository_relative_files_and_lines(monkeypatch: pytes
     ns = next(r for r in run["results"] if r["ruleId"] == "namespace-label-missing")
     loc = ns["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"] == {"uri": "examples/shop/policies/payments.yaml", "uriBaseId": "%SRCROOT%"}
-    assert loc["region"]["startLine"] == 11
+    assert loc["region"]["startLine"] == 23  # the namespaceSelector line
     assert rules[ns["ruleIndex"]]["id"] == "namespace-label-missing"
     assert ns["level"] == "warning" and ns["partialFingerprints"]["netreasonKey/v1"]
     levels = {r["level"] for r in run["results"]}

@@ -69,6 +69,9 @@ def test_sock_shop_typo_is_policy_selects_nothing_with_carts_suggested() -> None
     assert set(typo) == {"sock-shop/cart-access", "sock-shop/carts-db-access"}
     for f in typo.values():
         assert f.details["suggestion"] == {"name": "carts"} and f.fix is not None and "name: carts" in f.fix
+        assert f.source is not None
+        line = Path(f.source.file).read_text().splitlines()[f.source.line - 1]
+        assert "podSelector" in line  # the selector's own line, for a review comment on it
 
 
 def test_sock_shop_names_cortex_access_and_the_legacy_annotation() -> None:

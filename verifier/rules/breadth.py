@@ -107,7 +107,7 @@ def _implicit_default_deny(ctx: LintContext, p: NetworkPolicy, direction: Direct
     fix = to_yaml({"spec": {"podSelector": {"matchLabels": {"<label>": "<the pods this policy is for>"}}}},
                   "select only the pods the rules are meant for")
     return Finding("selector-too-broad", "warning", p.id, msg, p.source, fix,
-                   {"key": f"podSelector {direction}", "direction": direction, "isolated_only_by_this": sorted(only)})
+                   {"key": f"podSelector {direction}", "direction": direction, "field": "spec.podSelector", "isolated_only_by_this": sorted(only)})
 
 
 def _has_explicit_default_deny(ctx: LintContext, namespace: str, direction: Direction) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Namespace
+from ..model import Namespace, Severity
 from ..records import Finding
 from .context import Direction, LintContext, to_yaml
 
@@ -67,7 +67,7 @@ def default_deny_findings(ctx: LintContext, rows: list[CoverageRow]) -> list[Fin
             continue
         # Open ingress is the first thing a rollout closes; an egress gap, or pods that are all
         # isolated by their own policies, is worth knowing but not blocking.
-        severity = "warning" if "ingress" in missing and row.ingress_isolated < row.workloads else "info"
+        severity: Severity = "warning" if "ingress" in missing and row.ingress_isolated < row.workloads else "info"
         msg = (f"namespace {row.namespace} has {row.workloads} workload(s) and no default deny for "
                f"{' or '.join(missing)}: ingress isolated {row.ingress_isolated}/{row.workloads}, egress isolated "
                f"{row.egress_isolated}/{row.workloads}. New workloads start open; add a default deny once the "

@@ -93,7 +93,7 @@ def _short(f: Finding) -> str:
 def _cause_rank(f: Finding, direction: str, owner: str | None, other: str | None, policies: set[str]) -> int | None:
     near = f.details.get("nearest")
     if f.rule == "policy-selects-nothing":
-        if "field" not in f.details and near == owner:
+        if f.details.get("field") == "spec.podSelector" and near == owner:
             return 0
         if f.object in policies and near == other and f.details.get("field", "").startswith(f"spec.{direction}"):
             return 0

@@ -31,7 +31,8 @@ def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | Non
         "policy-selects-nothing", "warning", p.id,
         f"policy {p.id} selects no pod: no workload in {p.namespace} has {p.pod_selector}, so the policy "
         f"has no effect. {hint}",
-        p.source, fix, {"key": f"podSelector {p.pod_selector}", "selector": str(p.pod_selector), **_near_json(near)},
+        p.source, fix, {"key": f"podSelector {p.pod_selector}", "selector": str(p.pod_selector), "field": "spec.podSelector",
+         **_near_json(near)},
     )
 
 
@@ -113,7 +114,7 @@ def _namespace_label_missing(ctx: LintContext, ref: PeerRef, sel: LabelSelector)
                                   f"or select the namespace by the name label every namespace has:")
     return Finding(
         "namespace-label-missing", "warning", p.id, msg, p.source, fix,
-        {"key": f"{ref.direction} namespaceSelector {sel}", "selector": str(sel), "field": ref.where,
+        {"key": f"{ref.direction} namespaceSelector {sel}", "selector": str(sel), "field": f"{ref.where}.namespaceSelector",
          "namespace": target, "suggested_label": NAMESPACE_NAME_LABEL},
     )
 

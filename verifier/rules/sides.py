@@ -68,7 +68,7 @@ def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, r
     msg = (f"{direction} rule {i} of {p.id} opens {src.id} -> {dst.id} ({ports}), but {who} does not allow it, "
            f"so the rule has no effect. {who}: {other.explain()}")
     return Finding(rule_id, "warning", p.id, msg, p.source, fix,
-                   {"key": f"{direction}[{i}]", "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
+                   {"key": f"{direction}[{i}]", "field": f"spec.{direction}[{i}]", "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
 
 
 def _ingress_fix(src: Workload, dst: Workload, proto: Protocol, port: int) -> str:

@@ -1,0 +1,119 @@
+"""examples/ci/review-pr.sh against the real API and a stand-in for the GitHub REST API, both on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.api_server import ApiServer
+from tests.service.test_api import APP, APP_DEPS, POLICY
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "examples" / "ci" / "review-pr.sh"
+
+pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("bash", "git", "curl", "jq", "python3")),
+                                reason="review-pr.sh needs bash, git, curl, jq and python3")
+
+
+class _GitHub(BaseHTTPRequestHandler):
+    """Just enough of the issues-comments API: list, create, update; records what it was sent."""
+
+    calls: list[tuple[str, str, Any]] = []
+    comments: list[dict[str, Any]] = []
+
+    def _reply(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.calls.append(("GET", self.path, None))
+        self._reply(200, self.comments)
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self._body()
+        self.calls.append(("POST", self.path, body))
+        self.comments.append({"id": 77, "body": body["body"]})
+        self._reply(201, self.comments[-1])
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        body = self._body()
+        self.calls.append(("PATCH", self.path, body))
+        self._reply(200, {"id": 77, "body": body["body"]})
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def github() -> Iterator[str]:
+    _GitHub.calls, _GitHub.comments = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "k8s").mkdir(parents=True)
+    (repo / "k8s" / "app.yaml").write_text(APP)
+    (repo / "k8s" / "policy.yaml").write_text(POLICY)
+    (repo / "k8s" / "netreason.deps.yaml").write_text(APP_DEPS)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base")
+    return repo
+
+
+def _run(repo: Path, api: ApiServer, github: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NETREASON_URL": api.base_url, "BASE_REF": "main", "MANIFEST_DIR": "k8s",
+           "GITHUB_TOKEN": "gh-test", "GITHUB_REPOSITORY": "acme/shop", "PR_NUMBER": "5", "GITHUB_API_URL": github}
+    return subprocess.run(["bash", str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_ci_script_fails_a_breaking_change_and_posts_one_comment(
+        tmp_path: Path, api_server: ApiServer, github: str) -> None:
+    repo = _repo(tmp_path)
+    (repo / "k8s" / "policy.yaml").write_text(POLICY.replace("{app: web}", "{app: frontend}"))
+    first = _run(repo, api_server, github)
+    assert first.returncode == 1, first.stderr
+    comment = (repo / "netreason-review.md").read_text()
+    assert comment.startswith("<!-- netreason-review -->") and "breaks 1 dependency" in comment
+    assert json.loads((repo / "netreason-review.sarif").read_text())["version"] == "2.1.0"
+    posted = [c for c in _GitHub.calls if c[0] == "POST"]
+    assert posted == [("POST", "/repos/acme/shop/issues/5/comments", {"body": comment})]
+    # A second push updates the same comment instead of adding another.
+    second = _run(repo, api_server, github)
+    assert second.returncode == 1
+    assert [c[:2] for c in _GitHub.calls if c[0] != "GET"][-1] == ("PATCH", "/repos/acme/shop/issues/comments/77")
+
+
+def test_the_ci_script_passes_a_harmless_change(tmp_path: Path, api_server: ApiServer, github: str) -> None:
+    repo = _repo(tmp_path)
+    (repo / "k8s" / "policy.yaml").write_text(POLICY + "# a comment only\n")
+    result = _run(repo, api_server, github)
+    assert result.returncode == 0, result.stderr
+    assert "This change breaks no dependency" in (repo / "netreason-review.md").read_text()
