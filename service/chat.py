@@ -210,8 +210,13 @@ def _reason(v: Verdict) -> str:
     return "; ".join(blocking)
 
 
-def headline(q: ChatQuestion | None, ground: GroundAnswer | None) -> str:
-    """The reply's first sentence: the verifier's yes, no or partly (or why it cannot say)."""
+def headline(q: ChatQuestion | None, ground: GroundAnswer | None, *, model_answered: bool = False) -> str:
+    """The reply's first sentence: the verifier's yes, no or partly (or why it cannot say).
+
+    A message that is no reachability question gets the model's answer when a model answered, else a usage hint.
+    """
+    if (q is None or ground is None) and model_answered:
+        return "The model's answer, each claim checked by the verifier:"
     if q is None or ground is None:
         return ("I answer reachability questions, e.g. \"can api reach postgres:5432?\", "
                 "and follow-ups such as \"and from the marketing namespace?\".")
@@ -313,7 +318,7 @@ async def answer_turn(*, thread_id: str, text: str, truth: Truth, context: Threa
         "schema": "netreason.chat/v1", "thread_id": thread_id, "turn": context.turns + 1, "text": text,
         "question": q.to_json() if q else None, "interpreted_as": q.sentence() if q else None, "followup": followup,
         "snapshot": dict(snapshot),
-        "answer": {"headline": headline(q, ground),
+        "answer": {"headline": headline(q, ground, model_answered=bool(doc["model"] and doc["model"]["summary"])),
                    "verdicts": [verdict_item(v) for v in ground.verdicts] if ground else [],
                    "allowed": ground.allowed if ground else 0, "skipped_pairs": ground.skipped if ground else 0,
                    "error": ground.error if ground else None},

@@ -133,10 +133,12 @@ def message_from_event(payload: dict[str, Any]) -> tuple[SlackMessage, bool] | N
         bot = _bot_user(payload)
         if not event.get("thread_ts") or (bot and f"<@{bot}" in text):
             return None
+    channel, ts = str(event.get("channel") or ""), str(event.get("ts") or "")
     msg = SlackMessage(
-        team=str(payload.get("team_id") or event.get("team") or ""), channel=str(event.get("channel") or ""),
-        user=str(event.get("user") or ""), text=strip_mentions(text),
-        thread_ts=str(event.get("thread_ts") or event.get("ts") or ""), event_id=str(payload.get("event_id") or ""),
+        team=str(payload.get("team_id") or event.get("team") or ""), channel=channel,
+        user=str(event.get("user") or ""), text=strip_mentions(text), thread_ts=str(event.get("thread_ts") or ts),
+        # Slack always sends an event_id; a message's channel and ts identify it as well.
+        event_id=str(payload.get("event_id") or f"{channel}:{ts}"),
     )
     return msg, kind == "app_mention"
 

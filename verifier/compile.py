@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .cidrs import EVERYWHERE, block_contains_ip
 from .explain import Direction, RuleRef
+from .gcpause import gc_paused
 from .model import Bundle, IPBlock, LabelSelector, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from .ports import MAX_PORT, MIN_PORT, PortAtoms, Range
 from .selectors import LabelIndex, iter_bits
@@ -76,12 +77,13 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
     Pure: reads only the bundle. Cost grows with distinct selectors and classes,
     not with pod pairs.
     """
-    keys, names, uses_ips = _relevant_features(bundle.policies)
-    classes, class_of = _build_classes(bundle.workloads, keys, names, uses_ips)
-    atoms = PortAtoms(_port_cuts(bundle.policies, classes))
-    compiled = CompiledBundle(bundle, classes, class_of, atoms, (1 << len(classes)) - 1)
-    compiled.workload_index = {w.id: i for i, w in enumerate(bundle.workloads)}
-    _Compiler(compiled).run()
+    with gc_paused():
+        keys, names, uses_ips = _relevant_features(bundle.policies)
+        classes, class_of = _build_classes(bundle.workloads, keys, names, uses_ips)
+        atoms = PortAtoms(_port_cuts(bundle.policies, classes))
+        compiled = CompiledBundle(bundle, classes, class_of, atoms, (1 << len(classes)) - 1)
+        compiled.workload_index = {w.id: i for i, w in enumerate(bundle.workloads)}
+        _Compiler(compiled).run()
     return compiled
 
 
@@ -104,8 +106,9 @@ def _build_classes(
     workloads: tuple[Workload, ...], keys: list[str], names: set[str], uses_ips: bool
 ) -> tuple[list[WorkloadClass], list[int]]:
     groups: dict[tuple, list[int]] = {}
+    relevant = set(keys)
     for i, w in enumerate(workloads):
-        labels = tuple((k, w.labels[k]) for k in keys if k in w.labels)
+        labels = tuple(sorted((k, v) for k, v in w.labels.items() if k in relevant))
         named = tuple(sorted((cp.name, cp.protocol, cp.port) for cp in w.ports if cp.name in names))
         ips = tuple(sorted(w.pod_ips)) if uses_ips else ()
         groups.setdefault((w.namespace, labels, named, ips, w.host_network), []).append(i)

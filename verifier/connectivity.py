@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .cidrs import EVERYWHERE
 from .compile import CompiledBundle, ExternalGrant
 from .errors import UnknownWorkload
+from .gcpause import gc_paused
 from .model import IPBlock, Protocol
 from .ports import PortSet
 from .selectors import iter_bits
@@ -39,9 +40,10 @@ class Connectivity:
 
     def __init__(self, compiled: CompiledBundle) -> None:
         self.compiled = compiled
-        self.egress: list[Entries] = _egress_entries(compiled)
-        self.ingress: list[Entries] = _ingress_entries(compiled)
-        self.reachable: list[int] = [_reachable(e, i) for e, i in zip(self.egress, self.ingress)]
+        with gc_paused():
+            self.egress: list[Entries] = _egress_entries(compiled)
+            self.ingress: list[Entries] = _ingress_entries(compiled)
+            self.reachable: list[int] = [_reachable(e, i) for e, i in zip(self.egress, self.ingress)]
 
     # --- pairs -------------------------------------------------------------
     def class_ports(self, s: int, d: int) -> int:

@@ -96,7 +96,10 @@ class LabelIndex:
 
 def iter_bits(mask: int) -> list[int]:
     """Indices of the set bits of a non-negative integer, ascending."""
-    if not mask:
-        return []
-    text = bin(mask)[:1:-1]  # little-endian digits
-    return [i for i, c in enumerate(text) if c == "1"]
+    text = bin(mask)[:1:-1]  # little-endian digits; str.find scans in C
+    out = []
+    i = text.find("1")
+    while i >= 0:
+        out.append(i)
+        i = text.find("1", i + 1)
+    return out

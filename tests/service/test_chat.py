@@ -227,6 +227,20 @@ def test_the_models_reply_is_shown_with_its_claims_checked_and_follow_ups_carry_
     assert "reads this as: can the workloads of namespace monitoring reach payments-api on TCP/8443?" in second_prompt
 
 
+def test_a_free_question_gets_the_models_answer_with_its_claims_checked(model_server):
+    server, provider = model_server
+    provider.enqueue(answer({"summary": "payments pods have no DNS egress.", "claims": [
+        {"type": "dns_egress_missing", "workload": "payments/postgres", "reason": "default deny"},
+        {"type": "dns_egress_missing", "workload": "shop/web", "reason": "made up"}]}))
+    with httpx.Client(base_url=server.base_url, timeout=30) as c:
+        _upload(c, "prod", shop_manifests())
+        reply = c.post("/v1/chat", json={"text": "which workloads lost DNS?", "cluster": "prod"}).json()
+    assert reply["question"] is None and reply["answer"]["verdicts"] == []
+    assert reply["answer"]["headline"] == "The model's answer, each claim checked by the verifier:"
+    assert [c["verdict"] for c in reply["model"]["claims"]] == ["confirmed", "contradicted"]
+    assert provider.requests[0].body["messages"][-1]["content"].rstrip().endswith("Question: which workloads lost DNS?")
+
+
 def test_a_model_that_times_out_leaves_the_verifiers_answer(model_server):
     server, provider = model_server
     provider.enqueue(slow(10, {"summary": "late", "claims": []}))

@@ -21,7 +21,7 @@ from service.slack import REPLAY_WINDOW_S, SlackRequestRejected, message_from_ev
 from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, slow
 from tests.fakes.slack_server import FakeSlackServer, block_problems, fake_slack  # noqa: F401 (fixture)
-from tests.service.chat_support import shop_deps, shop_manifests
+from tests.service.chat_support import marketing_namespace, shop_deps, shop_manifests
 
 SECRET = "test-signing-secret"
 BOT = "U0NETREASON"
@@ -224,8 +224,20 @@ def test_people_talking_in_other_threads_are_left_alone(app):
 def test_a_question_the_verifier_cannot_answer_gets_a_reply_saying_why(app):
     app.event(mention("Ev-typo", "can api reach postgre:5432?", "1700000040.000100"))
     [post] = app.slack.wait_for_posts(1)
-    assert "The verifier cannot answer that" in post.body["text"] or "did you mean" in _body(post)
-    assert "postgres" in _body(post)
+    assert post.body["text"].startswith("can api reach postgre on TCP/5432? The verifier cannot answer that: "
+                                        "no workload or Service named 'postgre'; did you mean")
+    assert "payments/postgres" in post.body["text"] and block_problems(post.body["blocks"]) == []
+
+
+def test_a_namespace_wide_answer_is_summarised_within_block_kit_limits(app):
+    r = app.client.post("/v1/clusters/big", json={"manifests": shop_manifests() + "\n---\n" + marketing_namespace(120)})
+    assert r.status_code == 201
+    app.event(mention("Ev-big", "big can marketing reach web:8080?", "1700000045.000100"))
+    [post] = app.slack.wait_for_posts(1)
+    assert post.ok, post.answer  # the fake refuses blocks over Slack's limits, as Slack does
+    assert len(post.body["blocks"]) <= 50
+    assert "…and 105 more connection(s): <https://netreason.example/v1/analyses/" in _body(post)
+    assert "snapshot big@1" in _body(post)
 
 
 def test_the_slash_command_acknowledges_at_once_and_answers_in_a_thread(app):
