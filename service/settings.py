@@ -43,9 +43,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
-    model_timeout_s: float = Field(60.0, gt=0)
-    max_model_timeout_s: float = Field(180.0, gt=0)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    model_timeout_s: float = Field(default=60.0, gt=0)
+    max_model_timeout_s: float = Field(default=180.0, gt=0)
     public_url: str = ""  # prefix for links to stored analyses; empty = relative links
 
     @field_validator("api_tokens", "allowed_models", mode="before")

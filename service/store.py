@@ -326,7 +326,8 @@ class Store:
                 conn.execute(threads.update().where(threads.c.thread_id == thread_id).values(updated_at=now))
             values = dict(thread_id=thread_id, role=role, text=text, cluster_name=cluster_name,
                           cluster_revision=cluster_revision, claims=claims, created_at=now)
-            new_id = conn.execute(thread_messages.insert().values(**values)).inserted_primary_key[0]
+            key = conn.execute(thread_messages.insert().values(**values)).inserted_primary_key
+            new_id = int(key[0]) if key is not None else 0
         return ThreadMessage(id=new_id, **values)  # type: ignore[arg-type]
 
     def thread_messages(self, thread_id: str, *, limit: int | None = None) -> list[ThreadMessage]:

@@ -35,12 +35,3 @@ def block_contains_ip(block: IPBlock, ip: str) -> bool:
 def covers_everything(block: IPBlock) -> bool:
     """A /0 block without excepts: every address of its family."""
     return network(block.cidr).prefixlen == 0 and not block.excepts
-
-
-def block_overlaps(a: IPBlock, b: IPBlock) -> bool:
-    """Whether two blocks share an address (ignoring excepts of `b`)."""
-    na, nb = network(a.cidr), network(b.cidr)
-    if na.version != nb.version or not na.overlaps(nb):
-        return False
-    inner = na if na.prefixlen >= nb.prefixlen else nb
-    return not any(inner.subnet_of(network(e)) for e in a.excepts if network(e).version == inner.version)

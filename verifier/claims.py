@@ -11,7 +11,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
+from typing import Protocol as Interface
 
 from .claims_schema import (
     DependencyBrokenClaim,
@@ -23,7 +24,7 @@ from .claims_schema import (
 )
 from .connectivity import Connectivity
 from .explain import Explainer
-from .model import Bundle
+from .model import Bundle, Protocol
 from .records import Dependency, Finding
 from .selectors import iter_bits
 
@@ -34,7 +35,7 @@ VERDICTS: tuple[ClaimVerdict, ...] = ("confirmed", "contradicted", "unverifiable
 MAX_FLOW_ITEMS = 200
 
 
-class DependencyTruth(Protocol):
+class DependencyTruth(Interface):
     """A dependency with the verifier's verdict (`dependencies.DependencyResult` is one)."""
 
     @property
@@ -113,10 +114,10 @@ class GroundTruth:
         ids = [c.bundle.workloads[m].id for cls in iter_bits(mask) for m in c.classes[cls].members]
         return sorted(ids)
 
-    def flow_items(self) -> tuple[list[tuple[str, str, int, str]], bool]:
+    def flow_items(self) -> tuple[list[tuple[str, str, int, Protocol]], bool]:
         """The flows a `flows` answer is expected to cover: the apps' dependencies, else
         every pair on each destination's declared ports (capped)."""
-        items = [(d.dependency.src, d.dependency.dst, d.dependency.port, d.dependency.protocol)
+        items: list[tuple[str, str, int, Protocol]] = [(d.dependency.src, d.dependency.dst, d.dependency.port, d.dependency.protocol)
                  for d in self.dependencies if d.dependency.dst]
         if not items:
             items = [(s.id, d.id, p.port, p.protocol) for s in self.bundle.workloads
@@ -134,7 +135,7 @@ def check_answer(answer: ModelAnswer, truth: GroundTruth, scope: Iterable[str] =
     checks = tuple(check_claim(c, truth) for c in answer.claims)
     scope = tuple(scope)
     missed, truncated = _missed(answer, truth, scope)
-    totals = {v: sum(1 for c in checks if c.verdict == v) for v in VERDICTS}
+    totals: dict[str, int] = {v: sum(1 for c in checks if c.verdict == v) for v in VERDICTS}
     totals["missed"] = len(missed)
     totals["claims"] = len(checks)
     return ClaimReport(checks, tuple(missed), scope, truncated, totals)
@@ -156,7 +157,7 @@ def check_claim(claim: Any, truth: GroundTruth) -> ClaimCheck:
     raise TypeError(f"unknown claim type {type(claim).__name__}")
 
 
-def _flow(claim: FlowClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_) or truth.unknown_workload(claim.to)
     if bad:
         return ClaimCheck(data, "unverifiable", explanation=bad)
@@ -180,7 +181,7 @@ def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> 
     return out
 
 
-def _dependency(claim: DependencyBrokenClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_)
     if not bad and claim.to not in truth.workloads and claim.to not in truth.services:
         bad = f"no workload or Service {claim.to!r} exists{_close(claim.to, {**truth.workloads, **truth.services})}"
@@ -197,7 +198,7 @@ def _dependency(claim: DependencyBrokenClaim, data: dict, truth: GroundTruth) ->
     return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation)
 
 
-def _dns(claim: DnsEgressMissingClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
     bad = truth.unknown_workload(claim.workload)
     if bad:
         return ClaimCheck(data, "unverifiable", explanation=bad)
@@ -207,7 +208,7 @@ def _dns(claim: DnsEgressMissingClaim, data: dict, truth: GroundTruth) -> ClaimC
     return ClaimCheck(data, "contradicted", {"dns_egress_missing": False}, f"{claim.workload} can reach cluster DNS on UDP/53 and TCP/53")
 
 
-def _finding(claim: FindingClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+def _finding(claim: FindingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
     known_objects = {*truth.workloads, *truth.policies, *truth.bundle.namespaces}
     objects_with_findings = {obj for _, obj in truth.findings}
     if claim.object not in known_objects and claim.object not in objects_with_findings:
@@ -220,7 +221,7 @@ def _finding(claim: FindingClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
                       f"no {claim.rule} finding for {claim.object}" + (f"; it has {', '.join(actual)}" if actual else ""))
 
 
-def _policy_selects(claim: PolicySelectsClaim, data: dict, truth: GroundTruth) -> ClaimCheck:
+def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
     if claim.policy not in truth.policies:
         return ClaimCheck(data, "unverifiable", explanation=f"no NetworkPolicy {claim.policy!r} exists{_close(claim.policy, truth.policies)}")
     unknown = [w for w in claim.workloads if w not in truth.workloads]
@@ -242,7 +243,7 @@ def _missed(answer: ModelAnswer, truth: GroundTruth, scope: tuple[str, ...]) -> 
         items, truncated = truth.flow_items()
         for src, dst, port, proto in items:
             if (src, dst, port, proto) not in said:
-                allowed = truth.conn.is_allowed(src, dst, port, proto)  # type: ignore[arg-type]
+                allowed = truth.conn.is_allowed(src, dst, port, proto)
                 missed.append(MissedItem("flow", {"from": src, "to": dst, "port": port, "protocol": proto, "allowed": allowed}))
     if "dependency_broken" in scope:
         said_deps = [c for c in claims if isinstance(c, DependencyBrokenClaim)]

@@ -105,7 +105,8 @@ def _relevant_features(policies: Iterable[NetworkPolicy]) -> tuple[list[str], se
 def _build_classes(
     workloads: tuple[Workload, ...], keys: list[str], names: set[str], uses_ips: bool
 ) -> tuple[list[WorkloadClass], list[int]]:
-    groups: dict[tuple, list[int]] = {}
+    ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, Protocol, int], ...], tuple[str, ...], bool]
+    groups: dict[ClassKey, list[int]] = {}
     relevant = set(keys)
     for i, w in enumerate(workloads):
         labels = tuple(sorted((k, v) for k, v in w.labels.items() if k in relevant))

@@ -82,8 +82,9 @@ async def netreason_error(request: Request, exc: Exception) -> JSONResponse:
     for kind, status, slug, title in _MAPPING:
         if isinstance(exc, kind):
             errors = _error_items(exc)
-            extra = {"errors": errors} if errors else {}
-            return problem(status, slug, title, str(exc), request.url.path, **extra)
+            if errors:
+                return problem(status, slug, title, str(exc), request.url.path, errors=errors)
+            return problem(status, slug, title, str(exc), request.url.path)
     return await unexpected_error(request, exc)
 
 

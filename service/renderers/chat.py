@@ -17,7 +17,8 @@ def _md(text: str) -> str:
 def _verdict_lines(reply: dict[str, Any], limit: int | None) -> list[str]:
     verdicts = reply["answer"]["verdicts"]
     lines = [f"- {'✅ allowed' if v['allowed'] else '❌ denied'}: "
-             f"`{v['from']} → {v['to']} {v['protocol']}/{v['port']}` — {_md(v['reason'])}" for v in verdicts[:limit]]
+             f"`{v['from']} → {v['to']} {v['protocol']}/{v['port']}` — {_md(v['reason'])}"
+             for v in verdicts[:limit]]
     hidden = len(verdicts) - len(lines) + (reply["answer"].get("skipped_pairs") or 0)
     if hidden:
         url = reply.get("report_url")

@@ -536,3 +536,15 @@ def test_netreason_serve_starts_the_api_with_a_fresh_database(tmp_path: Path) ->
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_an_unexpected_error_is_a_bare_500_that_leaks_nothing(api_server: ApiServer, client: httpx.Client,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_analysis_id: str) -> None:
+        raise RuntimeError("password=hunter2 at /srv/secret/path")
+
+    monkeypatch.setattr(api_server.app.state.service.store, "get_analysis", broken)
+    response = client.get("/v1/analyses/abc")
+    assert response.status_code == 500
+    assert response.json()["type"] == "urn:netreason:problem:internal"
+    assert "hunter2" not in response.text and "/srv" not in response.text
