@@ -254,7 +254,7 @@ class Store:
                     default_namespace: str = "default") -> ClusterRevision:
         """Store `manifests` as the next revision of cluster `name` (1 for a new name) and return it.
 
-        Concurrent uploads to one name each get their own revision number (retrying on a clash).
+        Concurrent uploads to one name each get their own revision number.
         """
         digest = hashlib.sha256(manifests.encode()).hexdigest()
         for _attempt in range(5):
@@ -268,12 +268,14 @@ class Store:
     def _insert_revision(self, conn: Connection, name: str, manifests: str, deps: str | None,
                          default_namespace: str, digest: str) -> ClusterRevision:
         now = _now()
-        latest = conn.execute(sa.select(clusters.c.latest_revision).where(clusters.c.name == name)).scalar()
-        revision = (latest or 0) + 1
-        if latest is None:
+        # One atomic increment: PostgreSQL locks the row until commit, SQLite serializes writers, so
+        # concurrent uploads each get the next number. Only two first uploads of a new name can clash.
+        bump = (clusters.update().where(clusters.c.name == name)
+                .values(latest_revision=clusters.c.latest_revision + 1).returning(clusters.c.latest_revision))
+        revision = conn.execute(bump).scalar()
+        if revision is None:
+            revision = 1
             conn.execute(clusters.insert().values(name=name, created_at=now, latest_revision=revision))
-        else:
-            conn.execute(clusters.update().where(clusters.c.name == name).values(latest_revision=revision))
         conn.execute(cluster_revisions.insert().values(
             cluster_name=name, revision=revision, manifests=manifests, deps=deps,
             default_namespace=default_namespace, digest=digest, created_at=now))

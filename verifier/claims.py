@@ -12,7 +12,6 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from typing import Protocol as Interface
 
 from .claims_schema import (
     DependencyBrokenClaim,
@@ -23,6 +22,7 @@ from .claims_schema import (
     PolicySelectsClaim,
 )
 from .connectivity import Connectivity
+from .dependencies import DependencyResult
 from .explain import Explainer
 from .model import Bundle, Protocol
 from .records import Dependency, Finding
@@ -33,17 +33,6 @@ VERDICTS: tuple[ClaimVerdict, ...] = ("confirmed", "contradicted", "unverifiable
 
 #: How many flow items the `missed` list may hold before it is cut (big clusters).
 MAX_FLOW_ITEMS = 200
-
-
-class DependencyTruth(Interface):
-    """A dependency with the verifier's verdict (`dependencies.DependencyResult` is one)."""
-
-    @property
-    def dependency(self) -> Dependency: ...
-    @property
-    def allowed(self) -> bool: ...
-    @property
-    def explanation(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +78,7 @@ class GroundTruth:
     """Everything a claim can be checked against, computed once per bundle."""
 
     def __init__(
-        self, bundle: Bundle, conn: Connectivity, dependencies: Sequence[DependencyTruth] = (),
+        self, bundle: Bundle, conn: Connectivity, dependencies: Sequence[DependencyResult] = (),
         findings: Sequence[Finding] = (),
     ) -> None:
         self.bundle, self.conn = bundle, conn
@@ -170,7 +159,7 @@ def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCh
     return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"allowed": verdict.allowed}, verdict.explain())
 
 
-def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> list[DependencyTruth]:
+def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> list[DependencyResult]:
     out = []
     for d in truth.dependencies:
         dep = d.dependency

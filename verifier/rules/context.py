@@ -6,31 +6,22 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal, Protocol as TypingProtocol
+from typing import Any, Literal
 
 import yaml
 
 from ..compile import compile_bundle
 from ..connectivity import Connectivity, compute_connectivity
-from ..explain import Explainer, Verdict
+from ..dependencies import DependencyResult
+from ..explain import Explainer
 from ..model import Bundle, LabelSelector, NetworkPolicy, Peer, Rule, SourceRef, Workload
-from ..records import Dependency
 from ..selectors import matches
 
 Direction = Literal["ingress", "egress"]
 
 
-class DependencyResultLike(TypingProtocol):
-    """What `verifier.dependencies.evaluate_dependencies` returns, one per dependency."""
-
-    @property
-    def dependency(self) -> Dependency: ...
-    @property
-    def allowed(self) -> bool: ...
-    @property
-    def explanation(self) -> str: ...
-    @property
-    def verdict(self) -> Verdict | None: ...
+#: What `evaluate_dependencies` returns, one per dependency.
+DependencyResultLike = DependencyResult
 
 
 @dataclass(frozen=True, slots=True)
