@@ -61,15 +61,19 @@ class Truth:
 
 
 def compute_truth(
-    bundle: Bundle, *, deps: list[dict] | None = None, deps_origin: str | None = None,
-    observed: str | list[dict] | None = None, infer: bool = True,
+    bundle: Bundle, *, deps: str | list[dict[str, Any]] | None = None, deps_origin: str | None = None,
+    observed: str | list[dict[str, Any]] | None = None, infer: bool = True, texts: Mapping[str, str] | None = None,
 ) -> Truth:
-    """Connectivity, dependencies with verdicts, and findings for a bundle (pure, no model)."""
+    """Connectivity, dependencies with verdicts, and findings for a bundle (pure, no model).
+
+    `deps` is the declared dependencies file's text (issues then carry its lines) or parsed
+    list; `texts` maps manifest file names to their text, so findings can read comments.
+    """
     start = time.perf_counter()
     conn = verifier.analyze(bundle)
     gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer)
     results = evaluate_dependencies(bundle, gathered, conn=conn)
-    findings = lint(bundle, results, conn)
+    findings = lint(bundle, results, conn, texts=texts)
     truth = GroundTruth(bundle, conn, results, findings)
     return Truth(bundle, conn, tuple(results), tuple(findings), tuple(dep_issues), truth, time.perf_counter() - start)
 

@@ -13,7 +13,7 @@ import click
 from service.questions import answer, parse_question
 from service.renderers import analysis as render
 
-from .common import bundle_options, deps_options, load, read_deps, read_flows
+from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
 
 FORMATS = ["text", "markdown", "html", "json"]
 
@@ -53,8 +53,9 @@ def _truth(paths, default_namespace, strict, deps_path, flows_path):
     from service import pipeline
 
     bundle, _ = load(paths, default_namespace, strict)
-    deps, origin = read_deps(paths, deps_path)
-    return pipeline.compute_truth(bundle, deps=deps, deps_origin=origin, observed=read_flows(flows_path))
+    deps, origin = read_deps_text(paths, deps_path)
+    return pipeline.compute_truth(bundle, deps=deps, deps_origin=origin, observed=read_flows(flows_path),
+                                  texts=source_texts(bundle))
 
 
 @click.command()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import yaml
 
 import verifier
 from verifier.errors import InputError
@@ -65,27 +64,32 @@ def default_deps_path(paths: Sequence[str]) -> Path | None:
     return None
 
 
-def read_deps(paths: Sequence[str], deps: str | None) -> tuple[list[dict] | None, str | None]:
-    """The declared dependencies (parsed YAML list) and the file they came from.
+def read_deps_text(paths: Sequence[str], deps_path: str | None) -> tuple[str | None, str | None]:
+    """The deps file's text (so issues carry line numbers) and its name, or (None, None).
 
     Raises:
-        InputError: the file is missing, not YAML, or not a list of mappings.
+        InputError: --deps names a file that cannot be read.
     """
-    path = Path(deps) if deps else default_deps_path(paths)
+    path = Path(deps_path) if deps_path else default_deps_path(paths)
     if path is None:
         return None, None
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        return path.read_text(encoding="utf-8"), str(path)
     except OSError as e:
         raise InputError(f"cannot read dependencies file: {e.strerror}", SourceRef(str(path))) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(e, 'problem', e)}", SourceRef(str(path), mark.line + 1 if mark else 0)) from None
-    if data is None:
-        return [], str(path)
-    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
-        raise InputError("a dependencies file is a YAML list of mappings (from, to, namespace, port, protocol)", SourceRef(str(path)))
-    return data, str(path)
+
+
+def source_texts(bundle: Bundle) -> dict[str, str]:
+    """The text of every file a policy came from (for comments); unreadable files are skipped."""
+    texts: dict[str, str] = {}
+    for p in bundle.policies:
+        name = p.source.file if p.source else None
+        if name and name not in texts and name != "-" and Path(name).is_file():
+            try:
+                texts[name] = Path(name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    return texts
 
 
 def read_flows(path: str | None) -> str | None:

@@ -15,7 +15,8 @@ from verifier.diff import diff_bundles, diff_json
 from verifier.model import Bundle
 
 from .common import default_deps_path, load, read_flows, report_issues
-from .lint_cmd import FAIL_ON, fail_on_option, format_option, read_deps_text, source_texts
+from .common import read_deps_text, source_texts
+from .lint_cmd import FAIL_ON, fail_on_option, format_option
 
 
 @dataclass

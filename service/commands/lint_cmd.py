@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 from service.renderers import findings as render
 from service.renderers.sarif import render_sarif
 from verifier.dependencies import evaluate_dependencies, gather_dependencies
-from verifier.errors import InputError
 from verifier.findings import LintReport, lint_json, lint_report
-from verifier.model import Bundle, SourceRef
+from verifier.model import Bundle
 
-from .common import bundle_options, default_deps_path, deps_options, load, read_flows
+from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
 
 FORMATS = ["text", "json", "sarif", "markdown"]
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
@@ -60,21 +58,6 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     sys.exit(exit_code([f.severity for f in report.findings], fail_on))
 
 
-def read_deps_text(paths: Sequence[str], deps_path: str | None) -> tuple[str | None, str | None]:
-    """The deps file's text (so issues carry line numbers) and its name, or (None, None).
-
-    Raises:
-        InputError: --deps names a file that cannot be read.
-    """
-    path = Path(deps_path) if deps_path else default_deps_path(paths)
-    if path is None:
-        return None, None
-    try:
-        return path.read_text(encoding="utf-8"), str(path)
-    except OSError as e:
-        raise InputError(f"cannot read dependencies file: {e.strerror}", SourceRef(str(path))) from None
-
-
 def run_lint(bundle: Bundle, deps_text: str | None, origin: str | None, flows_text: str | None, infer: bool = True) -> LintReport:
     """Gather and evaluate dependencies, read the policies' text for comments, and lint."""
     deps, issues = gather_dependencies(bundle, deps_text, origin, flows_text, infer)
@@ -82,19 +65,6 @@ def run_lint(bundle: Bundle, deps_text: str | None, origin: str | None, flows_te
         click.echo(f"{issue.severity}: {issue}", err=True)
     results = evaluate_dependencies(bundle, deps)
     return lint_report(bundle, results, texts=source_texts(bundle))
-
-
-def source_texts(bundle: Bundle) -> dict[str, str]:
-    """The text of every file a policy came from (for comments); unreadable files are skipped."""
-    texts: dict[str, str] = {}
-    for p in bundle.policies:
-        name = p.source.file if p.source else None
-        if name and name not in texts and name != "-" and Path(name).is_file():
-            try:
-                texts[name] = Path(name).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-    return texts
 
 
 def emit(report: LintReport, fmt: str) -> None:
