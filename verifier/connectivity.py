@@ -94,6 +94,22 @@ class Connectivity:
                 for wd in classes[d].members:
                     yield workloads[ws].id, workloads[wd].id, ports
 
+    def provenance(self, src: str, dst: str) -> list[tuple[PortSet, tuple[str, ...], tuple[str, ...]]]:
+        """Why each allowed port range of a pair is allowed: (ports, egress rules, ingress rules).
+
+        A side that is not isolated reads `unrestricted`. Ranges admitted by the same rules
+        on both sides are merged.
+        """
+        c = self.compiled
+        s, d = self._class(src), self._class(dst)
+        allowed = self.class_ports(s, d)
+        egress = _side_rules(c, c.egress_grants, s, d, allowed, isolated=bool(c.egress_isolated >> s & 1))
+        ingress = _side_rules(c, c.ingress_grants, s, d, allowed, isolated=bool(c.ingress_isolated >> d & 1))
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = defaultdict(int)
+        for atom in iter_bits(allowed):
+            groups[(egress[atom], ingress[atom])] |= 1 << atom
+        return [(c.atoms.to_portset(mask), e, i) for (e, i), mask in groups.items()]
+
     # --- outside the cluster -------------------------------------------------
     def external_egress(self, src: str) -> list[ExternalEgress]:
         """Egress of a workload to outside addresses, rule by rule."""
@@ -178,6 +194,20 @@ def _ingress_entries(c: CompiledBundle) -> list[Entries]:
         for s in iter_bits(src):
             per_class[s].extend(merged)
     return [_merge(e) for e in per_class]
+
+
+def _side_rules(c: CompiledBundle, grants: list[int], s: int, d: int, allowed: int, isolated: bool) -> dict[int, tuple[str, ...]]:
+    """For each allowed atom of pair (s, d), the rules of one side that admit it."""
+    if not isolated:
+        return defaultdict(lambda: ("unrestricted",))
+    rules: dict[int, list[str]] = defaultdict(list)
+    for gi in grants:
+        g = c.grants[gi]
+        if g.src >> s & 1 and g.dst >> d & 1 and g.ports & allowed:
+            for atom in iter_bits(g.ports & allowed):
+                if str(g.rule) not in rules[atom]:
+                    rules[atom].append(str(g.rule))
+    return defaultdict(tuple, {a: tuple(r) for a, r in rules.items()})
 
 
 def _reachable(egress: Entries, ingress: Entries) -> int:

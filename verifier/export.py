@@ -48,18 +48,26 @@ def issue_json(issue: Issue) -> dict[str, Any]:
     }
 
 
-def flows_json(conn: Connectivity, *, external: bool = True) -> dict[str, Any]:
+def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = False) -> dict[str, Any]:
     """The `netreason flows --format json` document.
 
     `flows` lists each ordered workload pair (a workload with itself included: replica
     to replica) and protocol with at least one allowed port, as sorted inclusive ranges
-    with named ports resolved; anything not listed is denied.
+    with named ports resolved; anything not listed is denied. With `explain`, each entry
+    also says which rules allow which of its ranges, on each side (`allowed_by`).
     """
     bundle = conn.compiled.bundle
     flows = []
     for src, dst, ports in conn.flows():
+        why = conn.provenance(src, dst) if explain else []
         for proto, rs in ports.ranges:
-            flows.append({"from": src, "to": dst, "protocol": proto, "ports": [[lo, hi] for lo, hi in rs]})
+            flow: dict[str, Any] = {"from": src, "to": dst, "protocol": proto, "ports": [[lo, hi] for lo, hi in rs]}
+            if explain:
+                flow["allowed_by"] = [
+                    {"ports": ranges(part, proto), "egress": list(e), "ingress": list(i)}
+                    for part, e, i in why if part.for_protocol(proto)  # type: ignore[arg-type]
+                ]
+            flows.append(flow)
     flows.sort(key=lambda f: (f["from"], f["to"], f["protocol"]))
     doc: dict[str, Any] = {
         "schema": FLOWS_SCHEMA,

@@ -22,7 +22,8 @@ from .common import bundle_options, load
     type=click.Choice(["table", "json", "csv", "dot", "summary"]),
     help="summary prints counts and time per phase only: for clusters too large to list pair by pair.",
 )
-def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str) -> None:
+@click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
+def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, explain: bool) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
     A flow is an ordered workload pair and protocol with the ports allowed, after both
@@ -46,7 +47,7 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         timings = {"parse": t_load, "compile": t1 - t0, "compute": t2 - t1, "count": time.perf_counter() - t2}
         click.echo(render.render_summary(doc, timings), nl=False)
         return
-    doc = flows_json(conn)
+    doc = flows_json(conn, explain=explain)
     out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": render.render_table}[fmt](doc)
     click.echo(out, nl=not out.endswith("\n"))
 

@@ -52,6 +52,7 @@ def truth_lines(doc: dict[str, Any]) -> list[str]:
     ok = [d for d in gt["dependencies"] if d["allowed"]]
     lines.append(f"{len(ok)} of {len(gt['dependencies'])} dependencies allowed; "
                  f"{gt['summary']['allowed_pairs']} of {gt['summary']['total_pairs']} workload pairs can talk")
+    lines += [f"note: {n}" for n in gt.get("notes", [])]
     return lines
 
 

@@ -84,3 +84,10 @@ def test_console_script_reports_unknown_workload_without_traceback_and_exits_2()
 def test_missing_path_is_bad_input():
     proc = subprocess.run([sys.executable, "-m", "service", "flows", "/nonexistent/x.yaml"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "/nonexistent/x.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_flows_explain_names_the_rules_on_both_sides():
+    doc = json.loads(run("flows", EXAMPLE, "-o", "json", "--explain").stdout)
+    [flow] = [f for f in doc["flows"] if (f["from"], f["to"]) == ("shop/web", "shop/api")]
+    assert flow["allowed_by"] == [{"ports": [[8080, 8080]], "egress": ["egress rule 0 of shop/web-egress"],
+                                   "ingress": ["ingress rule 0 of shop/api-ingress"]}]

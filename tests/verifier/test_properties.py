@@ -90,3 +90,19 @@ def test_flows_listing_matches_pair_queries(bundle):
         for v in bundle.workloads:
             ports = conn.allowed_ports(w.id, v.id)
             assert listed.get((w.id, v.id), PortSet()) == ports
+
+
+@settings(max_examples=150, deadline=None)
+@given(bundles())
+def test_provenance_names_the_same_rules_as_the_per_pair_reference(bundle):
+    conn = verifier.analyze(bundle)
+    explainer = verifier.Explainer(bundle)
+    for src, dst, _ in conn.flows():
+        for ports, egress, ingress in conn.provenance(src, dst):
+            for proto, rs in ports.ranges:
+                for lo, hi in rs:
+                    v = explainer.check(src, dst, lo, proto)
+                    assert v.allowed
+                    want_e = tuple(str(r) for r in v.egress.allowed_by) or ("unrestricted",)
+                    want_i = tuple(str(r) for r in v.ingress.allowed_by) or ("unrestricted",)
+                    assert (set(egress), set(ingress)) == (set(want_e), set(want_i))
