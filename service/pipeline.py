@@ -39,6 +39,9 @@ PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
     "ask": (),
 }
 
+#: About 100k tokens: beyond this the brief is too large to send in one prompt.
+MAX_PROMPT_CHARS = 400_000
+
 NO_MODEL_HINT = (
     "No model configured: showing the verifier's ground truth alone. To compare a model's answer, pass "
     "--model (or set NETREASON_MODEL), e.g. openai:gpt-4.1-mini (OPENAI_API_KEY), "
@@ -118,6 +121,7 @@ def build_request(prepared: PreparedPrompt, timeout_s: float) -> ProviderRequest
 async def ask_model(
     truth: Truth, *, model: str | Provider, prompt: str = "flows@1", anonymize: bool = False,
     timeout_s: float = 60.0, variables: Mapping[str, Any] | None = None,
+    max_prompt_chars: int = MAX_PROMPT_CHARS,
 ) -> ModelRun:
     """Render `prompt` for the bundle, ask the model, parse its answer (one repair round).
 
@@ -128,6 +132,13 @@ async def ask_model(
     # Rendering the brief is CPU work (~180 ms at 200 workloads): keep it off the event loop.
     prepared = await asyncio.to_thread(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize, **dict(variables or {}))
     ref = prepared.rendered.ref
+    size = prompt_chars(prepared)
+    if size > max_prompt_chars:
+        # A brief this large would overflow most context windows or cost a fortune: say so, call nothing.
+        return ModelRun(spec_name, ref, error=(
+            f"the prompt is {size:,} characters (about {size // 4:,} tokens), over the limit of {max_prompt_chars:,}; "
+            "analyze fewer namespaces at a time (pass only their manifests) or raise max_prompt_chars"),
+            error_kind="PromptTooLarge")
     owned = isinstance(model, str)
     provider: Provider | None = None
     try:
@@ -145,6 +156,11 @@ async def ask_model(
     if result.error is not None:
         return ModelRun(**base, error=str(result.error), error_kind="ProviderOutputInvalid")  # type: ignore[arg-type]
     return ModelRun(**base, answer=result.value, repaired=result.repaired)  # type: ignore[arg-type]
+
+
+def prompt_chars(prepared: PreparedPrompt) -> int:
+    r = prepared.rendered
+    return len(r.system) + sum(len(m["content"]) for m in r.messages)
 
 
 def _validator(prepared: PreparedPrompt):

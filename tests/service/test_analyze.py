@@ -129,3 +129,15 @@ def test_ask_answers_reachability_from_the_verifier_and_exits_by_verdict(monkeyp
     assert "DENIED: shop/api -> payments/payments-api TCP/8443" in result.stdout
     ok = CliRunner().invoke(cli, ["ask", EXAMPLE, "can web reach api:8080", "-o", "json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["answer"][0]["allowed"] is True
+
+
+def test_a_prompt_too_large_for_any_model_is_refused_before_calling_it(fake_provider_env):
+    import asyncio
+
+    from service import pipeline
+    import verifier
+
+    truth = pipeline.compute_truth(verifier.load_bundle([EXAMPLE]))
+    run = asyncio.run(pipeline.ask_model(truth, model="openai:gpt-4.1-mini", prompt="flows@1", max_prompt_chars=1000))
+    assert run.error_kind == "PromptTooLarge" and "over the limit of 1,000" in run.error
+    assert fake_provider_env.requests == []
