@@ -27,6 +27,7 @@ from .errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from .loopclient import LoopBoundClient
 from .retry import AttemptLog, Clock, RetryPolicy, Sleep, parse_retry_after, timed_with_retries
 from .structured import parse_json_object
 
@@ -60,8 +61,8 @@ class AnthropicProvider:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
-        self._client: anthropic.AsyncAnthropic | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._clients = LoopBoundClient(
+            lambda: anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0))
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
         """Send `request` to the Messages API; see `Provider.complete`.
@@ -79,19 +80,11 @@ class AnthropicProvider:
         return self._reply(message, request)
 
     def _client_once(self) -> anthropic.AsyncAnthropic:
-        # One client per event loop (its connection pool belongs to the loop). Passing api_key explicitly
-        # stops the SDK from consulting profiles or federation settings.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            self._client = anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0)
-            self._client_loop = loop
-        return self._client
+        return self._clients.get()
 
     async def aclose(self) -> None:
         """Close the SDK client's connections (optional; they are also dropped with the provider)."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        await self._clients.aclose()
 
     def _params(self, request: ProviderRequest) -> dict[str, Any]:
         params: dict[str, Any] = {

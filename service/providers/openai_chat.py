@@ -24,6 +24,7 @@ from .errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from .loopclient import LoopBoundClient
 from .retry import AttemptLog, Clock, RetryPolicy, Sleep, parse_retry_after, timed_with_retries
 from .structured import parse_json_object
 
@@ -61,8 +62,8 @@ class OpenAIChatProvider:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
-        self._client: openai.AsyncOpenAI | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._clients = LoopBoundClient(
+            lambda: openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=0))
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
         """Send `request` to Chat Completions; see `Provider.complete`.
@@ -85,19 +86,11 @@ class OpenAIChatProvider:
         return self._reply(completion)
 
     def _client_once(self) -> openai.AsyncOpenAI:
-        # Built lazily, and again per event loop: the SDK's connection pool belongs to the loop that opened it,
-        # and a CLI may run several `asyncio.run` calls with one provider.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=0)
-            self._client_loop = loop
-        return self._client
+        return self._clients.get()
 
     async def aclose(self) -> None:
         """Close the SDK client's connections (optional; they are also dropped with the provider)."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        await self._clients.aclose()
 
     def _request_headers(self) -> dict[str, Any]:
         return {}
