@@ -42,7 +42,8 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
     # initdb and postgres refuse to run as root; switch to the `postgres` account when we are root.
     if os.geteuid() != 0:
         return argv
-    runuser = shutil.which("runuser")
+    # CI's PATH may lack the sbin directories where util-linux installs it.
+    runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
     if runuser is None:
         pytest.skip("running as root without runuser: cannot start a PostgreSQL server")
     return [runuser, "-u", "postgres", "--", *argv]
