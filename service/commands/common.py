@@ -38,6 +38,10 @@ def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool
     elapsed = time.perf_counter() - start
     if not quiet:
         report_issues(bundle)
+        if not (bundle.workloads or bundle.policies or bundle.services):
+            where = ", ".join(paths)
+            click.echo(f"warning: no workloads, Services or NetworkPolicies found in {where} "
+                       "(directories are searched for *.yaml, *.yml and *.json)", err=True)
     return bundle, elapsed
 
 

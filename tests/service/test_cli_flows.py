@@ -91,3 +91,9 @@ def test_flows_explain_names_the_rules_on_both_sides():
     [flow] = [f for f in doc["flows"] if (f["from"], f["to"]) == ("shop/web", "shop/api")]
     assert flow["allowed_by"] == [{"ports": [[8080, 8080]], "egress": ["egress rule 0 of shop/web-egress"],
                                    "ingress": ["ingress rule 0 of shop/api-ingress"]}]
+
+
+def test_a_directory_without_manifests_says_so(tmp_path):
+    result = CliRunner().invoke(cli, ["flows", str(tmp_path), "-o", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["flows"] == []
+    assert "no workloads, Services or NetworkPolicies found" in result.stderr
