@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from .api import V1_ROUTERS, errors, public_routers
 from .api.deps import ServiceState, require_token
 from .api.middleware import BodySizeLimit, RequestMetrics
+from .links import resolve_link_secret
 from .metrics import Metrics
 from .settings import Settings
 from .store import Store, safe_url
@@ -30,7 +31,8 @@ def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await run_in_threadpool(Store.open, settings.database_url)
         log.info("database ready: %s", safe_url(settings.database_url))
-        app.state.service = ServiceState(settings, store, metrics)
+        link_secret = await run_in_threadpool(resolve_link_secret, settings.link_secret, store)
+        app.state.service = ServiceState(settings, store, metrics, link_secret=link_secret)
         try:
             yield
         finally:

@@ -55,6 +55,7 @@ def resolve(bundle: Bundle, name: str, namespace: str | None = None) -> list[Wor
     Raises:
         InputError: nothing matches (with suggestions); AmbiguousName: several do.
     """
+    ns: str | None
     if "/" in name:
         ns, _, short = name.partition("/")
     else:

@@ -7,6 +7,11 @@
     NETREASON_SLACK_SIGNING_SECRET  with NETREASON_SLACK_BOT_TOKEN, turns the Slack routes on
     NETREASON_SLACK_BOT_TOKEN
     NETREASON_SLACK_API_URL         Slack Web API base (tests point it at a fake)
+    NETREASON_SLACK_RESPONSE_URL_PREFIX  slash-command response_url allowed prefix (default https://hooks.slack.com/)
+    NETREASON_SLACK_EVENT_STALE_S   seconds before a retry may take over an unfinished Slack delivery (default 120)
+    NETREASON_PUBLIC_URL            prefix of report links (Slack replies, `report_url`); empty = relative links
+    NETREASON_LINK_SECRET           key of the HMAC that signs report links; unset = a random key kept in the database
+    NETREASON_LINK_TTL_S            how long a signed report link opens without a token (default: 7 days)
 
 Secrets are `SecretStr`, so they never show in a repr, a log line or an error.
 """
@@ -21,6 +26,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_LINK_TTL_S = 7 * 24 * 3600
 
 
 def default_database_url() -> str:
@@ -43,10 +49,17 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    #: A slash command's `response_url` is posted to only under this prefix (never an arbitrary URL from a request).
+    slack_response_url_prefix: str = "https://hooks.slack.com/"
+    #: A Slack delivery `processing` longer than this is taken over by Slack's retry of it.
+    slack_event_stale_s: float = Field(default=120.0, gt=0)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
     model_timeout_s: float = Field(default=60.0, gt=0)
     max_model_timeout_s: float = Field(default=180.0, gt=0)
     public_url: str = ""  # prefix for links to stored analyses; empty = relative links
+    #: Signs report links (`service.links`); unset, every server on one database shares a stored random key.
+    link_secret: SecretStr | None = None
+    link_ttl_s: int = Field(default=DEFAULT_LINK_TTL_S, gt=0)
 
     @field_validator("api_tokens", "allowed_models", mode="before")
     @classmethod

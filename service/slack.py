@@ -5,7 +5,10 @@ keyed with the app's signing secret, and `X-Slack-Request-Timestamp` is that tim
 request timestamp is more than five minutes from local time, it could be a replay attack, so let's ignore it."
 
 Replies go out through the Web API (`chat.postMessage`) with the real `slack_sdk` async client, at the base URL
-from settings, so tests aim it at a fake Slack server on 127.0.0.1.
+from settings, so tests aim it at a fake Slack server on 127.0.0.1. Where the bot may not post (a slash command
+in a channel it has not joined), the answer goes to the command's `response_url` instead, and only when that
+URL lies under the configured prefix: the URL comes from the request, and the server must not be made to post
+wherever a request says.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from verifier.errors import NetreasonError
 
@@ -187,3 +190,42 @@ class SlackClient:
         session = getattr(self._client, "session", None)
         if session is not None:
             await session.close()
+
+
+def response_url_allowed(url: str, prefix: str) -> bool:
+    """Whether `url` lies under `prefix`: same scheme, host and port, no user info, and a path under the prefix's.
+
+    Paths with `.`/`..` segments (plain or percent-encoded) or backslashes are refused, so a URL cannot
+    climb out of the prefix's path.
+    """
+    try:
+        got, want = urlsplit(url), urlsplit(prefix)
+        same_origin = (got.scheme.lower(), got.hostname, got.port) == (want.scheme.lower(), want.hostname, want.port)
+    except ValueError:  # a port that is not a number
+        return False
+    if not same_origin or not got.hostname or got.username is not None or "\\" in url:
+        return False
+    segments = unquote(got.path).split("/")
+    return got.path.startswith(want.path) and "." not in segments and ".." not in segments
+
+
+async def respond(response_url: str, prefix: str, text: str, blocks: list[dict[str, Any]] | None = None,
+                  *, timeout_s: float = 10.0) -> None:
+    """Post an ephemeral message (only the command's user sees it) to a slash command's `response_url`.
+
+    Raises:
+        SlackPostFailed: `response_url` is outside `prefix` (nothing is sent), or the post failed.
+    """
+    import httpx
+
+    if not response_url_allowed(response_url, prefix):
+        raise SlackPostFailed(f"response_url {response_url[:100]!r} is outside NETREASON_SLACK_RESPONSE_URL_PREFIX "
+                              f"{prefix!r}; not posting to it")
+    payload: dict[str, Any] = {"response_type": "ephemeral", "text": text, **({"blocks": blocks} if blocks else {})}
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client:
+            answer = await client.post(response_url, json=payload)
+    except httpx.HTTPError as e:
+        raise SlackPostFailed(f"posting to the command's response_url failed: {type(e).__name__}: {e}") from None
+    if not answer.is_success:
+        raise SlackPostFailed(f"the command's response_url answered {answer.status_code}: {answer.text[:200]}")

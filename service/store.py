@@ -1,4 +1,5 @@
-"""The service's database: cluster snapshots, chat threads, Slack deliveries, analyses, API tokens, eval runs.
+"""The service's database: cluster snapshots, chat threads, Slack deliveries, analyses, API tokens, server
+secrets, eval runs.
 
 SQLAlchemy Core over SQLite (a file by default) or PostgreSQL (`postgresql+psycopg://...`). The schema is
 built by numbered migrations, as simonw/llm does it: each `mNNN_*` function runs once, in order, and its name
@@ -15,9 +16,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -36,12 +37,21 @@ from .store_schema import (
     eval_runs,
     eval_scores,
     migrations_table,
+    server_secrets,
     slack_events,
     thread_messages,
     threads,
 )
 
 TOKEN_PREFIX = "nrt_"
+
+#: How long a Slack delivery may stay `processing` before a retry of it takes over (NETREASON_SLACK_EVENT_STALE_S).
+SLACK_EVENT_STALE_AFTER_S = 120.0
+
+SlackEventStatus = Literal["processing", "done", "failed"]
+
+#: The PostgreSQL advisory lock key every netreason instance takes around `migrate()` ("netreasn" in ASCII).
+MIGRATION_LOCK_KEY = 0x6E6574726561736E
 
 
 class StoreError(NetreasonError):
@@ -221,9 +231,15 @@ class Store:
 
     # -- schema --------------------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Apply pending migrations in order; return the names applied now (empty when up to date)."""
+        """Apply pending migrations in order; return the names applied now (empty when up to date).
+
+        Safe when several instances start at once: on PostgreSQL the whole run holds an advisory lock, so
+        one instance migrates and the others wait, then find nothing left to do. SQLite lets one writer
+        in at a time, which serializes the runs already.
+        """
         applied_now: list[str] = []
         with self._tx() as conn:
+            _lock_for_migrations(conn)
             migrations_table.create(conn, checkfirst=True)
             done = set(conn.execute(sa.select(migrations_table.c.name)).scalars())
             for name, step in MIGRATIONS:
@@ -343,14 +359,52 @@ class Store:
         return [ThreadMessage(**{**dict(row), "created_at": _aware(row["created_at"])}) for row in reversed(rows)]
 
     # -- Slack deliveries ----------------------------------------------------------------------------------
-    def claim_slack_event(self, event_id: str, event_type: str = "") -> bool:
-        """Record Slack event `event_id`; True the first time, False for a retried delivery of it."""
+    def claim_slack_event(self, event_id: str, event_type: str = "", *,
+                          stale_after_s: float = SLACK_EVENT_STALE_AFTER_S, now: datetime | None = None) -> int | None:
+        """Claim Slack event `event_id` for processing; return the attempt number (1, 2, ...), or None to ignore it.
+
+        Each delivery is a small state machine: the first records `processing` at `now`, and
+        `finish_slack_event` marks it `done` or `failed`. A retried delivery (same id) is claimed again
+        when the last attempt `failed`, or has been `processing` longer than `stale_after_s` (its process
+        died mid-answer); it is ignored while `done`, or `processing` more recently. Atomic across
+        processes: of deliveries racing for one id, exactly one gets each claim. `now` defaults to the
+        current UTC time (tests inject a clock).
+        """
+        now = now or _now()
         try:
             with self._tx() as conn:
-                conn.execute(slack_events.insert().values(event_id=event_id, event_type=event_type, received_at=_now()))
+                conn.execute(slack_events.insert().values(event_id=event_id, event_type=event_type, received_at=now,
+                                                          status="processing", claimed_at=now, attempts=1))
+            return 1
         except IntegrityError:
-            return False
-        return True
+            pass  # a retried delivery: take it over only from a failed or a stale attempt
+        e = slack_events.c
+        stale = sa.and_(e.status == "processing", e.claimed_at < now - timedelta(seconds=stale_after_s))
+        takeover = (slack_events.update().where(e.event_id == event_id, sa.or_(e.status == "failed", stale))
+                    .values(status="processing", claimed_at=now, attempts=e.attempts + 1).returning(e.attempts))
+        with self._tx() as conn:
+            attempt = conn.execute(takeover).scalar()
+        return int(attempt) if attempt is not None else None
+
+    def finish_slack_event(self, event_id: str, attempt: int, *, succeeded: bool) -> bool:
+        """Mark attempt `attempt` of event `event_id` `done` (succeeded) or `failed` (a retry may run it again).
+
+        Returns False, changing nothing, when that attempt is no longer the event's current one (a retry
+        took a stale claim over) or was finished already.
+        """
+        e = slack_events.c
+        finish = (slack_events.update()
+                  .where(e.event_id == event_id, e.attempts == attempt, e.status == "processing")
+                  .values(status="done" if succeeded else "failed"))
+        with self._tx() as conn:
+            return conn.execute(finish).rowcount > 0
+
+    def slack_event_status(self, event_id: str) -> tuple[SlackEventStatus, int] | None:
+        """(status, attempts) of Slack event `event_id`, or None when it was never claimed."""
+        e = slack_events.c
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(e.status, e.attempts).where(e.event_id == event_id)).first()
+        return (row.status, int(row.attempts)) if row is not None else None
 
     # -- analyses ------------------------------------------------------------------------------------------
     def save_analysis(self, kind: str, request: dict[str, Any], result: dict[str, Any],
@@ -413,6 +467,32 @@ class Store:
         with self._tx() as conn:
             return conn.execute(api_tokens.delete().where(api_tokens.c.name == name)).rowcount > 0
 
+    # -- server secrets ------------------------------------------------------------------------------------
+    def server_secret(self, name: str) -> str:
+        """The random secret kept under `name`, made (32 random bytes, urlsafe base64) on first use.
+
+        Every process on this database gets the same value, even when two make it at once: the
+        first insert wins and the loser reads the winner's.
+        """
+        existing = self._read_secret(name)
+        if existing is not None:
+            return existing
+        try:
+            with self._tx() as conn:
+                conn.execute(server_secrets.insert().values(name=name, value=secrets.token_urlsafe(32),
+                                                            created_at=_now()))
+        except IntegrityError:
+            pass  # another process made it first; read theirs
+        made = self._read_secret(name)
+        if made is None:
+            raise StoreError(f"server secret {name!r} could not be stored")
+        return made
+
+    def _read_secret(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(server_secrets.c.value).where(server_secrets.c.name == name)).scalar()
+        return str(value) if value is not None else None
+
     # -- eval runs -----------------------------------------------------------------------------------------
     def create_eval_run(self, config: dict[str, Any], run_id: str | None = None) -> str:
         """Record a new eval run with its configuration; return its id (a new uuid unless given)."""
@@ -473,6 +553,14 @@ class Store:
         with self.engine.connect() as conn:
             result = conn.execute(query).scalar()
         return dict(result) if result is not None else None
+
+
+def _lock_for_migrations(conn: Connection) -> None:
+    # The transaction-scoped form of pg_advisory_lock: released at commit or rollback, so a failed
+    # migration can never leave the lock held on a pooled connection. Under READ COMMITTED each later
+    # statement sees what the instance that held the lock before committed.
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def _aware(value: datetime) -> datetime:

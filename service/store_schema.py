@@ -68,6 +68,10 @@ slack_events = sa.Table(
     sa.Column("event_id", sa.String(200), primary_key=True),  # Slack retries a delivery with the same id
     sa.Column("event_type", sa.String(100), nullable=False, server_default=""),
     _when("received_at"),
+    # processing -> done | failed (see Store.claim_slack_event); rows from before m004 were handled: done.
+    sa.Column("status", sa.String(20), nullable=False, server_default="done"),
+    sa.Column("claimed_at", sa.DateTime(timezone=True)),  # when the current attempt began
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
 )
 
 analyses = sa.Table(
@@ -119,6 +123,13 @@ eval_scores = sa.Table(
     _when(),
 )
 
+server_secrets = sa.Table(
+    "server_secrets", METADATA,  # random keys made on first use and shared by every server on this database
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    _when(),
+)
+
 
 Migration = Callable[[Connection], None]
 
@@ -135,8 +146,30 @@ def m002_eval_scores(conn: Connection) -> None:
     METADATA.create_all(conn, tables=[eval_scores])
 
 
+def m003_server_secrets(conn: Connection) -> None:
+    """Keys the server makes for itself (the report-link signing key), so they survive restarts."""
+    METADATA.create_all(conn, tables=[server_secrets])
+
+
+def m004_slack_event_states(conn: Connection) -> None:
+    """Slack deliveries get a state, so a retry can take over an attempt that failed or died.
+
+    Adds only the columns that are missing: m001 creates `slack_events` from the current table, which
+    has them already.
+    """
+    present = {column["name"] for column in sa.inspect(conn).get_columns("slack_events")}
+    for name in ("status", "claimed_at", "attempts"):
+        if name not in present:
+            column = sa.schema.CreateColumn(slack_events.c[name]).compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE slack_events ADD COLUMN {column}"))
+    conn.execute(slack_events.update().where(slack_events.c.claimed_at.is_(None))
+                 .values(claimed_at=slack_events.c.received_at))
+
+
 #: (name, step) in the order they apply.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_eval_scores", m002_eval_scores),
+    ("m003_server_secrets", m003_server_secrets),
+    ("m004_slack_event_states", m004_slack_event_states),
 ]

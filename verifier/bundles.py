@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .documents import Document, FieldPath, field_lines, render_path
@@ -27,6 +27,9 @@ API_GROUPS: dict[str, tuple[str, ...]] = {
     "CronJob": ("batch",),
     "NetworkPolicy": ("networking.k8s.io", "extensions"),
 }
+
+#: The `kind namespace/name` of an object, built on demand (only issues need it).
+Label = Callable[[], str]
 
 #: Kinds that live outside namespaces, so their OtherObject gets namespace None.
 CLUSTER_SCOPED_KINDS = frozenset({
@@ -103,13 +106,15 @@ class BundleBuilder:
 
     def _add_modelled(self, kind: str, data: dict[str, Any], doc: Document) -> None:
         violations = validate_object(kind, data)
-        label = _object_label(kind, data, self.default_namespace)
-        self._report(doc, violations, label)
-        if any(v.severity == "error" for v in violations):
-            return
+        # The label names the object in issues only: build it when there is one.
+        label: Label = lambda: _object_label(kind, data, self.default_namespace)  # noqa: E731
+        if violations:
+            self._report(doc, violations, label())
+            if any(v.severity == "error" for v in violations):
+                return
         if data["apiVersion"].startswith("extensions/") and kind == "NetworkPolicy":
             self._issue(doc, ("apiVersion",), "extensions/v1beta1 NetworkPolicy was removed in Kubernetes 1.16; "
-                        "write apiVersion: networking.k8s.io/v1 (the semantics are the same)", "warning", label)
+                        "write apiVersion: networking.k8s.io/v1 (the semantics are the same)", "warning", label())
         namespace = data["metadata"].get("namespace") or self.default_namespace
         if kind == "Namespace":
             self._put_namespace(namespace_from(data, doc.source), doc, label)
@@ -135,14 +140,14 @@ class BundleBuilder:
         self.skipped[kind] += 1
         self.others.append(OtherObject(kind, namespace, str(name or ""), doc.source))
 
-    def _put_namespace(self, namespace: Namespace, doc: Document, label: str) -> None:
+    def _put_namespace(self, namespace: Namespace, doc: Document, label: Label) -> None:
         earlier = self.namespaces.get(namespace.name)
         if earlier is not None:
             self._issue(doc, (), f"Namespace {namespace.name} is defined again (first at {earlier.source}); "
-                        "the later definition wins, as with kubectl apply", "info", label)
+                        "the later definition wins, as with kubectl apply", "info", label())
         self.namespaces[namespace.name] = namespace
 
-    def _put_workload(self, workload: Workload, doc: Document, label: str) -> None:
+    def _put_workload(self, workload: Workload, doc: Document, label: Label) -> None:
         key = (workload.namespace, workload.name)
         earlier = self.workloads.get(key)
         if earlier is None:
@@ -150,14 +155,15 @@ class BundleBuilder:
             return
         self._issue(doc, ("metadata", "name"), f"workload {workload.id} is already defined as a {earlier.kind} "
                     f"at {earlier.source}; this {workload.kind} is ignored (workload names must be unique "
-                    "per namespace)", "warning", label)
+                    "per namespace)", "warning", label())
 
-    def _replace(self, table: dict[tuple[str, str], Any], obj: Service | NetworkPolicy, doc: Document, label: str) -> None:
+    def _replace(self, table: dict[tuple[str, str], Any], obj: Service | NetworkPolicy, doc: Document,
+                 label: Label) -> None:
         key = (obj.namespace, obj.name)
         earlier = table.get(key)
         if earlier is not None:
-            self._issue(doc, ("metadata", "name"), f"{label} is defined again (first at {earlier.source}); the later "
-                        "definition wins, as with kubectl apply", "warning", label)
+            self._issue(doc, ("metadata", "name"), f"{label()} is defined again (first at {earlier.source}); the later "
+                        "definition wins, as with kubectl apply", "warning", label())
         table[key] = obj
 
     def _all_namespaces(self) -> dict[str, Namespace]:

@@ -1,7 +1,12 @@
-"""What changes between two versions of a bundle: flows, dependencies, findings.
+"""What changes between two versions of a bundle: flows, external egress, dependencies, findings.
 
 This is what review tooling asks on a pull request: which connections does the change open
-or close, which needed dependency does it break, which findings does it introduce or resolve.
+or close (between workloads, and to addresses outside the cluster), which needed dependency
+does it break, which findings does it introduce or resolve.
+External egress is compared in a normal form (`external_cover`): per protocol and port
+range, the set of outside addresses covered. So reordering rules, splitting a block in two
+or rewriting `cidr` + `except` differently changes nothing, and a narrower except shows
+exactly the addresses it opens.
 Findings are matched by `Finding.key()` (rule, object, details["key"]), so a finding that only
 moved lines or changed wording is neither introduced nor resolved. Pure.
 """
@@ -12,11 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .addresses import AddressSet, block_addresses, subtract, to_cidrs, union
+from .cidrs import network
 from .compile import compile_bundle
 from .connectivity import Connectivity, compute_connectivity
 from .findings import finding_json, lint
-from .model import Bundle, Protocol
-from .ports import PortSet, Range
+from .model import PROTOCOLS, Bundle, Protocol
+from .ports import PortSet, Range, normalize
 from .records import Dependency, Finding
 from .rules.context import DependencyResultLike
 from .rules.deps import dependency_json
@@ -39,6 +46,23 @@ class FlowChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalChange:
+    """Ports of one protocol to the outside addresses `cidr` that `workload` may now open (or no longer)."""
+
+    workload: str
+    cidr: str
+    protocol: Protocol
+    ranges: tuple[Range, ...]
+
+
+#: Port ranges (disjoint, ascending) of one protocol, each with the outside addresses it may reach.
+Segment = tuple[int, int, AddressSet]
+#: A workload's external egress in normal form: per protocol (in PROTOCOLS order), its segments;
+#: adjacent ranges reaching the same addresses are merged and ranges reaching none left out.
+ExternalCover = tuple[tuple[Protocol, tuple[Segment, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class BundleDiff:
     flows_added: tuple[FlowChange, ...]
     flows_removed: tuple[FlowChange, ...]
@@ -48,6 +72,8 @@ class BundleDiff:
     findings_resolved: tuple[Finding, ...]
     workloads_added: tuple[str, ...] = ()
     workloads_removed: tuple[str, ...] = ()
+    external_added: tuple[ExternalChange, ...] = ()  # outside (address, protocol, port) newly allowed
+    external_removed: tuple[ExternalChange, ...] = ()
 
 
 def diff_bundles(
@@ -59,7 +85,9 @@ def diff_bundles(
     """Compare two bundles; `deps_*` are `evaluate_dependencies` results for each side.
 
     A removed flow lists the dependencies (of `deps_new`, else `deps_old`) whose port it
-    carried. Everything is sorted, so equal inputs give equal diffs.
+    carried. External egress changes are exact: every (workload, outside address, protocol,
+    port) allowed on one side only is in exactly one ExternalChange. Everything is sorted,
+    so equal inputs give equal diffs.
     """
     conn_old, conn_new = _conn(old), _conn(new)
     before, after = _flow_map(conn_old), _flow_map(conn_new)
@@ -71,10 +99,12 @@ def diff_bundles(
     f_new = lint(new, deps_new, conn_new, texts=texts_new)
     old_keys, new_keys = {f.key() for f in f_old}, {f.key() for f in f_new}
     ids_old, ids_new = {w.id for w in old.workloads}, {w.id for w in new.workloads}
+    ext_added, ext_removed = _external_changes(_covers(conn_old), _covers(conn_new))
     return BundleDiff(
         tuple(added), tuple(removed), tuple(broken), tuple(fixed),
         tuple(f for f in f_new if f.key() not in old_keys), tuple(f for f in f_old if f.key() not in new_keys),
         tuple(sorted(ids_new - ids_old)), tuple(sorted(ids_old - ids_new)),
+        tuple(ext_added), tuple(ext_removed),
     )
 
 
@@ -99,6 +129,102 @@ def _changes(have: dict[tuple[str, str], PortSet], other: dict[tuple[str, str], 
     return out
 
 
+# --- external egress -------------------------------------------------------------------
+
+
+def external_cover(conn: Connectivity, workload: str) -> ExternalCover:
+    """The outside addresses `workload` may open, per protocol and port range, in normal form.
+
+    Two covers are equal exactly when they allow the same (address, protocol, port)
+    triples, whatever the rules, their order or the way their blocks are written.
+
+    Raises:
+        UnknownWorkload: `workload` names no workload of the bundle.
+    """
+    segments: dict[Protocol, list[Segment]] = {}
+    for grant in conn.external_egress(workload):
+        addresses = union(block_addresses(b) for b in grant.blocks)
+        if addresses:
+            for proto, ranges in grant.ports.ranges:
+                segments.setdefault(proto, []).extend((lo, hi, addresses) for lo, hi in ranges)
+    flat = [(p, _flatten(segments[p])) for p in PROTOCOLS if p in segments]
+    return tuple((p, segs) for p, segs in flat if segs)
+
+
+def _flatten(segments: list[Segment]) -> tuple[Segment, ...]:
+    """Overlapping segments as disjoint ones, each with the union of the addresses covering it."""
+    cuts = sorted({lo for lo, _, _ in segments} | {hi + 1 for _, hi, _ in segments})
+    out: list[Segment] = []
+    for lo, nxt in zip(cuts, cuts[1:]):
+        addresses = union(a for s_lo, s_hi, a in segments if s_lo <= lo and nxt - 1 <= s_hi)
+        if not addresses:
+            continue
+        if out and out[-1][1] == lo - 1 and out[-1][2] == addresses:
+            out[-1] = (out[-1][0], nxt - 1, addresses)
+        else:
+            out.append((lo, nxt - 1, addresses))
+    return tuple(out)
+
+
+def _covers(conn: Connectivity) -> dict[str, ExternalCover]:
+    """Every workload's cover, computed once per class (its members share their egress)."""
+    c = conn.compiled
+    by_class: dict[int, ExternalCover] = {}
+    out: dict[str, ExternalCover] = {}
+    for i, w in enumerate(c.bundle.workloads):
+        cls = c.class_of[i]
+        if cls not in by_class:
+            by_class[cls] = external_cover(conn, w.id)
+        out[w.id] = by_class[cls]
+    return out
+
+
+def _external_changes(
+    before: dict[str, ExternalCover], after: dict[str, ExternalCover],
+) -> tuple[list[ExternalChange], list[ExternalChange]]:
+    """(added, removed) per workload; a workload on one side only is compared with no egress."""
+    added: list[ExternalChange] = []
+    removed: list[ExternalChange] = []
+    for wid in sorted(before.keys() | after.keys()):
+        old, new = before.get(wid, ()), after.get(wid, ())
+        if old != new:
+            added += _cover_minus(wid, new, old)
+            removed += _cover_minus(wid, old, new)
+    return added, removed
+
+
+def _cover_minus(workload: str, have: ExternalCover, other: ExternalCover) -> list[ExternalChange]:
+    """The (address, protocol, port) triples of `have` missing from `other`, grouped by CIDR."""
+    theirs = dict(other)
+    out: list[ExternalChange] = []
+    for proto, segments in have:
+        by_cidr: dict[str, list[Range]] = {}
+        for lo, hi, gone in _segment_minus(segments, theirs.get(proto, ())):
+            for cidr in to_cidrs(gone):
+                by_cidr.setdefault(cidr, []).append((lo, hi))
+        for cidr in sorted(by_cidr, key=_cidr_order):
+            out.append(ExternalChange(workload, cidr, proto, normalize(by_cidr[cidr])))
+    return out
+
+
+def _segment_minus(have: tuple[Segment, ...], other: tuple[Segment, ...]) -> list[Segment]:
+    """Per piece of `have`'s port ranges, the addresses `other` does not cover on it."""
+    out: list[Segment] = []
+    for lo, hi, addresses in have:
+        cuts = sorted({lo, hi + 1} | {b for o_lo, o_hi, _ in other for b in (o_lo, o_hi + 1) if lo < b <= hi})
+        for p_lo, nxt in zip(cuts, cuts[1:]):
+            covered = next((a for o_lo, o_hi, a in other if o_lo <= p_lo <= o_hi), ())
+            gone = subtract(addresses, covered)
+            if gone:
+                out.append((p_lo, nxt - 1, gone))
+    return out
+
+
+def _cidr_order(cidr: str) -> tuple[int, int, int]:
+    net = network(cidr)
+    return net.version, int(net.network_address), net.prefixlen
+
+
 def _dependency_changes(
     old: Sequence[DependencyResultLike], new: Sequence[DependencyResultLike],
 ) -> tuple[list[DependencyResultLike], list[DependencyResultLike]]:
@@ -117,6 +243,10 @@ def flow_change_json(c: FlowChange) -> dict[str, Any]:
     }
 
 
+def external_change_json(c: ExternalChange) -> dict[str, Any]:
+    return {"workload": c.workload, "cidr": c.cidr, "protocol": c.protocol, "ports": [[lo, hi] for lo, hi in c.ranges]}
+
+
 def diff_json(diff: BundleDiff, old_label: str = "old", new_label: str = "new") -> dict[str, Any]:
     """The `netreason diff --format json` document (keys are a contract: add, never rename)."""
     doc: dict[str, Any] = {
@@ -124,6 +254,8 @@ def diff_json(diff: BundleDiff, old_label: str = "old", new_label: str = "new") 
         "workloads_added": list(diff.workloads_added), "workloads_removed": list(diff.workloads_removed),
         "flows_added": [flow_change_json(c) for c in diff.flows_added],
         "flows_removed": [flow_change_json(c) for c in diff.flows_removed],
+        "external_added": [external_change_json(c) for c in diff.external_added],
+        "external_removed": [external_change_json(c) for c in diff.external_removed],
         "dependencies_broken": [dependency_json(r) for r in diff.dependencies_broken],
         "dependencies_fixed": [dependency_json(r) for r in diff.dependencies_fixed],
         "findings_introduced": [finding_json(f) for f in diff.findings_introduced],
@@ -133,4 +265,7 @@ def diff_json(diff: BundleDiff, old_label: str = "old", new_label: str = "new") 
     return doc
 
 
-__all__ = ["DIFF_SCHEMA", "BundleDiff", "FlowChange", "diff_bundles", "diff_json", "flow_change_json"]
+__all__ = [
+    "DIFF_SCHEMA", "BundleDiff", "ExternalChange", "ExternalCover", "FlowChange", "diff_bundles", "diff_json",
+    "external_change_json", "external_cover", "flow_change_json",
+]

@@ -65,7 +65,7 @@ def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = Fal
             if explain:
                 flow["allowed_by"] = [
                     {"ports": ranges(part, proto), "egress": list(e), "ingress": list(i)}
-                    for part, e, i in why if part.for_protocol(proto)  # type: ignore[arg-type]
+                    for part, e, i in why if part.for_protocol(proto)
                 ]
             flows.append(flow)
     flows.sort(key=lambda f: (f["from"], f["to"], f["protocol"]))

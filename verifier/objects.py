@@ -6,6 +6,7 @@ apply the defaulting the API server would (protocol TCP, policyTypes, targetPort
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .documents import FieldPath
@@ -104,15 +105,26 @@ def policy_types(spec: dict[str, Any]) -> tuple[str, ...]:
     return tuple(t for t in ("Ingress", "Egress") if t in given)
 
 
+_EVERYTHING = LabelSelector()
+
+
 def selector_from(value: dict[str, Any] | None) -> LabelSelector:
     """A metav1.LabelSelector; null or `{}` selects everything (no requirements)."""
     if not value:
-        return LabelSelector()
+        return _EVERYTHING
     labels = value.get("matchLabels") or {}
     exprs = value.get("matchExpressions") or ()
+    if not exprs:
+        return _match_labels(tuple(labels.items()))
     requirements = [Requirement(key, "In", (item,)) for key, item in labels.items()]
     requirements += [_requirement(e) for e in exprs]
     return LabelSelector(tuple(requirements))
+
+
+@lru_cache(maxsize=65536)
+def _match_labels(labels: tuple[tuple[str, str], ...]) -> LabelSelector:
+    # Selectors repeat across policies (every namespace's DNS rule, say): build each once.
+    return LabelSelector(tuple(Requirement(key, "In", (item,)) for key, item in labels))
 
 
 def _requirement(expr: dict[str, Any]) -> Requirement:

@@ -177,14 +177,87 @@ def _json_documents(text: str, name: str) -> list[Document]:
     docs: list[Document] = []
     pos, index = _skip(text, 0), 0
     while pos < len(text):
-        value, end = _DECODER.raw_decode(text, pos)
-        docs.extend(_json_docs(value, text, pos, end, name, index, lines))
+        value, end, spans = _decode_top(text, pos)
+        docs.extend(_json_docs(value, text, pos, end, name, index, lines, spans=spans))
         pos, index = _skip(text, end), index + 1
     return docs
 
 
+Span = tuple[int, int]
+
+
+def _decode_top(text: str, pos: int) -> tuple[Any, int, list[Span] | None]:
+    """Decode the value at `pos` once, noting the offsets of the elements of its List on the way.
+
+    The offsets are those of the value's elements (an array) or of its `items` array (an
+    object), None when there are none. Anything the walk does not accept is decoded again
+    by the decoder alone, which gives the same value, or raises its own error with line and
+    column.
+    """
+    try:
+        if text.startswith("[", pos):
+            items, end, spans = _array_with_spans(text, pos)
+            return items, end, spans
+        if text.startswith("{", pos):
+            return _object_with_item_spans(text, pos)
+    except ValueError:
+        pass
+    value, end = _DECODER.raw_decode(text, pos)
+    return value, end, None
+
+
+def _array_with_spans(text: str, pos: int) -> tuple[list[Any], int, list[Span]]:
+    """The array at `pos` (a `[`), its end offset, and each element's (start, end)."""
+    items: list[Any] = []
+    spans: list[Span] = []
+    pos = _skip(text, pos + 1)
+    if text.startswith("]", pos):
+        return items, pos + 1, spans
+    while True:
+        value, end = _DECODER.raw_decode(text, pos)
+        items.append(value)
+        spans.append((pos, end))
+        pos = _skip(text, end)
+        if text.startswith("]", pos):
+            return items, pos + 1, spans
+        if not text.startswith(",", pos):
+            raise ValueError("expected ',' or ']'")
+        pos = _skip(text, pos + 1)
+
+
+def _object_with_item_spans(text: str, pos: int) -> tuple[dict[str, Any], int, list[Span] | None]:
+    """The object at `pos` (a `{`), its end offset, and the element spans of its last `items` array."""
+    obj: dict[str, Any] = {}
+    spans: list[Span] | None = None
+    pos = _skip(text, pos + 1)
+    if text.startswith("}", pos):
+        return obj, pos + 1, None
+    while True:
+        if not text.startswith('"', pos):
+            raise ValueError("expected a member name")
+        key, pos = _DECODER.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if not text.startswith(":", pos):
+            raise ValueError("expected ':'")
+        pos = _skip(text, pos + 1)
+        if key == "items":
+            spans = None
+            if text.startswith("[", pos):
+                obj[key], pos, spans = _array_with_spans(text, pos)
+            else:
+                obj[key], pos = _DECODER.raw_decode(text, pos)
+        else:
+            obj[key], pos = _DECODER.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if text.startswith("}", pos):
+            return obj, pos + 1, spans
+        if not text.startswith(",", pos):
+            raise ValueError("expected ',' or '}'")
+        pos = _skip(text, pos + 1)
+
+
 def _json_docs(value: Any, text: str, start: int, end: int, name: str, index: int,
-               lines: _LineCounter, depth: int = 0) -> Iterator[Document]:
+               lines: _LineCounter, depth: int = 0, spans: list[Span] | None = None) -> Iterator[Document]:
     if value is None:
         return
     items = list_items(value)
@@ -192,7 +265,8 @@ def _json_docs(value: Any, text: str, start: int, end: int, name: str, index: in
         line, column = lines.position(start)
         yield Document(value, SourceRef(name, line, index), Locator(text, start, end, line, column))
         return
-    spans = _json_item_spans(text, start, isinstance(value, list))
+    if spans is None:
+        spans = _json_item_spans(text, start, isinstance(value, list))
     if len(spans) != len(items):
         spans = [(start, end)] * len(items)
     for item, (item_start, item_end) in zip(items, spans):

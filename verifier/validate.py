@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from . import naming
@@ -223,6 +224,8 @@ def _requirement(value: Any, path: FieldPath, out: Out) -> None:
 
 def _labels(value: Any, path: FieldPath, out: Out) -> None:
     for key, item in (_mapping(value, path, out) or {}).items():
+        if type(key) is str and type(item) is str and _valid_label(key, item):
+            continue  # the common case, decided by the cached checks below
         where = (*path, Key(str(key)))
         if not isinstance(key, str):
             out.append(Violation(where, f"label keys must be strings, got {_kind_of(key)}{_quote_hint(key)}"))
@@ -232,6 +235,12 @@ def _labels(value: Any, path: FieldPath, out: Out) -> None:
             out.append(Violation(where, f"label values must be strings, got {_kind_of(item)}{_quote_hint(item)}"))
         else:
             _add(out, where, f"invalid label value {item!r}", naming.label_value(item))
+
+
+@lru_cache(maxsize=65536)
+def _valid_label(key: str, value: str) -> bool:
+    """Whether a label passes both checks of `_labels` (manifests repeat the same labels)."""
+    return not naming.qualified_name(key) and not naming.label_value(value)
 
 
 def _object_meta(obj: dict[str, Any], name_rule: Callable[[str], Collection[str]], out: Out,
@@ -475,6 +484,8 @@ def _protocol(value: Any, path: FieldPath, out: Out) -> None:
 
 
 def _unknown_fields(obj: dict[str, Any], known: frozenset[str], path: FieldPath, out: Out) -> None:
+    if known.issuperset(obj):
+        return
     for key in obj:
         if key not in known:
             close = difflib.get_close_matches(str(key), sorted(known), n=1)

@@ -2,7 +2,7 @@
 
 To add a resource, write `service/api/NAME.py` with a `router` and list it below: in `V1_ROUTERS`
 for bearer-authenticated /v1 routes, or in `public_routers` for routes with their own auth (Slack
-signs its requests) or none (health checks).
+signs its requests, report links are signed) or none (health checks).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..settings import Settings
-from . import analyze, chat, clusters, health, review, slack
+from . import analyses, analyze, chat, clusters, health, review, slack
 
 #: Mounted behind `deps.require_token`. Each router carries its full prefix (`/v1/...`), so the route
 #: a request matched names the whole path template (the metrics' `route` label).
@@ -18,5 +18,8 @@ V1_ROUTERS: tuple[APIRouter, ...] = (analyze.router, review.router, clusters.rou
 
 
 def public_routers(settings: Settings) -> list[APIRouter]:
-    """Routers mounted at the root without bearer auth; Slack routes only when Slack is configured."""
-    return [health.router, *([slack.router] if settings.slack_enabled else [])]
+    """Routers mounted at the root without the blanket bearer check; Slack routes only when Slack is configured.
+
+    Stored analyses check a bearer token or a signed link themselves (`deps.require_token_or_link`).
+    """
+    return [health.router, analyses.router, *([slack.router] if settings.slack_enabled else [])]

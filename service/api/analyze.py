@@ -1,15 +1,16 @@
-"""POST /v1/analyze (ground truth, the model's claims checked, findings) and GET /v1/analyses/{id}."""
+"""POST /v1/analyze: ground truth, the model's claims checked, findings (stored results: `analyses.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from .. import pipeline
+from .analyses import analysis_link
 from .deps import State
 from .formats import Format, render
 from .manifests import Snapshot, load_snapshot
@@ -34,11 +35,6 @@ class AnalyzeRequest(Snapshot):
     save: bool = Field(True, description="Keep the result, linkable at /v1/analyses/{id}.")
 
 
-def analysis_link(state: State, analysis_id: str, fmt: str = "html") -> str:
-    """Where a stored analysis can be read (absolute when NETREASON_PUBLIC_URL is set)."""
-    return f"{state.settings.public_url.rstrip('/')}/v1/analyses/{analysis_id}?format={fmt}"
-
-
 @router.post("/analyze", summary="Analyze manifests: ground truth beside the model's checked claims")
 async def analyze(body: AnalyzeRequest, state: State) -> Response:
     """The same document as `netreason analyze --format json` (or markdown, html, sarif of it).
@@ -60,23 +56,3 @@ async def analyze(body: AnalyzeRequest, state: State) -> Response:
         stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, doc)
         headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
     return render(doc, body.format, headers=headers)
-
-
-@router.get("/analyses/{analysis_id}", summary="A stored analysis or review, in the format asked for")
-async def get_analysis(analysis_id: str, state: State,
-                       format: Format = Query("json")) -> Response:  # noqa: A002 (the public parameter name)
-    """A result kept by POST /v1/analyze or /v1/review.
-
-    Raises:
-        AnalysisNotFound: 404.
-    """
-    stored = await run_in_threadpool(state.store.get_analysis, analysis_id)
-    if stored.kind == "chat":
-        from .chat import render_chat_report
-
-        return render_chat_report(stored.result, format)
-    if stored.kind == "review":
-        from .review import render_review
-
-        return render_review(stored.result, format)
-    return render(stored.result, format)

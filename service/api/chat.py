@@ -27,7 +27,7 @@ from ..pipeline import Analysis, Truth
 from ..renderers.blocks import reply_blocks
 from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
-from .analyze import analysis_link
+from .analyses import analysis_link
 from .deps import ServiceState, State
 from .formats import Format, analysis_sarif, render
 from .manifests import NAME_PATTERN, LoadedSnapshot, Snapshot, load_snapshot_sync
@@ -150,7 +150,7 @@ async def run_chat_turn(state: ServiceState, *, thread_id: str, text: str, choic
     state.metrics.record_model(reply["model"])
     summary = {"source": loaded.ref, "model": spec, "prompt": chat.CHAT_PROMPT, "thread_id": thread_id}
     stored = await run_in_threadpool(state.store.save_analysis, "chat", summary, reply)
-    reply = {**reply, "analysis_id": stored.id, "report_url": analysis_link(state, stored.id, "html")}
+    reply = {**reply, "analysis_id": stored.id, "report_url": analysis_link(state, stored.id, "html", signed=True)}
     await run_in_threadpool(chat.record_turn, state.store, thread_id, reply, channel=channel)
     return {**reply, "markdown": render_reply_markdown(reply), "blocks": reply_blocks(reply)}
 

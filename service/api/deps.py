@@ -1,14 +1,16 @@
-"""FastAPI dependencies: the per-app state (settings, store, metrics, providers) and bearer-token auth."""
+"""FastAPI dependencies: the per-app state (settings, store, metrics, providers), bearer-token auth, signed links."""
 
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from ..links import sign_link, verify_link
 from ..metrics import Metrics
 from ..providers.base import Provider
 from ..providers.registry import get_provider
@@ -25,6 +27,8 @@ class ServiceState:
     store: Store
     metrics: Metrics = field(default_factory=Metrics)
     providers: dict[str, Provider] = field(default_factory=dict)
+    #: The key that signs report links (`service.links.resolve_link_secret`); empty = links cannot be signed.
+    link_secret: bytes = field(default=b"", repr=False)
 
     def provider(self, spec: str) -> Provider:
         """The provider for `spec`, built once and reused so its HTTP connection pool is too.
@@ -35,6 +39,14 @@ class ServiceState:
         if spec not in self.providers:
             self.providers[spec] = get_provider(spec)
         return self.providers[spec]
+
+    def signed_link_query(self, analysis_id: str) -> str:
+        """`exp=...&sig=...` that lets a link open analysis `analysis_id` for NETREASON_LINK_TTL_S seconds.
+
+        Raises:
+            ValueError: no link key was resolved for this state.
+        """
+        return sign_link(self.link_secret, analysis_id, now=time.time(), ttl_s=self.settings.link_ttl_s).query()
 
 
 def service_state(request: Request) -> ServiceState:
@@ -78,3 +90,23 @@ async def require_token(request: Request, state: State) -> str | None:
     detail = "send Authorization: Bearer <token>" if token is None else "the bearer token is not valid"
     raise ApiProblem(401, "unauthorized", "Unauthorized", detail,
                      headers={"WWW-Authenticate": 'Bearer realm="netreason"'})
+
+
+async def require_token_or_link(request: Request, state: State, analysis_id: str,
+                                exp: str | None = Query(None, description="Expiry of a signed report link."),
+                                sig: str | None = Query(None, description="Signature of a report link.")) -> str | None:
+    """`require_token`, or, failing it, a signed link (`exp` and `sig`) to analysis `analysis_id`.
+
+    A valid bearer token passes as before, whatever the link says; a link is only looked at when
+    the token check fails, so it can neither lock out a token holder nor open any other route.
+
+    Raises:
+        ApiProblem: 401 without a token or a link. LinkInvalid, LinkExpired: a link that does not open it (403).
+    """
+    try:
+        return await require_token(request, state)
+    except ApiProblem:
+        if exp is None and sig is None:
+            raise
+    verify_link(state.link_secret, analysis_id, exp, sig, now=time.time())
+    return "signed-link"

@@ -19,6 +19,7 @@ from prompts.library import PromptError
 from verifier.errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
 from verifier.export import issue_json
 
+from ..links import LinkExpired, LinkInvalid
 from ..providers.errors import ProviderConfigError
 from ..store import NotFound, StoreError
 
@@ -36,6 +37,8 @@ _MAPPING: list[tuple[type[Exception], int, str, str]] = [
     (PromptError, 422, "bad-prompt", "Bad prompt"),
     (ProviderConfigError, 422, "bad-model", "Model cannot be used"),
     (StoreError, 503, "store-unavailable", "Database unavailable"),
+    (LinkExpired, 403, "link-expired", "Report link expired"),
+    (LinkInvalid, 403, "link-invalid", "Report link not valid"),
     (NetreasonError, 400, "bad-request", "Bad request"),
 ]
 

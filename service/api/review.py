@@ -19,9 +19,8 @@ from verifier.diff import diff_bundles, diff_json
 
 from .. import pipeline
 from ..pipeline import Truth
-from ..renderers import analysis as analysis_renderer
-from ..renderers.review import render_review_comment
-from .analyze import analysis_link
+from ..renderers.review import render_review_comment, render_review_html
+from .analyses import analysis_link
 from .deps import State
 from ..store import new_analysis_id
 from .formats import Format, findings_sarif, render
@@ -121,7 +120,7 @@ async def review(body: ReviewRequest, state: State) -> Response:
     analysis = pipeline.analysis_json(result)
     state.metrics.record_model(analysis["model"])
     analysis_id = new_analysis_id() if body.save else None
-    report_url = analysis_link(state, analysis_id, "html") if analysis_id else None
+    report_url = analysis_link(state, analysis_id, "html", signed=True) if analysis_id else None
     doc: dict[str, Any] = {"schema": "netreason.review/v1", "status": review_status(diff), "base": base.ref,
                            "head": head.ref, "diff": diff, "analysis": analysis, "id": analysis_id,
                            "report_url": report_url}
@@ -137,6 +136,6 @@ async def review(body: ReviewRequest, state: State) -> Response:
 
 def render_review(doc: dict[str, Any], fmt: Format, *, headers: dict[str, str] | None = None) -> Response:
     """A review document in `fmt`: json (all of it), markdown (the PR comment), sarif (introduced findings),
-    html (the head's analysis: ground truth beside the model's checked claims)."""
+    html (one page: the verifier's diff beside the model's checked summary)."""
     return render(doc, fmt, headers=headers, markdown=lambda d: d["comment_markdown"],
-                  html=lambda d: analysis_renderer.render_html(d["analysis"]), sarif=lambda d: d["sarif"])
+                  html=render_review_html, sarif=lambda d: d["sarif"])

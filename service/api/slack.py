@@ -4,7 +4,10 @@ Mounted only when NETREASON_SLACK_SIGNING_SECRET and NETREASON_SLACK_BOT_TOKEN a
 must carry a valid Slack signature from the last five minutes (401 otherwise). Slack wants an answer within
 three seconds, so both routes acknowledge at once and answer in a background task, posting with
 `chat.postMessage` into the thread. Slack retries a delivery it thinks failed with the same `event_id`;
-each id is processed once (`slack_events` table).
+each id is claimed in the `slack_events` table (`processing`, then `done` or `failed`): a retry is processed
+again only when the last attempt failed or has been processing longer than NETREASON_SLACK_EVENT_STALE_S
+(its process died), and ignored otherwise. A slash command the bot cannot post about in its channel (not
+invited there) is answered to the user alone through the command's `response_url`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
@@ -29,6 +33,8 @@ from ..slack import (
     SlashCommand,
     message_from_event,
     parse_command,
+    respond,
+    response_url_allowed,
     slack_thread_id,
     verify_request,
 )
@@ -102,12 +108,29 @@ async def events(body: SignedBody, request: Request, state: State, background: B
         return JSONResponse({"ok": True, "ignored": True})
     message, mention = found
     event_type = str((payload.get("event") or {}).get("type", ""))
-    if not await run_in_threadpool(state.store.claim_slack_event, message.event_id, event_type):
+    attempt = await run_in_threadpool(state.store.claim_slack_event, message.event_id, event_type,
+                                      stale_after_s=state.settings.slack_event_stale_s)
+    if attempt is None:
         log.info("slack event %s: duplicate delivery (retry %s, %s) ignored", message.event_id,
                  request.headers.get("x-slack-retry-num"), request.headers.get("x-slack-retry-reason"))
         return JSONResponse({"ok": True, "duplicate": True})
-    background.add_task(answer_message, state, message, mention)
+    background.add_task(process_event, state, message, mention, attempt)
     return JSONResponse({"ok": True})
+
+
+async def process_event(state: ServiceState, message: SlackMessage, mention: bool, attempt: int) -> None:
+    """Answer a claimed event, then mark the attempt `done`, or `failed` when the answer was not delivered
+    (a retry of the event then runs it again)."""
+    succeeded = False
+    try:
+        await answer_message(state, message, mention)
+        succeeded = True
+    except SlackPostFailed as e:
+        log.error("slack: %s (event %s may be retried)", e, message.event_id)
+    except Exception:  # noqa: BLE001 (a background task: recorded as failed, logged here)
+        log.exception("slack: event %s failed", message.event_id)
+    finally:
+        await run_in_threadpool(state.store.finish_slack_event, message.event_id, attempt, succeeded=succeeded)
 
 
 def _has_thread(store: Store, thread_id: str) -> bool:
@@ -115,7 +138,11 @@ def _has_thread(store: Store, thread_id: str) -> bool:
 
 
 async def answer_message(state: ServiceState, message: SlackMessage, mention: bool) -> None:
-    """Answer a mention, or a reply in a thread netreason already answers in; post into the thread."""
+    """Answer a mention, or a reply in a thread netreason already answers in; post into the thread.
+
+    Raises:
+        SlackPostFailed: the answer could not be posted.
+    """
     if not mention and not await run_in_threadpool(_has_thread, state.store, message.thread_id):
         return  # a conversation between people that netreason is not part of
     cluster, text = await run_in_threadpool(split_cluster, state.store, message.text)
@@ -125,7 +152,19 @@ async def answer_message(state: ServiceState, message: SlackMessage, mention: bo
 
 async def answer_and_post(state: ServiceState, *, channel: str, thread_ts: str, thread_id: str, text: str,
                           cluster: str | None) -> None:
-    """Run one chat turn and post the reply (or why there is none) in the thread; never raises."""
+    """Run one chat turn and post the reply (or why there is none) in the thread.
+
+    Raises:
+        SlackPostFailed: Slack refused the post (the reason is logged by the caller).
+    """
+    fallback, blocks = await compose_reply(state, channel=channel, thread_id=thread_id, text=text, cluster=cluster)
+    await slack_client(state).post(channel, fallback, blocks, thread_ts=thread_ts)
+
+
+async def compose_reply(state: ServiceState, *, channel: str, thread_id: str, text: str,
+                        cluster: str | None) -> tuple[str, list[dict[str, Any]] | None]:
+    """Run one chat turn; return its (fallback text, Block Kit blocks), or a warning saying why there is no
+    answer (blocks None). Never raises: the user must hear something."""
     blocks: list[dict[str, Any]] | None = None
     try:
         reply = await run_chat_turn(state, thread_id=thread_id, text=text, choice=SnapshotChoice(cluster=cluster),
@@ -136,10 +175,7 @@ async def answer_and_post(state: ServiceState, *, channel: str, thread_ts: str, 
     except Exception:  # noqa: BLE001 (a background task: the user must hear something)
         log.exception("slack: answering %r in %s failed", text[:200], thread_id)
         fallback = FAILED
-    try:
-        await slack_client(state).post(channel, fallback, blocks, thread_ts=thread_ts)
-    except SlackPostFailed as e:
-        log.error("slack: %s", e)
+    return fallback, blocks
 
 
 # --- the slash command ------------------------------------------------------------------------------------
@@ -156,13 +192,43 @@ async def commands(body: SignedBody, state: State, background: BackgroundTasks) 
 
 
 async def answer_command(state: ServiceState, command: SlashCommand) -> None:
-    """Post the question to the channel, then the answer in its thread (so replies there follow up)."""
+    """Post the question to the channel, then the answer in its thread (so replies there follow up).
+
+    When the bot may not post there (`not_in_channel`, `channel_not_found`, ...), answer the user alone
+    through the command's `response_url`.
+    """
     client = slack_client(state)
     try:
         root = await client.post(command.channel, f"<@{command.user}> asked: {escape(command.text)}")
     except SlackPostFailed as e:
-        log.error("slack: %s (invite the app to the channel so it can post there)", e)
+        log.warning("slack: %s; answering through the command's response_url (invite the app to the channel "
+                    "to answer there)", e)
+        await answer_ephemerally(state, command)
         return
     cluster, text = await run_in_threadpool(split_cluster, state.store, command.text)
-    await answer_and_post(state, channel=command.channel, thread_ts=root, text=text, cluster=cluster,
-                          thread_id=slack_thread_id(command.team, command.channel, root))
+    try:
+        await answer_and_post(state, channel=command.channel, thread_ts=root, text=text, cluster=cluster,
+                              thread_id=slack_thread_id(command.team, command.channel, root))
+    except SlackPostFailed as e:
+        log.error("slack: %s", e)
+
+
+async def answer_ephemerally(state: ServiceState, command: SlashCommand) -> None:
+    """Answer a slash command to its user alone, posting to its `response_url`; never raises.
+
+    A `response_url` outside NETREASON_SLACK_RESPONSE_URL_PREFIX is refused before any work is done.
+    """
+    prefix = state.settings.slack_response_url_prefix
+    if not response_url_allowed(command.response_url, prefix):
+        log.error("slack: response_url %r is outside NETREASON_SLACK_RESPONSE_URL_PREFIX %r; the command "
+                  "from %s in %s is not answered", command.response_url[:100], prefix, command.user, command.channel)
+        return
+    cluster, text = await run_in_threadpool(split_cluster, state.store, command.text)
+    # An ephemeral answer has no thread to follow up in: the turn is a conversation of its own.
+    thread_id = slack_thread_id(command.team, command.channel, f"ephemeral-{uuid.uuid4().hex}")
+    fallback, blocks = await compose_reply(state, channel=command.channel, thread_id=thread_id, text=text,
+                                           cluster=cluster)
+    try:
+        await respond(command.response_url, prefix, fallback, blocks)
+    except SlackPostFailed as e:
+        log.error("slack: %s", e)

@@ -116,6 +116,11 @@ def _flow_text(f: dict[str, Any]) -> str:
     return f"{f['from']} -> {f['to']} {f['protocol']}/{ports}"
 
 
+def _external_text(e: dict[str, Any]) -> str:
+    ports = ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in e["ports"])
+    return f"{e['workload']} -> {e['cidr']} (outside) {e['protocol']}/{ports}"
+
+
 def _breaks(f: dict[str, Any]) -> str:
     return "".join(f"  (breaks {b['from']} -> {b['to']} {b['protocol']}/{b['port']})" for b in f.get("breaks", []))
 
@@ -126,6 +131,8 @@ def render_diff_text(doc: dict[str, Any]) -> str:
     sections = [
         ("Flows added", [f"  + {_flow_text(f)}" for f in doc["flows_added"]]),
         ("Flows removed", [f"  - {_flow_text(f)}{_breaks(f)}" for f in doc["flows_removed"]]),
+        ("External egress added", [f"  + {_external_text(e)}" for e in doc.get("external_added", [])]),
+        ("External egress removed", [f"  - {_external_text(e)}" for e in doc.get("external_removed", [])]),
         ("Dependencies broken", [f"  ✖ {d['from']} -> {d['to']} {d['protocol']}/{d['port']}: {d['explanation']}"
                                  for d in doc["dependencies_broken"]]),
         ("Dependencies fixed", [f"  ✔ {d['from']} -> {d['to']} {d['protocol']}/{d['port']}" for d in doc["dependencies_fixed"]]),
@@ -155,6 +162,10 @@ def render_diff_markdown(doc: dict[str, Any]) -> str:
     for title, key, sign in (("Flows added", "flows_added", "+"), ("Flows removed", "flows_removed", "-")):
         if doc[key]:
             lines += [f"### {title}", "", "```diff", *(f"{sign} {_flow_text(f)}{_breaks(f)}" for f in doc[key]), "```", ""]
+    for title, key, sign in (("External egress added", "external_added", "+"),
+                             ("External egress removed", "external_removed", "-")):
+        if doc.get(key):
+            lines += [f"### {title}", "", "```diff", *(f"{sign} {_external_text(e)}" for e in doc[key]), "```", ""]
     if doc["findings_introduced"]:
         lines += ["### Findings introduced", "", *markdown_findings(doc["findings_introduced"]), ""]
     if doc["findings_resolved"]:

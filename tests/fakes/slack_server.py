@@ -11,7 +11,11 @@ It answers `chat.postMessage` as Slack does (`{"ok": true, "channel": ..., "ts":
 refuses a wrong bearer token with `invalid_auth`, and checks the Block Kit limits Slack enforces
 (50 blocks, 3,000 characters of section text, 150 of header text, 10 context elements), answering
 `invalid_blocks` with Slack's `response_metadata.messages` when a message breaks one. `fail_next("ratelimited")`
-makes the next call fail with that error.
+makes the next call fail with that error; `leave("C9")` makes every chat.postMessage to channel C9 fail with
+`not_in_channel`, as for a channel the app was never invited to.
+
+It also stands in for a slash command's `response_url`: a POST to any path outside `/api/` is recorded
+(`responses()`, `wait_for_responses(n)`) and answered `ok` under `/hooks/` (`hooks_url`), 404 elsewhere.
 """
 
 from __future__ import annotations
@@ -49,6 +53,14 @@ class SlackCall:
         return bool(self.answer.get("ok"))
 
 
+@dataclass(frozen=True)
+class ResponseUrlPost:
+    """One POST to a URL outside the Web API (a slash command's `response_url`): its path and JSON body."""
+
+    path: str
+    body: dict[str, Any]
+
+
 class FakeSlackServer:
     """The server; use as a context manager or call `start()`/`stop()`. Thread-safe."""
 
@@ -56,7 +68,9 @@ class FakeSlackServer:
         self.token = token
         self.bot_user_id = bot_user_id
         self.calls: list[SlackCall] = []
+        self.response_posts: list[ResponseUrlPost] = []
         self._failures: deque[str] = deque()
+        self._absent_from: dict[str, str] = {}
         self._ts = itertools.count(100)
         self._changed = threading.Condition()
         self._httpd: ThreadingHTTPServer | None = None
@@ -91,11 +105,42 @@ class FakeSlackServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/api/"
 
+    @property
+    def hooks_url(self) -> str:
+        """The base of the fake `response_url`s, like `https://hooks.slack.com/` (posts under it are answered ok)."""
+        return self.api_url[: -len("api/")] + "hooks/"
+
     # -- scripting and reading back ----------------------------------------------------------------------
     def fail_next(self, *errors: str) -> None:
         """Answer the next calls with `{"ok": false, "error": <error>}`, one per error, in order."""
         with self._changed:
             self._failures.extend(errors)
+
+    def leave(self, channel: str, error: str = "not_in_channel") -> None:
+        """Fail every chat.postMessage to `channel` with `error` from now on (the app is not a member)."""
+        with self._changed:
+            self._absent_from[channel] = error
+
+    def responses(self) -> list[ResponseUrlPost]:
+        """Every POST outside `/api/` so far (response_url posts, refused paths included), in order."""
+        with self._changed:
+            return list(self.response_posts)
+
+    def wait_for_responses(self, count: int, timeout: float = 10.0) -> list[ResponseUrlPost]:
+        """The first `count` response_url posts, waiting up to `timeout` seconds for them.
+
+        Raises:
+            AssertionError: fewer arrived in time.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.response_posts) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} response_url post(s) within {timeout}s, "
+                                         f"got {len(self.response_posts)}")
+                self._changed.wait(left)
+            return self.response_posts[:count]
 
     def posts(self) -> list[SlackCall]:
         """Every `chat.postMessage` call so far, in order (failed ones included)."""
@@ -139,6 +184,8 @@ class FakeSlackServer:
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
         if not body.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
+        if body["channel"] in self._absent_from:
+            return {"ok": False, "error": self._absent_from[body["channel"]]}
         blocks = body.get("blocks")
         if isinstance(blocks, str):  # form-encoded calls send blocks as a JSON string
             blocks = json.loads(blocks)
@@ -151,6 +198,12 @@ class FakeSlackServer:
         message = {"type": "message", "user": self.bot_user_id, "text": body.get("text", ""), "ts": ts,
                    "blocks": blocks or [], **({"thread_ts": body["thread_ts"]} if body.get("thread_ts") else {})}
         return {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
+
+    def _serve_response_url(self, path: str, body: dict[str, Any]) -> bool:
+        with self._changed:
+            self.response_posts.append(ResponseUrlPost(path, body))
+            self._changed.notify_all()
+        return path.startswith("/hooks/")
 
 
 def block_problems(blocks: list[dict[str, Any]]) -> list[str]:
@@ -189,7 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
         if not self.path.startswith("/api/"):
-            self._send(404, {"ok": False, "error": "not_found"})
+            if self.server.fake._serve_response_url(self.path, json.loads(raw) if raw else {}):
+                self._send_text(200, "ok")
+            else:
+                self._send(404, {"ok": False, "error": "not_found"})
             return
         method = self.path[len("/api/"):].split("?", 1)[0]
         self._send(200, self.server.fake._serve(method, self._token(), self._body(raw)))
@@ -208,6 +264,17 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send_text(self, status: int, text: str) -> None:
+        data = text.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

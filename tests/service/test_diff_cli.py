@@ -75,3 +75,29 @@ def test_unknown_revision_is_an_input_error(repo: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "service", "diff", "nosuchrev:shop", "shop"],
                           capture_output=True, text=True, cwd=repo)
     assert done.returncode == 2 and "'nosuchrev' is not a git revision" in done.stderr
+
+
+EGRESS_POLICY = """apiVersion: v1
+kind: Pod
+metadata: {{name: a, namespace: x, labels: {{app: a}}}}
+spec: {{containers: [{{name: a, image: a}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: a-out, namespace: x}}
+spec:
+  podSelector: {{matchLabels: {{app: a}}}}
+  policyTypes: [Egress]
+  egress: [{{to: [{{ipBlock: {{cidr: 0.0.0.0/0, except: [{excepted}]}}}}], ports: [{{port: 443}}]}}]
+"""
+
+
+def test_text_and_markdown_show_external_egress_changes(tmp_path: Path) -> None:
+    for side, excepted in (("old", "10.0.0.0/8"), ("new", "172.16.0.0/12")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "a.yaml").write_text(EGRESS_POLICY.format(excepted=excepted))
+    text = run("diff", str(tmp_path / "old"), str(tmp_path / "new")).stdout
+    assert "External egress added (1):\n  + x/a -> 10.0.0.0/8 (outside) TCP/443\n" in text
+    assert "External egress removed (1):\n  - x/a -> 172.16.0.0/12 (outside) TCP/443\n" in text
+    md = run("diff", str(tmp_path / "old"), str(tmp_path / "new"), "--format", "markdown").stdout
+    assert "### External egress added\n\n```diff\n+ x/a -> 10.0.0.0/8 (outside) TCP/443\n```" in md

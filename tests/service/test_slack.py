@@ -16,8 +16,15 @@ import httpx
 import pytest
 
 from service.settings import Settings
-from service.slack import REPLAY_WINDOW_S, SlackRequestRejected, message_from_event, sign, strip_mentions, \
-    verify_request
+from service.slack import (
+    REPLAY_WINDOW_S,
+    SlackRequestRejected,
+    message_from_event,
+    response_url_allowed,
+    sign,
+    strip_mentions,
+    verify_request,
+)
 from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, slow
 from tests.fakes.slack_server import FakeSlackServer, block_problems, fake_slack  # noqa: F401 (fixture)
@@ -106,9 +113,10 @@ class SlackApp:
     def event(self, payload: dict, **headers: str) -> httpx.Response:
         return self.post_signed("/slack/events", json.dumps(payload).encode(), **headers)
 
-    def command(self, text: str, channel: str = "C1") -> httpx.Response:
+    def command(self, text: str, channel: str = "C1",
+                response_url: str = "https://hooks.slack.invalid/commands/1") -> httpx.Response:
         form = {"team_id": "T1", "channel_id": channel, "user_id": "U_ALICE", "command": "/netreason", "text": text,
-                "response_url": "https://hooks.slack.invalid/commands/1", "trigger_id": "1.2.3"}
+                "response_url": response_url, "trigger_id": "1.2.3"}
         return self.post_signed("/slack/commands", urlencode(form).encode(),
                                 content_type="application/x-www-form-urlencoded")
 
@@ -294,3 +302,155 @@ def test_events_are_acknowledged_before_a_slow_model_answers(slow_model_app):
 def test_slack_routes_are_absent_unless_configured(api_server):
     r = httpx.post(f"{api_server.base_url}/slack/events", json={"type": "url_verification", "challenge": "x"})
     assert r.status_code == 404
+
+
+# --- redelivery: the processing -> done | failed state machine ----------------------------------------------
+
+
+def _wait_for_state(app: SlackApp, event_id: str, state: tuple[str, int], timeout: float = 10.0) -> None:
+    store = app.server.app.state.service.store
+    deadline = time.monotonic() + timeout
+    while (found := store.slack_event_status(event_id)) != state:
+        assert time.monotonic() < deadline, f"event {event_id} is {found}, expected {state}"
+        time.sleep(0.02)
+
+
+def _retry(app: SlackApp, payload: dict, n: int) -> httpx.Response:
+    return app.event(payload, **{"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"})
+
+
+def test_a_retry_after_a_failed_answer_is_processed_once_more(app):
+    event = mention("Ev-failed", "can web reach api:8080?", "1700000080.000100")
+    app.slack.fail_next("fatal_error")  # the answer cannot be posted: the attempt fails
+    assert app.event(event).json() == {"ok": True}
+    _wait_for_state(app, "Ev-failed", ("failed", 1))
+    assert _retry(app, event, 1).json() == {"ok": True}
+    lost, answered = app.slack.wait_for_posts(2)
+    assert lost.answer["error"] == "fatal_error" and answered.ok
+    assert answered.body["thread_ts"] == "1700000080.000100"
+    _wait_for_state(app, "Ev-failed", ("done", 2))
+    assert _retry(app, event, 2).json() == {"ok": True, "duplicate": True}
+
+
+def test_a_retry_after_the_answer_was_posted_is_ignored(app):
+    event = mention("Ev-done", "can web reach api:8080?", "1700000081.000100")
+    app.event(event)
+    app.slack.wait_for_posts(1)
+    _wait_for_state(app, "Ev-done", ("done", 1))
+    assert _retry(app, event, 1).json() == {"ok": True, "duplicate": True}
+    time.sleep(0.3)
+    assert len(app.slack.posts()) == 1
+
+
+def _slow_flow_answer() -> dict:
+    return {"summary": "web reaches api.", "claims": [
+        {"type": "flow", "from": "shop/web", "to": "shop/api", "port": 8080, "protocol": "TCP", "allowed": True,
+         "reason": "web-to-api"}]}
+
+
+def test_a_retry_while_the_first_attempt_is_answering_is_ignored(slow_model_app):
+    app, provider = slow_model_app
+    provider.enqueue(slow(1.5, _slow_flow_answer()))
+    event = mention("Ev-busy", "can web reach api:8080?", "1700000082.000100")
+    assert app.event(event).json() == {"ok": True}
+    assert _retry(app, event, 1).json() == {"ok": True, "duplicate": True}
+    assert app.server.app.state.service.store.slack_event_status("Ev-busy") == ("processing", 1)
+    [post] = app.slack.wait_for_posts(1, timeout=15)
+    assert "web reaches api." in _body(post)
+    _wait_for_state(app, "Ev-busy", ("done", 1))
+    time.sleep(0.3)
+    assert len(app.slack.posts()) == 1
+
+
+@pytest.fixture
+def short_stale_app(tmp_path, fake_slack: FakeSlackServer,  # noqa: F811
+                    fake_provider_env: FakeProviderServer) -> Iterator[tuple[SlackApp, FakeProviderServer]]:
+    for found in _start(tmp_path, fake_slack, model="openai:gpt-4.1-mini", model_timeout_s=10,
+                        slack_event_stale_s=0.5):
+        yield found, fake_provider_env
+
+
+def test_a_retry_takes_over_an_attempt_processing_longer_than_the_stale_window(short_stale_app):
+    app, provider = short_stale_app
+    provider.enqueue(slow(2.0, _slow_flow_answer()), slow(0.1, _slow_flow_answer()))
+    event = mention("Ev-stale", "can web reach api:8080?", "1700000083.000100")
+    app.event(event)
+    time.sleep(0.8)  # past NETREASON_SLACK_EVENT_STALE_S=0.5 while the first attempt still waits on the model
+    assert _retry(app, event, 1).json() == {"ok": True}
+    posts = app.slack.wait_for_posts(2, timeout=15)
+    assert [p.body["thread_ts"] for p in posts] == ["1700000083.000100"] * 2
+    # The first attempt finished after the takeover: it must not mark the second one's claim.
+    _wait_for_state(app, "Ev-stale", ("done", 2))
+
+
+# --- slash commands where the app may not post ------------------------------------------------------------
+
+
+@pytest.fixture
+def hooks_app(tmp_path, fake_slack: FakeSlackServer) -> Iterator[SlackApp]:  # noqa: F811
+    yield from _start(tmp_path, fake_slack, slack_response_url_prefix=fake_slack.hooks_url)
+
+
+def test_a_command_in_a_channel_the_app_has_not_joined_is_answered_through_response_url(hooks_app):
+    app = hooks_app
+    app.slack.leave("C_PRIVATE")
+    r = app.command("prod can api reach postgres:5432", channel="C_PRIVATE",
+                    response_url=app.slack.hooks_url + "commands/T1/42/secret")
+    assert r.json()["response_type"] == "ephemeral"
+    [answer] = app.slack.wait_for_responses(1)
+    assert answer.path == "/hooks/commands/T1/42/secret"
+    assert answer.body["response_type"] == "ephemeral"
+    assert answer.body["text"].startswith("can api reach postgres on TCP/5432?")
+    blocks = "\n".join(json.dumps(b, ensure_ascii=False) for b in answer.body["blocks"])
+    assert "shop/api → payments/postgres TCP/5432" in blocks and block_problems(answer.body["blocks"]) == []
+    [refused] = app.slack.posts()  # the question could not be posted; nothing else was tried there
+    assert refused.body["channel"] == "C_PRIVATE" and refused.answer["error"] == "not_in_channel"
+
+
+def test_a_channel_not_found_also_falls_back_to_response_url(hooks_app):
+    app = hooks_app
+    app.slack.leave("C_GONE", error="channel_not_found")
+    app.command("prod can web reach api:8080", channel="C_GONE", response_url=app.slack.hooks_url + "commands/1")
+    [answer] = app.slack.wait_for_responses(1)
+    assert answer.body["response_type"] == "ephemeral" and "shop/web" in json.dumps(answer.body["blocks"])
+
+
+def test_a_response_url_outside_the_allowed_prefix_is_never_posted_to(hooks_app):
+    app = hooks_app
+    app.slack.leave("C_PRIVATE")
+    base = app.slack.hooks_url[: -len("hooks/")]
+    for url in (base + "elsewhere/1", base + "hooks/../api/chat.postMessage", "http://127.0.0.1:1/hooks/1"):
+        assert app.command("prod can web reach api:8080", channel="C_PRIVATE", response_url=url).status_code == 200
+    app.command("prod can web reach api:8080", channel="C_PRIVATE", response_url=app.slack.hooks_url + "ok")
+    app.slack.wait_for_responses(1)
+    time.sleep(0.5)  # the refused commands ran alongside; had one posted, it would be recorded by now
+    assert [p.path for p in app.slack.responses()] == ["/hooks/ok"]
+    assert [p.body["channel"] for p in app.slack.posts()] == ["C_PRIVATE"] * 4  # four questions, all refused
+
+
+def test_the_default_prefix_refuses_anything_but_slacks_hooks(app):
+    app.slack.leave("C_PRIVATE")
+    app.command("prod can web reach api:8080", channel="C_PRIVATE", response_url=app.slack.hooks_url + "commands/1")
+    app.slack.wait_for_posts(1)
+    time.sleep(0.5)
+    assert app.slack.responses() == []
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://hooks.slack.com/commands/T1/2/abc", True),
+    ("https://HOOKS.slack.com/commands/T1/2/abc", True),
+    ("http://hooks.slack.com/commands/T1/2/abc", False),  # another scheme
+    ("https://hooks.slack.com.evil.example/commands/1", False),
+    ("https://evil.example/https://hooks.slack.com/", False),
+    ("https://hooks.slack.com@evil.example/commands/1", False),
+    ("https://user@hooks.slack.com/commands/1", False),
+    ("https://hooks.slack.com:8443/commands/1", False),
+    ("https://hooks.slack.com:notaport/commands/1", False),
+    ("https://hooks.slack.com/commands/../../x", False),
+    ("https://hooks.slack.com/commands/%2e%2e/x", False),
+    ("https://hooks.slack.com\\@evil.example/", False),
+    ("", False),
+    ("/commands/1", False),
+])
+def test_which_response_urls_are_allowed(url, allowed):
+    assert response_url_allowed(url, "https://hooks.slack.com/") is allowed

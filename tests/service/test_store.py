@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -151,10 +152,115 @@ def test_thread_messages_come_back_in_order_with_their_claims(store: Store) -> N
     assert [m.text for m in store.thread_messages("C1-171.2", limit=2)] == ["yes", "and web?"]
 
 
-def test_a_slack_event_is_claimed_once(store: Store) -> None:
-    assert store.claim_slack_event("Ev01", "app_mention") is True
-    assert store.claim_slack_event("Ev01", "app_mention") is False
-    assert store.claim_slack_event("Ev02") is True
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_a_slack_event_is_ignored_while_processing_and_once_done(store: Store) -> None:
+    assert store.claim_slack_event("Ev01", "app_mention", now=T0) == 1
+    assert store.slack_event_status("Ev01") == ("processing", 1)
+    assert store.claim_slack_event("Ev01", "app_mention", now=_at(5)) is None
+    assert store.finish_slack_event("Ev01", 1, succeeded=True) is True
+    assert store.claim_slack_event("Ev01", now=_at(3600)) is None  # done stays done, however late the retry
+    assert store.slack_event_status("Ev01") == ("done", 1)
+    assert store.claim_slack_event("Ev02") == 1 and store.slack_event_status("never") is None
+
+
+def test_a_retry_after_a_failure_is_processed_once_more(store: Store) -> None:
+    store.claim_slack_event("Ev01", now=T0)
+    store.finish_slack_event("Ev01", 1, succeeded=False)
+    assert store.slack_event_status("Ev01") == ("failed", 1)
+    assert store.claim_slack_event("Ev01", now=_at(1)) == 2
+    assert store.claim_slack_event("Ev01", now=_at(2)) is None  # the second attempt is processing now
+    store.finish_slack_event("Ev01", 2, succeeded=True)
+    assert store.slack_event_status("Ev01") == ("done", 2)
+    assert store.claim_slack_event("Ev01", now=_at(3)) is None
+
+
+def test_a_stale_processing_claim_is_taken_over(store: Store) -> None:
+    store.claim_slack_event("Ev01", now=T0)
+    assert store.claim_slack_event("Ev01", now=_at(120)) is None  # exactly the default window: still fresh
+    assert store.claim_slack_event("Ev01", now=_at(121)) == 2
+    # The first attempt finishing late must not close the attempt that took over.
+    assert store.finish_slack_event("Ev01", 1, succeeded=True) is False
+    assert store.slack_event_status("Ev01") == ("processing", 2)
+    assert store.finish_slack_event("Ev01", 2, succeeded=True) is True
+    store.claim_slack_event("Ev02", now=T0)
+    assert store.claim_slack_event("Ev02", stale_after_s=10, now=_at(9)) is None
+    assert store.claim_slack_event("Ev02", stale_after_s=10, now=_at(11)) == 2
+
+
+@pytest.mark.parametrize("failed_first", [False, True])
+def test_racing_deliveries_of_one_event_get_one_claim(store: Store, failed_first: bool) -> None:
+    if failed_first:
+        store.claim_slack_event("Ev-race", now=T0)
+        store.finish_slack_event("Ev-race", 1, succeeded=False)
+    barrier = threading.Barrier(6)
+    claims: list[int | None] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        claims.append(store.claim_slack_event("Ev-race", now=_at(1)))
+
+    racers = [threading.Thread(target=deliver) for _ in range(6)]
+    for t in racers:
+        t.start()
+    for t in racers:
+        t.join()
+    assert sorted(claims, key=lambda c: c or 0) == [None] * 5 + [2 if failed_first else 1]
+
+
+def test_slack_events_recorded_before_the_states_existed_count_as_done(db_url: str) -> None:
+    store = Store.open(db_url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE slack_events"))
+        conn.execute(sa.text("CREATE TABLE slack_events (event_id VARCHAR(200) PRIMARY KEY, "
+                             "event_type VARCHAR(100) NOT NULL DEFAULT '', received_at TIMESTAMP NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO slack_events VALUES ('Ev-old', 'app_mention', '2024-01-02 03:04:05')"))
+        conn.execute(sa.text("DELETE FROM _migrations WHERE name = 'm004_slack_event_states'"))
+    store.close()
+    reopened = Store.open(db_url)
+    try:
+        assert "m004_slack_event_states" in reopened.applied_migrations()
+        assert reopened.slack_event_status("Ev-old") == ("done", 1)
+        assert reopened.claim_slack_event("Ev-old", now=T0) is None
+        with reopened.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT claimed_at IS NOT NULL FROM slack_events")).scalar()
+        assert reopened.claim_slack_event("Ev-new", now=T0) == 1
+    finally:
+        reopened.close()
+
+
+def test_instances_migrating_one_fresh_postgresql_database_at_once_do_not_collide(
+        postgres_url: str) -> None:  # noqa: F811
+    # Without the advisory lock both create `_migrations` at once and one fails on pg_type's unique index.
+    stores = [Store(create_engine(postgres_url)) for _ in range(3)]
+    barrier = threading.Barrier(len(stores))
+    applied: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def start(store: Store) -> None:
+        barrier.wait()
+        try:
+            applied.append(store.migrate())
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert sorted(applied, key=len) == [[], [], MIGRATION_NAMES]
+        assert stores[0].applied_migrations() == MIGRATION_NAMES
+    finally:
+        for s in stores:
+            s.close()
 
 
 def test_analyses_round_trip_by_id(store: Store) -> None:

@@ -77,6 +77,28 @@ def test_json_validation_errors_point_at_the_field_line() -> None:
     assert issue.field_path == "spec.ingress[0].ports[0].port"
 
 
+def test_json_lists_nested_or_with_repeated_items_keep_each_object_line() -> None:
+    inner = {"apiVersion": "v1", "kind": "List", "items": [policy_dict("b"), policy_dict("c", 0)]}
+    # The decoder keeps the last of two `items` members; so must the item positions.
+    text = json.dumps({"kind": "List", "apiVersion": "v1", "items": [policy_dict("z")]}, indent=1)[:-2] + \
+        ',\n "items": ' + json.dumps([policy_dict("a"), inner], indent=1) + "\n}"
+    bundle = load_text(text, name="p.json")
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines, 1) if line.strip() == '"apiVersion": "networking.k8s.io/v1",']
+    assert [(p.name, p.source.line) for p in bundle.policies if p.source] == [("a", starts[1] - 1), ("b", starts[2] - 1)]
+    (issue,) = bundle.issues  # c's port 0, at its own line
+    assert issue.source is not None and lines[issue.source.line - 1].strip() == '"port": 0'
+
+
+def test_malformed_json_inside_a_list_reports_the_decoders_own_error() -> None:
+    text = '{"kind": "List", "items": [\n {"kind": "Pod"} {"kind": "Pod"}]}'
+    (issue,) = load_text(text, name="p.json").issues
+    with pytest.raises(json.JSONDecodeError) as plain:
+        json.loads(text)
+    assert str(issue) == f"p.json:{plain.value.lineno}: invalid JSON at column {plain.value.colno}: {plain.value.msg}" == \
+        "p.json:2: invalid JSON at column 18: Expecting ',' delimiter"
+
+
 def test_stdin_is_read_for_dash_and_named_dash() -> None:
     bundle = load_bundle(["-"], stdin=io.StringIO(POLICY.format(name="a")))
     assert bundle.policies[0].source is not None and bundle.policies[0].source.file == "-"
