@@ -72,9 +72,12 @@ def _flow_line(f: dict[str, Any]) -> str:
 def prompt_variables(diff: dict[str, Any]) -> dict[str, str]:
     """The `review@1` variables from a diff document: one line per flow or finding."""
     finding = lambda f: f"{f['rule']} {f['object']}: {f['message']}"  # noqa: E731
+    outside = lambda e: {"from": e["workload"], "to": f"{e['cidr']} (outside)", **e}  # noqa: E731
     return {
-        "flows_added": _lines([_flow_line(f) for f in diff["flows_added"]]),
-        "flows_removed": _lines([_flow_line(f) for f in diff["flows_removed"]]),
+        "flows_added": _lines([_flow_line(f) for f in diff["flows_added"]]
+                              + [_flow_line(outside(e)) for e in diff.get("external_added", [])]),
+        "flows_removed": _lines([_flow_line(f) for f in diff["flows_removed"]]
+                                + [_flow_line(outside(e)) for e in diff.get("external_removed", [])]),
         "findings_introduced": _lines([finding(f) for f in diff["findings_introduced"]]),
         "findings_resolved": _lines([finding(f) for f in diff["findings_resolved"]]),
     }
