@@ -10,11 +10,9 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from verifier.bundles import BundleBuilder
 from verifier.errors import InputError
-from verifier.load import MANIFEST_SUFFIXES
-from verifier.model import Bundle, Issue, SourceRef
-from verifier.parse import parse_text
+from verifier.load import MANIFEST_SUFFIXES, load_texts
+from verifier.model import Bundle, SourceRef
 
 DEPS_FILE = "netreason.deps.yaml"
 
@@ -86,19 +84,8 @@ def load_git(spec: GitSpec, *, default_namespace: str = "default", strict: bool 
     Raises:
         InputError: see `list_manifests`; ManifestSyntaxError / ValidationFailed in strict mode.
     """
-    builder = BundleBuilder(default_namespace)
-    texts: dict[str, str] = {}
-    for name in list_manifests(spec, cwd):
-        text = read_file(spec.rev, name, cwd)
-        texts[name] = text
-        docs, errors = parse_text(text, name)
-        if errors and strict:
-            raise errors[0]
-        for doc in docs:
-            builder.add(doc)
-        for error in errors:
-            builder.add_issue(Issue(error.detail, error.source))
-    return builder.finish(strict), texts
+    texts = {name: read_file(spec.rev, name, cwd) for name in list_manifests(spec, cwd)}
+    return load_texts(texts.items(), default_namespace=default_namespace, strict=strict), texts
 
 
 def default_deps(spec: GitSpec, cwd: str | None = None) -> tuple[str, str] | None:

@@ -20,7 +20,7 @@ from .diff import BundleDiff, diff_bundles
 from .errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
 from .findings import lint
 from .explain import Explainer, Miss, RuleRef, SideVerdict, Verdict
-from .load import load_bundle, load_documents, load_text
+from .load import load_bundle, load_documents, load_text, load_texts
 from .model import (
     Bundle,
     IPBlock,
@@ -92,4 +92,5 @@ __all__ = [
     "load_bundle",
     "load_documents",
     "load_text",
+    "load_texts",
 ]

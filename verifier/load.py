@@ -19,8 +19,8 @@ from typing import Any, TextIO
 
 from .bundles import BundleBuilder
 from .documents import Document
-from .gcpause import gc_paused
 from .errors import InputError, ManifestSyntaxError
+from .gcpause import gc_paused
 from .model import Bundle, Issue, SourceRef
 from .parse import MAX_LIST_DEPTH, list_items, parse_text
 
@@ -72,9 +72,24 @@ def load_text(text: str, *, name: str = "<input>", default_namespace: str = "def
         ManifestSyntaxError: strict mode and the text is not valid YAML/JSON.
         ValidationFailed: strict mode and an object fails validation.
     """
+    return load_texts([(name, text)], default_namespace=default_namespace, strict=strict)
+
+
+def load_texts(
+    texts: Iterable[tuple[str, str]], *, default_namespace: str = "default", strict: bool = False
+) -> Bundle:
+    """Load several named texts (file name, content) as `load_bundle` loads several files.
+
+    For callers that hold the text already: a git revision, an HTTP request's files.
+
+    Raises:
+        ManifestSyntaxError: strict mode and a text is not valid YAML/JSON.
+        ValidationFailed: strict mode and an object fails validation.
+    """
     builder = BundleBuilder(default_namespace)
     with gc_paused():
-        _add_text(builder, text, name, strict)
+        for name, text in texts:
+            _add_text(builder, text, name, strict)
     return builder.finish(strict)
 
 
@@ -95,8 +110,6 @@ def load_documents(
             for item in _expand(data):
                 builder.add(Document(item, SourceRef(name, 0, index)))
     return builder.finish(strict)
-
-
 
 
 def _expand(data: Any, depth: int = 0) -> Iterator[Any]:

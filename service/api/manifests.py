@@ -9,8 +9,8 @@ A snapshot is given one of three ways:
 
 from __future__ import annotations
 
-import json
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 import verifier
-from verifier.bundles import BundleBuilder
-from verifier.model import Bundle, Issue
-from verifier.parse import parse_text
+from verifier.load import load_texts
+from verifier.model import Bundle
 
 from ..store import ClusterRevision, Store
 
@@ -85,16 +84,7 @@ def load_files(files: list[ManifestFile], *, namespace: str = "default", strict:
         ManifestSyntaxError: strict mode and a file is not valid YAML/JSON.
         ValidationFailed: strict mode and an object fails validation.
     """
-    builder = BundleBuilder(namespace)
-    for file in files:
-        docs, errors = parse_text(file.content, file.path)
-        if errors and strict:
-            raise errors[0]
-        for doc in docs:
-            builder.add(doc)
-        for error in errors:
-            builder.add_issue(Issue(error.detail, error.source))
-    return builder.finish(strict)
+    return load_texts(((f.path, f.content) for f in files), default_namespace=namespace, strict=strict)
 
 
 def _load_inline(snap: Snapshot, field: str, strict: bool) -> Bundle:

@@ -297,3 +297,14 @@ def test_directory_scan_skips_the_declared_dependencies_file(tmp_path: Path) -> 
     (tmp_path / "netreason.deps.yaml").write_text("- {from: web, to: api, namespace: a, port: 80}\n")
     bundle = load_bundle([str(tmp_path)])
     assert not bundle.issues and "a" in bundle.namespaces
+
+
+def test_named_texts_load_like_files_with_their_names_and_lines() -> None:
+    from verifier import load_texts
+
+    bundle = load_texts([("a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"),
+                         ("b.yaml", "---\nkind: Pod\napiVersion: v1\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: c, image: i}]}\n"),
+                         ("c.yaml", "kind: [")])
+    [pod] = bundle.workloads
+    assert pod.source is not None and (pod.source.file, pod.source.line) == ("b.yaml", 2)
+    assert [i.source.file for i in bundle.issues if i.source and i.severity == "error"] == ["c.yaml"]
