@@ -188,6 +188,8 @@ def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, counts."""
     from verifier.export import host_network_notes, issue_json
 
+    from .report_view import report_view
+
     deps = [_dependency_json(r) for r in truth.dependencies]
     return {
         "summary": truth.conn.summary(),
@@ -198,6 +200,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
         "notes": host_network_notes(truth.bundle),
         "seconds": round(truth.seconds, 4),
+        **report_view(truth),
     }
 
 
