@@ -6,17 +6,26 @@ text uses rich tables on a terminal.
 
 from __future__ import annotations
 
+import json
 import io
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable"}
+VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable",
+                "unparseable": "⚠️ unparseable"}
 
 
 def claim_text(claim: dict[str, Any]) -> str:
-    """One line that says what a claim claims, whatever its type."""
+    """One line that says what a claim claims, whatever its type (an unparseable claim as compact JSON)."""
+    try:
+        return _claim_sentence(claim)
+    except (KeyError, TypeError, AttributeError):
+        return json.dumps(claim, default=str)[:300]
+
+
+def _claim_sentence(claim: dict[str, Any]) -> str:
     t = claim.get("type")
     if t == "flow":
         verb = "can reach" if claim.get("allowed") else "cannot reach"
@@ -69,7 +78,9 @@ def _totals_line(doc: dict[str, Any]) -> str:
     acc = t.get("accuracy")
     acc_text = f"{acc:.0%}" if isinstance(acc, float) else "n/a"
     return (f"{t.get('confirmed', 0)} confirmed, {t.get('contradicted', 0)} contradicted, "
-            f"{t.get('unverifiable', 0)} unverifiable, {t.get('missed', 0)} missed — accuracy {acc_text}")
+            f"{t.get('unverifiable', 0)} unverifiable, "
+            + (f"{t['unparseable']} unparseable, " if t.get("unparseable") else "")
+            + f"{t.get('missed', 0)} missed — accuracy {acc_text}")
 
 
 def _model_header(doc: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ SIMULATED = "simulated:hallucinates"
 FAKE_MODEL = "openai:gpt-4.1-mini"
 HOSTILE = ("<script>document.body.setAttribute('data-pwned','script')</script>"
            "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">")
-VERDICTS = {"confirmed", "contradicted", "unverifiable"}
+VERDICTS = {"confirmed", "contradicted", "unverifiable", "unparseable"}
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,9 @@ def tallies(doc: dict[str, Any]) -> str:
     acc = t.get("accuracy")
     acc_text = f"{acc:.0%}" if isinstance(acc, (int, float)) else "n/a"
     return (f"{badge('confirmed')} {t.get('confirmed', 0)} &nbsp; {badge('contradicted')} {t.get('contradicted', 0)} "
-            f"&nbsp; {badge('unverifiable')} {t.get('unverifiable', 0)} &nbsp; {badge('missed')} {t.get('missed', 0)}"
+            f"&nbsp; {badge('unverifiable')} {t.get('unverifiable', 0)} &nbsp; "
+            + (f"{badge('unparseable')} {t['unparseable']} &nbsp; " if t.get("unparseable") else "")
+            + f"{badge('missed')} {t.get('missed', 0)}"
             f"<br><span class='muted'>accuracy of its claims: {esc(acc_text)}</span>")
 
 

@@ -104,6 +104,7 @@ def _tr(attrs: dict[str, str]) -> str:
 #: Badge tone and symbol per word: the word is always printed, so colour is never the only signal.
 TONES = {
     "confirmed": ("b-ok", "✓"), "contradicted": ("b-bad", "✗"), "unverifiable": ("b-warn", "?"),
+    "unparseable": ("b-warn", "⚠"),
     "allowed": ("b-ok", "✓"), "broken": ("b-bad", "✗"), "denied": ("b-bad", "✗"),
     "error": ("b-bad", "!"), "warning": ("b-warn", "!"), "info": ("b-info", "i"),
     "added": ("b-ok", "+"), "removed": ("b-bad", "−"), "fixed": ("b-ok", "✓"),
