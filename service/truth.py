@@ -97,7 +97,7 @@ def lint_doc(truth: Truth) -> dict[str, Any]:
 
 def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, coverage, counts."""
-    from verifier.export import host_network_notes, issue_json
+    from verifier.export import bundle_notes, issue_json
 
     deps = [_dependency_json(r) for r in truth.dependencies]
     lint = lint_doc(truth)
@@ -110,7 +110,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "coverage": lint["coverage"],
         "findings_summary": lint["summary"],
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
-        "notes": host_network_notes(truth.bundle),
+        "notes": bundle_notes(truth.bundle),
         "seconds": round(truth.seconds, 4),
     }
 
