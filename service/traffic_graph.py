@@ -1,7 +1,6 @@
-"""The parts of the ground truth a report draws: the traffic graph and the rollout coverage table.
+"""The traffic graph a report draws, as plain data: `ground_truth.graph` of an analysis document.
 
-`report_view(truth)` adds these as plain data to the analysis document (`ground_truth.graph` and
-`ground_truth.coverage`), so a stored analysis can be rendered as a page later without the bundle.
+Kept in the document so a stored analysis can be rendered as a page later without the bundle.
 Bounded: at most `max_edges` workload pairs are listed (namespace-pair counts always cover them all).
 """
 
@@ -10,24 +9,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from verifier.findings import coverage
 from verifier.model import Bundle, Workload
 from verifier.ports import PortSet
 from verifier.selectors import matches
 
 if TYPE_CHECKING:
-    from .pipeline import Truth
+    from .truth import Truth
 
 #: Workload pairs listed in `graph.edges`; past this the report draws namespaces and one namespace.
 MAX_EDGES = 5000
 #: The id of the node that stands for every address outside the cluster.
 OUTSIDE = "(outside the cluster)"
-
-
-def report_view(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
-    """`{"graph": ..., "coverage": [...]}` for `truth`; pure."""
-    return {"graph": graph_json(truth, max_edges=max_edges),
-            "coverage": [row.as_json() for row in coverage(truth.bundle, truth.conn)]}
 
 
 def graph_json(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
