@@ -13,7 +13,7 @@ from verifier.dependencies import evaluate_dependencies, gather_dependencies
 from verifier.findings import LintReport, lint_json, lint_report
 from verifier.model import Bundle
 
-from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
+from .common import EXIT_CODES_HELP, bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
 
 FORMATS = ["text", "json", "sarif", "markdown"]
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
@@ -30,7 +30,7 @@ def format_option(func):  # type: ignore[no-untyped-def]
     return click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @deps_options
 @format_option
@@ -51,7 +51,7 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
       netreason lint k8s/ --deps deps.yaml --format sarif > netreason.sarif
       netreason lint k8s/ --format markdown --fail-on warning
     """
-    bundle, _ = load(paths, default_namespace, strict)
+    bundle, _ = load(paths, default_namespace, strict, exclude=[deps_path, flows_path])
     deps_text, origin = read_deps_text(paths, deps_path)
     report = run_lint(bundle, deps_text, origin, read_flows(flows_path), infer=not no_infer)
     emit(report, fmt)
