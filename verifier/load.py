@@ -41,10 +41,11 @@ def load_bundle(
     default_namespace: str = "default",
     strict: bool = False,
     stdin: TextIO | None = None,
+    texts: dict[str, str] | None = None,
     exclude: Collection[str | os.PathLike[str]] = (),
-    texts: Iterable[tuple[str, str]] = (),
+    rendered: Iterable[tuple[str, str]] = (),
 ) -> Bundle:
-    """Load every manifest under `paths` (then the named `texts`) into one Bundle.
+    """Load every manifest under `paths` (then the named `rendered` texts) into one Bundle.
 
     A path is a file (read whatever its suffix), a directory (searched recursively for
     `*.yaml`, `*.yml` and `*.json`, in sorted order, skipping hidden entries and
@@ -54,7 +55,7 @@ def load_bundle(
     and `--flows` files) are never read as manifests, even inside a directory given. A
     directory holding a Helm chart (`Chart.yaml`) or a kustomization is refused: its files
     are templates and patches, not manifests (the CLI renders such directories first and
-    passes the result as `texts`).
+    passes the result as `rendered`). `texts`, when given, receives every input's text by name.
 
     Raises:
         InputError: a path does not exist, cannot be read, is larger than MAX_FILE_BYTES, or is
@@ -66,9 +67,13 @@ def load_bundle(
     with gc_paused():
         skip = {os.path.realpath(p) for p in exclude}
         for name, text in _read_inputs(paths, stdin, skip):
+            if texts is not None and isinstance(text, str):
+                texts[name] = text
             _add_text(builder, text, name, strict)
-        for name, rendered in texts:
-            _add_text(builder, rendered, name, strict)
+        for name, text in rendered:
+            if texts is not None:
+                texts[name] = text
+            _add_text(builder, text, name, strict)
     return builder.finish(strict)
 
 
