@@ -91,7 +91,7 @@ def map_html(gt: dict[str, Any], *, focus: str | None = None) -> str:
         return "<p class='muted'>No workloads in the inputs: nothing to draw.</p>"
     if len(facts.workloads) <= MAX_POD_NODES and not (gt.get("graph") or {}).get("truncated"):
         return _figure(pod_map(facts, title="Traffic map: every workload")) + legend()
-    ns = focus if focus in {w["namespace"] for w in facts.workloads} else choose_namespace(facts)
+    ns = focus if focus and focus in {w["namespace"] for w in facts.workloads} else choose_namespace(facts)
     shown = _focus_workloads(facts, ns)
     note = ""
     if len(shown) < sum(w["namespace"] == ns for w in facts.workloads):
@@ -344,7 +344,9 @@ def _curve(p: tuple[float, float], q: tuple[float, float], bend: float) -> tuple
 
 def _svg(c: Canvas, title: str, desc: str) -> str:
     w, h = max(c.width, 400), max(c.height, 120)
-    return (f"<svg viewBox='0 0 {w:.0f} {h:.0f}' width='{w:.0f}' "
+    # Small maps are drawn up to a third larger, so their labels read like the page's text.
+    shown = min(max(w * 1.35, 400), 1340) if w < 1000 else w
+    return (f"<svg viewBox='0 0 {w:.0f} {h:.0f}' width='{shown:.0f}' "
             f"role='img' aria-label='{esc(title)}'><title>{esc(title)}</title><desc>{esc(desc)}</desc>"
             f"{DEFS}{''.join(c.back)}{''.join(c.edges)}{''.join(c.front)}</svg>")
 
@@ -355,20 +357,39 @@ def namespace_map(gt: dict[str, Any], facts: MapFacts) -> str:
     """Namespaces on a circle, each with its counts; an edge per namespace pair with flows (their count)
     and a red dashed edge per namespace pair with broken dependencies (`data-count`: how many). Past
     `MAX_NS_NODES` namespaces, the quietest are drawn as one node standing for all of them."""
-    g = gt.get("graph") or {}
     ns_of = {w["id"]: w["namespace"] for w in facts.workloads}
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for w in facts.workloads:
-        counts[w["namespace"]][0] += 1
-        counts[w["namespace"]][1] += w["id"] in facts.no_dns
-    for d in facts.broken:
-        counts[_ns(d["to"], ns_of)][2] += 1
+    counts = _namespace_counts(facts, ns_of)
     node = _namespace_nodes(counts)
     merged: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for ns, (n, dns, broken) in counts.items():
         m = merged[node[ns]]
         m[0], m[1], m[2] = m[0] + n, m[1] + dns, m[2] + broken
     c = Canvas()
+    _place_namespace_nodes(c, merged)
+    _place_outside(c, facts)
+    _outside_namespace_edges(c, facts, node)
+    _namespace_flow_edges(c, (gt.get("graph") or {}).get("namespace_pairs") or [], node)
+    pairs: dict[tuple[str, str], int] = defaultdict(int)
+    for d in facts.broken:
+        pairs[(node[_ns(d["from"], ns_of)], node[_ns(d["to"], ns_of)])] += 1
+    for (a, b), n in sorted(pairs.items()):
+        _ns_broken_edge(c, a, b, n)
+    desc = f"{plural(len(counts), 'namespace')}; red dashed edges carry broken dependencies between namespaces."
+    return _svg(c, "Traffic map: namespaces", desc)
+
+
+def _namespace_counts(facts: MapFacts, ns_of: dict[str, str]) -> dict[str, list[int]]:
+    """Per namespace: [workloads, workloads without DNS, broken dependencies into it]."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for w in facts.workloads:
+        counts[w["namespace"]][0] += 1
+        counts[w["namespace"]][1] += w["id"] in facts.no_dns
+    for d in facts.broken:
+        counts[_ns(d["to"], ns_of)][2] += 1
+    return counts
+
+
+def _place_namespace_nodes(c: Canvas, merged: dict[str, list[int]]) -> None:
     names = sorted(merged, key=lambda n: (n.startswith("("), n))
     r = max(160.0, len(names) * 100 / (2 * math.pi))
     # An ellipse 1.5 times wider than high: the nodes are wide labels, crowded where the curve runs level.
@@ -379,10 +400,11 @@ def namespace_map(gt: dict[str, Any], facts: MapFacts) -> str:
         c.pos[ns] = (x, y)
         _ns_node(c, ns, x, y, merged[ns])
     c.width, c.height = cx + 1.5 * r + 120, cy + r + 50
-    _place_outside(c, facts)
-    _outside_namespace_edges(c, facts, node)
+
+
+def _namespace_flow_edges(c: Canvas, namespace_pairs: list[dict[str, Any]], node: dict[str, str]) -> None:
     flows: dict[tuple[str, str], int] = defaultdict(int)
-    for p in g.get("namespace_pairs") or []:
+    for p in namespace_pairs:
         flows[(node.get(p["from"], p["from"]), node.get(p["to"], p["to"]))] += p["flows"]
     for (a, b), n in sorted(flows.items()):
         if a != b and a in c.pos and b in c.pos:
@@ -391,13 +413,6 @@ def namespace_map(gt: dict[str, Any], facts: MapFacts) -> str:
                            f"data-count='{n}' x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' y2='{y2:.1f}' "
                            f"marker-end='url(#arrow)'><title>{esc(a)} → {esc(b)}: "
                            f"{plural(n, 'allowed workload pair')}</title></line>")
-    broken: dict[tuple[str, str], int] = defaultdict(int)
-    for d in facts.broken:
-        broken[(node[_ns(d["from"], ns_of)], node[_ns(d["to"], ns_of)])] += 1
-    for (a, b), n in sorted(broken.items()):
-        _ns_broken_edge(c, a, b, n)
-    desc = f"{plural(len(counts), 'namespace')}; red dashed edges carry broken dependencies between namespaces."
-    return _svg(c, "Traffic map: namespaces", desc)
 
 
 def _outside_namespace_edges(c: Canvas, facts: MapFacts, node: dict[str, str]) -> None:
