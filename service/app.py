@@ -36,6 +36,7 @@ def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-
         try:
             yield
         finally:
+            await app.state.service.providers.aclose()
             store.close()
     return lifespan
 

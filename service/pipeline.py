@@ -26,7 +26,7 @@ from verifier.records import Finding
 
 from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
-from .providers.errors import ProviderError
+from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
 from .providers.registry import get_provider
 from .providers.structured import complete_json
 
@@ -146,6 +146,10 @@ async def ask_model(
         result = await complete_json(provider, build_request(prepared, timeout_s), _validator(prepared))
     except ProviderError as e:
         return ModelRun(spec_name, ref, error=str(e), error_kind=type(e).__name__)
+    except MALFORMED_BODY_ERRORS as e:
+        # A provider (a plug-in, a LangChain model) let a reply-parsing error through: still a model failure.
+        bad = malformed_reply(e, spec_name)
+        return ModelRun(spec_name, ref, error=str(bad), error_kind=type(bad).__name__)
     finally:
         if owned and provider is not None and hasattr(provider, "aclose"):
             await provider.aclose()  # the SDK's connection pool belongs to this event loop

@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     model: str | None = None
-    #: When non-empty, a request may only name these model specs (a spec can carry a URL: this stops
-    #: callers from aiming the server at arbitrary hosts).
+    #: The model specs a request may name (a spec can carry a URL: this stops callers from aiming the
+    #: server at hosts of their choosing); empty = NETREASON_MODEL alone.
     allowed_models: Annotated[tuple[str, ...], NoDecode] = ()
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         """The model timeout for one request: what it asked for (or the default), capped by the maximum."""
         return min(requested or self.model_timeout_s, self.max_model_timeout_s)
 
+    def allowed_model_specs(self) -> tuple[str, ...]:
+        """NETREASON_ALLOWED_MODELS, or NETREASON_MODEL alone when no allow-list is set (or none at all)."""
+        return self.allowed_models or ((self.model,) if self.model else ())
+
     def model_allowed(self, spec: str) -> bool:
-        """Whether a request may name model `spec` (always, when no allow-list is configured)."""
-        return not self.allowed_models or spec in self.allowed_models
+        """Whether a request may name model `spec`: only from `allowed_model_specs()`."""
+        return spec in self.allowed_model_specs()

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import pipeline
 from .analyses import analysis_link
+from ..providers.specs import display_spec
 from .deps import State
 from .formats import Format, render
 from .manifests import Snapshot, load_snapshot
@@ -52,7 +53,7 @@ async def analyze(body: AnalyzeRequest, state: State) -> Response:
     state.metrics.record_model(doc["model"])
     headers = {}
     if body.save:
-        summary = {"source": loaded.ref, "model": spec, "prompt": ref, "strict": body.strict}
+        summary = {"source": loaded.ref, "model": display_spec(spec), "prompt": ref, "strict": body.strict}
         stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, doc)
         headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
     return render(doc, body.format, headers=headers)

@@ -21,6 +21,7 @@ from .. import pipeline
 from ..pipeline import Truth
 from ..renderers.review import render_review_comment, render_review_html
 from .analyses import analysis_link
+from ..providers.specs import display_spec
 from .deps import State
 from ..store import new_analysis_id
 from .formats import Format, findings_sarif, render
@@ -131,7 +132,7 @@ async def review(body: ReviewRequest, state: State) -> Response:
     doc["sarif"] = findings_sarif(diff["findings_introduced"])
     headers: dict[str, str] = {}
     if analysis_id:
-        summary = {"base": base.ref, "head": head.ref, "model": spec, "prompt": ref, "strict": body.strict}
+        summary = {"base": base.ref, "head": head.ref, "model": display_spec(spec), "prompt": ref, "strict": body.strict}
         await run_in_threadpool(state.store.save_analysis, "review", summary, doc, analysis_id)
         headers = {"Location": analysis_link(state, analysis_id, "json"), "X-Netreason-Analysis-Id": analysis_id}
     return render_review(doc, body.format, headers=headers)
