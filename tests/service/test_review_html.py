@@ -18,11 +18,11 @@ from tests.service.test_api import APP, APP_DEPS, MODEL, POLICY, REVIEW_ANSWER
 SCRIPT = "<script>alert('pwned')</script>"
 
 
-
 @pytest.fixture
 def api_settings(tmp_path) -> Settings:
     """Requests may name MODEL: it is on the allow-list."""
     return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(MODEL,))
+
 
 @pytest.fixture
 def client(api_server: ApiServer) -> Iterator[httpx.Client]:
