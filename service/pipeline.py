@@ -66,6 +66,7 @@ class Truth:
 def compute_truth(
     bundle: Bundle, *, deps: str | list[dict[str, Any]] | None = None, deps_origin: str | None = None,
     observed: str | list[dict[str, Any]] | None = None, infer: bool = True, texts: Mapping[str, str] | None = None,
+    observed_origin: str | None = None,
 ) -> Truth:
     """Connectivity, dependencies with verdicts, and findings for a bundle (pure, no model).
 
@@ -74,7 +75,8 @@ def compute_truth(
     """
     start = time.perf_counter()
     conn = verifier.analyze(bundle)
-    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer)
+    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer,
+                                               observed_origin=observed_origin)
     results = evaluate_dependencies(bundle, gathered, conn=conn)
     findings = lint(bundle, results, conn, texts=texts)
     truth = GroundTruth(bundle, conn, results, findings)

@@ -57,7 +57,7 @@ async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str
     """The verifier's ground truth for a loaded snapshot, computed on a worker thread."""
     return await run_in_threadpool(lambda: pipeline.compute_truth(
         loaded.bundle, deps=loaded.deps, deps_origin=loaded.deps_origin, observed=observed, infer=infer,
-        texts=loaded.texts))
+        texts=loaded.texts, observed_origin="observed"))
 
 
 async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prompt: str, timeout_s: float,

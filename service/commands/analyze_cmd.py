@@ -55,7 +55,7 @@ def _truth(paths, default_namespace, strict, deps_path, flows_path):
     bundle, _ = load(paths, default_namespace, strict)
     deps, origin = read_deps_text(paths, deps_path)
     return pipeline.compute_truth(bundle, deps=deps, deps_origin=origin, observed=read_flows(flows_path),
-                                  texts=source_texts(bundle))
+                                  texts=source_texts(bundle), observed_origin=flows_path)
 
 
 @click.command()

@@ -53,14 +53,15 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     """
     bundle, _ = load(paths, default_namespace, strict)
     deps_text, origin = read_deps_text(paths, deps_path)
-    report = run_lint(bundle, deps_text, origin, read_flows(flows_path), infer=not no_infer)
+    report = run_lint(bundle, deps_text, origin, read_flows(flows_path), infer=not no_infer, flows_origin=flows_path)
     emit(report, fmt)
     sys.exit(exit_code([f.severity for f in report.findings], fail_on))
 
 
-def run_lint(bundle: Bundle, deps_text: str | None, origin: str | None, flows_text: str | None, infer: bool = True) -> LintReport:
+def run_lint(bundle: Bundle, deps_text: str | None, origin: str | None, flows_text: str | None, infer: bool = True,
+             flows_origin: str | None = None) -> LintReport:
     """Gather and evaluate dependencies, read the policies' text for comments, and lint."""
-    deps, issues = gather_dependencies(bundle, deps_text, origin, flows_text, infer)
+    deps, issues = gather_dependencies(bundle, deps_text, origin, flows_text, infer, observed_origin=flows_origin)
     for issue in issues:
         click.echo(f"{issue.severity}: {issue}", err=True)
     results = evaluate_dependencies(bundle, deps)
