@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from ..links import sign_link, verify_link
 from ..metrics import Metrics
 from ..provider_pool import ProviderPool
+from .workpool import WorkPool
 from ..settings import Settings
 from ..store import Store
 from .errors import ApiProblem
@@ -27,6 +28,8 @@ class ServiceState:
     metrics: Metrics = field(default_factory=Metrics)
     #: Provider clients by spec, bounded; evicted ones are closed (`service.provider_pool`).
     providers: ProviderPool = field(default_factory=ProviderPool)
+    #: Slots and threads for analysis-sized work (`service.api.workpool`); built by the lifespan.
+    work: WorkPool = field(default_factory=lambda: WorkPool(threads=2, max_active=8, max_queued=64))
     #: The key that signs report links (`service.links.resolve_link_secret`); empty = links cannot be signed.
     link_secret: bytes = field(default=b"", repr=False)
 

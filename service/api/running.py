@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from prompts.library import load_prompt
+
+from fastapi.responses import Response
 
 from .. import pipeline
 from ..pipeline import Analysis, ModelRun, Truth
@@ -18,6 +19,7 @@ from ..providers.specs import display_spec
 from .deps import ServiceState
 from .errors import ApiProblem
 from .manifests import LoadedSnapshot
+from .workpool import offload
 
 log = logging.getLogger("netreason.api")
 
@@ -43,6 +45,50 @@ def choose_model(requested: str | None, state: ServiceState) -> str | None:
     return spec or None
 
 
+def within_budget(state: ServiceState, *loaded: LoadedSnapshot) -> None:
+    """Refuse bundles over NETREASON_MAX_WORKLOADS before any analysis: the work grows with the pairs.
+
+    Raises:
+        ApiProblem: 413 naming the count and the limit.
+    """
+    limit = state.settings.max_workloads
+    for snap in loaded:
+        count = len(snap.bundle.workloads)
+        if count > limit:
+            raise ApiProblem(413, "too-many-workloads", "Too many workloads",
+                             f"{snap.label} holds {count:,} workloads, over the {limit:,} one request may analyze "
+                             "(NETREASON_MAX_WORKLOADS); analyze fewer namespaces at a time")
+
+
+def bounded_json_size(state: ServiceState, doc: Any, what: str) -> int:
+    """The size of `doc` as JSON, refused when over NETREASON_MAX_RESPONSE_BYTES (run it with `offload`).
+
+    Raises:
+        ApiProblem: 422 naming the size and the limit; nothing was stored.
+    """
+    size = len(json.dumps(doc, separators=(",", ":")))
+    limit = state.settings.max_response_bytes
+    if size > limit:
+        raise ApiProblem(422, "response-too-large", "Result too large",
+                         f"the {what} is {size:,} bytes, over the {limit:,}-byte limit (NETREASON_MAX_RESPONSE_BYTES); "
+                         "analyze fewer namespaces at a time")
+    return size
+
+
+def bounded(state: ServiceState, response: Response) -> Response:
+    """`response`, unless its body is over NETREASON_MAX_RESPONSE_BYTES.
+
+    Raises:
+        ApiProblem: 422 naming the size and the limit.
+    """
+    size, limit = len(response.body), state.settings.max_response_bytes
+    if size > limit:
+        raise ApiProblem(422, "response-too-large", "Result too large",
+                         f"the response is {size:,} bytes, over the {limit:,}-byte limit (NETREASON_MAX_RESPONSE_BYTES); "
+                         "ask for format=json, or analyze fewer namespaces at a time")
+    return response
+
+
 def prompt_ref(prompt: str) -> str:
     """`name@version` of a library prompt, checked before any work is done.
 
@@ -55,7 +101,7 @@ def prompt_ref(prompt: str) -> str:
 async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str, Any]] | None = None,
                         infer: bool = True) -> Truth:
     """The verifier's ground truth for a loaded snapshot, computed on a worker thread."""
-    return await run_in_threadpool(lambda: pipeline.compute_truth(
+    return await offload(lambda: pipeline.compute_truth(
         loaded.bundle, deps=loaded.deps, deps_origin=loaded.deps_origin, observed=observed, infer=infer,
         texts=loaded.texts, observed_origin="observed"))
 
