@@ -42,6 +42,7 @@ def choose_model(requested: str | None, state: ServiceState) -> str | None:
         raise ApiProblem(403, "model-not-allowed", "Model not allowed",
                          f"this server only uses the models in NETREASON_ALLOWED_MODELS (default: NETREASON_MODEL); "
                          f"allowed: {allowed}")
+    pipeline.enable_simulated(spec)
     return spec or None
 
 
@@ -103,7 +104,7 @@ async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str
     """The verifier's ground truth for a loaded snapshot, computed on a worker thread."""
     return await offload(lambda: pipeline.compute_truth(
         loaded.bundle, deps=loaded.deps, deps_origin=loaded.deps_origin, observed=observed, infer=infer,
-        texts=loaded.texts, observed_origin="observed"))
+        texts=loaded.texts, label=loaded.label, observed_origin="observed"))
 
 
 async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prompt: str, timeout_s: float,
