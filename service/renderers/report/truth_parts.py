@@ -97,7 +97,7 @@ def findings_part(findings: list[dict[str, Any]], *, heading: str = "Findings", 
     if not findings:
         return section(heading, "<p>No findings.</p>", level=level, ident="findings")
     items = "".join(_finding(f) for f in findings[:MAX_ROWS])
-    more = (f"<p class='muted'>… and {len(findings) - MAX_ROWS} more (`netreason lint` lists every one).</p>"
+    more = (f"<p class='muted'>… and {len(findings) - MAX_ROWS} more (<code>netreason lint</code> lists every one).</p>"
             if len(findings) > MAX_ROWS else "")
     return section(heading, f"<p>{esc(findings_counts(findings))}.</p>"
                    f"<ol class='findings'>{items}</ol>{more}", level=level, ident="findings")
@@ -151,7 +151,7 @@ def flows_part(gt: dict[str, Any]) -> str:
         shown = rows[:max(budget, 0)]
         budget -= len(shown)
         total = totals.get((a, b), len(rows))
-        more = f"<p class='muted'>… and {total - len(shown)} more pairs not listed here (`netreason flows` lists all).</p>"
+        more = f"<p class='muted'>… and {total - len(shown)} more pairs not listed here (<code>netreason flows</code> lists all).</p>"
         body = (table(["from", "to", "ports"], [[code(e["from"]), code(e["to"]), esc(e["ports"])] for e in shown])
                 if shown else "") + (more if total > len(shown) else "")
         parts.append(f"<div class='pair' data-pair='{esc(a)} → {esc(b)}'>"
@@ -171,7 +171,7 @@ def outside_part(gt: dict[str, Any]) -> str:
                        "the cluster.</p>", ident="outside")
     rows = [[code(x["workload"]), "from outside", esc(x["why"])] for x in ins]
     rows += [[code(x["workload"]), "to outside", esc("; ".join(x["to"]))] for x in outs]
-    more = (f"<p class='muted'>… and {len(rows) - MAX_ROWS} more (`netreason flows` lists every one).</p>"
+    more = (f"<p class='muted'>… and {len(rows) - MAX_ROWS} more (<code>netreason flows</code> lists every one).</p>"
             if len(rows) > MAX_ROWS else "")
     return section("Outside the cluster", table(["workload", "direction", "what"], rows[:MAX_ROWS]) + more,
                    ident="outside")
