@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .admin import ADMIN_GROUP, ADMIN_KINDS, ADMIN_VERSION, AdminPolicy
+from .admin_validate import admin_policy_from, validate_admin_policy
 from .documents import Document, FieldPath, field_lines, render_path
 from .errors import ValidationFailed
 from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
@@ -58,6 +60,7 @@ class BundleBuilder:
         self.workloads: dict[tuple[str, str], Workload] = {}
         self.services: dict[tuple[str, str], Service] = {}
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
+        self.admin: dict[tuple[str, str], AdminPolicy] = {}
         self.skipped: Counter[str] = Counter()
         self.others: list[OtherObject] = []
         self.issues: list[Issue] = []
@@ -80,6 +83,8 @@ class BundleBuilder:
             self._issue(doc, ("kind",), "Required value: every object needs a kind (e.g. kind: NetworkPolicy)")
         elif not isinstance(api_version, str) or not api_version:
             self._issue(doc, ("apiVersion",), f"Required value: every object needs an apiVersion (e.g. {_example_api(kind)})")
+        elif kind in ADMIN_KINDS and api_version == f"{ADMIN_GROUP}/{ADMIN_VERSION}":
+            self._add_admin(kind, data, doc)
         elif kind in API_GROUPS and api_version.rpartition("/")[0] in API_GROUPS[kind]:
             self._add_modelled(kind, data, doc)
         else:
@@ -102,6 +107,7 @@ class BundleBuilder:
             skipped_kinds=dict(sorted(self.skipped.items())),
             issues=tuple(self.issues),
             other_objects=tuple(self.others),
+            admin_policies=tuple(self.admin.values()),
         )
 
     # --- per kind ---------------------------------------------------------------------
@@ -126,6 +132,21 @@ class BundleBuilder:
             self._replace(self.policies, network_policy_from(data, namespace, doc.source), doc, label)
         else:
             self._put_workload(workload_from(kind, data, namespace, doc.source), doc, label)
+
+    def _add_admin(self, kind: str, data: dict[str, Any], doc: Document) -> None:
+        violations = validate_admin_policy(kind, data)
+        name = _metadata(data).get("name")
+        label = f"{kind} {name if isinstance(name, str) and name else '<unnamed>'}"
+        if violations:
+            self._report(doc, violations, label)
+            if any(v.severity == "error" for v in violations):
+                return
+        policy = admin_policy_from(kind, data, doc.source)
+        earlier = self.admin.get((kind, policy.name))
+        if earlier is not None:
+            self._issue(doc, ("metadata", "name"), f"{label} is defined again (first at {earlier.source}); the later "
+                        "definition wins, as with kubectl apply", "warning", label)
+        self.admin[(kind, policy.name)] = policy
 
     def _add_other(self, kind: str, api_version: str, data: dict[str, Any], doc: Document) -> None:
         meta = _metadata(data)

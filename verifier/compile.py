@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .admin_compile import AdminTiers, admin_cuts, admin_features, compile_admin
 from .cidrs import EVERYWHERE, block_contains_ip
 from .explain import Direction, RuleRef
 from .gcpause import gc_paused
@@ -69,6 +70,7 @@ class CompiledBundle:
     external: list[ExternalGrant] = field(default_factory=list)
     policy_targets: dict[str, int] = field(default_factory=dict)  # policy id -> classes selected
     workload_index: dict[str, int] = field(default_factory=dict)
+    admin: AdminTiers | None = None  # AdminNetworkPolicy / baseline rules, when the bundle has any
 
 
 def compile_bundle(bundle: Bundle) -> CompiledBundle:
@@ -79,11 +81,21 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
     """
     with gc_paused():
         keys, names, uses_ips = _relevant_features(bundle.policies)
+        if bundle.admin_policies:
+            admin_keys, admin_names, admin_ips = admin_features(bundle.admin_policies)
+            keys, uses_ips = sorted({*keys, *admin_keys}), uses_ips or admin_ips
+            names |= admin_names
         classes, class_of = _build_classes(bundle.workloads, keys, names, uses_ips)
-        atoms = PortAtoms(_port_cuts(bundle.policies, classes))
-        compiled = CompiledBundle(bundle, classes, class_of, atoms, (1 << len(classes)) - 1)
+        cuts = _port_cuts(bundle.policies, classes)
+        if bundle.admin_policies:
+            for proto, ranges in admin_cuts(bundle.admin_policies, classes).items():
+                cuts[proto].extend(ranges)
+        compiled = CompiledBundle(bundle, classes, class_of, PortAtoms(cuts), (1 << len(classes)) - 1)
         compiled.workload_index = {w.id: i for i, w in enumerate(bundle.workloads)}
-        _Compiler(compiled).run()
+        compiler = _Compiler(compiled)
+        compiler.run()
+        if bundle.admin_policies:
+            compiled.admin = compile_admin(compiler)
     return compiled
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .cidrs import EVERYWHERE
+from .admin_compile import admin_entries
 from .compile import CompiledBundle, ExternalGrant
 from .errors import UnknownWorkload
 from .gcpause import gc_paused
@@ -41,8 +42,12 @@ class Connectivity:
     def __init__(self, compiled: CompiledBundle) -> None:
         self.compiled = compiled
         with gc_paused():
-            self.egress: list[Entries] = _egress_entries(compiled)
-            self.ingress: list[Entries] = _ingress_entries(compiled)
+            if compiled.admin is None:
+                self.egress: list[Entries] = _egress_entries(compiled)
+                self.ingress: list[Entries] = _ingress_entries(compiled)
+            else:
+                egress, ingress = admin_entries(compiled, compiled.admin)
+                self.egress, self.ingress = [_merge(e) for e in egress], [_merge(i) for i in ingress]
             self.reachable: list[int] = [_reachable(e, i) for e, i in zip(self.egress, self.ingress)]
 
     # --- pairs -------------------------------------------------------------

@@ -7,7 +7,10 @@ the evaluator (`compile.py`, `connectivity.py`) reads only these types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .admin import AdminPolicy
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PROTOCOLS: tuple[Protocol, ...] = ("TCP", "UDP", "SCTP")
@@ -226,6 +229,8 @@ class Bundle:
     skipped_kinds: dict[str, int] = field(default_factory=dict)
     issues: tuple["Issue", ...] = ()
     other_objects: tuple["OtherObject", ...] = ()
+    #: AdminNetworkPolicies and the BaselineAdminNetworkPolicy (see `admin.py`).
+    admin_policies: tuple["AdminPolicy", ...] = ()
 
     def workload(self, ref: str) -> Workload | None:
         for w in self.workloads:

@@ -10,7 +10,7 @@ from verifier.model import PROTOCOLS
 from verifier.ports import PortAtoms, PortSet
 from verifier.selectors import LabelIndex, iter_bits, matches
 
-from .strategies import PORTS, bundles, labels, selectors
+from .strategies import PORTS, admin_bundles, bundles, labels, selectors
 
 # Ports small enough to compare against plain Python sets.
 small_ranges = st.lists(st.tuples(st.integers(1, 40), st.integers(0, 8)).map(lambda t: (t[0], t[0] + t[1])), max_size=4)
@@ -106,3 +106,19 @@ def test_provenance_names_the_same_rules_as_the_per_pair_reference(bundle):
                     want_e = tuple(str(r) for r in v.egress.allowed_by) or ("unrestricted",)
                     want_i = tuple(str(r) for r in v.ingress.allowed_by) or ("unrestricted",)
                     assert (set(egress), set(ingress)) == (set(want_e), set(want_i))
+
+
+@settings(max_examples=300, deadline=None)
+@given(admin_bundles())
+def test_engines_agree_with_admin_and_baseline_admin_network_policies(bundle):
+    conn = verifier.analyze(bundle)
+    explainer = verifier.Explainer(bundle)
+    ids = [w.id for w in bundle.workloads]
+    for src in ids:
+        for dst in ids:
+            ports = conn.allowed_ports(src, dst)
+            for proto in ("TCP", "UDP"):
+                for port in [*PORTS, 1, 54, 8081, 65535]:
+                    verdict = explainer.check(src, dst, port, proto)
+                    assert conn.is_allowed(src, dst, port, proto) == verdict.allowed, verdict.explain()
+                    assert ports.contains(proto, port) == verdict.allowed
