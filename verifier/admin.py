@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .model import LabelSelector, Protocol, SourceRef
+from .model import Bundle, LabelSelector, Protocol, SourceRef
 
 AdminAction = Literal["Allow", "Deny", "Pass"]
 AdminKind = Literal["AdminNetworkPolicy", "BaselineAdminNetworkPolicy"]
@@ -141,6 +141,14 @@ def admin_order(policies: tuple[AdminPolicy, ...]) -> list[AdminPolicy]:
 def baseline_of(policies: tuple[AdminPolicy, ...]) -> AdminPolicy | None:
     """The BaselineAdminNetworkPolicy, if the bundle has one."""
     return next((p for p in policies if p.is_baseline), None)
+
+
+def admin_policy_named(bundle: Bundle, ref: str) -> AdminPolicy | None:
+    """The admin policy a claim names: `AdminNetworkPolicy/name`, `BaselineAdminNetworkPolicy/default`, or a bare name."""
+    for p in bundle.admin_policies:
+        if ref in (p.id, p.name):
+            return p
+    return None
 
 
 def rule_ref(policy: AdminPolicy, direction: str, index: int) -> AdminRuleRef:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .cidrs import EVERYWHERE
 from .admin_compile import admin_entries
+from .admin_external import admin_external
 from .compile import CompiledBundle, ExternalGrant
 from .errors import UnknownWorkload
 from .gcpause import gc_paused
@@ -120,10 +121,13 @@ class Connectivity:
         """Egress of a workload to outside addresses, rule by rule."""
         s = self._class(src)
         c = self.compiled
-        if not c.egress_isolated >> s & 1:
-            return [ExternalEgress(EVERYWHERE, PortSet.all_ports(), "unrestricted")]
-        grants: list[ExternalGrant] = [g for g in c.external if g.src >> s & 1]
-        return [ExternalEgress(g.blocks, c.atoms.to_portset(g.ports), str(g.rule)) for g in grants]
+        isolated = bool(c.egress_isolated >> s & 1)
+        if not isolated:
+            rows = [ExternalEgress(EVERYWHERE, PortSet.all_ports(), "unrestricted")]
+        else:
+            grants: list[ExternalGrant] = [g for g in c.external if g.src >> s & 1]
+            rows = [ExternalEgress(g.blocks, c.atoms.to_portset(g.ports), str(g.rule)) for g in grants]
+        return rows if c.admin is None else admin_external(c.admin, c.atoms, s, isolated, rows)
 
     # --- counts ------------------------------------------------------------
     def summary(self) -> dict[str, int]:

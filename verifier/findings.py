@@ -18,6 +18,7 @@ from typing import Any
 from .connectivity import Connectivity
 from .model import Bundle
 from .records import Finding
+from .rules.admin import admin_findings
 from .rules.breadth import breadth_findings
 from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
 from .rules.context import DependencyResultLike, LintContext
@@ -67,7 +68,7 @@ def lint_report(
         *dns_findings(ctx, dns), *ipblock_findings(ctx, dns), *side_findings(ctx),
         *breadth_findings(ctx), *namespace_label_findings(ctx), *selects_nothing_findings(ctx),
         *default_deny_findings(ctx, rows), *legacy_annotation_findings(ctx), *cni_findings(ctx),
-        *hostname_findings(ctx), *unevaluated_findings(ctx),
+        *hostname_findings(ctx), *unevaluated_findings(ctx), *admin_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
     found = _at_field_lines(found, ctx.texts)

@@ -97,3 +97,56 @@ def test_invalid_admin_policies_are_reported_with_file_line_and_left_out(tmp_pat
     assert any("metadata.name" in t and "default" in t for t in texts), texts
     pairs = {(f["from"], f["to"]) for f in doc["flows"]}
     assert ("ads/tracker", "shop/api") in pairs  # the invalid ANP was left out
+
+
+def test_lint_counts_a_baseline_deny_as_the_default_deny(tmp_path) -> None:
+    doc = json.loads(run(tmp_path, "lint", "-o", "json", "--fail-on", "never").stdout)
+    gaps = {f["object"]: f["details"]["missing"] for f in doc["findings"] if f["rule"] == "no-default-deny"}
+    assert gaps == {"shop": ["egress"], "ads": ["egress"]}  # ingress: the baseline's Deny covers every namespace
+    without = APP.split("---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy")[0]
+    doc = json.loads(run(tmp_path, "lint", "-o", "json", "--fail-on", "never", text=without).stdout)
+    gaps = {f["object"]: f["details"]["missing"] for f in doc["findings"] if f["rule"] == "no-default-deny"}
+    assert gaps == {"shop": ["ingress", "egress"], "ads": ["ingress", "egress"]}
+
+
+def test_diff_reports_the_flows_an_added_admin_policy_removes(tmp_path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    (old / "m.yaml").write_text(APP.split("---\napiVersion: policy.networking.k8s.io")[0])
+    (new / "m.yaml").write_text(APP.split("---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: Baseline")[0])
+    result = CliRunner().invoke(cli, ["diff", str(old), str(new), "--format", "json"], catch_exceptions=False)
+    doc = json.loads(result.stdout)
+    removed = {(f["from"], f["to"]) for f in doc["flows_removed"]}
+    assert removed == {("ads/tracker", "shop/api")}
+    assert not doc["flows_added"]
+
+
+EGRESS_ANP = """
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: no-private-egress}
+spec:
+  priority: 5
+  subject: {namespaces: {matchLabels: {tenant: shop}}}
+  egress:
+  - name: metadata-ok
+    action: Allow
+    to: [{networks: [10.1.2.3/32]}]
+    ports: [{portNumber: {port: 443}}]
+  - name: no-private
+    action: Deny
+    to: [{networks: [10.0.0.0/8]}]
+"""
+
+
+def test_external_egress_rows_are_cut_by_anp_network_denies(tmp_path) -> None:
+    doc = json.loads(run(tmp_path, "flows", "-o", "json", text=APP + EGRESS_ANP).stdout)
+    rows = [(r["cidr"], tuple(r["except"]), r["protocol"], r["rule"]) for r in doc["external_egress"]
+            if r["from"] == "shop/api"]
+    assert ("10.1.2.3/32", (), "TCP", "Allow by egress rule 0 ('metadata-ok') of AdminNetworkPolicy "
+            "no-private-egress (priority 5)") in rows
+    assert ("0.0.0.0/0", ("10.0.0.0/8",), "TCP", "unrestricted") in rows
+    assert ("::/0", (), "TCP", "unrestricted") in rows
+    tracker = [(r["cidr"], tuple(r["except"])) for r in doc["external_egress"] if r["from"] == "ads/tracker"]
+    assert ("0.0.0.0/0", ()) in tracker  # not a subject of the ANP
