@@ -187,6 +187,7 @@ async def run_analysis(
 def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, counts."""
     from verifier.export import bundle_notes, issue_json
+    from verifier.exposure import exposure_section
 
     deps = [_dependency_json(r) for r in truth.dependencies]
     return {
@@ -197,6 +198,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "findings": [_finding_json(f) for f in truth.findings],
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
         "notes": bundle_notes(truth.bundle),
+        "exposure": exposure_section(truth.conn),
         "seconds": round(truth.seconds, 4),
     }
 

@@ -13,6 +13,7 @@ from .errors import ValidationFailed
 from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
 from .objects import implicit_namespace, namespace_from, network_policy_from, service_from, workload_from
 from .owners import Candidate, controller_ref, fold_workloads
+from .routes import Route, is_route, route_from
 from .unevaluated import UNEVALUATED_KINDS, unevaluated_policy
 from .validate import Violation, validate_object
 
@@ -62,6 +63,7 @@ class BundleBuilder:
         self.services: dict[tuple[str, str], Service] = {}
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
         self.admin: dict[tuple[str, str], AdminPolicy] = {}
+        self.routes: list[Route] = []
         self.skipped: Counter[str] = Counter()
         self.others: list[OtherObject] = []
         self.issues: list[Issue] = []
@@ -111,6 +113,7 @@ class BundleBuilder:
             issues=tuple(self.issues),
             other_objects=tuple(self.others),
             admin_policies=tuple(self.admin.values()),
+            routes=tuple(self.routes),
         )
 
     # --- per kind ---------------------------------------------------------------------
@@ -165,8 +168,18 @@ class BundleBuilder:
             kind = f"{kind} ({api_version})"
         elif kind in UNEVALUATED_KINDS:
             self._unevaluated(kind, namespace, str(name or ""), doc)
+        elif is_route(kind, api_version):
+            self._add_route(kind, data, namespace or self.default_namespace, doc)
         self.skipped[kind] += 1
         self.others.append(OtherObject(kind, namespace, str(name or ""), doc.source))
+
+    def _add_route(self, kind: str, data: dict[str, Any], namespace: str, doc: Document) -> None:
+        route = route_from(kind, data, namespace, doc.source)
+        if route is None:
+            self._issue(doc, ("spec",), f"{kind} names no Service backend netreason can read; it is left out of the "
+                        "exposure report", "warning", _object_label(kind, data, self.default_namespace))
+        else:
+            self.routes.append(route)
 
     def _unevaluated(self, kind: str, namespace: str | None, name: str, doc: Document) -> None:
         policy = unevaluated_policy(OtherObject(kind, namespace, name, doc.source))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from .admin import AdminPolicy
+    from .routes import Route
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PROTOCOLS: tuple[Protocol, ...] = ("TCP", "UDP", "SCTP")
@@ -233,6 +234,8 @@ class Bundle:
     other_objects: tuple["OtherObject", ...] = ()
     #: AdminNetworkPolicies and the BaselineAdminNetworkPolicy (see `admin.py`).
     admin_policies: tuple["AdminPolicy", ...] = ()
+    #: Ingress, Route and Gateway API routes: entry points from outside (see `routes.py`).
+    routes: tuple["Route", ...] = ()
 
     def workload(self, ref: str) -> Workload | None:
         for w in self.workloads:
