@@ -253,3 +253,36 @@ def admin_entries(c: CompiledBundle, tiers: AdminTiers) -> tuple[list[Entries], 
         rest = np_ingress[s] + apply_tier(tiers.baseline_ingress, s, base, open_dst, everything)
         ingress.append(apply_tier(tiers.ingress, s, rest, c.all_classes, everything))
     return egress, ingress
+
+
+def first_matches(grants: list[AdminGrant], s: int, d: int) -> list[tuple[int, AdminGrant]]:
+    """(atoms, rule) of each rule of a tier that decides some atoms of pair (s, d), in order."""
+    decided = 0
+    out = []
+    for g in grants:
+        if not g.src >> s & 1:
+            continue
+        matched = 0
+        for dst, atoms in g.pieces:
+            if dst >> d & 1:
+                matched |= atoms
+        matched &= ~decided
+        if matched:
+            decided |= matched
+            out.append((matched, g))
+    return out
+
+
+def side_provenance(anp: list[AdminGrant], baseline: list[AdminGrant], s: int, d: int, allowed: int,
+                    np_rules: dict[int, tuple[str, ...]], isolated: bool) -> dict[int, tuple[str, ...]]:
+    """For each allowed atom of (s, d), the rule that admits it on one side, admin tiers included."""
+    anp_hits = [(m, g) for m, g in first_matches(anp, s, d) if g.ref.action != "Pass"]
+    base_hits = [] if isolated else first_matches(baseline, s, d)
+    out: dict[int, tuple[str, ...]] = {}
+    for atom in iter_bits(allowed):
+        bit = 1 << atom
+        rule = next((g for m, g in anp_hits if m & bit), None)
+        if rule is None and not isolated:
+            rule = next((g for m, g in base_hits if m & bit), None)
+        out[atom] = (str(rule.ref),) if rule is not None else np_rules[atom]
+    return out

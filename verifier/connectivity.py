@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .cidrs import EVERYWHERE
-from .admin_compile import admin_entries
+from .admin_compile import admin_entries, side_provenance
 from .admin_external import admin_external
+from .cidrs import EVERYWHERE
 from .compile import CompiledBundle, ExternalGrant
 from .errors import UnknownWorkload
 from .gcpause import gc_paused
@@ -109,8 +109,12 @@ class Connectivity:
         c = self.compiled
         s, d = self._class(src), self._class(dst)
         allowed = self.class_ports(s, d)
-        egress = _side_rules(c, c.egress_grants, s, d, allowed, isolated=bool(c.egress_isolated >> s & 1))
-        ingress = _side_rules(c, c.ingress_grants, s, d, allowed, isolated=bool(c.ingress_isolated >> d & 1))
+        e_isolated, i_isolated = bool(c.egress_isolated >> s & 1), bool(c.ingress_isolated >> d & 1)
+        egress = _side_rules(c, c.egress_grants, s, d, allowed, isolated=e_isolated)
+        ingress = _side_rules(c, c.ingress_grants, s, d, allowed, isolated=i_isolated)
+        if c.admin is not None:
+            egress = side_provenance(c.admin.egress, c.admin.baseline_egress, s, d, allowed, egress, e_isolated)
+            ingress = side_provenance(c.admin.ingress, c.admin.baseline_ingress, s, d, allowed, ingress, i_isolated)
         groups: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = defaultdict(int)
         for atom in iter_bits(allowed):
             groups[(egress[atom], ingress[atom])] |= 1 << atom

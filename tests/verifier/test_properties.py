@@ -122,3 +122,24 @@ def test_engines_agree_with_admin_and_baseline_admin_network_policies(bundle):
                     verdict = explainer.check(src, dst, port, proto)
                     assert conn.is_allowed(src, dst, port, proto) == verdict.allowed, verdict.explain()
                     assert ports.contains(proto, port) == verdict.allowed
+
+
+def _side_rules(side) -> tuple[str, ...]:
+    """The rules the reference names for an allowed side: the admin rule that decided it, else NetworkPolicy's."""
+    if side.admin is not None:
+        return (str(side.admin),)
+    return tuple(str(r) for r in side.allowed_by) or ("unrestricted",)
+
+
+@settings(max_examples=150, deadline=None)
+@given(admin_bundles())
+def test_provenance_names_the_deciding_admin_rules_as_the_reference_does(bundle):
+    conn = verifier.analyze(bundle)
+    explainer = verifier.Explainer(bundle)
+    for src, dst, _ in conn.flows():
+        for ports, egress, ingress in conn.provenance(src, dst):
+            for proto, rs in ports.ranges:
+                for lo, hi in rs:
+                    v = explainer.check(src, dst, lo, proto)
+                    assert v.allowed
+                    assert (set(egress), set(ingress)) == (set(_side_rules(v.egress)), set(_side_rules(v.ingress)))
