@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import verifier
+from verifier.answers import RejectedClaim
 from verifier.claims import ClaimReport, GroundTruth, check_answer
 from verifier.claims_schema import ModelAnswer
 from verifier.connectivity import Connectivity
@@ -28,7 +29,7 @@ from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
 from .providers.errors import ProviderError
 from .providers.registry import get_provider
-from .providers.structured import complete_json
+from .providers.answers import complete_answer
 
 #: Which claim types each prompt asks for: only those produce `missed` items.
 PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
@@ -94,6 +95,7 @@ class ModelRun:
     latency_ms: float = 0.0
     attempts: int = 0
     repaired: bool = False
+    rejected: tuple[RejectedClaim, ...] = ()
     error: str | None = None
     error_kind: str | None = None
 
@@ -143,7 +145,7 @@ async def ask_model(
     provider: Provider | None = None
     try:
         provider = get_provider(model) if isinstance(model, str) else model
-        result = await complete_json(provider, build_request(prepared, timeout_s), _validator(prepared))
+        result = await complete_answer(provider, build_request(prepared, timeout_s), prepared.deanonymize)
     except ProviderError as e:
         return ModelRun(spec_name, ref, error=str(e), error_kind=type(e).__name__)
     finally:
@@ -151,22 +153,18 @@ async def ask_model(
             await provider.aclose()  # the SDK's connection pool belongs to this event loop
     reply = result.reply
     usage = {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens}
-    base = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=reply.text, usage=usage,
+    base = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=result.merged_text(), usage=usage,
                 latency_ms=sum(r.latency_ms for r in result.replies), attempts=sum(r.attempts for r in result.replies))
     if result.error is not None:
         return ModelRun(**base, error=str(result.error), error_kind="ProviderOutputInvalid")  # type: ignore[arg-type]
-    return ModelRun(**base, answer=result.value, repaired=result.repaired)  # type: ignore[arg-type]
+    parsed = result.parsed
+    assert parsed is not None  # no error means an answer
+    return ModelRun(**base, answer=parsed.answer, repaired=result.repaired, rejected=parsed.rejected)  # type: ignore[arg-type]
 
 
 def prompt_chars(prepared: PreparedPrompt) -> int:
     r = prepared.rendered
     return len(r.system) + sum(len(m["content"]) for m in r.messages)
-
-
-def _validator(prepared: PreparedPrompt):
-    def validate(data: dict[str, Any]) -> ModelAnswer:
-        return ModelAnswer.model_validate(prepared.deanonymize(data))
-    return validate
 
 
 async def run_analysis(
@@ -180,7 +178,7 @@ async def run_analysis(
     if model is None:
         return Analysis(truth, prompt, hint=NO_MODEL_HINT)
     run = await ask_model(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s, variables=variables)
-    report = check_answer(run.answer, truth.claims, scope_for(run.prompt)) if run.answer else None
+    report = check_answer(run.answer, truth.claims, scope_for(run.prompt), run.rejected) if run.answer else None
     return Analysis(truth, run.prompt, run, report)
 
 
