@@ -100,6 +100,8 @@ def truth_json(truth: Truth) -> dict[str, Any]:
     from verifier.export import bundle_notes, issue_json
     from verifier.exposure import exposure_section
 
+    from .traffic_graph import graph_json
+
     deps = [_dependency_json(r) for r in truth.dependencies]
     lint = lint_doc(truth)
     return {
@@ -114,6 +116,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "notes": bundle_notes(truth.bundle),
         "exposure": exposure_section(truth.conn),
         "seconds": round(truth.seconds, 4),
+        "graph": graph_json(truth),
     }
 
 
