@@ -32,10 +32,6 @@ class AdminJudge:
         self.ordered = admin_order(bundle.admin_policies)
         self.baseline = baseline_of(bundle.admin_policies)
 
-    @property
-    def active(self) -> bool:
-        return bool(self.bundle.admin_policies)
-
     def decide(self, owner: Workload, peer: Workload, dst: Workload, port: int, protocol: Protocol,
                direction: str) -> AdminDecision:
         """The ANP tier's verdict for the side of `owner` (the source for egress, the destination for ingress)."""

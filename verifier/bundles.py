@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .admin import ADMIN_GROUP, ADMIN_KINDS, ADMIN_VERSION, AdminPolicy
-from .admin_validate import admin_policy_from, validate_admin_policy
 from .documents import Document, FieldPath, field_lines, render_path
 from .errors import ValidationFailed
 from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
@@ -140,6 +139,8 @@ class BundleBuilder:
             self.candidates.append(_candidate(workload_from(kind, data, namespace, doc.source), data, doc, label))
 
     def _add_admin(self, kind: str, data: dict[str, Any], doc: Document) -> None:
+        from .admin_validate import admin_policy_from, validate_admin_policy  # only when a bundle has one
+
         violations = validate_admin_policy(kind, data)
         name = _metadata(data).get("name")
         label = f"{kind} {name if isinstance(name, str) and name else '<unnamed>'}"

@@ -282,7 +282,9 @@ def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: Groun
     unknown = [w for w in claim.workloads if w not in truth.workloads]
     if unknown:
         return ClaimCheck(data, "unverifiable", explanation=f"no workload {', '.join(map(repr, unknown))} exists")
-    actual = sorted(w.id for w in truth.bundle.workloads if truth.explainer.admin.subject_matches(admin, w))
+    judge = truth.explainer.admin
+    assert judge is not None  # the bundle has `admin`, so the explainer has a judge
+    actual = sorted(w.id for w in truth.bundle.workloads if judge.subject_matches(admin, w))
     ok = sorted(set(claim.workloads)) == actual
     return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"workloads": actual},
                       f"{admin.label} has subject {admin.subject}: {', '.join(actual) or 'no workload'}")

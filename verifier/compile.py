@@ -14,14 +14,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .admin_compile import AdminTiers, admin_cuts, admin_features, compile_admin
 from .cidrs import EVERYWHERE, block_contains_ip
 from .explain import Direction, RuleRef
 from .gcpause import gc_paused
 from .model import Bundle, IPBlock, LabelSelector, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from .ports import MAX_PORT, MIN_PORT, PortAtoms, Range
 from .selectors import LabelIndex, iter_bits
+
+if TYPE_CHECKING:
+    from .admin_compile import AdminTiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,9 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
     with gc_paused():
         keys, names, uses_ips = _relevant_features(bundle.policies)
         if bundle.admin_policies:
+            # Imported here: bundles without admin policies never load the admin engine.
+            from .admin_compile import admin_cuts, admin_features, compile_admin
+
             admin_keys, admin_names, admin_ips = admin_features(bundle.admin_policies)
             keys, uses_ips = sorted({*keys, *admin_keys}), uses_ips or admin_ips
             names |= admin_names

@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .admin_compile import admin_entries, side_provenance
-from .admin_external import admin_external
 from .cidrs import EVERYWHERE
 from .compile import CompiledBundle, ExternalGrant
 from .errors import UnknownWorkload
@@ -47,6 +45,8 @@ class Connectivity:
                 self.egress: list[Entries] = _egress_entries(compiled)
                 self.ingress: list[Entries] = _ingress_entries(compiled)
             else:
+                from .admin_compile import admin_entries
+
                 egress, ingress = admin_entries(compiled, compiled.admin)
                 self.egress, self.ingress = [_merge(e) for e in egress], [_merge(i) for i in ingress]
             self.reachable: list[int] = [_reachable(e, i) for e, i in zip(self.egress, self.ingress)]
@@ -113,6 +113,8 @@ class Connectivity:
         egress = _side_rules(c, c.egress_grants, s, d, allowed, isolated=e_isolated)
         ingress = _side_rules(c, c.ingress_grants, s, d, allowed, isolated=i_isolated)
         if c.admin is not None:
+            from .admin_compile import side_provenance
+
             egress = side_provenance(c.admin.egress, c.admin.baseline_egress, s, d, allowed, egress, e_isolated)
             ingress = side_provenance(c.admin.ingress, c.admin.baseline_ingress, s, d, allowed, ingress, i_isolated)
         groups: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = defaultdict(int)
@@ -131,7 +133,11 @@ class Connectivity:
         else:
             grants: list[ExternalGrant] = [g for g in c.external if g.src >> s & 1]
             rows = [ExternalEgress(g.blocks, c.atoms.to_portset(g.ports), str(g.rule)) for g in grants]
-        return rows if c.admin is None else admin_external(c.admin, c.atoms, s, isolated, rows)
+        if c.admin is None:
+            return rows
+        from .admin_external import admin_external
+
+        return admin_external(c.admin, c.atoms, s, isolated, rows)
 
     # --- counts ------------------------------------------------------------
     def summary(self) -> dict[str, int]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .admin import AdminRuleRef
-from .admin_explain import AdminJudge
 from .cidrs import block_contains_ip
 from .errors import UnknownWorkload
 from .model import Bundle, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from .selectors import describe_labels, matches, unmet
 from .unevaluated import unevaluated_policies
+
+if TYPE_CHECKING:
+    from .admin import AdminRuleRef
+    from .admin_explain import AdminJudge
 
 Direction = Literal["ingress", "egress"]
 
@@ -123,7 +125,11 @@ class Explainer:
         self.bundle = bundle
         self._workloads = {w.id: w for w in bundle.workloads}
         self._unevaluated = unevaluated_policies(bundle)
-        self.admin = AdminJudge(bundle)
+        self.admin: AdminJudge | None = None
+        if bundle.admin_policies:
+            from .admin_explain import AdminJudge  # only bundles with admin policies load it
+
+            self.admin = AdminJudge(bundle)
         self._policies: dict[str, list[NetworkPolicy]] = defaultdict(list)
         for p in bundle.policies:
             self._policies[p.namespace].append(p)
@@ -159,7 +165,7 @@ class Explainer:
         if owner.host_network:
             return SideVerdict(direction, True, False, note=f"{direction} not restricted: " + HOST_NETWORK_NOTE.format(id=owner.id))
         policies = self.selecting(owner, direction)
-        if self.admin.active:
+        if self.admin is not None:
             decided = self._admin_side(s, d, port, protocol, direction, policies)
             if decided is not None:
                 return decided
@@ -172,6 +178,7 @@ class Explainer:
         ANPs first (Allow and Deny are final, Pass hands over); then NetworkPolicy when one
         selects the pod; then the baseline; then allowed.
         """
+        assert self.admin is not None
         owner, peer = (s, d) if direction == "egress" else (d, s)
         tier = self.admin.decide(owner, peer, d, port, protocol, direction)
         ids = tuple(p.id for p in policies)
