@@ -68,6 +68,11 @@ def test_port_atoms_represent_every_cut_range_exactly(cuts):
 @settings(max_examples=300, deadline=None)
 @given(bundles())
 def test_all_pairs_engine_agrees_with_per_pair_reference(bundle):
+    assert_engines_agree(bundle)
+
+
+def assert_engines_agree(bundle) -> None:
+    """Every pair, protocol and probe port: the compiled engine's verdict is the reference's."""
     conn = verifier.analyze(bundle)
     explainer = verifier.Explainer(bundle)
     ids = [w.id for w in bundle.workloads]
@@ -76,9 +81,9 @@ def test_all_pairs_engine_agrees_with_per_pair_reference(bundle):
             ports = conn.allowed_ports(src, dst)
             for proto in ("TCP", "UDP"):
                 for port in [*PORTS, 1, 54, 8081, 65535]:
-                    ref = explainer.check(src, dst, port, proto).allowed
-                    assert conn.is_allowed(src, dst, port, proto) == ref, explainer.check(src, dst, port, proto).explain()
-                    assert ports.contains(proto, port) == ref
+                    verdict = explainer.check(src, dst, port, proto)
+                    assert conn.is_allowed(src, dst, port, proto) == verdict.allowed, verdict.explain()
+                    assert ports.contains(proto, port) == verdict.allowed
 
 
 @settings(max_examples=100, deadline=None)
@@ -95,33 +100,7 @@ def test_flows_listing_matches_pair_queries(bundle):
 @settings(max_examples=150, deadline=None)
 @given(bundles())
 def test_provenance_names_the_same_rules_as_the_per_pair_reference(bundle):
-    conn = verifier.analyze(bundle)
-    explainer = verifier.Explainer(bundle)
-    for src, dst, _ in conn.flows():
-        for ports, egress, ingress in conn.provenance(src, dst):
-            for proto, rs in ports.ranges:
-                for lo, hi in rs:
-                    v = explainer.check(src, dst, lo, proto)
-                    assert v.allowed
-                    want_e = tuple(str(r) for r in v.egress.allowed_by) or ("unrestricted",)
-                    want_i = tuple(str(r) for r in v.ingress.allowed_by) or ("unrestricted",)
-                    assert (set(egress), set(ingress)) == (set(want_e), set(want_i))
-
-
-@settings(max_examples=300, deadline=None)
-@given(admin_bundles())
-def test_engines_agree_with_admin_and_baseline_admin_network_policies(bundle):
-    conn = verifier.analyze(bundle)
-    explainer = verifier.Explainer(bundle)
-    ids = [w.id for w in bundle.workloads]
-    for src in ids:
-        for dst in ids:
-            ports = conn.allowed_ports(src, dst)
-            for proto in ("TCP", "UDP"):
-                for port in [*PORTS, 1, 54, 8081, 65535]:
-                    verdict = explainer.check(src, dst, port, proto)
-                    assert conn.is_allowed(src, dst, port, proto) == verdict.allowed, verdict.explain()
-                    assert ports.contains(proto, port) == verdict.allowed
+    assert_provenance_matches(bundle)
 
 
 def _side_rules(side) -> tuple[str, ...]:
@@ -131,9 +110,8 @@ def _side_rules(side) -> tuple[str, ...]:
     return tuple(str(r) for r in side.allowed_by) or ("unrestricted",)
 
 
-@settings(max_examples=150, deadline=None)
-@given(admin_bundles())
-def test_provenance_names_the_deciding_admin_rules_as_the_reference_does(bundle):
+def assert_provenance_matches(bundle) -> None:
+    """Every allowed range of every flow: `provenance` names the rules the reference names."""
     conn = verifier.analyze(bundle)
     explainer = verifier.Explainer(bundle)
     for src, dst, _ in conn.flows():
@@ -143,3 +121,15 @@ def test_provenance_names_the_deciding_admin_rules_as_the_reference_does(bundle)
                     v = explainer.check(src, dst, lo, proto)
                     assert v.allowed
                     assert (set(egress), set(ingress)) == (set(_side_rules(v.egress)), set(_side_rules(v.ingress)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(admin_bundles())
+def test_engines_agree_with_admin_and_baseline_admin_network_policies(bundle):
+    assert_engines_agree(bundle)
+
+
+@settings(max_examples=150, deadline=None)
+@given(admin_bundles())
+def test_provenance_names_the_deciding_admin_rules_as_the_reference_does(bundle):
+    assert_provenance_matches(bundle)

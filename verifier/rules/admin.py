@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..admin import AdminPolicy, AdminRule, AdminRuleRef
-from ..admin_compile import AdminGrant
+from ..admin_compile import AdminGrant, first_matches
 from ..compile import Grant
 from ..records import Finding
 from ..selectors import iter_bits
@@ -87,29 +87,14 @@ def _denied_everywhere(grants: list[Grant], tier: list[AdminGrant]) -> list[Admi
                 pairs += 1
                 if pairs > MAX_PAIRS_PER_RULE:
                     return []
-                denied, refs = _tier_denies(applicable, d)
+                hits = [(m, a.ref) for m, a in first_matches(applicable, s, d) if a.ref.action == "Deny"]
+                denied = 0
+                for m, _ in hits:
+                    denied |= m
                 if g.ports & ~denied:
                     return []
-                deniers.update((str(r), r) for r in refs)
+                deniers.update((str(r), r) for _, r in hits)
     return list(deniers.values())
-
-
-def _tier_denies(applicable: list[AdminGrant], d: int) -> tuple[int, list[AdminRuleRef]]:
-    """Atoms the first-match ANP tier denies toward destination class `d`, and the deciding Deny rules."""
-    decided = denied = 0
-    refs = []
-    for a in applicable:
-        matched = 0
-        for dst, atoms in a.pieces:
-            if dst >> d & 1:
-                matched |= atoms
-        matched &= ~decided
-        if matched:
-            decided |= matched
-            if a.ref.action == "Deny":
-                denied |= matched
-                refs.append(a.ref)
-    return denied, refs
 
 
 def _dead_finding(ctx: LintContext, policy_id: str, direction: str, index: int,
