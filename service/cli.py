@@ -9,6 +9,7 @@ import click
 from verifier.errors import NetreasonError
 
 from .commands.analyze_cmd import analyze, ask
+from .commands.fix_cmd import fix
 from .commands.flows_cmd import check, flows
 from .commands.diff_cmd import diff
 from .commands.eval_cmd import eval_group
@@ -35,6 +36,7 @@ cli.add_command(prompts_group)
 cli.add_command(serve)
 cli.add_command(lint)
 cli.add_command(diff)
+cli.add_command(fix)
 cli.add_command(eval_group)
 
 

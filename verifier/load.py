@@ -195,3 +195,36 @@ def _decode(data: bytes, path: str) -> str | ManifestSyntaxError:
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
             SourceRef(path, line),
         )
+
+
+def input_files(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The files `load_bundle(paths)` reads, in its order, each once (`-` stays `-`).
+
+    Raises:
+        InputError: a path does not exist or a directory cannot be read.
+    """
+    seen: set[str] = set()
+    out: list[str] = []
+    for path in paths:
+        raw = os.fspath(path)
+        for file in [raw] if raw == STDIN_NAME else _manifest_files(raw):
+            real = file if file == STDIN_NAME else os.path.realpath(file)
+            if real not in seen:
+                seen.add(real)
+                out.append(file)
+    return out
+
+
+def read_input(file: str, stdin: TextIO | None = None) -> str:
+    """The text of one of `input_files` (stdin for `-`), as `load_bundle` reads it.
+
+    Raises:
+        InputError: the file cannot be read or is too large.
+        ManifestSyntaxError: it is not UTF-8.
+    """
+    if file == STDIN_NAME:
+        return (stdin or sys.stdin).read()
+    text = _read_file(file)
+    if isinstance(text, ManifestSyntaxError):
+        raise text
+    return text

@@ -54,7 +54,7 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     bundle, _ = load(paths, default_namespace, strict)
     deps_text, origin = read_deps_text(paths, deps_path)
     report = run_lint(bundle, deps_text, origin, read_flows(flows_path), infer=not no_infer)
-    emit(report, fmt)
+    emit(report, fmt, source_texts(bundle) if fmt == "sarif" else None)
     sys.exit(exit_code([f.severity for f in report.findings], fail_on))
 
 
@@ -67,10 +67,11 @@ def run_lint(bundle: Bundle, deps_text: str | None, origin: str | None, flows_te
     return lint_report(bundle, results, texts=source_texts(bundle))
 
 
-def emit(report: LintReport, fmt: str) -> None:
+def emit(report: LintReport, fmt: str, texts: dict[str, str] | None = None) -> None:
+    """Print the report; `texts` (the policies' files) let SARIF fixes say which lines a patch replaces."""
     doc = lint_json(report)
     renderers = {"json": render.render_json, "markdown": render.render_markdown, "text": render.render_text,
-                 "sarif": render_sarif}
+                 "sarif": lambda d: render_sarif(d, texts=texts)}
     out = renderers[fmt](doc)
     click.echo(out, nl=not out.endswith("\n"))
 
