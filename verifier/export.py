@@ -12,6 +12,7 @@ from .connectivity import Connectivity
 from .explain import HOST_NETWORK_NOTE, SideVerdict, Verdict
 from .model import Bundle, Issue, Workload
 from .ports import PortSet
+from .unevaluated import unevaluated_policies
 
 FLOWS_SCHEMA = "netreason.flows/v1"
 CHECK_SCHEMA = "netreason.check/v1"
@@ -30,6 +31,8 @@ def workload_json(w: Workload, conn: Connectivity | None = None) -> dict[str, An
     }
     if w.source:
         out["file"], out["line"] = w.source.file, w.source.line
+    if w.variant_of:
+        out["rollout_of"] = w.variant_of
     if conn is not None:
         c = conn.compiled
         cls = c.class_of[c.workload_index[w.id]]
@@ -73,7 +76,7 @@ def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = Fal
         "schema": FLOWS_SCHEMA,
         "workloads": [workload_json(w, conn) for w in sorted(bundle.workloads, key=lambda w: w.id)],
         "flows": flows,
-        "notes": host_network_notes(bundle),
+        "notes": bundle_notes(bundle),
         "issues": [issue_json(i) for i in bundle.issues],
         "skipped_kinds": dict(sorted(bundle.skipped_kinds.items())),
         "summary": conn.summary(),
@@ -96,8 +99,25 @@ def external_json(conn: Connectivity) -> list[dict[str, Any]]:
     return out
 
 
+def bundle_notes(bundle: Bundle) -> list[str]:
+    """Notes every whole-bundle output carries: hostNetwork pods and unevaluated policies."""
+    return host_network_notes(bundle) + [p.note() for p in unevaluated_policies(bundle)]
+
+
 def host_network_notes(bundle: Bundle) -> list[str]:
-    return [HOST_NETWORK_NOTE.format(id=w.id) for w in bundle.workloads if w.host_network]
+    """Notes every flows output carries: hostNetwork workloads, and workloads caught mid-rollout."""
+    notes = [HOST_NETWORK_NOTE.format(id=w.id) for w in bundle.workloads if w.host_network]
+    return notes + rollout_notes(bundle)
+
+
+def rollout_notes(bundle: Bundle) -> list[str]:
+    """One note per workload whose pods carry different labels (a rollout in progress)."""
+    groups: dict[str, list[Workload]] = {}
+    for w in bundle.workloads:
+        if w.variant_of:
+            groups.setdefault(w.variant_of, []).append(w)
+    return [f"{owner} is mid-rollout: its pods carry {len(ws)} different label sets, evaluated as separate "
+            f"classes of one workload: {', '.join(w.id for w in ws)}" for owner, ws in sorted(groups.items())]
 
 
 def side_json(side: SideVerdict) -> dict[str, Any]:

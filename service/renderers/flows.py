@@ -7,8 +7,6 @@ import io
 import json
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -53,6 +51,9 @@ def render_dot(doc: dict[str, Any]) -> str:
 
 
 def render_table(doc: dict[str, Any], width: int | None = None) -> str:
+    from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
+    from rich.table import Table
+
     table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False)
     table.add_column("from")
     table.add_column("to")
