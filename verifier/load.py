@@ -41,6 +41,7 @@ def load_bundle(
     default_namespace: str = "default",
     strict: bool = False,
     stdin: TextIO | None = None,
+    texts: dict[str, str] | None = None,
 ) -> Bundle:
     """Load every manifest under `paths` into one Bundle.
 
@@ -58,6 +59,8 @@ def load_bundle(
     builder = BundleBuilder(default_namespace)
     with gc_paused():
         for name, text in _read_inputs(paths, stdin):
+            if texts is not None and isinstance(text, str):
+                texts[name] = text
             _add_text(builder, text, name, strict)
     return builder.finish(strict)
 
@@ -196,35 +199,3 @@ def _decode(data: bytes, path: str) -> str | ManifestSyntaxError:
             SourceRef(path, line),
         )
 
-
-def input_files(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """The files `load_bundle(paths)` reads, in its order, each once (`-` stays `-`).
-
-    Raises:
-        InputError: a path does not exist or a directory cannot be read.
-    """
-    seen: set[str] = set()
-    out: list[str] = []
-    for path in paths:
-        raw = os.fspath(path)
-        for file in [raw] if raw == STDIN_NAME else _manifest_files(raw):
-            real = file if file == STDIN_NAME else os.path.realpath(file)
-            if real not in seen:
-                seen.add(real)
-                out.append(file)
-    return out
-
-
-def read_input(file: str, stdin: TextIO | None = None) -> str:
-    """The text of one of `input_files` (stdin for `-`), as `load_bundle` reads it.
-
-    Raises:
-        InputError: the file cannot be read or is too large.
-        ManifestSyntaxError: it is not UTF-8.
-    """
-    if file == STDIN_NAME:
-        return (stdin or sys.stdin).read()
-    text = _read_file(file)
-    if isinstance(text, ManifestSyntaxError):
-        raise text
-    return text

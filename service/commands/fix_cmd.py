@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from service.fixfiles import write_fixed_copy
-from verifier.load import input_files, load_texts, read_input
 
-from .common import deps_options, read_deps_text, read_flows, report_issues
-from .lint_cmd import run_lint
+from .common import cli_truth, deps_options, print_dependency_issues
 
 
 @click.command()
@@ -34,15 +30,12 @@ def fix(paths: tuple[str, ...], default_namespace: str, deps_path: str | None, f
       netreason fix k8s/ --deps deps.yaml --out k8s-fixed
       netreason lint k8s-fixed --deps deps.yaml
     """
-    files = input_files(paths)
-    texts = [(f, read_input(f, sys.stdin)) for f in files]
-    bundle = load_texts(texts, default_namespace=default_namespace)
-    report_issues(bundle)
-    if not (bundle.workloads or bundle.policies):
+    truth = cli_truth(paths, default_namespace, False, deps_path, flows_path, infer=not no_infer)
+    print_dependency_issues(truth)
+    if not (truth.bundle.workloads or truth.bundle.policies):
         raise click.ClickException(f"no workloads or NetworkPolicies found in {', '.join(paths)}: nothing to fix")
-    deps_text, origin = read_deps_text(paths, deps_path)
-    report = run_lint(bundle, deps_text, origin, read_flows(flows_path), infer=not no_infer)
-    written = write_fixed_copy(texts, report.fixes, out_dir, default_namespace)
+    report = truth.report
+    written = write_fixed_copy(list(truth.texts.items()), report.fixes, out_dir, default_namespace)
     for f in report.findings:
         if not f.details.get("fixes"):
             click.echo(f"not fixed: {f.severity} {f.rule} {f.object}: {f.message}", err=True)
