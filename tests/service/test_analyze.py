@@ -110,8 +110,8 @@ def test_markdown_and_html_render_the_side_by_side(fake_provider_env):
     md = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-m", "openai:gpt-4.1-mini", "-o", "markdown"]).stdout
     assert "| ❌ contradicted | shop/api can reach payments/payments-api on TCP/8443 |" in md
     html = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-m", "openai:gpt-4.1-mini", "-o", "html"]).stdout
-    assert html.startswith("<!doctype html>") and "http" not in html.split("<body>")[0].replace("charset", "")
-    assert "<td class='unverifiable'>" in html
+    assert html.startswith("<!doctype html>") and not any(u in html for u in ("http:", "https:", "<script", "<link"))
+    assert "<tr class='claim' data-verdict='unverifiable'>" in html and "✗ contradicted</span>" in html
 
 
 def test_simulated_models_are_labelled_simulated(monkeypatch):
