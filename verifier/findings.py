@@ -23,6 +23,7 @@ from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
 from .rules.context import DependencyResultLike, LintContext
 from .rules.coverage import CoverageRow, coverage_rows, default_deny_findings, legacy_annotation_findings
 from .rules.deps import dependency_findings, dependency_json
+from .rules.invalid import invalid_object_findings
 from .rules.locate import FieldLocator
 from .rules.dns import DnsView, dns_findings, ipblock_findings
 from .rules.platform import cni_findings, hostname_findings
@@ -30,6 +31,7 @@ from .rules.selection import namespace_label_findings, selects_nothing_findings
 from .rules.sides import side_findings
 from .rules.unevaluated import unevaluated_findings
 from .fixes import Fix, FixSet, attach_fixes, converge
+
 
 LINT_SCHEMA = "netreason.lint/v1"
 
@@ -83,7 +85,7 @@ def _findings(ctx: LintContext) -> tuple[list[Finding], list[CoverageRow]]:
         *dns_findings(ctx, dns), *ipblock_findings(ctx, dns), *side_findings(ctx),
         *breadth_findings(ctx), *namespace_label_findings(ctx), *selects_nothing_findings(ctx),
         *default_deny_findings(ctx, rows), *legacy_annotation_findings(ctx), *cni_findings(ctx),
-        *hostname_findings(ctx), *unevaluated_findings(ctx),
+        *hostname_findings(ctx), *unevaluated_findings(ctx), *invalid_object_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
     return _with_policy_locations(found, ctx.bundle), rows

@@ -35,9 +35,9 @@ MIXED = {
 }
 
 
-def analyze(*args: str):
+def analyze(*args: str, exit_code: int = 0):
     result = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-o", "json", *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -85,14 +85,14 @@ def test_malformed_output_gets_one_repair_round(fake_provider_env):
 
 def test_a_failing_model_still_leaves_the_ground_truth_with_the_failure_stated(fake_provider_env):
     fake_provider_env.enqueue(server_error(500), server_error(500), server_error(500))
-    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage")
+    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage", exit_code=3)
     assert doc["model"]["error_kind"] == "ProviderUnavailable" and doc["model"]["claims"] == []
     assert doc["ground_truth"]["dependencies_broken"]
 
 
 def test_a_model_that_times_out_is_reported_not_raised(fake_provider_env):
     fake_provider_env.enqueue(slow(5, GOOD))
-    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage", "--timeout", "0.5")
+    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage", "--timeout", "0.5", exit_code=3)
     assert doc["model"]["error_kind"] == "ProviderTimeout"
     assert doc["ground_truth"]["dns_egress_missing"]
 
