@@ -148,3 +148,15 @@ def test_help_uri_points_at_an_anchor_of_the_rules_page() -> None:
     headings = set(re.findall(r"^## (\S+)$", page, re.M))
     assert HELP_URI.endswith("docs/rules.md#")
     assert {r.id for r in RULES} <= headings
+
+
+def test_invalid_objects_are_results_at_their_line(validator: jsonschema.Draft4Validator, tmp_path: Path) -> None:
+    bad = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: x}\n"
+           "spec:\n  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/33}\n---\n"
+           "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: [{name: c, image: i}]}\n")
+    log = sarif(["lint", "-", "--format", "sarif", "--fail-on", "never"], stdin=bad)
+    (result,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "invalid-object"]
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "stdin" and physical["region"]["startLine"] > 1
+    assert schema_errors(validator, log) == []
+    assert gh_problems(log, tmp_path) == []
