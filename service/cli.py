@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "lint": "service.commands.lint_cmd:lint",
     "diff": "service.commands.diff_cmd:diff",
     "fix": "service.commands.fix_cmd:fix",
+    "plan": "service.commands.plan_cmd:plan",
     "eval": "service.commands.eval_cmd:eval_group",
 }
 

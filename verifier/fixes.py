@@ -211,8 +211,10 @@ class FixView:
     """What fix generators read: one bundle (as given, or with earlier fixes applied) and its lint."""
 
     def __init__(self, bundle: Bundle, findings: Sequence[Finding], results: Sequence[DependencyResult],
-                 actors: ExternalActors, conn: Connectivity | None = None) -> None:
+                 actors: ExternalActors, conn: Connectivity | None = None,
+                 exposed: Sequence[Exposure] | None = None) -> None:
         self.bundle = bundle
+        self._exposed = exposed
         self.findings = findings
         self.results = results
         self.actors = actors
@@ -249,7 +251,7 @@ class FixView:
 
     @cached_property
     def exposed(self) -> list[Exposure]:
-        return exposures(self.bundle)
+        return list(self._exposed) if self._exposed is not None else exposures(self.bundle)
 
     def isolated(self, w: Workload, direction: str) -> bool:
         c = self.conn.compiled
@@ -328,11 +330,11 @@ def dependency_allows(view: FixView, d: Dependency, r: DependencyResult | None, 
         s.direction for s in (r.verdict.egress, r.verdict.ingress) if not s.allowed}
     for side in ("egress", "ingress"):
         if side in denied:
-            out += _side_allow(view, d, src, dst, side, c, round_)
+            out += side_allow(view, d, src, dst, side, c, round_)
     return out
 
 
-def _side_allow(view: FixView, d: Dependency, src: Workload, dst: Workload, side: str, c: FixCollector,
+def side_allow(view: FixView, d: Dependency, src: Workload, dst: Workload, side: str, c: FixCollector,
                 round_: int) -> list[str]:
     """The allow for dependency `d` at one side: egress at the client or ingress at the server."""
     what = f"{d.src} -> {d.target} {d.protocol}/{d.port}"
@@ -471,7 +473,7 @@ def _one_sided_fix(view: FixView, f: Finding, c: FixCollector, round_: int) -> l
         for d in needs.get((src.id, dst.id), ()):
             if missing.contains(d.protocol, d.port):
                 side = "egress" if direction == "ingress" else "ingress"
-                out += _side_allow(view, d, src, dst, side, c, round_)
+                out += side_allow(view, d, src, dst, side, c, round_)
     return out
 
 
