@@ -23,6 +23,7 @@ LAZY_COMMANDS = {
     "diff": "service.commands.diff_cmd:diff",
     "fix": "service.commands.fix_cmd:fix",
     "plan": "service.commands.plan_cmd:plan",
+    "probe": "service.commands.probe_cmd:probe_group",
     "eval": "service.commands.eval_cmd:eval_group",
 }
 

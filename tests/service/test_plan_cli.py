@@ -35,14 +35,16 @@ def app(name: str) -> dict:
 
 def assert_exactly_the_dependencies(manifests: list[str], plan_dir: Path, ns: str, deps: str) -> None:
     """Lint and flows of manifests + plan: dependencies allowed, DNS everywhere, nothing else in-cluster."""
-    code, out, err = run("lint", *manifests, str(plan_dir), "-n", ns, "--deps", deps, "--format", "json", "--fail-on", "never")
+    steps = [str(p) for p in sorted(plan_dir.glob("[0-9][0-9]-*"))]
+    code, out, err = run("lint", *manifests, *steps, "-n", ns, "--deps", deps, "--format", "json", "--fail-on", "never")
     doc = json.loads(out)
+    assert [f for f in doc["findings"] if f["severity"] == "error"] == []
     assert [d for d in doc["dependencies"] if not d["allowed"]] == []
     assert [f["object"] for f in doc["findings"] if f["rule"] in ("dns-egress-missing", "dependency-broken")] == []
     needed: dict[tuple[str, str, str], set[int]] = defaultdict(set)
     for d in doc["dependencies"]:
         needed[(d["from"], d["to"], d["protocol"])].add(d["port"])
-    code, out, err = run("flows", *manifests, str(plan_dir), "-n", ns, "--format", "json")
+    code, out, err = run("flows", *manifests, *steps, "-n", ns, "--format", "json")
     extra = []
     for f in json.loads(out)["flows"]:
         ports = {p for lo, hi in f["ports"] for p in range(lo, min(hi, lo + 70000) + 1)}
@@ -166,3 +168,23 @@ spec:
         "podSelector": {"matchLabels": {"app": "traefik"}}}]
     assert external["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
     assert CORPUS.is_dir()
+
+
+def test_the_api_plans_the_same_as_the_cli(api_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    import verifier
+
+    ob = app("online-boutique")
+    manifests = [m for m in ob["manifest_paths"] if m.endswith("kubernetes-manifests.yaml")]
+    texts: dict[str, str] = {}
+    verifier.load_bundle(manifests, texts=texts)
+    body = {"files": [{"path": k, "content": v} for k, v in texts.items()],
+            "deps": Path(ob["deps_path"]).read_text(), "deps_name": ob["deps_path"]}
+    with httpx.Client(base_url=api_server.base_url, timeout=120) as client:
+        response = client.post("/v1/plan", json=body)
+        markdown = client.post("/v1/plan", json={**body, "format": "markdown"})
+    assert response.status_code == 200, response.text
+    code, out, _ = run("plan", *manifests, "--deps", ob["deps_path"], "-o", "json")
+    assert response.json() == json.loads(out) and response.json()["verified"]
+    assert markdown.status_code == 200 and markdown.text.startswith("# NetworkPolicy rollout runbook")
