@@ -10,26 +10,21 @@ gets the ground truth, with the failure stated.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import verifier
 from verifier.answers import RejectedClaim
-from verifier.claims import ClaimReport, GroundTruth, check_answer
+from verifier.claims import ClaimReport, check_answer
 from verifier.claims_schema import ModelAnswer
-from verifier.connectivity import Connectivity
-from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
-from verifier.findings import lint
-from verifier.model import Bundle, Issue
-from verifier.records import Finding
+from verifier.model import Bundle
 
 from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
 from .providers.errors import ProviderError
 from .providers.registry import get_provider
 from .providers.answers import complete_answer
+from .truth import Truth, compute_truth, truth_json  # noqa: F401  (the pipeline's public names)
 
 #: Which claim types each prompt asks for: only those produce `missed` items.
 PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
@@ -49,37 +44,6 @@ NO_MODEL_HINT = (
     "anthropic:claude-sonnet-5-5 (ANTHROPIC_API_KEY), or openai-compatible:http://localhost:11434/v1#llama3.1 "
     "for a local model with no key."
 )
-
-
-@dataclass(frozen=True)
-class Truth:
-    """What the verifier says about a bundle: the authority every claim is checked against."""
-
-    bundle: Bundle
-    conn: Connectivity
-    dependencies: tuple[DependencyResult, ...]
-    findings: tuple[Finding, ...]
-    issues: tuple[Issue, ...]
-    claims: GroundTruth
-    seconds: float
-
-
-def compute_truth(
-    bundle: Bundle, *, deps: str | list[dict[str, Any]] | None = None, deps_origin: str | None = None,
-    observed: str | list[dict[str, Any]] | None = None, infer: bool = True, texts: Mapping[str, str] | None = None,
-) -> Truth:
-    """Connectivity, dependencies with verdicts, and findings for a bundle (pure, no model).
-
-    `deps` is the declared dependencies file's text (issues then carry its lines) or parsed
-    list; `texts` maps manifest file names to their text, so findings can read comments.
-    """
-    start = time.perf_counter()
-    conn = verifier.analyze(bundle)
-    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer)
-    results = evaluate_dependencies(bundle, gathered, conn=conn)
-    findings = lint(bundle, results, conn, texts=texts)
-    truth = GroundTruth(bundle, conn, results, findings)
-    return Truth(bundle, conn, tuple(results), tuple(findings), tuple(dep_issues), truth, time.perf_counter() - start)
 
 
 @dataclass(frozen=True)
@@ -107,6 +71,14 @@ class Analysis:
     model: ModelRun | None = None
     report: ClaimReport | None = None
     hint: str | None = None
+
+
+def enable_simulated(spec: str | None) -> None:
+    """`simulated:MODE` models (the eval suite's, labelled simulated everywhere) work in the CLI and the API alike."""
+    if spec and spec.strip().startswith("simulated:"):
+        from evals.simulated import register
+
+        register()
 
 
 def scope_for(prompt_ref: str) -> tuple[str, ...]:
@@ -182,23 +154,6 @@ async def run_analysis(
     return Analysis(truth, run.prompt, run, report)
 
 
-def truth_json(truth: Truth) -> dict[str, Any]:
-    """The ground-truth half of an analysis: dependencies, DNS gaps, findings, counts."""
-    from verifier.export import bundle_notes, issue_json
-
-    deps = [_dependency_json(r) for r in truth.dependencies]
-    return {
-        "summary": truth.conn.summary(),
-        "dependencies": deps,
-        "dependencies_broken": [d for d in deps if not d["allowed"]],
-        "dns_egress_missing": sorted(f.object for f in truth.findings if f.rule == "dns-egress-missing"),
-        "findings": [_finding_json(f) for f in truth.findings],
-        "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
-        "notes": bundle_notes(truth.bundle),
-        "seconds": round(truth.seconds, 4),
-    }
-
-
 def analysis_json(a: Analysis) -> dict[str, Any]:
     """The `netreason analyze --format json` document (and the body of POST /v1/analyze)."""
     doc: dict[str, Any] = {"schema": "netreason.analysis/v1", "prompt": a.prompt, "ground_truth": truth_json(a.truth)}
@@ -219,18 +174,3 @@ def analysis_json(a: Analysis) -> dict[str, Any]:
     doc["missed"] = report["missed"]
     doc["totals"] = {**report["totals"], "accuracy": report["accuracy"]}
     return doc
-
-
-def _dependency_json(r: DependencyResult) -> dict[str, Any]:
-    d = r.dependency
-    return {
-        "from": d.src, "to": d.target, "service": d.service, "service_port": d.service_port,
-        "port": d.port, "protocol": d.protocol, "source": d.source, "evidence": d.evidence,
-        "allowed": r.allowed, "explanation": r.explanation,
-    }
-
-
-def _finding_json(f: Finding) -> dict[str, Any]:
-    src = f.source
-    return {"rule": f.rule, "severity": f.severity, "object": f.object, "file": src.file if src else None,
-            "line": src.line if src else None, "message": f.message, "fix": f.fix}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,11 +10,11 @@ from pathlib import Path
 import click
 
 from service.questions import answer, parse_question
-from service.renderers import analysis as render
+from service.outputs import ANALYSIS_FORMATS, render_analysis
 
-from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
+from .common import bundle_options, cli_truth, deps_options
 
-FORMATS = ["text", "markdown", "html", "json"]
+FORMATS = list(ANALYSIS_FORMATS)
 
 
 def _model_option(func):
@@ -32,16 +31,13 @@ def _model_option(func):
 
 
 def _enable_simulated(model: str | None) -> None:
-    """`simulated:MODE` models (the eval suite's, labelled simulated everywhere) work here too, for demos."""
-    if model and model.startswith("simulated:"):
-        from evals.simulated import register
+    from service.pipeline import enable_simulated
 
-        register()
+    enable_simulated(model)
 
 
 def _emit(doc: dict, fmt: str, output: str | None) -> None:
-    text = {"json": lambda d: json.dumps(d, indent=2), "markdown": render.render_markdown,
-            "html": render.render_html, "text": render.render_text}[fmt](doc)
+    text = render_analysis(doc, fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
@@ -50,12 +46,7 @@ def _emit(doc: dict, fmt: str, output: str | None) -> None:
 
 
 def _truth(paths, default_namespace, strict, deps_path, flows_path):
-    from service import pipeline
-
-    bundle, _ = load(paths, default_namespace, strict)
-    deps, origin = read_deps_text(paths, deps_path)
-    return pipeline.compute_truth(bundle, deps=deps, deps_origin=origin, observed=read_flows(flows_path),
-                                  texts=source_texts(bundle))
+    return cli_truth(paths, default_namespace, strict, deps_path, flows_path)
 
 
 @click.command()
