@@ -67,7 +67,7 @@ async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prom
     except pipeline.ProviderError as e:
         return Analysis(truth, prompt, ModelRun(spec, prompt, error=str(e), error_kind=type(e).__name__))
     call = pipeline.run_analysis(truth.bundle, model=provider, prompt=prompt, anonymize=anonymize,
-                                 timeout_s=timeout_s, variables=variables, truth=truth)
+                                 timeout_s=timeout_s, variables=variables, truth=truth, spec=spec)
     try:
         analysis = await asyncio.wait_for(call, timeout_s + TIMEOUT_GRACE_S)
     except TimeoutError:
