@@ -99,6 +99,8 @@ def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, coverage, counts."""
     from verifier.export import bundle_notes, issue_json
 
+    from .traffic_graph import graph_json
+
     deps = [_dependency_json(r) for r in truth.dependencies]
     lint = lint_doc(truth)
     return {
@@ -112,6 +114,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
         "notes": bundle_notes(truth.bundle),
         "seconds": round(truth.seconds, 4),
+        "graph": graph_json(truth),
     }
 
 

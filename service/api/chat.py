@@ -9,7 +9,6 @@ through `run_chat_turn` too.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import uuid
 from dataclasses import dataclass
@@ -188,13 +187,6 @@ def _report_markdown(doc: dict[str, Any]) -> str:
 
 
 def _report_html(doc: dict[str, Any]) -> str:
-    from ..renderers.analysis import render_html
+    from ..renderers.report import render_report
 
-    e = html.escape
-    rows = "".join(f"<tr><td>{'allowed' if v['allowed'] else 'DENIED'}</td><td>{e(v['from'])}</td><td>{e(v['to'])}</td>"
-                   f"<td>{e(v['protocol'])}/{v['port']}</td><td>{e(v['reason'])}</td></tr>"
-                   for v in doc["answer"]["verdicts"])
-    chat_part = (f"<h1>{e(doc.get('interpreted_as') or doc['text'])}</h1><p><b>{e(doc['answer']['headline'])}</b></p>"
-                 f"<table><tr><th>verdict</th><th>from</th><th>to</th><th>port</th><th>why</th></tr>{rows}</table>")
-    analysis = render_html(doc["analysis"]) if doc.get("analysis") else "<html><body></body></html>"
-    return analysis.replace("<body>", f"<body>{chat_part}", 1)
+    return render_report(doc)

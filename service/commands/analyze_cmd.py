@@ -13,7 +13,7 @@ import click
 from service.questions import answer, parse_question
 from service.outputs import ANALYSIS_FORMATS, render_analysis
 
-from .common import bundle_options, cli_truth, deps_options
+from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options
 
 FORMATS = list(ANALYSIS_FORMATS)
 
@@ -24,8 +24,9 @@ def _model_option(func):
     func = click.option("--anonymize", is_flag=True,
                         help="Pseudonymize names and labels in the prompt; the answer is mapped back.")(func)
     func = click.option("-m", "--model", default=lambda: os.environ.get("NETREASON_MODEL"),
-                        help="openai:MODEL, anthropic:MODEL, openai-compatible:URL#MODEL (default: $NETREASON_MODEL; "
-                             "none: ground truth only).")(func)
+                        help="openai:MODEL, anthropic:MODEL, ollama:MODEL, openai-compatible:URL#MODEL (default: "
+                             "$NETREASON_MODEL; none: ground truth only). Checked before any work: an unknown "
+                             "provider or a missing key is exit 2.")(func)
     func = click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
     func = click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")(func)
     return func
@@ -35,6 +36,33 @@ def _enable_simulated(model: str | None) -> None:
     from service.pipeline import enable_simulated
 
     enable_simulated(model)
+
+
+def _check_model(model: str | None) -> None:
+    """Build the provider once before any work: an unknown provider or a missing key is exit 2, not a
+    report with an empty claims table.
+
+    Raises:
+        ProviderConfigError: the spec names no known provider, or its API key is not set.
+    """
+    if not model:
+        return
+    from service.providers.registry import get_provider
+
+    get_provider(model)
+
+
+def _model_failed(doc: dict) -> bool:
+    """A model was asked and gave no answer: the ground truth is out, but the run must not pass (exit 3)."""
+    model = doc.get("model")
+    return bool(model and model.get("error"))
+
+
+def _exit_after_model(doc: dict) -> None:
+    if _model_failed(doc):
+        click.echo(f"error: the model failed ({doc['model'].get('error_kind')}): {doc['model']['error']}; "
+                   "the ground truth above is the verifier's alone", err=True)
+        sys.exit(3)
 
 
 def _emit(doc: dict, fmt: str, output: str | None) -> None:
@@ -79,7 +107,7 @@ def _slicing_options(func):
     return func
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @_scoped_bundle_options
 @deps_options
 @_model_option
@@ -109,6 +137,7 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model
     from service.slices import Scope
 
     _enable_simulated(model)
+    _check_model(model)
     truth = _truth(paths, namespaces[0] if namespaces else "default", strict, deps_path, flows_path)
     from service.budgets import BudgetError, budget_for
     from service.scoping import ScopeError
@@ -127,7 +156,9 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model
         return
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
                                                anonymize=anonymize, timeout_s=timeout_s, truth=truth, options=options))
-    _emit(apply_scope(pipeline.analysis_json(result), truth, scope), fmt, output)
+    doc = apply_scope(pipeline.analysis_json(result), truth, scope)
+    _emit(doc, fmt, output)
+    _exit_after_model(doc)
 
 
 def _progress_printer():
@@ -182,7 +213,7 @@ def _dry_run_text(doc: dict) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @click.argument("question")
 @deps_options
@@ -200,6 +231,7 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     from service import pipeline
 
     _enable_simulated(model)
+    _check_model(model)
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     q = parse_question(question)
     verdicts = answer(truth.bundle, q) if q else []
@@ -213,5 +245,6 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
         for v in verdicts:
             click.echo(v.explain())
     _emit(doc, fmt, output)
+    _exit_after_model(doc)
     if verdicts:
         sys.exit(0 if all(v.allowed for v in verdicts) else 1)

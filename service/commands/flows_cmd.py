@@ -12,10 +12,10 @@ import verifier
 from service.renderers import flows as render
 from verifier.export import flows_json, verdict_json
 
-from .common import bundle_options, load
+from .common import EXIT_CODES_HELP, bundle_options, load
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @click.option(
     "-o", "--format", "fmt", default="table", show_default=True,
@@ -52,7 +52,7 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     click.echo(out, nl=not out.endswith("\n"))
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @click.option("--from", "src", required=True, metavar="NS/NAME", help="Source workload (a Pod's, Deployment's... name).")
 @click.option("--to", "dst", required=True, metavar="NS/NAME", help="Destination workload.")

@@ -10,7 +10,7 @@ import click
 from service.outputs import LINT_FORMATS, render_lint
 from service.truth import Truth, lint_doc
 
-from .common import bundle_options, cli_truth, deps_options, print_dependency_issues
+from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options, print_dependency_issues
 
 FORMATS = list(LINT_FORMATS)
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
@@ -27,7 +27,7 @@ def format_option(func):  # type: ignore[no-untyped-def]
     return click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @deps_options
 @format_option

@@ -174,7 +174,7 @@ def test_a_slow_model_times_out_and_the_ground_truth_still_comes_back(
 
 @pytest.mark.parametrize(("fmt", "media_type", "needle"), [
     ("markdown", "text/markdown", "## netreason analysis"),
-    ("html", "text/html", "<h2>Ground truth (verifier)</h2>"),
+    ("html", "text/html", "<h2>The verifier&#x27;s answer</h2>"),
     ("sarif", "application/sarif+json", '"version": "2.1.0"'),
 ])
 def test_analyze_renders_the_format_asked_for(client: httpx.Client, fmt: str, media_type: str, needle: str) -> None:

@@ -26,10 +26,10 @@ def oracle(recorded: RecordedRequest) -> dict:
     return answer_for(ProviderRequest(system=wire[0]["content"], messages=messages), "oracle")
 
 
-def run(*args: str, ok: bool = True) -> tuple[dict, str]:
+def run(*args: str, code: int = 0) -> tuple[dict, str]:
     result = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-o", "json", *args], catch_exceptions=False)
-    assert (result.exit_code == 0) == ok, result.output
-    return (json.loads(result.stdout) if ok else {}), result.stderr
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout), result.stderr
 
 
 def test_a_small_budget_asks_in_namespace_slices_and_checks_all_claims_against_the_whole_cluster(fake_provider_env):
@@ -63,7 +63,8 @@ def test_a_failed_slice_is_reported_and_the_others_still_count(fake_provider_env
         return oracle(recorded)
 
     fake_provider_env.set_responder(flaky)
-    doc, _ = run("--model", "openai:gpt-4.1-mini", "--prompt", "dns", "--budget", "2600:400")
+    doc, err = run("--model", "openai:gpt-4.1-mini", "--prompt", "dns", "--budget", "2600:400", code=3)
+    assert "error: the model failed (SlicesFailed): 1 of " in err  # an incomplete answer does not pass
     failed = [s for s in doc["model"]["slices"] if s["error"]]
     assert len(failed) == 1 and "shop" in failed[0]["namespaces"]
     assert doc["model"]["error"].startswith("1 of ") and doc["model"]["error_kind"] == "SlicesFailed"
@@ -86,7 +87,7 @@ def test_max_cost_stops_before_spending_more(fake_provider_env):
     # each answer costs 2000 x $0.40/M + 400 x $1.60/M = $0.00144: the second slice would pass $0.002
     fake_provider_env.set_responder(lambda r: answer(oracle(r), input_tokens=2000, output_tokens=400))
     doc, _ = run("--model", "openai:gpt-4.1-mini", "--budget", "2600:400", "--max-cost", "0.002",
-                 "--concurrency", "1", "--prompt", "dns")
+                 "--concurrency", "1", "--prompt", "dns", code=3)
     slices = doc["model"]["slices"]
     skipped = [s for s in slices if s["skipped"]]
     assert len(skipped) == len(slices) - 1 and len(fake_provider_env.requests) == 1
