@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from verifier.errors import NetreasonError
+from verifier.errors import InputError
 
 #: One slice never asks more than this many input tokens even of a model with a larger window: answers over
 #: very long prompts get worse, and a mistake costs less in a smaller slice.
@@ -25,7 +25,7 @@ ANSWER_OVERHEAD_TOKENS = 150
 ENV_VAR = "NETREASON_MODEL_BUDGET"
 
 
-class BudgetError(NetreasonError):
+class BudgetError(InputError):
     """A budget setting that cannot be read."""
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from verifier.errors import NetreasonError
+from verifier.errors import InputError
 
 from .slices import Scope, SliceContext
 from .truth import Truth
 
 
-class ScopeError(NetreasonError):
+class ScopeError(InputError):
     """A scope naming a namespace or workload the manifests do not have."""
 
 

@@ -54,7 +54,8 @@ async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str
 
 
 async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prompt: str, timeout_s: float,
-                    anonymize: bool = False, variables: Mapping[str, Any] | None = None) -> Analysis:
+                    anonymize: bool = False, variables: Mapping[str, Any] | None = None,
+                    options: pipeline.SliceOptions | None = None) -> Analysis:
     """The analysis of `truth` with model `spec` (none: ground truth alone), bounded by `timeout_s`.
 
     Never raises for model failures: a provider that cannot be built, fails or runs out of time comes
@@ -67,7 +68,8 @@ async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prom
     except pipeline.ProviderError as e:
         return Analysis(truth, prompt, ModelRun(spec, prompt, error=str(e), error_kind=type(e).__name__))
     call = pipeline.run_analysis(truth.bundle, model=provider, prompt=prompt, anonymize=anonymize,
-                                 timeout_s=timeout_s, variables=variables, truth=truth, spec=spec)
+                                 timeout_s=timeout_s, variables=variables, truth=truth, spec=spec,
+                                 options=options or pipeline.SliceOptions())
     try:
         analysis = await asyncio.wait_for(call, timeout_s + TIMEOUT_GRACE_S)
     except TimeoutError:

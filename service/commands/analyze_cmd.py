@@ -218,15 +218,22 @@ def _dry_run_text(doc: dict) -> str:
 @click.argument("question")
 @deps_options
 @_model_option
-def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s) -> None:
+@click.option("--base", metavar="OLD", help="What the manifests were before the change (a path or REV:PATH), for "
+                                           "\"what does this change break?\".")
+def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s,
+        base) -> None:
     """Answer one QUESTION about the manifests in PATH..., checked by the verifier.
 
-    Reachability questions ("can api reach postgres:5432?") are answered by the verifier
-    itself; with a model, its answer and claims come beside it.
+    The verifier answers first: reachability ("can api reach postgres:5432?") and the rollout's
+    questions ("what breaks?", "which dependencies are broken?", "who lost DNS?", "who can reach
+    carts?", "what can carts reach?", "what does this change break?" with --base). With a model,
+    its answer and claims come beside it, every claim checked.
 
     \b
-    Example:
+    Examples:
       netreason ask examples/shop "can shop/api reach payments/payments-api:8443?"
+      netreason ask examples/shop "who lost DNS?"
+      netreason ask k8s --base origin/main:k8s "what does this change break?"
     """
     from service import pipeline
 
@@ -235,10 +242,15 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     q = parse_question(question)
     verdicts = answer(truth.bundle, q) if q else []
+    rollout = None if q else _rollout_answer(truth, question, base, default_namespace, strict)
+    if rollout is not None and fmt == "text":
+        click.echo(rollout.headline)
+        click.echo("".join(f"  {_item_text(i)}\n" for i in rollout.items), nl=False)
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt="ask@1", anonymize=anonymize,
                                                timeout_s=timeout_s, truth=truth, variables={"question": question}))
     doc = pipeline.analysis_json(result)
     doc["question"] = question
+    doc["rollout"] = rollout.to_json() if rollout else None
     doc["answer"] = [{"from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol, "allowed": v.allowed,
                       "explanation": v.explain()} for v in verdicts]
     if fmt == "text" and verdicts:
@@ -248,3 +260,38 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     _exit_after_model(doc)
     if verdicts:
         sys.exit(0 if all(v.allowed for v in verdicts) else 1)
+
+
+def _rollout_answer(truth, question, base, default_namespace, strict):
+    """The verifier's answer to a rollout question (None when `question` is none); --base loads the old side."""
+    from service.rollout import answer_rollout, parse_rollout_question
+
+    rq = parse_rollout_question(question)
+    if rq is None:
+        return None
+    base_truth = None
+    if base and rq.kind == "change":
+        from service.commands.diff_cmd import load_side
+        from service.truth import compute_truth
+
+        side = load_side(base, default_namespace, strict)
+        base_truth = compute_truth(side.bundle, deps=side.deps_text or _deps_of(truth), deps_origin=side.deps_origin,
+                                   texts=side.texts, label=side.label)
+    return answer_rollout(truth, rq, base_truth)
+
+
+def _deps_of(truth):
+    """The new side's declared dependencies, for a base without its own deps file (what the app needs)."""
+    return [{"from": r.dependency.src, "to": r.dependency.service or r.dependency.target,
+             "port": r.dependency.service_port or r.dependency.port, "protocol": r.dependency.protocol}
+            for r in truth.dependencies if r.dependency.source == "declared"] or None
+
+
+def _item_text(item: dict) -> str:
+    if "workload" in item:
+        return f"NO DNS {item['workload']}"
+    if "ports" in item:
+        return f"{item['from']} -> {item['to']} {item['ports']}"
+    if item.get("type") == "finding":
+        return f"{item['rule']} on {item['object']}"
+    return f"BROKEN {item['from']} -> {item['to']}:{item['port']}/{item['protocol']}"
