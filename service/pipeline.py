@@ -234,7 +234,18 @@ async def run_analysis(
     run = await ask_model_sliced(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s,
                                  variables=variables, options=options, spec=spec)
     report = check_answer(run.answer, truth.claims, scope_for(run.prompt), run.rejected) if run.answer else None
+    if report is not None and options.scope.workloads:
+        report = _missed_within(report, set(options.scope.workloads))
     return Analysis(truth, run.prompt, run, report, scope=options.scope)
+
+
+def _missed_within(report: ClaimReport, workloads: set[str]) -> ClaimReport:
+    """Only the missed items about `workloads` (a blast radius): the model was asked about nothing else."""
+    import dataclasses
+
+    keys = ("from", "to", "workload", "object")
+    missed = tuple(m for m in report.missed if any(m.item.get(k) in workloads for k in keys))
+    return dataclasses.replace(report, missed=missed, totals={**report.totals, "missed": len(missed)})
 
 
 def analysis_json(a: Analysis) -> dict[str, Any]:

@@ -43,6 +43,8 @@ def resolve_focus(truth: Truth, ref: str) -> str:
 
 def scope_workloads(ctx: SliceContext, scope: Scope) -> set[str]:
     """The workloads a scope reports on."""
+    if scope.workloads:
+        return set(scope.workloads)
     if scope.focus is not None:
         peers = {d.dst for d in ctx.deps_by_src.get(scope.focus, ()) if d.dst}
         peers |= {d.src for d in ctx.deps_by_dst.get(scope.focus, ())}

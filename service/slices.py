@@ -37,13 +37,17 @@ class Scope:
 
     namespaces: tuple[str, ...] = ()
     focus: str | None = None
+    workloads: tuple[str, ...] = ()  # a change's blast radius: exactly these workloads
 
     @property
     def whole(self) -> bool:
-        return not self.namespaces and self.focus is None
+        return not self.namespaces and self.focus is None and not self.workloads
 
     def to_json(self) -> dict[str, Any]:
-        return {"namespaces": list(self.namespaces), "focus": self.focus}
+        doc: dict[str, Any] = {"namespaces": list(self.namespaces), "focus": self.focus}
+        if self.workloads:
+            doc["blast_radius"] = len(self.workloads)
+        return doc
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,12 @@ def _units(ctx: SliceContext, prompt_ref: str, budget: Budget, scope: Scope, bas
         sub, deps = ctx.sub_bundle((scope.focus,), (), incoming=True)
         return [_Unit((ctx.ids[scope.focus].namespace,), (scope.focus,), "workload", 0,
                       expected_claims(prompt_ref, (scope.focus,), deps))]
+    if scope.workloads:
+        by_ns: dict[str, list[str]] = defaultdict(list)
+        for wid in scope.workloads:
+            if wid in ctx.ids:
+                by_ns[ctx.ids[wid].namespace].append(wid)
+        return [_unit(ctx, prompt_ref, (ns,), tuple(ws), "workload") for ns, ws in sorted(by_ns.items())]
     names = scope.namespaces or tuple(sorted(ctx.bundle.namespaces))
     units = []
     for ns in names:

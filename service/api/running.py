@@ -166,12 +166,12 @@ def public_run(run: ModelRun) -> ModelRun:
     """
     if run.slices and any(s.get("error") for s in run.slices):
         slices = tuple(_public_slice(s) for s in run.slices)
-        failed = [s for s in slices if s.get("error") or s.get("skipped")]
-        error = run.error
-        if run.error_kind == "SlicesFailed" or len(slices) > 1:
-            error = f"{len(failed)} of {len(slices)} slices gave no answer; first: {failed[0].get('error') or failed[0].get('skipped')}"
-        kind = "SlicesFailed" if len(slices) > 1 else failed[0].get("error_kind")
-        return dataclasses.replace(run, slices=slices, error=error, error_kind=kind)
+        run = dataclasses.replace(run, slices=slices)
+        if len(slices) > 1:
+            failed = [s for s in slices if s.get("error") or s.get("skipped")]
+            first = failed[0].get("error") or failed[0].get("skipped")
+            return dataclasses.replace(run, error=f"{len(failed)} of {len(slices)} slices gave no answer; first: {first}",
+                                       error_kind="SlicesFailed")
     if run.error is None or run.error_kind not in _PUBLIC_ERRORS:
         return run  # no error, or our own words (PromptTooLarge, a missing key, a timeout we measured)
     if run.error_kind == "ProviderTimeout" and run.error.startswith("the model did not answer within"):
