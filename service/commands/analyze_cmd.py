@@ -245,7 +245,9 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     rollout = None if q else _rollout_answer(truth, question, base, default_namespace, strict)
     if rollout is not None and fmt == "text":
         click.echo(rollout.headline)
-        click.echo("".join(f"  {_item_text(i)}\n" for i in rollout.items), nl=False)
+        from service.renderers.chat import rollout_item_text
+
+        click.echo("".join(f"  {rollout_item_text(i)}\n" for i in rollout.items), nl=False)
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt="ask@1", anonymize=anonymize,
                                                timeout_s=timeout_s, truth=truth, variables={"question": question}))
     doc = pipeline.analysis_json(result)
@@ -285,13 +287,3 @@ def _deps_of(truth):
     return [{"from": r.dependency.src, "to": r.dependency.service or r.dependency.target,
              "port": r.dependency.service_port or r.dependency.port, "protocol": r.dependency.protocol}
             for r in truth.dependencies if r.dependency.source == "declared"] or None
-
-
-def _item_text(item: dict) -> str:
-    if "workload" in item:
-        return f"NO DNS {item['workload']}"
-    if "ports" in item:
-        return f"{item['from']} -> {item['to']} {item['ports']}"
-    if item.get("type") == "finding":
-        return f"{item['rule']} on {item['object']}"
-    return f"BROKEN {item['from']} -> {item['to']}:{item['port']}/{item['protocol']}"

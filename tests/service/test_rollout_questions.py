@@ -20,7 +20,8 @@ from service.settings import Settings
 from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer
 from tests.fakes.slack_server import FakeSlackServer, block_problems, fake_slack  # noqa: F401 (fixture)
-from tests.service.chat_support import shop_deps, shop_manifests
+from tests.service.chat_support import shop_manifests
+from tests.service.test_chat import _upload, client  # noqa: F401 (fixture)
 from tests.service.test_slack import _body, _start, mention
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -56,7 +57,7 @@ def test_cli_items_and_text_output():
         "why": "DENIED: shop/api -> payments/payments-api TCP/8443 (dials Service payments/payments-api port 8443)"}
     assert ask("what can shop/web reach?")["rollout"]["items"][1] == {"from": "shop/web", "to": "shop/api", "ports": "TCP/8080"}
     text = CliRunner().invoke(cli, ["ask", str(EXAMPLE), "who lost DNS?"]).output
-    assert text.startswith("2 workload(s) cannot reach cluster DNS") and "  NO DNS payments/postgres" in text
+    assert text.startswith("2 workload(s) cannot reach cluster DNS") and "  no DNS: payments/postgres" in text
 
 
 def test_cli_what_this_change_breaks_compares_with_base(tmp_path):
@@ -76,17 +77,6 @@ def test_cli_what_this_change_breaks_compares_with_base(tmp_path):
 
 
 # --- POST /v1/chat ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(api_server: ApiServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_server.base_url, timeout=30) as c:
-        yield c
-
-
-def _upload(client: httpx.Client, name: str, manifests: str) -> None:
-    r = client.post(f"/v1/clusters/{name}", json={"manifests": manifests, "deps": shop_deps()})
-    assert r.status_code == 201, r.text
 
 
 @pytest.mark.parametrize(("question", "kind", "headline"), CASES, ids=[c[0] for c in CASES])
