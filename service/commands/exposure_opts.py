@@ -9,7 +9,7 @@ import click
 
 from service.renderers import exposure as render
 from verifier.connectivity import Connectivity
-from verifier.exposure import exposure_section, parse_controller
+from verifier.exposure_report import exposure_section, parse_controller
 
 
 def exposure_options(func):  # type: ignore[no-untyped-def]

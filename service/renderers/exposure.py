@@ -1,4 +1,4 @@
-"""Text renderings of an exposure document (see `verifier.exposure.exposure_json`)."""
+"""Text renderings of an exposure document (see `verifier.exposure_report.exposure_json`)."""
 
 from __future__ import annotations
 
