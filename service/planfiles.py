@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from verifier.errors import InputError
 from verifier.exposure import backend_services
 from verifier.model import SourceRef
+from verifier.plan import Plan, bundle_after
+
+if TYPE_CHECKING:
+    from .truth import Truth
 
 MAX_STEP_FLOWS = 20
 
@@ -128,3 +132,13 @@ def parse_controllers(values: Iterable[str]) -> tuple[tuple[str, tuple[tuple[str
             pairs.append((key, val))
         out.append((ns, tuple(pairs)))
     return tuple(out)
+
+
+def with_after_state(doc: dict[str, Any], truth: Truth, plan: Plan, *, deps: Any, deps_origin: str | None,
+                     observed: Any = None, infer: bool = True) -> dict[str, Any]:
+    """`doc` plus `after`: the ground truth once every step is applied, for the HTML report's map."""
+    from .truth import compute_truth, truth_json
+
+    after = compute_truth(bundle_after(truth.bundle, plan), deps=deps, deps_origin=deps_origin, observed=observed,
+                          infer=infer, texts=truth.texts, label="after the plan")
+    return {**doc, "after": truth_json(after)}

@@ -164,6 +164,12 @@ def _bundle_after(bundle: Bundle, added: Sequence[Sequence[Manifest]], replaced:
     return dataclasses.replace(bundle, policies=(*kept, *new))
 
 
+def bundle_after(bundle: Bundle, plan: Plan) -> Bundle:
+    """The bundle once every step of `plan` is applied (its replaced policies gone)."""
+    stepped = [s.namespace for s in plan.steps]
+    return _bundle_after(bundle, [s.policies for s in plan.steps], stepped if plan.replace else [])
+
+
 def verify_step(bundle: Bundle, deps: Sequence[Dependency], stepped: set[str]) -> StepCheck:
     """Every dependency touching `stepped` allowed, DNS for each workload there, and no other flow to or from it."""
     with_dns, dns = with_assumed_dns(bundle) if not _has_dns(bundle) else (bundle, _dns_pod(bundle))
@@ -258,5 +264,5 @@ def dependency_results_to_deps(results: Sequence[DependencyResult]) -> list[Depe
     return [r.dependency for r in results]
 
 
-__all__ = ["PLAN_SCHEMA", "Plan", "PlanStep", "StepCheck", "dns_policy", "make_plan", "plan_json", "step_directory",
+__all__ = ["PLAN_SCHEMA", "Plan", "PlanStep", "StepCheck", "bundle_after", "dns_policy", "make_plan", "plan_json", "step_directory",
            "verify_step"]

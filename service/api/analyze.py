@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -50,6 +51,9 @@ class AnalyzeRequest(Snapshot):
                                                          "still checked against the whole cluster.")
     budget: str | None = Field(None, description="The model's context and output limit in tokens (CONTEXT[:OUTPUT]); "
                                                  "clusters over it are asked in slices.", examples=["128k:16k"])
+    map_namespace: str | None = Field(None, max_length=253,
+                                      description="format=html: the namespace whose workloads the map details when "
+                                                  "the cluster is too large for one map (default: the most broken).")
 
 
 @router.post("/analyze", summary="Analyze manifests: ground truth beside the model's checked claims")
@@ -80,7 +84,17 @@ async def analyze(body: AnalyzeRequest, state: State) -> Response:
             stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, doc)
             headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
         # Serializing is CPU work too: built on the pool, off the event loop.
-        return bounded(state, await offload(render, doc, body.format, headers=headers))
+        html = _html_for(body.map_namespace)
+        return bounded(state, await offload(render, doc, body.format, headers=headers, html=html))
+
+
+def _html_for(map_namespace: str | None) -> Callable[[dict[str, Any]], str] | None:
+    """The HTML renderer with the map detailing `map_namespace`, or the default one."""
+    if map_namespace is None:
+        return None
+    from ..renderers.report import render_report
+
+    return lambda doc: render_report(doc, focus=map_namespace)
 
 
 def _scope(truth: pipeline.Truth, req: ScopeRequest | None) -> Scope:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from verifier.exposure import ExternalActors
 from verifier.plan import make_plan, plan_json
 
-from ..planfiles import parse_controllers, render_runbook, routed_backends
+from ..planfiles import parse_controllers, render_runbook, routed_backends, with_after_state
 from .deps import State
 from .manifests import Snapshot, load_snapshot
 from .running import compute_truth
@@ -30,7 +30,7 @@ class PlanRequest(Snapshot):
         None, description="Ingress controller pods as NS or NS/key=value,... (default ingress-nginx/"
                           "app.kubernetes.io/name=ingress-nginx).")
     infer: bool = Field(True, description="Also infer dependencies from env values that name a Service.")
-    format: Literal["json", "markdown"] = "json"
+    format: Literal["json", "markdown", "html"] = "json"
 
 
 @router.post("/plan", summary="Plan the default-deny rollout: namespace by namespace, every step verified")
@@ -45,9 +45,17 @@ async def plan(body: PlanRequest, state: State) -> Response:
     def build() -> dict[str, Any]:
         result = make_plan(truth.bundle, [r.dependency for r in truth.dependencies], actors=actors,
                            backends=routed_backends(loaded.texts, body.namespace), replace=body.replace)
-        return plan_json(result)
+        doc = plan_json(result)
+        if body.format == "html":
+            doc = with_after_state(doc, truth, result, deps=loaded.deps, deps_origin=loaded.deps_origin,
+                                   infer=body.infer)
+        return doc
 
     doc = await run_in_threadpool(build)
+    if body.format == "html":
+        from ..renderers.report import render_report
+
+        return HTMLResponse(render_report(doc))
     if body.format == "markdown":
         return Response(render_runbook(doc), media_type="text/markdown; charset=utf-8")
     return JSONResponse(doc)

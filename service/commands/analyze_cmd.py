@@ -65,8 +65,13 @@ def _exit_after_model(doc: dict) -> None:
         sys.exit(3)
 
 
-def _emit(doc: dict, fmt: str, output: str | None) -> None:
-    text = render_analysis(doc, fmt)
+def _emit(doc: dict, fmt: str, output: str | None, map_namespace: str | None = None) -> None:
+    if fmt == "html" and map_namespace:
+        from service.renderers.report import render_report
+
+        text = render_report(doc, focus=map_namespace)
+    else:
+        text = render_analysis(doc, fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
@@ -104,6 +109,9 @@ def _slicing_options(func):
                         help="Print the slices, their tokens and estimated cost; ask nothing.")(func)
     func = click.option("--progress/--no-progress", default=None,
                         help="Report each slice on stderr (default: when stderr is a terminal).")(func)
+    func = click.option("--map-namespace", metavar="NS",
+                        help="-o html: the namespace whose workloads the map details when the cluster is too large "
+                             "for one map (default: the one with the most broken dependencies).")(func)
     return func
 
 
@@ -114,7 +122,7 @@ def _slicing_options(func):
 @click.option("-p", "--prompt", default="flows@1", show_default=True, help="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
 @_slicing_options
 def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s, prompt,
-            focus, budget, concurrency, max_cost, dry_run, progress) -> None:
+            focus, budget, concurrency, max_cost, dry_run, progress, map_namespace) -> None:
     """Which flows work, which dependencies break, who lost DNS — the model's answer beside the truth.
 
     The verifier computes the ground truth; when a model is configured, it is asked the
@@ -146,6 +154,7 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model
     try:
         check_scope(truth, scope)
         budget_for(model, budget)
+        _check_map_namespace(truth, map_namespace)
     except (ScopeError, BudgetError) as e:
         raise click.UsageError(str(e)) from None
     show = sys.stderr.isatty() if progress is None else progress
@@ -157,8 +166,17 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
                                                anonymize=anonymize, timeout_s=timeout_s, truth=truth, options=options))
     doc = apply_scope(pipeline.analysis_json(result), truth, scope)
-    _emit(doc, fmt, output)
+    _emit(doc, fmt, output, map_namespace)
     _exit_after_model(doc)
+
+
+def _check_map_namespace(truth, namespace: str | None) -> None:
+    from service.scoping import ScopeError
+
+    have = sorted({w.namespace for w in truth.bundle.workloads})
+    if namespace is not None and namespace not in have:
+        raise ScopeError(f"--map-namespace {namespace!r}: no workload in that namespace (namespaces with workloads: "
+                         f"{', '.join(have[:20])}{' ...' if len(have) > 20 else ''})")
 
 
 def _progress_printer():

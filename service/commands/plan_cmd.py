@@ -7,19 +7,21 @@ import sys
 
 import click
 
-from service.planfiles import parse_controllers, render_runbook, routed_backends, write_plan
+from service.planfiles import parse_controllers, render_runbook, routed_backends, with_after_state, write_plan
 from verifier.exposure import ExternalActors
 from verifier.plan import make_plan, plan_json
 
-from .common import bundle_options, cli_truth, deps_options, print_dependency_issues
+from .common import (bundle_options, cli_truth, deps_options, print_dependency_issues, read_deps_text,
+                     read_flows)
 
 
 @click.command()
 @bundle_options
 @deps_options
 @click.option("--out", "out_dir", metavar="DIR", help="Write DIR/NN-<namespace>/*.yaml, DIR/RUNBOOK.md, DIR/plan.json.")
-@click.option("-o", "--format", "fmt", type=click.Choice(["markdown", "json"]), default=None,
-              help="Print the runbook (markdown) or plan.json (json) to stdout (default: markdown without --out).")
+@click.option("-o", "--format", "fmt", type=click.Choice(["markdown", "json", "html"]), default=None,
+              help="Print the runbook (markdown), plan.json (json) or the HTML report with the map after the "
+                   "rollout (html) to stdout (default: markdown without --out).")
 @click.option("--replace", is_flag=True, help="Replace each namespace's existing policies instead of keeping them.")
 @click.option("--external-cidr", "cidrs", multiple=True, metavar="CIDR",
               help="Where outside ingress to LoadBalancer/NodePort workloads comes from (default 0.0.0.0/0).")
@@ -58,6 +60,13 @@ def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
                    f"{'all verified' if doc['verified'] else 'NOT all verified'}", err=fmt is not None)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
+    elif fmt == "html":
+        from service.renderers.report import render_report
+
+        deps_text, origin = read_deps_text(paths, deps_path)
+        page = with_after_state(doc, truth, result, deps=deps_text, deps_origin=origin,
+                                observed=read_flows(flows_path), infer=not no_infer)
+        click.echo(render_report(page, out_dir=out_dir or "DIR"), nl=False)
     elif fmt == "markdown" or not out_dir:
         click.echo(render_runbook(doc, out_dir or "DIR"), nl=False)
     sys.exit(0 if doc["verified"] else 1)

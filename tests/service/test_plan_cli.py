@@ -184,7 +184,11 @@ def test_the_api_plans_the_same_as_the_cli(api_server, tmp_path: Path) -> None: 
     with httpx.Client(base_url=api_server.base_url, timeout=120) as client:
         response = client.post("/v1/plan", json=body)
         markdown = client.post("/v1/plan", json={**body, "format": "markdown"})
+        page = client.post("/v1/plan", json={**body, "format": "html"})
     assert response.status_code == 200, response.text
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<h1>netreason plan: the default-deny rollout</h1>" in page.text and "Map after the rollout" in page.text
+    assert page.text.count("class='step-check'") == len(response.json()["steps"])
     code, out, _ = run("plan", *manifests, "--deps", ob["deps_path"], "-o", "json")
     assert response.json() == json.loads(out) and response.json()["verified"]
     assert markdown.status_code == 200 and markdown.text.startswith("# NetworkPolicy rollout runbook")

@@ -202,3 +202,45 @@ def test_the_report_prints_to_pdf_with_its_print_style(chromium: str, monkeypatc
     page.write_text(_analyze(app, "-o", "html", "-m", SIMULATED), encoding="utf-8")
     pdf = print_pdf(chromium, page, REPORTS / "sock-shop-print.pdf")
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2
+
+
+# --- plan pages ----------------------------------------------------------------------------------------------
+
+PLAN_CASES = {  # app: (manifest files, extra arguments), as in test_plan_cli's done-when cases
+    "online-boutique": ("kubernetes-manifests.yaml", []),  # manifests only
+    "sock-shop": ("", ["--replace"]),  # its own policies replaced
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAN_CASES))
+def test_plan_reports_render_in_chromium_with_every_step_and_the_map_after_the_rollout(
+        name: str, chromium: str, tmp_path: Path) -> None:
+    app = next(a for a in APPS if a["name"] == name)
+    only, extra = PLAN_CASES[name]
+    manifests = [m for m in app["manifest_paths"] if m.endswith(only)]
+    inputs = [*manifests, "--deps", app["deps_path"], "--namespace", app["default_namespace"]]
+    args = ["plan", *inputs, *extra]
+    runner = CliRunner()
+    doc = json.loads(runner.invoke(cli, [*args, "-o", "json"], catch_exceptions=False).stdout)
+    result = runner.invoke(cli, [*args, "-o", "html"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    after = json.loads(runner.invoke(cli, ["analyze", *inputs, "-o", "json"],
+                                     catch_exceptions=False).stdout)["ground_truth"]
+    dom, shot = _open(chromium, f"{name}-plan", result.stdout)
+    assert_well_formed(dom)
+    assert shot.stat().st_size > 0
+    # The map is drawn after every step: the same workloads, every one isolated both ways, none broken.
+    nodes = dom.having("g", "workload")
+    assert {a["data-id"] for a in nodes} == {w["id"] for w in after["graph"]["workloads"]}
+    assert all("isolated" in a["class"].split() for a in nodes)
+    assert not dom.having("path", "broken") and not dom.having("g", "workload", data_no_dns="yes")
+    # One section per step with its verdict as a word; each policy printed as YAML to copy.
+    checks = dom.having("p", "step-check")
+    assert [c["data-verified"] for c in checks] == ["yes" if s["check"]["verified"] else "no" for s in doc["steps"]]
+    text = "".join(dom.text)
+    assert text.count("✓ verified") >= len(doc["steps"]) + 1
+    for step in doc["steps"]:
+        assert dom.having("section", None, id=f"step-{step['step']}")
+        assert f"kubectl apply -f DIR/{step['directory']}/" in text
+        for manifest in step["policies"]:
+            assert f"name: {manifest['metadata']['name']}" in text

@@ -78,6 +78,33 @@ def test_the_namespace_in_detail_can_be_chosen(large: tuple[Path, Path]) -> None
     last = sorted({w["namespace"] for w in doc["ground_truth"]["graph"]["workloads"]})[-1]
     dom = Dom(render_report(doc, focus=last))
     assert {a["data-id"].split("/")[0] for a in dom.having("g", "workload")} == {last}
+    # The same choice through the command line; an unknown namespace is a usage error naming the known ones.
+    page = _run("analyze", str(manifests), "--deps", str(deps), "-o", "html", "--map-namespace", last)
+    assert {a["data-id"].split("/")[0] for a in Dom(page).having("g", "workload")} == {last}
+    default = Dom(_run("analyze", str(manifests), "--deps", str(deps), "-o", "html"))
+    assert {a["data-id"].split("/")[0] for a in default.having("g", "workload")} != {last} or last == _most_broken(doc)
+    bad = CliRunner().invoke(cli, ["analyze", str(manifests), "-o", "html", "--map-namespace", "nope"])
+    assert bad.exit_code == 2 and "nope" in bad.output and last in bad.output
+
+
+def _most_broken(doc: dict[str, Any]) -> str:
+    from service.renderers.report.netmap import MapFacts, choose_namespace
+
+    return choose_namespace(MapFacts.of(doc["ground_truth"]))
+
+
+def test_the_api_details_the_namespace_the_request_names(large: tuple[Path, Path], api_server: Any) -> None:
+    import httpx
+
+    manifests, deps = large
+    body = {"files": [{"path": p.name, "content": p.read_text()} for p in sorted(manifests.rglob("*.yaml"))],
+            "deps": deps.read_text(), "format": "html", "save": False}
+    with httpx.Client(base_url=api_server.base_url, timeout=120) as client:
+        doc = client.post("/v1/analyze", json={**body, "format": "json"}).json()
+        last = sorted({w["namespace"] for w in doc["ground_truth"]["graph"]["workloads"]})[-1]
+        page = client.post("/v1/analyze", json={**body, "map_namespace": last})
+    assert page.status_code == 200, page.text
+    assert {a["data-id"].split("/")[0] for a in Dom(page.text).having("g", "workload")} == {last}
 
 
 def _example_doc() -> dict[str, Any]:

@@ -110,6 +110,7 @@ TONES = {
     "added": ("b-ok", "+"), "removed": ("b-bad", "−"), "fixed": ("b-ok", "✓"),
     "missed": ("b-warn", "…"), "yes": ("b-ok", "✓"), "no": ("b-bad", "✗"), "partial": ("b-warn", "◐"),
     "not checked": ("b-warn", "!"), "simulated": ("b-info", "~"),
+    "verified": ("b-ok", "✓"), "not verified": ("b-bad", "✗"),
     "clean": ("b-ok", "✓"), "breaks dependencies": ("b-bad", "✗"), "introduces findings": ("b-warn", "!"),
 }
 

@@ -1,4 +1,4 @@
-"""The pages: one design, assembled per document kind (analysis, review, chat; plan plugs in the same way).
+"""The pages: one design, assembled per document kind (analysis, review, chat, plan).
 
 Each page is: a title, the headline answer (the verifier's box, and the model's box beside it when a
 model answered; one line when it failed), the map, the model's claims beside the truth, then the
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import model_part as mp
+from . import plan_part as pp
 from . import truth_parts as tp
 from ..review import status_sentence
 from .netmap import MAP_CSS, map_html
@@ -195,8 +196,26 @@ def render_chat_report(doc: dict[str, Any], *, focus: str | None = None) -> str:
     return page(title, body, footer=FOOTER, css=MAP_CSS)
 
 
+# --- plan ----------------------------------------------------------------------------------------------------
+
+def render_plan_report(doc: dict[str, Any], *, focus: str | None = None, out_dir: str = "DIR") -> str:
+    """A plan document (`netreason plan -o json`) as the report page. With `after` (the ground truth of
+    the manifests once every step is applied, which `plan -o html` adds) it also draws the map and the
+    dependencies after the rollout."""
+    after = doc.get("after")
+    title = "netreason plan: the default-deny rollout"
+    body = f"<h1>{esc(title)}</h1>" + answer_block({}, verifier_box(pp.plan_headline(doc)))
+    if after:
+        body += section("Map after the rollout", map_html(after, focus=focus), ident="map")
+    body += pp.steps_part(doc, out_dir)
+    if after:
+        body += tp.dependencies_part(after["dependencies"], heading="Dependencies after the rollout")
+    return page(title, body, footer=FOOTER, css=MAP_CSS)
+
+
 REPORTS: dict[str, Callable[..., str]] = {
     "netreason.analysis/v1": render_analysis_report,
     "netreason.review/v1": render_review_report,
     "netreason.chat/v1": render_chat_report,
+    "netreason.plan/v1": render_plan_report,
 }
