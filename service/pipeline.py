@@ -172,6 +172,8 @@ def analysis_json(a: Analysis) -> dict[str, Any]:
     doc["model"] = {
         "name": m.spec, "prompt": m.prompt, "simulated": m.simulated,
         "summary": m.answer.summary if m.answer else None,
+        # The verifier checks claims, never this free text: every output labels it so.
+        "summary_checked": False,
         "usage": {**m.usage, "latency_ms": round(m.latency_ms, 1), "attempts": m.attempts, "repaired": m.repaired},
         "claims": report["claims"], "error": m.error, "error_kind": m.error_kind,
     }
