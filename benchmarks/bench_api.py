@@ -79,16 +79,18 @@ def serve_fake_provider() -> None:
     threading.Event().wait()
 
 
-def start_processes(workdir: Path, workers: int = 1) -> tuple[str, list[subprocess.Popen[bytes]]]:
+def start_processes(workdir: Path, workers: int = 1,
+                    extra_env: dict[str, str] | None = None) -> tuple[str, list[subprocess.Popen[bytes]]]:
     """Start the fake model and the API; return the API's base URL and both processes."""
     fake = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_api", "--fake-provider"], cwd=ROOT,
                             stdout=subprocess.PIPE)
     assert fake.stdout is not None
     fake_url = fake.stdout.readline().decode().strip()
     api_port = _free_port()
-    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url,
-           "NETREASON_MODEL": "openai:bench-model", "NETREASON_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-           "NETREASON_API_TOKENS": ""}
+    # No NETREASON_API_TOKENS at all (set but blank is refused): loopback only, so no auth is needed.
+    env = {**{k: v for k, v in os.environ.items() if k != "NETREASON_API_TOKENS"}, **(extra_env or {}),
+           "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url,
+           "NETREASON_MODEL": "openai:bench-model", "NETREASON_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
     api = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(api_port), "--log-level", "warning",
                             "--workers", str(workers)], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{api_port}"
