@@ -154,7 +154,9 @@ async def run_analysis(
     if model is None:
         return Analysis(truth, prompt, hint=NO_MODEL_HINT)
     run = await ask_model(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s, variables=variables)
-    report = check_answer(run.answer, truth.claims, scope_for(run.prompt), run.rejected) if run.answer else None
+    # Checking claims is CPU work: off the event loop, as rendering the brief is.
+    report = (await asyncio.to_thread(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
+              if run.answer else None)
     return Analysis(truth, run.prompt, run, report)
 
 

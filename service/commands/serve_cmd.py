@@ -33,6 +33,7 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
       NETREASON_API_TOKENS=s3cret NETREASON_MODEL=openai:gpt-4.1-mini netreason serve --host 0.0.0.0
     """
     import os
+    import sys
 
     import uvicorn
 
@@ -55,6 +56,9 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
     except AuthMissing as e:
         raise click.UsageError(str(e)) from None
     scrub_access_log()
+    # Analyses run on worker threads; a shorter GIL switch interval (5 ms by default) lets the event
+    # loop thread in sooner, so /healthz and /readyz answer promptly while every worker is busy.
+    sys.setswitchinterval(0.001)
     # proxy_headers off: behind a proxy, configure it there; the access log shows paths, never headers.
     options = dict(host=host, port=port, log_level=log_level, proxy_headers=False)
     if workers == 1:
