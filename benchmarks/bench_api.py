@@ -170,15 +170,25 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_load(base, body, 10, 2))  # warm up: imports, SDK client, connection pools
             results = [summarize(*asyncio.run(run_load(base, body, args.requests, c)), c) for c in args.concurrency]
         finally:
-            for proc in procs:
-                proc.terminate()
-                proc.wait(timeout=10)
+            stop_processes(procs)
     report = {"workers": args.workers, "cpus": os.cpu_count(), "bundle": {"workloads": BUNDLE_TIER.workloads, "pods": BUNDLE_TIER.pods,
                          "policies": BUNDLE_TIER.policies, "request_bytes": len(body)}, "runs": results}
-    print(json.dumps(report, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    emit_report(report, args.out)
     return 0
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate the benchmark's processes and wait for them."""
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def emit_report(report: dict[str, Any], out: Path | None) -> None:
+    """Print the figures as JSON, and write them to `out` when given."""
+    print(json.dumps(report, indent=2))
+    if out:
+        out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

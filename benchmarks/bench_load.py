@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import yaml
 
-from .bench_api import _pct, start_processes
+from .bench_api import _pct, emit_report, start_processes, stop_processes
 from .gen_cluster import generate
 from .tiers import TierSpec
 
@@ -123,15 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1.0)
             result["rss_mb"] = {"before": before, "after": rss_mb(api.pid)}
         finally:
-            for proc in procs:
-                proc.terminate()
-                proc.wait(timeout=10)
+            stop_processes(procs)
     report = {"cpus": os.cpu_count(), "server_env": extra, "request_bytes": len(body),
               "bundle": {"workloads": BUNDLE_TIER.workloads, "pods": BUNDLE_TIER.pods,
                          "policies": BUNDLE_TIER.policies}, **result}
-    print(json.dumps(report, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    emit_report(report, args.out)
     return 0
 
 
