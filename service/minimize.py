@@ -1,13 +1,15 @@
 """What a stored cluster snapshot keeps: the manifests minus what no analysis needs.
 
 Secret `data`/`stringData` and ConfigMap `data`/`binaryData` values are never read by an analysis, and
-env values only when they name a Service (dependency inference); the rest is replaced by `"***"` before
+env values only when they name a Service (dependency inference, and then without URL credentials); the
+rest is replaced by `"***"` before
 the text is stored. Values are replaced in place, newlines kept, so every line number (findings, issues)
 still points at the same object in the stored text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -15,6 +17,7 @@ import yaml
 
 REDACTED = '"***"'
 _DATA_KINDS = {"Secret": ("data", "stringData"), "ConfigMap": ("data", "binaryData")}
+_USERINFO = re.compile(r"//[^/@\s]*@")
 _HOST_TOKEN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
@@ -27,8 +30,8 @@ def minimized_text(text: str, service_names: frozenset[str] = frozenset()) -> st
         return text
     spans = sorted({span for doc in documents if doc is not None for span in _sensitive(doc, service_names)},
                    reverse=True)
-    for start, end in spans:
-        text = text[:start] + REDACTED + "\n" * text.count("\n", start, end) + text[end:]
+    for start, end, replacement in spans:
+        text = text[:start] + replacement + "\n" * text.count("\n", start, end) + text[end:]
     return text
 
 
@@ -39,14 +42,19 @@ def _sensitive(node: yaml.Node, services: frozenset[str]) -> Iterator[tuple[int,
         for key in _DATA_KINDS.get(kind.value if isinstance(kind, yaml.ScalarNode) else "", ()):
             data = fields.get(key)
             if isinstance(data, yaml.MappingNode):
-                yield from (_span(v) for _, v in data.value if isinstance(v, yaml.ScalarNode))
+                yield from (_span(v, REDACTED) for _, v in data.value if isinstance(v, yaml.ScalarNode))
         env = fields.get("env")
         if isinstance(env, yaml.SequenceNode):
             for item in env.value:
                 value = dict((k.value, v) for k, v in item.value) if isinstance(item, yaml.MappingNode) else {}
                 scalar = value.get("value")
-                if isinstance(scalar, yaml.ScalarNode) and not _names_service(scalar.value, services):
-                    yield _span(scalar)
+                if not isinstance(scalar, yaml.ScalarNode):
+                    continue
+                if not _names_service(scalar.value, services):
+                    yield _span(scalar, REDACTED)
+                elif _USERINFO.search(scalar.value):
+                    # Kept for inference (host and port), less the credentials a URL may carry.
+                    yield _span(scalar, json.dumps(_USERINFO.sub("//***@", scalar.value)))
 
 
 def _mappings(node: yaml.Node) -> Iterator[yaml.MappingNode]:
@@ -60,8 +68,8 @@ def _mappings(node: yaml.Node) -> Iterator[yaml.MappingNode]:
             stack.extend(current.value)
 
 
-def _span(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.index, node.end_mark.index
+def _span(node: yaml.Node, replacement: str) -> tuple[int, int, str]:
+    return node.start_mark.index, node.end_mark.index, replacement
 
 
 def _names_service(value: str, services: frozenset[str]) -> bool:
