@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .untrusted import UNCHECKED, markdown_summary, markdown_text
+
 VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable",
                 "unparseable": "⚠️ unparseable"}
 
@@ -118,13 +120,15 @@ def render_markdown(doc: dict[str, Any]) -> str:
         return "\n".join(out)
     out += [f"### Model: {_md(_model_header(doc))}", ""]
     if m.get("error"):
-        out += [f"> **The model failed** ({m.get('error_kind')}): {_md(m['error'])}. The ground truth above stands.", ""]
+        out += [f"> **The model failed** ({m.get('error_kind')}): {markdown_text(m['error'], 500)}. "
+                "The ground truth above stands.", ""]
     if m.get("summary"):
-        out += [f"> {_md(m['summary'])}", ""]
+        out += [*markdown_summary(m["summary"]), ""]
     if m["claims"]:
         out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
         for c in m["claims"]:
-            out.append(f"| {VERDICT_MARK[c['verdict']]} | {_md(claim_text(c['claim']))} | {_md(c['explanation'])} |")
+            out.append(f"| {VERDICT_MARK[c['verdict']]} | {markdown_text(claim_text(c['claim']))} "
+                       f"| {markdown_text(c['explanation'])} |")
         out.append("")
     if doc["missed"]:
         out += ["**Missed by the model:**", ""] + [f"- {_md(missed_text(x))}" for x in doc["missed"]] + [""]
@@ -160,6 +164,7 @@ def render_text(doc: dict[str, Any], width: int = 140) -> str:
     if m.get("error"):
         console.print(f"the model failed ({m.get('error_kind')}): {m['error']}", markup=False)
     if m.get("summary"):
+        console.print(f"summary ({UNCHECKED}):", markup=False)
         console.print(m["summary"], markup=False)
     table = Table("verdict", "claim", "ground truth", show_lines=False)
     for c in m["claims"]:
