@@ -140,5 +140,5 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
         "from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol,
         "allowed": v.allowed,
         "egress": side_json(v.egress), "ingress": side_json(v.ingress),
-        "notes": list(v.notes), "explanation": v.explain(),
+        "notes": list(v.notes), "explanation": v.explain(), "via": v.via or None,
     }

@@ -134,7 +134,7 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     doc = pipeline.analysis_json(result)
     doc["question"] = question
     doc["answer"] = [{"from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol, "allowed": v.allowed,
-                      "explanation": v.explain()} for v in verdicts]
+                      "explanation": v.explain(), "via": v.via or None} for v in verdicts]
     if fmt == "text" and verdicts:
         for v in verdicts:
             click.echo(v.explain())

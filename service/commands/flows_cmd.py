@@ -12,7 +12,7 @@ import verifier
 from service.renderers import flows as render
 from verifier.export import flows_json, verdict_json
 
-from .common import EXIT_CODES_HELP, bundle_options, load
+from .common import EXIT_CODES_HELP, PORT, bundle_options, load
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -54,25 +54,41 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
 
 @click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
-@click.option("--from", "src", required=True, metavar="NS/NAME", help="Source workload (a Pod's, Deployment's... name).")
-@click.option("--to", "dst", required=True, metavar="NS/NAME", help="Destination workload.")
-@click.option("--port", type=click.IntRange(1, 65535), required=True, help="Destination port (a number).")
+@click.option("--from", "src", required=True, metavar="[NS/]NAME",
+              help="Source workload (a Pod's, Deployment's... name), or svc/NAME for the pods behind a Service.")
+@click.option("--to", "dst", required=True, metavar="[NS/]NAME",
+              help="Destination: a workload, or a Service (svc/NAME, NS/svc/NAME, or a name only a Service has).")
+@click.option("--port", type=PORT, required=True,
+              help="Destination port: a number or a port name. A Service's port maps through its targetPort.")
 @click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), default="TCP", show_default=True)
 @click.option("-o", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check(paths: tuple[str, ...], default_namespace: str, strict: bool, src: str, dst: str, port: int, protocol: str, fmt: str) -> None:
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], default_namespace: str, strict: bool, src: str, dst: str,
+          port: int | str, protocol: str, fmt: str) -> None:
     """Can SRC open PORT on DST? Exit 0 allowed, 1 denied, 2 bad input.
 
     Prints which policy and rule allowed it in each direction, or, when denied,
-    which policies select the pod and the closest miss.
+    which policies select the pod and the closest miss. When DST is a Service, the
+    Service port is mapped through its targetPort to the pods it selects, and the
+    answer says which mapping it used. -n sets the namespace of a NAME without one.
 
     \b
-    Example:
+    Examples:
       netreason check examples/shop --from shop/web --to shop/db --port 5432
+      netreason check k8s/ -n shop --from checkout --to svc/email --port 5000
     """
+    from service.questions import Question, answer
+
     bundle, _ = load(paths, default_namespace, strict)
-    verdict = verifier.Explainer(bundle).check(src, dst, port, protocol.upper())  # type: ignore[arg-type]
+    explicit = ctx.get_parameter_source("default_namespace") is not click.core.ParameterSource.DEFAULT
+    verdicts = answer(bundle, Question(src, dst, port, protocol.upper()), namespace=default_namespace if explicit else None)
+    allowed = all(v.allowed for v in verdicts)
     if fmt == "json":
-        click.echo(json.dumps(verdict_json(verdict), indent=2))
+        doc = verdict_json(verdicts[0])
+        if len(verdicts) > 1:
+            doc["allowed"] = allowed
+            doc["targets"] = [verdict_json(v) for v in verdicts]
+        click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo(verdict.explain())
-    sys.exit(0 if verdict.allowed else 1)
+        click.echo("\n".join(v.explain() for v in verdicts))
+    sys.exit(0 if allowed else 1)
