@@ -108,10 +108,18 @@ class Histogram:
             yield f"{self.name}_count{_render_labels(labels)} {_number(cumulative)}"
 
 
+#: Label values come from a bounded set: a caller must not mint a series per request (memory, scrape size).
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_MODEL_LABELS = 16
+OTHER = "other"
+
+
 class Metrics:
     """The service's metrics; `render()` is the body of GET /metrics."""
 
     def __init__(self) -> None:
+        self._model_labels: set[str] = set()
+        self._label_lock = threading.Lock()
         self.requests = Counter("netreason_http_requests_total", "HTTP requests by method, route and status.")
         self.latency = Histogram("netreason_http_request_duration_seconds", "HTTP request latency by route.")
         self.model_calls = Counter("netreason_model_calls_total", "Model calls by model and outcome (ok or error kind).")
@@ -123,6 +131,7 @@ class Metrics:
 
     def record_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency."""
+        method = method if method in HTTP_METHODS else OTHER
         self.requests.inc(method=method, route=route, status=status)
         self.latency.observe(seconds, route=route)
 
@@ -130,7 +139,7 @@ class Metrics:
         """Count the model call of an analysis document's `model` section (nothing when no model ran)."""
         if not model:
             return
-        name = model.get("name") or "unknown"
+        name = self._model_label(str(model.get("name") or "unknown"))
         self.model_calls.inc(model=name, outcome=model.get("error_kind") or "ok")
         usage = model.get("usage") or {}
         self.model_latency.observe(float(usage.get("latency_ms") or 0.0) / 1000, model=name)
@@ -138,6 +147,14 @@ class Metrics:
             self.tokens.inc(float(usage.get(f"{direction}_tokens") or 0), model=name, direction=direction)
         for claim in model.get("claims") or ():
             self.verdicts.inc(verdict=claim.get("verdict", "unknown"))
+
+    def _model_label(self, name: str) -> str:
+        # The first MAX_MODEL_LABELS names get their own series; any further one counts as "other".
+        with self._label_lock:
+            if name in self._model_labels or len(self._model_labels) < MAX_MODEL_LABELS:
+                self._model_labels.add(name)
+                return name
+        return OTHER
 
     def render(self) -> str:
         """Every metric in the text exposition format, HELP and TYPE lines first."""

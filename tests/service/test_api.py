@@ -63,6 +63,12 @@ def shop_deps() -> str:
 
 
 @pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """No auth, no default model; requests may name MODEL (the allow-list is what lets them)."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(MODEL,))
+
+
+@pytest.fixture
 def client(api_server: ApiServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=api_server.base_url, timeout=30) as c:
         yield c

@@ -10,11 +10,18 @@ import httpx
 import pytest
 
 from service.renderers.review import render_review_html
-from tests.fakes.api_server import ApiServer
+from service.settings import Settings
+from tests.fakes.api_server import ApiServer, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer
 from tests.service.test_api import APP, APP_DEPS, MODEL, POLICY, REVIEW_ANSWER
 
 SCRIPT = "<script>alert('pwned')</script>"
+
+
+@pytest.fixture
+def api_settings(tmp_path) -> Settings:
+    """Requests may name MODEL: it is on the allow-list."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(MODEL,))
 
 
 @pytest.fixture
