@@ -13,6 +13,7 @@ from service.renderers import flows as render
 from verifier.export import flows_json, verdict_json
 
 from .common import EXIT_CODES_HELP, PORT, bundle_options, load
+from .exposure_opts import exposure_options, render_exposure
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -23,7 +24,9 @@ from .common import EXIT_CODES_HELP, PORT, bundle_options, load
     help="summary prints counts and time per phase only: for clusters too large to list pair by pair.",
 )
 @click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
-def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, explain: bool) -> None:
+@exposure_options
+def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, explain: bool,
+          exposure: bool, ingress_controllers: tuple[str, ...]) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
     A flow is an ordered workload pair and protocol with the ports allowed, after both
@@ -42,6 +45,9 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     t1 = time.perf_counter()
     conn = verifier.compute_connectivity(compiled)
     t2 = time.perf_counter()
+    if exposure:
+        click.echo(render_exposure(conn, ingress_controllers, fmt), nl=False)
+        return
     if fmt == "summary":
         doc = {"summary": conn.summary()}
         timings = {"parse": t_load, "compile": t1 - t0, "compute": t2 - t1, "count": time.perf_counter() - t2}

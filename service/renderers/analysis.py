@@ -60,8 +60,26 @@ def truth_lines(doc: dict[str, Any]) -> list[str]:
     ok = [d for d in gt["dependencies"] if d["allowed"]]
     lines.append(f"{len(ok)} of {len(gt['dependencies'])} dependencies allowed; "
                  f"{gt['summary']['allowed_pairs']} of {gt['summary']['total_pairs']} workload pairs can talk")
+    lines += exposure_summary(gt.get("exposure"))
     lines += [f"note: {n}" for n in gt.get("notes", [])]
     return lines
+
+
+#: Entry points listed in the ground truth before the rest are counted only.
+MAX_EXPOSURE_LINES = 20
+
+
+def exposure_summary(doc: dict[str, Any] | None) -> list[str]:
+    """Entry points from outside (Ingress, Route, Gateway, LoadBalancer, NodePort) and what reaches whom."""
+    if not doc:
+        return []
+    verdicts = {True: "REACHABLE", False: "BLOCKED", None: "UNCHECKED"}
+    lines = [f"EXPOSED {w['id']} via {p['kind']} {p['object']} on {p['target_port']}/{p['protocol']}: "
+             f"{verdicts[p['allowed']]} ({p['explanation']})" for w in doc["workloads"] for p in w["entry_points"]]
+    anywhere = sum(any(e["cidr"] == "anywhere" for e in w["external_ingress"]) for w in doc["workloads"])
+    more = len(lines) - MAX_EXPOSURE_LINES
+    out = lines[:MAX_EXPOSURE_LINES] + ([f"... and {more} more entry points (netreason flows --exposure)"] if more > 0 else [])
+    return out + [f"{anywhere} of {len(doc['workloads'])} workloads accept ingress from anywhere outside the cluster"]
 
 
 def _findings_counts(doc: dict[str, Any]) -> str:
