@@ -186,7 +186,7 @@ async def run_analysis(
 
 def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, counts."""
-    from verifier.export import host_network_notes, issue_json
+    from verifier.export import bundle_notes, issue_json
 
     deps = [_dependency_json(r) for r in truth.dependencies]
     return {
@@ -196,7 +196,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "dns_egress_missing": sorted(f.object for f in truth.findings if f.rule == "dns-egress-missing"),
         "findings": [_finding_json(f) for f in truth.findings],
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
-        "notes": host_network_notes(truth.bundle),
+        "notes": bundle_notes(truth.bundle),
         "seconds": round(truth.seconds, 4),
     }
 

@@ -10,6 +10,7 @@ from .documents import Document, FieldPath, field_lines, render_path
 from .errors import ValidationFailed
 from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
 from .objects import implicit_namespace, namespace_from, network_policy_from, service_from, workload_from
+from .unevaluated import UNEVALUATED_KINDS, unevaluated_policy
 from .validate import Violation, validate_object
 
 #: API groups each modelled kind is served from, current one first ("" is the core group,
@@ -37,7 +38,8 @@ CLUSTER_SCOPED_KINDS = frozenset({
     "IngressClass", "MutatingWebhookConfiguration", "Node", "PersistentVolume", "PriorityClass",
     "RuntimeClass", "StorageClass", "ValidatingWebhookConfiguration", "VolumeAttachment",
     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "AdminNetworkPolicy",
-    "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
+    "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "CiliumClusterwideNetworkPolicy", "CiliumCIDRGroup",
+    "GlobalNetworkPolicy", "StagedGlobalNetworkPolicy", "ClusterUserDefinedNetwork", "Tier",
 })
 
 
@@ -137,8 +139,15 @@ class BundleBuilder:
                         "does not evaluate it, so its effect on traffic is not modelled", "warning",
                         f"{kind} {namespace}/{name}")
             kind = f"{kind} ({api_version})"
+        elif kind in UNEVALUATED_KINDS:
+            self._unevaluated(kind, namespace, str(name or ""), doc)
         self.skipped[kind] += 1
         self.others.append(OtherObject(kind, namespace, str(name or ""), doc.source))
+
+    def _unevaluated(self, kind: str, namespace: str | None, name: str, doc: Document) -> None:
+        policy = unevaluated_policy(OtherObject(kind, namespace, name, doc.source))
+        if policy is not None:
+            self._issue(doc, ("kind",), policy.note(with_source=False), "warning", policy.label)
 
     def _put_namespace(self, namespace: Namespace, doc: Document, label: Label) -> None:
         earlier = self.namespaces.get(namespace.name)

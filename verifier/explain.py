@@ -15,6 +15,7 @@ from .cidrs import block_contains_ip
 from .errors import UnknownWorkload
 from .model import Bundle, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from .selectors import describe_labels, matches, unmet
+from .unevaluated import unevaluated_policies
 
 Direction = Literal["ingress", "egress"]
 
@@ -108,6 +109,7 @@ class Explainer:
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self._workloads = {w.id: w for w in bundle.workloads}
+        self._unevaluated = unevaluated_policies(bundle)
         self._policies: dict[str, list[NetworkPolicy]] = defaultdict(list)
         for p in bundle.policies:
             self._policies[p.namespace].append(p)
@@ -128,6 +130,7 @@ class Explainer:
         egress = self.side(s, d, port, protocol, "egress")
         ingress = self.side(s, d, port, protocol, "ingress")
         notes = tuple(HOST_NETWORK_NOTE.format(id=w.id) for w in _unique(s, d) if w.host_network)
+        notes += tuple(p.note() for p in self._unevaluated if p.reaches(s.namespace) or p.reaches(d.namespace))
         return Verdict(src, dst, port, protocol, egress, ingress, notes)
 
     def selecting(self, w: Workload, direction: Direction) -> list[NetworkPolicy]:

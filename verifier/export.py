@@ -12,6 +12,7 @@ from .connectivity import Connectivity
 from .explain import HOST_NETWORK_NOTE, SideVerdict, Verdict
 from .model import Bundle, Issue, Workload
 from .ports import PortSet
+from .unevaluated import unevaluated_policies
 
 FLOWS_SCHEMA = "netreason.flows/v1"
 CHECK_SCHEMA = "netreason.check/v1"
@@ -73,7 +74,7 @@ def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = Fal
         "schema": FLOWS_SCHEMA,
         "workloads": [workload_json(w, conn) for w in sorted(bundle.workloads, key=lambda w: w.id)],
         "flows": flows,
-        "notes": host_network_notes(bundle),
+        "notes": bundle_notes(bundle),
         "issues": [issue_json(i) for i in bundle.issues],
         "skipped_kinds": dict(sorted(bundle.skipped_kinds.items())),
         "summary": conn.summary(),
@@ -94,6 +95,11 @@ def external_json(conn: Connectivity) -> list[dict[str, Any]]:
                         "protocol": proto, "ports": [[lo, hi] for lo, hi in rs], "rule": e.rule,
                     })
     return out
+
+
+def bundle_notes(bundle: Bundle) -> list[str]:
+    """Notes every whole-bundle output carries: hostNetwork pods and unevaluated policies."""
+    return host_network_notes(bundle) + [p.note() for p in unevaluated_policies(bundle)]
 
 
 def host_network_notes(bundle: Bundle) -> list[str]:

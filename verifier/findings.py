@@ -28,6 +28,7 @@ from .rules.dns import DnsView, dns_findings, ipblock_findings
 from .rules.platform import cni_findings, hostname_findings
 from .rules.selection import namespace_label_findings, selects_nothing_findings
 from .rules.sides import side_findings
+from .rules.unevaluated import unevaluated_findings
 
 LINT_SCHEMA = "netreason.lint/v1"
 
@@ -66,7 +67,7 @@ def lint_report(
         *dns_findings(ctx, dns), *ipblock_findings(ctx, dns), *side_findings(ctx),
         *breadth_findings(ctx), *namespace_label_findings(ctx), *selects_nothing_findings(ctx),
         *default_deny_findings(ctx, rows), *legacy_annotation_findings(ctx), *cni_findings(ctx),
-        *hostname_findings(ctx),
+        *hostname_findings(ctx), *unevaluated_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
     found = _at_field_lines(found, ctx.texts)

@@ -64,7 +64,7 @@ def workload_from(kind: str, data: dict[str, Any], namespace: str, source: Sourc
         pod_ips=_pod_ips(data) if kind == "Pod" else (),
         host_network=bool(spec.get("hostNetwork")),
         replicas=_replicas(kind, data),
-        env=tuple(_env_var(c["name"], e) for c in containers for e in c.get("env") or ()),
+        env=tuple(_env_var(_container_name(c), e) for c in containers for e in c.get("env") or ()),
         annotations=dict(pod_meta.get("annotations") or {}),
         source=source,
     )
@@ -165,6 +165,12 @@ def _serving_containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """
     sidecars = [c for c in spec.get("initContainers") or () if c and c.get("restartPolicy") == "Always"]
     return [c for c in spec.get("containers") or () if c] + sidecars
+
+
+def _container_name(container: dict[str, Any]) -> str:
+    # A nameless container is only a warning (the name never changes traffic).
+    name = container.get("name")
+    return name if isinstance(name, str) else ""
 
 
 def _container_port(port: dict[str, Any]) -> ContainerPort:

@@ -55,8 +55,24 @@ def list_items(value: Any) -> list[Any] | None:
     if isinstance(value, dict):
         kind, items = value.get("kind"), value.get("items")
         if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+            if kind != "List":
+                _type_items(kind[: -len("List")], value.get("apiVersion"), items)
             return items
     return None
+
+
+def _type_items(kind: str, api_version: Any, items: list[Any]) -> None:
+    """Give the items of a typed list (`PodList`, `NetworkPolicyList`) their kind.
+
+    The API server leaves `kind` and `apiVersion` out of the items of a typed list
+    (`GET /api/v1/pods` returns a PodList); the list names them for all its items.
+    """
+    for item in items:
+        if isinstance(item, dict):
+            if not item.get("kind"):
+                item["kind"] = kind
+            if not item.get("apiVersion") and isinstance(api_version, str) and api_version:
+                item["apiVersion"] = api_version
 
 
 # --- YAML ------------------------------------------------------------------------------

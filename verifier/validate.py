@@ -329,7 +329,7 @@ def _container(value: Any, path: FieldPath, out: Out) -> None:
     container = _mapping(value, path, out)
     if container is None:
         return
-    _required_string(container.get("name"), (*path, "name"), out)
+    _connectivity_neutral(_required_string, container.get("name"), (*path, "name"), out)
     for i, port in enumerate(_list(container.get("ports"), (*path, "ports"), out)):
         _container_port(port, (*path, "ports", i), out)
     for i, env in enumerate(_list(container.get("env"), (*path, "env"), out)):
@@ -456,6 +456,17 @@ def _string_map(value: Any, path: FieldPath, out: Out) -> None:
         if not isinstance(key, str) or not isinstance(item, str):
             bad = key if not isinstance(key, str) else item
             out.append(Violation((*path, Key(str(key))), f"keys and values must be strings, got {_kind_of(bad)}{_quote_hint(bad)}"))
+
+
+def _connectivity_neutral(check: Callable[[Any, FieldPath, Out], None], value: Any, path: FieldPath,
+                          out: Out) -> None:
+    """Run `check` but report its findings as warnings: the field cannot change connectivity
+    (a container's name, say), so the API server would refuse the object but netreason
+    keeps it rather than lose its pods' traffic."""
+    found: Out = []
+    check(value, path, found)
+    note = "; the API server would refuse this object, netreason keeps it (the field does not change traffic)"
+    out.extend(Violation(v.path, v.message + note, "warning") for v in found)
 
 
 def _required_string(value: Any, path: FieldPath, out: Out) -> None:

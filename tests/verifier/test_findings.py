@@ -45,6 +45,7 @@ CASES: dict[str, set[tuple[str, str, str]]] = {
     "cni-unknown": {("cni-not-enforcing", "info", "kube-system")},
     "hostname-intent": {("hostname-intent", "warning", "app/web-to-stripe")},
     "hostname-intent-annotation": {("hostname-intent", "warning", "app/mailer")},
+    "policy-not-evaluated": {("policy-not-evaluated", "warning", "monitoring/deny-all")},
 }
 
 

@@ -83,6 +83,12 @@ RULES: tuple[RuleInfo, ...] = (
         "pods, namespaces and IP blocks only. Use ipBlocks of the provider's ranges, an egress proxy, or a "
         "plugin's FQDN policy.",
     ),
+    RuleInfo(
+        "policy-not-evaluated", "warning", "A policy kind netreason does not evaluate",
+        "A CiliumNetworkPolicy, Calico (Global)NetworkPolicy, Antrea ClusterNetworkPolicy, MultiNetworkPolicy, "
+        "UserDefinedNetwork or similar object may deny or allow traffic beyond what the report shows: its "
+        "effect is not modelled. Check the flows it touches with the plugin's own tools.",
+    ),
 )
 
 RULES_BY_ID: dict[str, RuleInfo] = {r.id: r for r in RULES}

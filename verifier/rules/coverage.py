@@ -13,6 +13,7 @@ from typing import Any
 from ..model import Namespace, Severity
 from ..records import Finding
 from .context import Direction, LintContext, to_yaml
+from .unevaluated import may_be_isolated_elsewhere
 
 LEGACY_ANNOTATION = "net.beta.kubernetes.io/network-policy"
 
@@ -63,8 +64,8 @@ def default_deny_findings(ctx: LintContext, rows: list[CoverageRow]) -> list[Fin
             missing.append("ingress")
         if not row.default_deny_egress:
             missing.append("egress")
-        if not missing:
-            continue
+        if not missing or may_be_isolated_elsewhere(ctx, row.namespace):
+            continue  # an unevaluated policy may be the default deny (policy-not-evaluated says so)
         # Open ingress is the first thing a rollout closes; an egress gap, or pods that are all
         # isolated by their own policies, is worth knowing but not blocking.
         severity: Severity = "warning" if "ingress" in missing and row.ingress_isolated < row.workloads else "info"
