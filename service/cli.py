@@ -9,6 +9,7 @@ import click
 from verifier.errors import NetreasonError
 
 from .commands.analyze_cmd import analyze, ask
+from .commands.completion_cmd import completion
 from .commands.flows_cmd import check, flows
 from .commands.diff_cmd import diff
 from .commands.eval_cmd import eval_group
@@ -36,12 +37,18 @@ cli.add_command(serve)
 cli.add_command(lint)
 cli.add_command(diff)
 cli.add_command(eval_group)
+cli.add_command(completion)
 
 
-def main() -> None:
+def kubectl_main() -> None:
+    """`kubectl-netreason`: kubectl runs it for `kubectl netreason ...` (a kubectl plugin is any such program on PATH)."""
+    main(prog_name="kubectl netreason")
+
+
+def main(prog_name: str | None = None) -> None:
     """Console entry point: user errors print as one message and exit 2, no traceback."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name=prog_name, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

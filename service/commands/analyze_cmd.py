@@ -6,14 +6,16 @@ import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from service.questions import answer, parse_question
 from service.renderers import analysis as render
 
+from service.terminal import plain_terminal
+
 from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
+from .output import emit, output_file_option, output_option
 
 FORMATS = ["text", "markdown", "html", "json"]
 
@@ -26,8 +28,8 @@ def _model_option(func):
     func = click.option("-m", "--model", default=lambda: os.environ.get("NETREASON_MODEL"),
                         help="openai:MODEL, anthropic:MODEL, openai-compatible:URL#MODEL (default: $NETREASON_MODEL; "
                              "none: ground truth only).")(func)
-    func = click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
-    func = click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")(func)
+    func = output_option(FORMATS, "text")(func)
+    func = output_file_option(func)
     return func
 
 
@@ -39,14 +41,11 @@ def _enable_simulated(model: str | None) -> None:
         register()
 
 
-def _emit(doc: dict, fmt: str, output: str | None) -> None:
+def _emit(doc: dict, fmt: str, output_file: str | None) -> None:
+    text_renderer = lambda d: render.render_text(d, plain=plain_terminal())  # noqa: E731
     text = {"json": lambda d: json.dumps(d, indent=2), "markdown": render.render_markdown,
-            "html": render.render_html, "text": render.render_text}[fmt](doc)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
+            "html": render.render_html, "text": text_renderer}[fmt](doc)
+    emit(text, fmt, output_file)
 
 
 def _truth(paths, default_namespace, strict, deps_path, flows_path):
@@ -63,7 +62,7 @@ def _truth(paths, default_namespace, strict, deps_path, flows_path):
 @deps_options
 @_model_option
 @click.option("-p", "--prompt", default="flows@1", show_default=True, help="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
-def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s, prompt) -> None:
+def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output_file, model, anonymize, timeout_s, prompt) -> None:
     """Which flows work, which dependencies break, who lost DNS — the model's answer beside the truth.
 
     The verifier computes the ground truth; when a model is configured, it is asked the
@@ -74,7 +73,7 @@ def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output
     Examples:
       netreason analyze examples/shop
       netreason analyze k8s/ --model openai:gpt-4.1-mini --prompt breakage -o markdown
-      netreason analyze k8s/ -m openai-compatible:http://localhost:11434/v1#llama3.1 -o html --output report.html
+      netreason analyze k8s/ -m openai-compatible:http://localhost:11434/v1#llama3.1 -o html --output-file report.html
     """
     from service import pipeline
 
@@ -82,7 +81,7 @@ def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
                                                anonymize=anonymize, timeout_s=timeout_s, truth=truth))
-    _emit(pipeline.analysis_json(result), fmt, output)
+    _emit(pipeline.analysis_json(result), fmt, output_file)
 
 
 @click.command()
@@ -90,7 +89,7 @@ def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output
 @click.argument("question")
 @deps_options
 @_model_option
-def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s) -> None:
+def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output_file, model, anonymize, timeout_s) -> None:
     """Answer one QUESTION about the manifests in PATH..., checked by the verifier.
 
     Reachability questions ("can api reach postgres:5432?") are answered by the verifier
@@ -115,6 +114,6 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     if fmt == "text" and verdicts:
         for v in verdicts:
             click.echo(v.explain())
-    _emit(doc, fmt, output)
+    _emit(doc, fmt, output_file)
     if verdicts:
         sys.exit(0 if all(v.allowed for v in verdicts) else 1)

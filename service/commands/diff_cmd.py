@@ -17,6 +17,7 @@ from verifier.model import Bundle
 from .common import default_deps_path, load, read_flows, report_issues
 from .common import read_deps_text, source_texts
 from .lint_cmd import FAIL_ON, fail_on_option, format_option
+from .output import emit
 
 
 @dataclass
@@ -54,7 +55,7 @@ def load_side(spec: str, default_namespace: str, strict: bool) -> Side:
 @format_option
 @fail_on_option
 def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
-         fmt: str, fail_on: str) -> None:
+         fmt: str, output_file: str | None, fail_on: str) -> None:
     """What changes from OLD to NEW: flows added and removed, dependencies broken, findings.
 
     OLD and NEW are each a file or directory, or REV:PATH to read PATH at a git revision
@@ -64,7 +65,7 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
     \b
     Examples:
       netreason diff origin/main:k8s k8s
-      netreason diff HEAD~1:examples/shop examples/shop --format sarif > diff.sarif
+      netreason diff HEAD~1:examples/shop examples/shop -o sarif --output-file diff.sarif
     """
     a, b = load_side(old, default_namespace, strict), load_side(new, default_namespace, strict)
     if deps_path:
@@ -84,7 +85,7 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
         "json": render.render_json, "text": render.render_diff_text, "markdown": render.render_diff_markdown,
         "sarif": lambda d: render.render_json(sarif_log(d["findings_introduced"])),
     }[fmt](doc)
-    click.echo(out, nl=not out.endswith("\n"))
+    emit(out, fmt, output_file)
     failing = bool(doc["dependencies_broken"]) or any(f["severity"] in FAIL_ON[fail_on] for f in doc["findings_introduced"])
     sys.exit(1 if failing and fail_on != "never" else 0)
 

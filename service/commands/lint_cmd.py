@@ -13,7 +13,9 @@ from verifier.dependencies import evaluate_dependencies, gather_dependencies
 from verifier.findings import LintReport, lint_json, lint_report
 from verifier.model import Bundle
 
+from . import output
 from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
+from .output import output_file_option, output_option
 
 FORMATS = ["text", "json", "sarif", "markdown"]
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
@@ -27,7 +29,7 @@ def fail_on_option(func):  # type: ignore[no-untyped-def]
 
 
 def format_option(func):  # type: ignore[no-untyped-def]
-    return click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
+    return output_file_option(output_option(FORMATS, "text")(func))
 
 
 @click.command()
@@ -37,7 +39,7 @@ def format_option(func):  # type: ignore[no-untyped-def]
 @fail_on_option
 @click.option("--no-infer", is_flag=True, help="Do not infer dependencies from env values in the manifests.")
 def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
-         fmt: str, fail_on: str, no_infer: bool) -> None:
+         fmt: str, output_file: str | None, fail_on: str, no_infer: bool) -> None:
     """Review the NetworkPolicies in PATH...: missing DNS, broken dependencies, typos, gaps.
 
     Every finding has a rule id, a severity, the object and file:line, and often a YAML
@@ -48,13 +50,13 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     \b
     Examples:
       netreason lint examples/shop
-      netreason lint k8s/ --deps deps.yaml --format sarif > netreason.sarif
-      netreason lint k8s/ --format markdown --fail-on warning
+      netreason lint k8s/ --deps deps.yaml -o sarif --output-file netreason.sarif
+      netreason lint k8s/ -o markdown --fail-on warning
     """
     bundle, _ = load(paths, default_namespace, strict)
     deps_text, origin = read_deps_text(paths, deps_path)
     report = run_lint(bundle, deps_text, origin, read_flows(flows_path), infer=not no_infer)
-    emit(report, fmt)
+    emit(report, fmt, output_file)
     sys.exit(exit_code([f.severity for f in report.findings], fail_on))
 
 
@@ -67,12 +69,11 @@ def run_lint(bundle: Bundle, deps_text: str | None, origin: str | None, flows_te
     return lint_report(bundle, results, texts=source_texts(bundle))
 
 
-def emit(report: LintReport, fmt: str) -> None:
+def emit(report: LintReport, fmt: str, output_file: str | None = None) -> None:
     doc = lint_json(report)
     renderers = {"json": render.render_json, "markdown": render.render_markdown, "text": render.render_text,
                  "sarif": render_sarif}
-    out = renderers[fmt](doc)
-    click.echo(out, nl=not out.endswith("\n"))
+    output.emit(renderers[fmt](doc), fmt, output_file)
 
 
 def exit_code(severities: Sequence[str], fail_on: str) -> int:

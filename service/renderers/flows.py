@@ -52,8 +52,10 @@ def render_dot(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(doc: dict[str, Any], width: int | None = None) -> str:
-    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False)
+def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False) -> str:
+    """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns."""
+    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False,
+                  **({"box": None} if plain else {}))
     table.add_column("from")
     table.add_column("to")
     for proto in PROTOCOLS:
