@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from typing import IO
 
 import click
@@ -38,7 +39,7 @@ def colour_wanted(stream: IO[str] | None = None) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    stream = stream or click.get_text_stream("stdout")
+    stream = stream or sys.stdout
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
