@@ -16,7 +16,8 @@ from service.pipeline import Truth, compute_truth, scope_for
 from service.providers.structured import parse_json_object
 from service.store import EvalResponse, Store
 from verifier.claims import ClaimReport, check_answer
-from verifier.claims_schema import ModelAnswer
+from verifier.answers import AnswerShapeError, ParsedAnswer
+from verifier.answers import parse_answer as parse_tolerant
 
 from .prices import load_prices, price_for
 from .scenarios import Scenario, load_scenarios
@@ -33,14 +34,15 @@ def compute_scenario_truth(scenario: Scenario) -> Truth:
     return compute_truth(data.bundle, deps=data.deps, deps_origin=f"{scenario.id} deps")
 
 
-def parse_answer(raw_text: str) -> ModelAnswer | None:
-    """The answer in a stored raw text, parsed as the runner validated it; None if it does not fit."""
+def parse_answer(raw_text: str) -> ParsedAnswer | None:
+    """The answer in a stored raw text, parsed as the runner parsed it (tolerantly, claim by claim);
+    None when it holds no usable answer."""
     data = parse_json_object(raw_text)
     if data is None:
         return None
     try:
-        return ModelAnswer.model_validate(data)
-    except ValueError:
+        return parse_tolerant(data)
+    except AnswerShapeError:
         return None
 
 
@@ -83,9 +85,12 @@ def truth_items(truth: Truth, scope: tuple[str, ...], report: ClaimReport | None
 def grade(response: EvalResponse, truth: Truth, scenario: Scenario, prices: Mapping[str, Any]) -> dict[str, Any]:
     """The score row of one response: counts per claim type, usage, cost and its worst cases."""
     scope = scope_for(response.prompt_ref)
-    answer = None if response.error else parse_answer(response.raw_text)
-    report = check_answer(answer, truth.claims, scope) if answer else None
-    outcomes = [ClaimOutcome(c.claim["type"], claim_key(c.claim), c.verdict) for c in (report.checks if report else ())]
+    parsed = None if response.error else parse_answer(response.raw_text)
+    answer = parsed.answer if parsed else None
+    report = check_answer(answer, truth.claims, scope, parsed.rejected) if parsed and answer else None
+    checks = report.checks if report else ()
+    # Unparseable claims have no trustworthy type or key: counted on their own, not per type.
+    outcomes = [ClaimOutcome(c.claim["type"], claim_key(c.claim), c.verdict) for c in checks if c.verdict != "unparseable"]
     score = score_response(outcomes, truth_items(truth, scope, report),
                            schema_failure=answer is None and not response.error, error=bool(response.error))
     usage = response.usage
@@ -95,6 +100,7 @@ def grade(response: EvalResponse, truth: Truth, scenario: Scenario, prices: Mapp
         "family": scenario.family, "scale": scenario.scale, "workloads": len(truth.bundle.workloads),
         "repeat": response.repeat_index, "simulated": response.simulated, "error": response.error,
         "schema_failure": score.schema_failure,
+        "unparseable": sum(1 for c in checks if c.verdict == "unparseable"),
         "by_type": {t: c.__dict__ for t, c in score.by_type.items()},
         "input_tokens": tokens_in, "output_tokens": tokens_out, "latency_ms": response.latency_ms,
         "cached": bool(usage.get("cached")),

@@ -26,12 +26,11 @@ from prompts.library import RenderedPrompt, load_prompt
 from service.brief import BRIEF_VERSION
 from service.pipeline import Truth, build_request
 from service.prompting import PreparedPrompt, prepare_prompt
+from service.providers.answers import complete_answer
 from service.providers.base import Provider
 from service.providers.errors import ProviderError, ProviderRateLimited
 from service.providers.registry import get_provider
-from service.providers.structured import complete_json
 from service.store import EvalResponse, Store
-from verifier.claims_schema import ModelAnswer
 
 from .grading import compute_scenario_truth
 from .scenarios import Scenario
@@ -188,7 +187,7 @@ async def _call(run_id: str, job: Job, provider: Provider, config: RunConfig, li
     for attempt in range(RATE_LIMIT_RETRIES + 1):
         await limiter.wait()
         try:
-            result = await complete_json(provider, request, ModelAnswer.model_validate)
+            result = await complete_answer(provider, request)
             break
         except ProviderRateLimited as e:
             # The providers already retried with Retry-After; back off once more at the run level.
@@ -203,5 +202,5 @@ async def _call(run_id: str, job: Job, provider: Provider, config: RunConfig, li
     if result.error is not None:
         usage_json["schema_error"] = str(result.error)[:500]  # kept (and cached): the model's own answer
     latency = sum(r.latency_ms for r in result.replies)
-    return EvalResponse(*base, reply.text, usage_json, latency, None, reply.simulated)
+    return EvalResponse(*base, result.merged_text(), usage_json, latency, None, reply.simulated)
 

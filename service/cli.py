@@ -8,17 +8,25 @@ import click
 
 from verifier.errors import NetreasonError
 
-from .commands.analyze_cmd import analyze, ask
-from .commands.completion_cmd import completion
-from .commands.flows_cmd import check, flows
-from .commands.diff_cmd import diff
-from .commands.eval_cmd import eval_group
-from .commands.lint_cmd import lint
-from .commands.prompts_cmd import prompts_group
-from .commands.serve_cmd import serve
+from .lazygroup import LazyGroup
+
+#: Command name -> "module:attribute", imported only when that command runs (or --help lists them),
+#: so `netreason check` does not pay for the model, prompt and renderer stacks of `analyze`.
+LAZY_COMMANDS = {
+    "flows": "service.commands.flows_cmd:flows",
+    "check": "service.commands.flows_cmd:check",
+    "analyze": "service.commands.analyze_cmd:analyze",
+    "ask": "service.commands.analyze_cmd:ask",
+    "prompts": "service.commands.prompts_cmd:prompts_group",
+    "serve": "service.commands.serve_cmd:serve",
+    "lint": "service.commands.lint_cmd:lint",
+    "diff": "service.commands.diff_cmd:diff",
+    "eval": "service.commands.eval_cmd:eval_group",
+    "completion": "service.commands.completion_cmd:completion",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="netreason")
 def cli() -> None:
     """netreason: which pods can still talk to which under your NetworkPolicies.
@@ -28,16 +36,6 @@ def cli() -> None:
     """
 
 
-cli.add_command(flows)
-cli.add_command(check)
-cli.add_command(analyze)
-cli.add_command(ask)
-cli.add_command(prompts_group)
-cli.add_command(serve)
-cli.add_command(lint)
-cli.add_command(diff)
-cli.add_command(eval_group)
-cli.add_command(completion)
 
 
 def kubectl_main() -> None:

@@ -10,25 +10,21 @@ gets the ground truth, with the failure stated.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import verifier
-from verifier.claims import ClaimReport, GroundTruth, check_answer
+from verifier.answers import RejectedClaim
+from verifier.claims import ClaimReport, check_answer
 from verifier.claims_schema import ModelAnswer
-from verifier.connectivity import Connectivity
-from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
-from verifier.findings import lint
-from verifier.model import Bundle, Issue
-from verifier.records import Finding
+from verifier.model import Bundle
 
 from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
 from .providers.errors import ProviderError
 from .providers.registry import get_provider
-from .providers.structured import complete_json
+from .providers.answers import complete_answer
+from .truth import Truth, compute_truth, truth_json  # noqa: F401  (the pipeline's public names)
 
 #: Which claim types each prompt asks for: only those produce `missed` items.
 PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
@@ -51,37 +47,6 @@ NO_MODEL_HINT = (
 
 
 @dataclass(frozen=True)
-class Truth:
-    """What the verifier says about a bundle: the authority every claim is checked against."""
-
-    bundle: Bundle
-    conn: Connectivity
-    dependencies: tuple[DependencyResult, ...]
-    findings: tuple[Finding, ...]
-    issues: tuple[Issue, ...]
-    claims: GroundTruth
-    seconds: float
-
-
-def compute_truth(
-    bundle: Bundle, *, deps: str | list[dict[str, Any]] | None = None, deps_origin: str | None = None,
-    observed: str | list[dict[str, Any]] | None = None, infer: bool = True, texts: Mapping[str, str] | None = None,
-) -> Truth:
-    """Connectivity, dependencies with verdicts, and findings for a bundle (pure, no model).
-
-    `deps` is the declared dependencies file's text (issues then carry its lines) or parsed
-    list; `texts` maps manifest file names to their text, so findings can read comments.
-    """
-    start = time.perf_counter()
-    conn = verifier.analyze(bundle)
-    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer)
-    results = evaluate_dependencies(bundle, gathered, conn=conn)
-    findings = lint(bundle, results, conn, texts=texts)
-    truth = GroundTruth(bundle, conn, results, findings)
-    return Truth(bundle, conn, tuple(results), tuple(findings), tuple(dep_issues), truth, time.perf_counter() - start)
-
-
-@dataclass(frozen=True)
 class ModelRun:
     """One model's answer, as far as it got. `error` says why it stopped when it did."""
 
@@ -94,6 +59,7 @@ class ModelRun:
     latency_ms: float = 0.0
     attempts: int = 0
     repaired: bool = False
+    rejected: tuple[RejectedClaim, ...] = ()
     error: str | None = None
     error_kind: str | None = None
 
@@ -105,6 +71,14 @@ class Analysis:
     model: ModelRun | None = None
     report: ClaimReport | None = None
     hint: str | None = None
+
+
+def enable_simulated(spec: str | None) -> None:
+    """`simulated:MODE` models (the eval suite's, labelled simulated everywhere) work in the CLI and the API alike."""
+    if spec and spec.strip().startswith("simulated:"):
+        from evals.simulated import register
+
+        register()
 
 
 def scope_for(prompt_ref: str) -> tuple[str, ...]:
@@ -143,7 +117,7 @@ async def ask_model(
     provider: Provider | None = None
     try:
         provider = get_provider(model) if isinstance(model, str) else model
-        result = await complete_json(provider, build_request(prepared, timeout_s), _validator(prepared))
+        result = await complete_answer(provider, build_request(prepared, timeout_s), prepared.deanonymize)
     except ProviderError as e:
         return ModelRun(spec_name, ref, error=str(e), error_kind=type(e).__name__)
     finally:
@@ -151,22 +125,18 @@ async def ask_model(
             await provider.aclose()  # the SDK's connection pool belongs to this event loop
     reply = result.reply
     usage = {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens}
-    base = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=reply.text, usage=usage,
+    base = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=result.merged_text(), usage=usage,
                 latency_ms=sum(r.latency_ms for r in result.replies), attempts=sum(r.attempts for r in result.replies))
     if result.error is not None:
         return ModelRun(**base, error=str(result.error), error_kind="ProviderOutputInvalid")  # type: ignore[arg-type]
-    return ModelRun(**base, answer=result.value, repaired=result.repaired)  # type: ignore[arg-type]
+    parsed = result.parsed
+    assert parsed is not None  # no error means an answer
+    return ModelRun(**base, answer=parsed.answer, repaired=result.repaired, rejected=parsed.rejected)  # type: ignore[arg-type]
 
 
 def prompt_chars(prepared: PreparedPrompt) -> int:
     r = prepared.rendered
     return len(r.system) + sum(len(m["content"]) for m in r.messages)
-
-
-def _validator(prepared: PreparedPrompt):
-    def validate(data: dict[str, Any]) -> ModelAnswer:
-        return ModelAnswer.model_validate(prepared.deanonymize(data))
-    return validate
 
 
 async def run_analysis(
@@ -180,25 +150,8 @@ async def run_analysis(
     if model is None:
         return Analysis(truth, prompt, hint=NO_MODEL_HINT)
     run = await ask_model(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s, variables=variables)
-    report = check_answer(run.answer, truth.claims, scope_for(run.prompt)) if run.answer else None
+    report = check_answer(run.answer, truth.claims, scope_for(run.prompt), run.rejected) if run.answer else None
     return Analysis(truth, run.prompt, run, report)
-
-
-def truth_json(truth: Truth) -> dict[str, Any]:
-    """The ground-truth half of an analysis: dependencies, DNS gaps, findings, counts."""
-    from verifier.export import bundle_notes, issue_json
-
-    deps = [_dependency_json(r) for r in truth.dependencies]
-    return {
-        "summary": truth.conn.summary(),
-        "dependencies": deps,
-        "dependencies_broken": [d for d in deps if not d["allowed"]],
-        "dns_egress_missing": sorted(f.object for f in truth.findings if f.rule == "dns-egress-missing"),
-        "findings": [_finding_json(f) for f in truth.findings],
-        "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
-        "notes": bundle_notes(truth.bundle),
-        "seconds": round(truth.seconds, 4),
-    }
 
 
 def analysis_json(a: Analysis) -> dict[str, Any]:
@@ -221,18 +174,3 @@ def analysis_json(a: Analysis) -> dict[str, Any]:
     doc["missed"] = report["missed"]
     doc["totals"] = {**report["totals"], "accuracy": report["accuracy"]}
     return doc
-
-
-def _dependency_json(r: DependencyResult) -> dict[str, Any]:
-    d = r.dependency
-    return {
-        "from": d.src, "to": d.target, "service": d.service, "service_port": d.service_port,
-        "port": d.port, "protocol": d.protocol, "source": d.source, "evidence": d.evidence,
-        "allowed": r.allowed, "explanation": r.explanation,
-    }
-
-
-def _finding_json(f: Finding) -> dict[str, Any]:
-    src = f.source
-    return {"rule": f.rule, "severity": f.severity, "object": f.object, "file": src.file if src else None,
-            "line": src.line if src else None, "message": f.message, "fix": f.fix}

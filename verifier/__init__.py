@@ -13,12 +13,12 @@ Pure: no network, no model SDKs, no web framework. Only `load` reads files.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .compile import CompiledBundle, compile_bundle
 from .connectivity import Connectivity, ExternalEgress, compute_connectivity
-from .dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
-from .diff import BundleDiff, diff_bundles
 from .errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
-from .findings import lint
 from .explain import Explainer, Miss, RuleRef, SideVerdict, Verdict
 from .load import load_bundle, load_documents, load_text, load_texts
 from .model import (
@@ -36,6 +36,25 @@ from .model import (
     Workload,
 )
 from .ports import PortSet
+
+if TYPE_CHECKING:
+    from .dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
+    from .diff import BundleDiff, diff_bundles
+    from .findings import lint
+
+#: Exports imported on first use: `netreason check` and `flows` need neither the review rules nor diffs.
+_LAZY = {
+    "DependencyResult": ".dependencies", "evaluate_dependencies": ".dependencies",
+    "gather_dependencies": ".dependencies", "BundleDiff": ".diff", "diff_bundles": ".diff", "lint": ".findings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 def analyze(bundle: Bundle) -> Connectivity:

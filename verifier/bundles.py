@@ -10,6 +10,7 @@ from .documents import Document, FieldPath, field_lines, render_path
 from .errors import ValidationFailed
 from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
 from .objects import implicit_namespace, namespace_from, network_policy_from, service_from, workload_from
+from .owners import Candidate, controller_ref, fold_workloads
 from .unevaluated import UNEVALUATED_KINDS, unevaluated_policy
 from .validate import Violation, validate_object
 
@@ -61,6 +62,7 @@ class BundleBuilder:
         self.skipped: Counter[str] = Counter()
         self.others: list[OtherObject] = []
         self.issues: list[Issue] = []
+        self.candidates: list[Candidate[tuple[Document, Label]]] = []
 
     def add_issue(self, issue: Issue) -> None:
         """Record a problem found outside object building (a syntax error, say)."""
@@ -91,6 +93,7 @@ class BundleBuilder:
         Raises:
             ValidationFailed: strict mode and at least one error issue (all are listed).
         """
+        self._fold_candidates()
         errors = [i for i in self.issues if i.severity == "error"]
         if strict and errors:
             raise ValidationFailed(errors)
@@ -125,7 +128,7 @@ class BundleBuilder:
         elif kind == "NetworkPolicy":
             self._replace(self.policies, network_policy_from(data, namespace, doc.source), doc, label)
         else:
-            self._put_workload(workload_from(kind, data, namespace, doc.source), doc, label)
+            self.candidates.append(_candidate(workload_from(kind, data, namespace, doc.source), data, doc, label))
 
     def _add_other(self, kind: str, api_version: str, data: dict[str, Any], doc: Document) -> None:
         meta = _metadata(data)
@@ -155,6 +158,14 @@ class BundleBuilder:
             self._issue(doc, (), f"Namespace {namespace.name} is defined again (first at {earlier.source}); "
                         "the later definition wins, as with kubectl apply", "info", label())
         self.namespaces[namespace.name] = namespace
+
+    def _fold_candidates(self) -> None:
+        """Pods and ReplicaSets/Jobs into the workloads that own them (see `owners`), then de-duplicate."""
+        folded = fold_workloads(self.candidates)
+        self.candidates = []
+        for workload, (doc, label) in folded.workloads:
+            self._put_workload(workload, doc, label)
+        self.issues.extend(folded.notes)
 
     def _put_workload(self, workload: Workload, doc: Document, label: Label) -> None:
         key = (workload.namespace, workload.name)
@@ -207,6 +218,16 @@ def build_bundle(documents: Iterable[Document], *, default_namespace: str = "def
     for doc in documents:
         builder.add(doc)
     return builder.finish(strict)
+
+
+def _candidate(workload: Workload, data: dict[str, Any], doc: Document, label: Label) -> Candidate[tuple[Document, Label]]:
+    meta = _metadata(data)
+    spec: dict[str, Any] = data["spec"] if isinstance(data.get("spec"), dict) else {}
+    # An old ReplicaSet kept for rollback is scaled to zero: it runs no pods.
+    active = not (workload.kind in ("ReplicaSet", "ReplicationController") and spec.get("replicas") == 0)
+    labels = meta.get("labels")
+    return Candidate(workload, str(meta.get("uid") or ""), controller_ref(meta),
+                     dict(labels) if isinstance(labels, dict) else {}, active, (doc, label))
 
 
 def _metadata(data: dict[str, Any]) -> dict[str, Any]:

@@ -2,17 +2,21 @@
 
 Each claim comes out `confirmed`, `contradicted` (with the truth and why), or
 `unverifiable` (it names a workload, port, policy or rule that does not exist: this
-is how hallucinations show). Ground-truth items in scope that no claim mentions are
-listed as `missed`.
+is how hallucinations show); a claim that did not fit the answer schema at all is
+`unparseable`, with a one-line reason. Ground-truth items in scope that no claim
+mentions are listed as `missed`.
 """
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .answers import RejectedClaim
 from .claims_schema import (
     DependencyBrokenClaim,
     DnsEgressMissingClaim,
@@ -22,14 +26,17 @@ from .claims_schema import (
     PolicySelectsClaim,
 )
 from .connectivity import Connectivity
-from .dependencies import DependencyResult
+from .dependencies import DependencyResult, evaluate_dependencies
 from .explain import Explainer
 from .model import Bundle, Protocol
 from .records import Dependency, Finding
 from .selectors import iter_bits
 
-ClaimVerdict = Literal["confirmed", "contradicted", "unverifiable"]
-VERDICTS: tuple[ClaimVerdict, ...] = ("confirmed", "contradicted", "unverifiable")
+ClaimVerdict = Literal["confirmed", "contradicted", "unverifiable", "unparseable"]
+VERDICTS: tuple[ClaimVerdict, ...] = ("confirmed", "contradicted", "unverifiable", "unparseable")
+
+#: Longest rejected claim (as JSON) an `unparseable` check quotes before it is cut to an excerpt.
+MAX_REJECTED_CHARS = 500
 
 #: How many flow items the `missed` list may hold before it is cut (big clusters).
 MAX_FLOW_ITEMS = 200
@@ -115,19 +122,30 @@ class GroundTruth:
         return unique[:MAX_FLOW_ITEMS], len(unique) > MAX_FLOW_ITEMS
 
 
-def check_answer(answer: ModelAnswer, truth: GroundTruth, scope: Iterable[str] = ()) -> ClaimReport:
+def check_answer(answer: ModelAnswer, truth: GroundTruth, scope: Iterable[str] = (),
+                 rejected: Sequence[RejectedClaim] = ()) -> ClaimReport:
     """Check every claim of an answer; list in-scope truth that no claim mentions.
 
     `scope` names the claim types the question asked for (`flow`, `dependency_broken`,
-    `dns_egress_missing`, `finding`); only those produce `missed` items.
+    `dns_egress_missing`, `finding`); only those produce `missed` items. `rejected` claims
+    (those `answers.parse_answer` could not read) are listed as `unparseable`.
     """
     checks = tuple(check_claim(c, truth) for c in answer.claims)
+    checks += tuple(_unparseable(r) for r in rejected)
     scope = tuple(scope)
     missed, truncated = _missed(answer, truth, scope)
     totals: dict[str, int] = {v: sum(1 for c in checks if c.verdict == v) for v in VERDICTS}
     totals["missed"] = len(missed)
     totals["claims"] = len(checks)
     return ClaimReport(checks, tuple(missed), scope, truncated, totals)
+
+
+def _unparseable(rejected: RejectedClaim) -> ClaimCheck:
+    claim = rejected.claim if isinstance(rejected.claim, dict) else {"value": rejected.claim}
+    text = json.dumps(claim, default=str)
+    if len(text) > MAX_REJECTED_CHARS:  # a model may dump anything into a claim: keep outputs bounded
+        claim = {"excerpt": text[:MAX_REJECTED_CHARS] + "..."}
+    return ClaimCheck(claim, "unparseable", explanation=rejected.reason)
 
 
 def check_claim(claim: Any, truth: GroundTruth) -> ClaimCheck:
@@ -150,20 +168,25 @@ def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCh
     bad = truth.unknown_workload(claim.from_) or truth.unknown_workload(claim.to)
     if bad:
         return ClaimCheck(data, "unverifiable", explanation=bad)
-    dst = truth.workloads[claim.to]
-    if dst.ports and not any(p.port == claim.port and p.protocol == claim.protocol for p in dst.ports):
-        served = ", ".join(f"{p.protocol}/{p.port}" for p in dst.ports)
-        return ClaimCheck(data, "unverifiable", explanation=f"{claim.to} serves no {claim.protocol}/{claim.port} (it serves {served})")
     verdict = truth.explainer.check(claim.from_, claim.to, claim.port, claim.protocol)
     ok = verdict.allowed == claim.allowed
-    return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"allowed": verdict.allowed}, verdict.explain())
+    explanation = verdict.explain()
+    dst = truth.workloads[claim.to]
+    if dst.ports and not any(p.port == claim.port and p.protocol == claim.protocol for p in dst.ports):
+        # A policy decides a port whether or not a container listens on it: judge the claim by policy.
+        served = ", ".join(f"{p.protocol}/{p.port}" for p in dst.ports)
+        explanation += (f"\nnote: {claim.to} serves no {claim.protocol}/{claim.port} (it serves {served}); "
+                        "the verdict is what the policies decide for that port")
+    return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"allowed": verdict.allowed}, explanation)
 
 
 def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> list[DependencyResult]:
     out = []
+    claim_net = _as_network(claim.to)
     for d in truth.dependencies:
         dep = d.dependency
-        same_dst = claim.to in (dep.dst, dep.service, dep.cidr)
+        same_cidr = claim_net is not None and dep.cidr is not None and _as_network(dep.cidr) == claim_net
+        same_dst = claim.to in (dep.dst, dep.service) or same_cidr
         same_port = claim.port in (dep.port, dep.service_port)
         if dep.src == claim.from_ and same_dst and same_port and dep.protocol == claim.protocol:
             out.append(d)
@@ -172,6 +195,8 @@ def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> 
 
 def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_)
+    if not bad and _as_network(claim.to) is not None:
+        return _cidr_dependency(claim, data, truth)
     if not bad and claim.to not in truth.workloads and claim.to not in truth.services:
         bad = f"no workload or Service {claim.to!r} exists{_close(claim.to, {**truth.workloads, **truth.services})}"
     if bad:
@@ -185,6 +210,30 @@ def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: Groun
     if broken:
         return ClaimCheck(data, "confirmed", explanation=broken[0].explanation)
     return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation)
+
+
+def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+    """A breakage claim about an IP range: the known dependency's verdict, else what the source's egress
+    policies decide for that range (outside the cluster only the source's egress applies)."""
+    deps = _matching_dependencies(claim, truth)
+    note = ""
+    if not deps:
+        probe = Dependency(claim.from_, claim.port, claim.protocol, cidr=claim.to)
+        deps = evaluate_dependencies(truth.bundle, [probe], conn=truth.conn, explainer=truth.explainer)
+        note = (f"\nnote: no known dependency {claim.from_} -> {claim.to}:{claim.port}/{claim.protocol}; "
+                "the verdict is what the policies decide for egress to that range")
+    broken = [d for d in deps if not d.allowed]
+    if broken:
+        return ClaimCheck(data, "confirmed", explanation=broken[0].explanation + note)
+    return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation + note)
+
+
+def _as_network(ref: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """`ref` as an IP range when it is one (`10.0.0.0/8`, `192.0.2.7/32`), else None."""
+    try:
+        return ipaddress.ip_network(ref, strict=False)
+    except ValueError:
+        return None
 
 
 def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:

@@ -90,19 +90,33 @@ def diff_bundles(
     so equal inputs give equal diffs.
     """
     conn_old, conn_new = _conn(old), _conn(new)
-    before, after = _flow_map(conn_old), _flow_map(conn_new)
-    needed = [r.dependency for r in (deps_new if deps_new is not None else deps_old or ())]
-    added = _changes(after, before, ())
-    removed = _changes(before, after, needed)
-    broken, fixed = _dependency_changes(deps_old or (), deps_new or ())
     f_old = lint(old, deps_old, conn_old, texts=texts_old)
     f_new = lint(new, deps_new, conn_new, texts=texts_new)
-    old_keys, new_keys = {f.key() for f in f_old}, {f.key() for f in f_new}
+    return diff_sides(old, new, conn_old, conn_new, deps_old or (), deps_new, f_old, f_new)
+
+
+def diff_sides(
+    old: Bundle, new: Bundle, conn_old: Connectivity, conn_new: Connectivity,
+    deps_old: Sequence[DependencyResultLike], deps_new: Sequence[DependencyResultLike] | None,
+    findings_old: Sequence[Finding], findings_new: Sequence[Finding],
+) -> BundleDiff:
+    """`diff_bundles` from what each side already computed: connectivity, dependency verdicts, findings.
+
+    `deps_new` None means the new side has no dependency list of its own (removed flows then
+    name the old side's dependencies they carried).
+    """
+    before, after = _flow_map(conn_old), _flow_map(conn_new)
+    needed = [r.dependency for r in (deps_new if deps_new is not None else deps_old)]
+    added = _changes(after, before, ())
+    removed = _changes(before, after, needed)
+    broken, fixed = _dependency_changes(deps_old, deps_new or ())
+    old_keys, new_keys = {f.key() for f in findings_old}, {f.key() for f in findings_new}
     ids_old, ids_new = {w.id for w in old.workloads}, {w.id for w in new.workloads}
     ext_added, ext_removed = _external_changes(_covers(conn_old), _covers(conn_new))
     return BundleDiff(
         tuple(added), tuple(removed), tuple(broken), tuple(fixed),
-        tuple(f for f in f_new if f.key() not in old_keys), tuple(f for f in f_old if f.key() not in new_keys),
+        tuple(f for f in findings_new if f.key() not in old_keys),
+        tuple(f for f in findings_old if f.key() not in new_keys),
         tuple(sorted(ids_new - ids_old)), tuple(sorted(ids_old - ids_new)),
         tuple(ext_added), tuple(ext_removed),
     )
@@ -266,6 +280,6 @@ def diff_json(diff: BundleDiff, old_label: str = "old", new_label: str = "new") 
 
 
 __all__ = [
-    "DIFF_SCHEMA", "BundleDiff", "ExternalChange", "ExternalCover", "FlowChange", "diff_bundles", "diff_json",
+    "DIFF_SCHEMA", "BundleDiff", "ExternalChange", "ExternalCover", "FlowChange", "diff_bundles", "diff_json", "diff_sides",
     "external_change_json", "external_cover", "flow_change_json",
 ]

@@ -31,6 +31,8 @@ def workload_json(w: Workload, conn: Connectivity | None = None) -> dict[str, An
     }
     if w.source:
         out["file"], out["line"] = w.source.file, w.source.line
+    if w.variant_of:
+        out["rollout_of"] = w.variant_of
     if conn is not None:
         c = conn.compiled
         cls = c.class_of[c.workload_index[w.id]]
@@ -103,7 +105,19 @@ def bundle_notes(bundle: Bundle) -> list[str]:
 
 
 def host_network_notes(bundle: Bundle) -> list[str]:
-    return [HOST_NETWORK_NOTE.format(id=w.id) for w in bundle.workloads if w.host_network]
+    """Notes every flows output carries: hostNetwork workloads, and workloads caught mid-rollout."""
+    notes = [HOST_NETWORK_NOTE.format(id=w.id) for w in bundle.workloads if w.host_network]
+    return notes + rollout_notes(bundle)
+
+
+def rollout_notes(bundle: Bundle) -> list[str]:
+    """One note per workload whose pods carry different labels (a rollout in progress)."""
+    groups: dict[str, list[Workload]] = {}
+    for w in bundle.workloads:
+        if w.variant_of:
+            groups.setdefault(w.variant_of, []).append(w)
+    return [f"{owner} is mid-rollout: its pods carry {len(ws)} different label sets, evaluated as separate "
+            f"classes of one workload: {', '.join(w.id for w in ws)}" for owner, ws in sorted(groups.items())]
 
 
 def side_json(side: SideVerdict) -> dict[str, Any]:

@@ -41,6 +41,7 @@ def load_bundle(
     default_namespace: str = "default",
     strict: bool = False,
     stdin: TextIO | None = None,
+    texts: dict[str, str] | None = None,
 ) -> Bundle:
     """Load every manifest under `paths` into one Bundle.
 
@@ -58,6 +59,8 @@ def load_bundle(
     builder = BundleBuilder(default_namespace)
     with gc_paused():
         for name, text in _read_inputs(paths, stdin):
+            if texts is not None and isinstance(text, str):
+                texts[name] = text
             _add_text(builder, text, name, strict)
     return builder.finish(strict)
 

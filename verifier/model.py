@@ -79,6 +79,8 @@ class Workload:
     env: tuple[EnvVar, ...] = ()
     annotations: dict[str, str] = field(default_factory=dict)
     source: SourceRef | None = None
+    #: Mid-rollout pods with other labels: the id of the workload this is one class of ("" otherwise).
+    variant_of: str = ""
 
     @property
     def id(self) -> str:

@@ -48,6 +48,10 @@ class Snapshot(BaseModel):
     deps: str | list[dict[str, Any]] | None = Field(
         None, description="Declared dependencies: a deps.yaml text or its list (default: those stored with `cluster`).")
     namespace: str = Field("default", description="Namespace of objects that name none (kubectl apply -n).")
+    label: str | None = Field(None, max_length=1000,
+                              description="What to call this snapshot in reports (default: base, head or request).")
+    deps_name: str | None = Field(None, max_length=1000,
+                                  description="The deps file's name, for messages and dependency locations.")
 
     @model_validator(mode="after")
     def _one_source(self) -> Snapshot:
@@ -119,8 +123,8 @@ def load_snapshot_sync(snap: Snapshot, store: Store, *, field: str, strict: bool
     deps_origin = f"{side}.deps" if side else "deps"
     if snap.cluster is None:
         bundle = _load_inline(snap, field, strict)
-        origin = deps_origin if snap.deps is not None else None
-        return LoadedSnapshot(bundle, snap.deps, origin, _inline_ref(snap), side or "request",
+        origin = (snap.deps_name or deps_origin) if snap.deps is not None else None
+        return LoadedSnapshot(bundle, snap.deps, origin, _inline_ref(snap), snap.label or side or "request",
                               _inline_texts(snap, field))
     stored = store.get_cluster(snap.cluster, snap.revision)
     bundle = _load_stored(stored, strict)
@@ -128,8 +132,10 @@ def load_snapshot_sync(snap: Snapshot, store: Store, *, field: str, strict: bool
     name = f"clusters/{stored.name}@{stored.revision}"
     if deps is None and stored.deps is not None:
         deps, deps_origin = stored.deps, f"{name}/deps"
+    elif deps is not None and snap.deps_name:
+        deps_origin = snap.deps_name
     ref = {"cluster": stored.name, "revision": stored.revision, "digest": stored.digest}
-    return LoadedSnapshot(bundle, deps, deps_origin if deps is not None else None, ref, name,
+    return LoadedSnapshot(bundle, deps, deps_origin if deps is not None else None, ref, snap.label or name,
                           {name: stored.manifests})
 
 

@@ -6,7 +6,6 @@ This is the call a CI job makes on a pull request. The verifier's diff is the re
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Any, Literal
 
@@ -15,17 +14,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from verifier.diff import diff_bundles, diff_json
-
 from .. import pipeline
-from ..pipeline import Truth
+from ..truth import diff_doc
 from ..renderers.review import render_review_comment, render_review_html
 from .analyses import analysis_link
 from .deps import State
 from ..store import new_analysis_id
 from .formats import Format, findings_sarif, render
-from .manifests import LoadedSnapshot, Snapshot, load_snapshot
-from .running import choose_model, compute_truth, prompt_ref, run_model
+from .diff import share_deps, side_truths  # noqa: F401  (share_deps: part of this module's interface)
+from .manifests import Snapshot
+from .running import choose_model, prompt_ref, run_model
 
 router = APIRouter(prefix="/v1", tags=["review"])
 
@@ -50,10 +48,6 @@ class ReviewRequest(BaseModel):
     anonymize: bool = False
     timeout_s: float | None = Field(None, gt=0)
     save: bool = Field(True, description="Keep the result, linkable at /v1/analyses/{id}.")
-
-
-def _with_shared_deps(snap: Snapshot, deps: str | list[dict[str, Any]] | None) -> Snapshot:
-    return snap if deps is None or snap.deps is not None else snap.model_copy(update={"deps": deps})
 
 
 def _lines(items: list[str]) -> str:
@@ -90,33 +84,14 @@ def review_status(diff: dict[str, Any]) -> ReviewStatus:
     return "introduces-findings" if diff["findings_introduced"] else "clean"
 
 
-def share_deps(base: LoadedSnapshot, head: LoadedSnapshot) -> tuple[LoadedSnapshot, LoadedSnapshot]:
-    """When only one side has declared deps (a stored base, say), both use them: what the apps need
-    rarely changes with the policies, and a side without deps cannot show a dependency breaking."""
-    if base.deps is not None and head.deps is None:
-        return base, dataclasses.replace(head, deps=base.deps, deps_origin=base.deps_origin)
-    if head.deps is not None and base.deps is None:
-        return dataclasses.replace(base, deps=head.deps, deps_origin=head.deps_origin), head
-    return base, head
-
-
-def _diff(base: LoadedSnapshot, head: LoadedSnapshot, t_base: Truth, t_head: Truth) -> dict[str, Any]:
-    result = diff_bundles(base.bundle, head.bundle, t_base.dependencies, t_head.dependencies,
-                          texts_old=base.texts, texts_new=head.texts)
-    return diff_json(result, base.label, head.label)
-
-
 @router.post("/review", summary="Review a change: the diff, the model's checked summary, a PR comment, SARIF")
 async def review(body: ReviewRequest, state: State) -> Response:
     """Diff base → head; ask the model to explain it; check its claims against the head's ground truth."""
     spec = choose_model(body.model, state)
     ref = prompt_ref(body.prompt)
-    base, head = await asyncio.gather(
-        load_snapshot(_with_shared_deps(body.base, body.deps), state.store, field="base.manifests", strict=body.strict),
-        load_snapshot(_with_shared_deps(body.head, body.deps), state.store, field="head.manifests", strict=body.strict))
-    base, head = share_deps(base, head)
-    t_base, t_head = await asyncio.gather(compute_truth(base), compute_truth(head))
-    diff = await run_in_threadpool(_diff, base, head, t_base, t_head)
+    # Each side's truth is computed once; the diff and the model's check reuse them.
+    base, head, t_base, t_head = await side_truths(body.base, body.head, body.deps, state, strict=body.strict)
+    diff = await run_in_threadpool(diff_doc, t_base, t_head)
     timeout = state.settings.model_timeout(body.timeout_s)
     result = await run_model(t_head, spec=spec, state=state, prompt=ref, timeout_s=timeout,
                              anonymize=body.anonymize, variables=prompt_variables(diff))

@@ -32,6 +32,7 @@ def choose_model(requested: str | None, state: ServiceState) -> str | None:
         allowed = ", ".join(state.settings.allowed_models)
         raise ApiProblem(403, "model-not-allowed", "Model not allowed",
                          f"model {spec!r} is not in NETREASON_ALLOWED_MODELS ({allowed})")
+    pipeline.enable_simulated(spec)
     return spec or None
 
 
@@ -49,7 +50,7 @@ async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str
     """The verifier's ground truth for a loaded snapshot, computed on a worker thread."""
     return await run_in_threadpool(lambda: pipeline.compute_truth(
         loaded.bundle, deps=loaded.deps, deps_origin=loaded.deps_origin, observed=observed, infer=infer,
-        texts=loaded.texts))
+        texts=loaded.texts, label=loaded.label))
 
 
 async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prompt: str, timeout_s: float,

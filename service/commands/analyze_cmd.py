@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 
 import click
 
 from service.questions import answer, parse_question
-from service.renderers import analysis as render
+from service.outputs import ANALYSIS_FORMATS, render_analysis
 
 from service.terminal import plain_terminal
 
-from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
+from .common import bundle_options, cli_truth, deps_options
 from .output import emit, output_file_option, output_option
 
-FORMATS = ["text", "markdown", "html", "json"]
+FORMATS = list(ANALYSIS_FORMATS)
 
 
 def _model_option(func):
@@ -34,27 +33,23 @@ def _model_option(func):
 
 
 def _enable_simulated(model: str | None) -> None:
-    """`simulated:MODE` models (the eval suite's, labelled simulated everywhere) work here too, for demos."""
-    if model and model.startswith("simulated:"):
-        from evals.simulated import register
+    from service.pipeline import enable_simulated
 
-        register()
+    enable_simulated(model)
 
 
 def _emit(doc: dict, fmt: str, output_file: str | None) -> None:
-    text_renderer = lambda d: render.render_text(d, plain=plain_terminal())  # noqa: E731
-    text = {"json": lambda d: json.dumps(d, indent=2), "markdown": render.render_markdown,
-            "html": render.render_html, "text": text_renderer}[fmt](doc)
+    if fmt == "text":  # TERM=dumb gets no rules or boxes
+        from service.renderers.analysis import render_text
+
+        text = render_text(doc, plain=plain_terminal())
+    else:
+        text = render_analysis(doc, fmt)
     emit(text, fmt, output_file)
 
 
 def _truth(paths, default_namespace, strict, deps_path, flows_path):
-    from service import pipeline
-
-    bundle, _ = load(paths, default_namespace, strict)
-    deps, origin = read_deps_text(paths, deps_path)
-    return pipeline.compute_truth(bundle, deps=deps, deps_origin=origin, observed=read_flows(flows_path),
-                                  texts=source_texts(bundle))
+    return cli_truth(paths, default_namespace, strict, deps_path, flows_path)
 
 
 @click.command()

@@ -6,13 +6,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 import verifier
 from verifier.errors import InputError
 from verifier.model import Bundle, SourceRef
+
+if TYPE_CHECKING:
+    from service.truth import Truth
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,10 +34,15 @@ def bundle_options(func: F) -> F:
     return func
 
 
-def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool = False) -> tuple[Bundle, float]:
-    """Load a bundle, print its issues to stderr, return it with the seconds it took."""
+def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool = False,
+         texts: dict[str, str] | None = None) -> tuple[Bundle, float]:
+    """Load a bundle, print its issues to stderr, return it with the seconds it took.
+
+    `texts`, when given, receives every input's text by file name (see `verifier.load_bundle`).
+    """
     start = time.perf_counter()
-    bundle = verifier.load_bundle(list(paths), default_namespace=default_namespace, strict=strict, stdin=sys.stdin)
+    bundle = verifier.load_bundle(list(paths), default_namespace=default_namespace, strict=strict, stdin=sys.stdin,
+                                  texts=texts)
     elapsed = time.perf_counter() - start
     if not quiet:
         report_issues(bundle)
@@ -94,6 +102,24 @@ def source_texts(bundle: Bundle) -> dict[str, str]:
             except (OSError, UnicodeDecodeError):
                 continue
     return texts
+
+
+def cli_truth(paths: Sequence[str], default_namespace: str, strict: bool, deps_path: str | None,
+              flows_path: str | None, *, infer: bool = True, label: str = "") -> Truth:
+    """The one truth of the manifests in `paths` (see `service.truth`), as every analysis command builds it."""
+    from service.truth import compute_truth
+
+    texts: dict[str, str] = {}
+    bundle, _ = load(paths, default_namespace, strict, texts=texts)
+    deps_text, origin = read_deps_text(paths, deps_path)
+    return compute_truth(bundle, deps=deps_text, deps_origin=origin, observed=read_flows(flows_path), infer=infer,
+                         texts=texts, label=label)
+
+
+def print_dependency_issues(truth: Truth, prefix: str = "") -> None:
+    """Problems with the dependency inputs (unknown workloads in deps, unmatched flows), on stderr."""
+    for issue in truth.issues:
+        click.echo(f"{prefix}{issue.severity}: {issue}", err=True)
 
 
 def read_flows(path: str | None) -> str | None:

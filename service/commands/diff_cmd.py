@@ -8,14 +8,11 @@ from dataclasses import dataclass
 import click
 
 from service import gitsource
-from service.renderers import findings as render
-from service.renderers.sarif import sarif_log
-from verifier.dependencies import evaluate_dependencies, gather_dependencies
-from verifier.diff import diff_bundles, diff_json
+from service.outputs import render_diff
+from service.truth import Truth, compute_truth, diff_doc
 from verifier.model import Bundle
 
-from .common import default_deps_path, load, read_flows, report_issues
-from .common import read_deps_text, source_texts
+from .common import default_deps_path, load, print_dependency_issues, read_deps_text, read_flows, report_issues
 from .lint_cmd import FAIL_ON, fail_on_option, format_option
 from .output import emit
 
@@ -33,10 +30,11 @@ def load_side(spec: str, default_namespace: str, strict: bool) -> Side:
     """A working-tree path or `REV:PATH`, loaded with its default deps file (if any)."""
     git = gitsource.parse_spec(spec)
     if git is None:
-        bundle, _ = load([spec], default_namespace, strict)
+        texts: dict[str, str] = {}
+        bundle, _ = load([spec], default_namespace, strict, texts=texts)
         path = default_deps_path([spec])
         text, origin = read_deps_text([spec], None) if path else (None, None)
-        return Side(spec, bundle, source_texts(bundle), text, origin)
+        return Side(spec, bundle, texts, text, origin)
     bundle, texts = gitsource.load_git(git, default_namespace=default_namespace, strict=strict)
     report_issues(bundle)
     found = gitsource.default_deps(git)
@@ -78,20 +76,15 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
             if side.deps_text is None:
                 side.deps_text, side.deps_origin = shared
     flows_text = read_flows(flows_path)
-    result = diff_bundles(a.bundle, b.bundle, _evaluate(a, flows_text), _evaluate(b, flows_text),
-                          texts_old=a.texts, texts_new=b.texts)
-    doc = diff_json(result, a.label, b.label)
-    out = {
-        "json": render.render_json, "text": render.render_diff_text, "markdown": render.render_diff_markdown,
-        "sarif": lambda d: render.render_json(sarif_log(d["findings_introduced"])),
-    }[fmt](doc)
-    emit(out, fmt, output_file)
+    doc = diff_doc(_truth(a, flows_text), _truth(b, flows_text))
+    emit(render_diff(doc, fmt), fmt, output_file)
     failing = bool(doc["dependencies_broken"]) or any(f["severity"] in FAIL_ON[fail_on] for f in doc["findings_introduced"])
     sys.exit(1 if failing and fail_on != "never" else 0)
 
 
-def _evaluate(side: Side, flows_text: str | None) -> list:  # type: ignore[type-arg]
-    deps, issues = gather_dependencies(side.bundle, side.deps_text, side.deps_origin, flows_text)
-    for issue in issues:
-        click.echo(f"{side.label}: {issue.severity}: {issue}", err=True)
-    return evaluate_dependencies(side.bundle, deps)
+def _truth(side: Side, flows_text: str | None) -> Truth:
+    """One side's truth, computed once (the diff reuses its connectivity, verdicts and findings)."""
+    truth = compute_truth(side.bundle, deps=side.deps_text, deps_origin=side.deps_origin, observed=flows_text,
+                          texts=side.texts, label=side.label)
+    print_dependency_issues(truth, f"{side.label}: ")
+    return truth

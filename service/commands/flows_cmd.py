@@ -10,9 +10,8 @@ import click
 
 import verifier
 from service.renderers import flows as render
-from verifier.export import flows_json, verdict_json
-
 from service.terminal import plain_terminal
+from verifier.export import flows_json, verdict_json
 
 from .common import bundle_options, load
 from .output import emit, output_file_option, output_option

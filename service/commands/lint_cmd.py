@@ -7,17 +7,14 @@ from collections.abc import Sequence
 
 import click
 
-from service.renderers import findings as render
-from service.renderers.sarif import render_sarif
-from verifier.dependencies import evaluate_dependencies, gather_dependencies
-from verifier.findings import LintReport, lint_json, lint_report
-from verifier.model import Bundle
+from service.outputs import LINT_FORMATS, render_lint
+from service.truth import Truth, lint_doc
 
 from . import output
-from .common import bundle_options, deps_options, load, read_deps_text, read_flows, source_texts
+from .common import bundle_options, cli_truth, deps_options, print_dependency_issues
 from .output import output_file_option, output_option
 
-FORMATS = ["text", "json", "sarif", "markdown"]
+FORMATS = list(LINT_FORMATS)
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
 
@@ -53,27 +50,14 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
       netreason lint k8s/ --deps deps.yaml -o sarif --output-file netreason.sarif
       netreason lint k8s/ -o markdown --fail-on warning
     """
-    bundle, _ = load(paths, default_namespace, strict)
-    deps_text, origin = read_deps_text(paths, deps_path)
-    report = run_lint(bundle, deps_text, origin, read_flows(flows_path), infer=not no_infer)
-    emit(report, fmt, output_file)
-    sys.exit(exit_code([f.severity for f in report.findings], fail_on))
+    truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer)
+    print_dependency_issues(truth)
+    emit(truth, fmt, output_file)
+    sys.exit(exit_code([f.severity for f in truth.findings], fail_on))
 
 
-def run_lint(bundle: Bundle, deps_text: str | None, origin: str | None, flows_text: str | None, infer: bool = True) -> LintReport:
-    """Gather and evaluate dependencies, read the policies' text for comments, and lint."""
-    deps, issues = gather_dependencies(bundle, deps_text, origin, flows_text, infer)
-    for issue in issues:
-        click.echo(f"{issue.severity}: {issue}", err=True)
-    results = evaluate_dependencies(bundle, deps)
-    return lint_report(bundle, results, texts=source_texts(bundle))
-
-
-def emit(report: LintReport, fmt: str, output_file: str | None = None) -> None:
-    doc = lint_json(report)
-    renderers = {"json": render.render_json, "markdown": render.render_markdown, "text": render.render_text,
-                 "sarif": render_sarif}
-    output.emit(renderers[fmt](doc), fmt, output_file)
+def emit(truth: Truth, fmt: str, output_file: str | None = None) -> None:
+    output.emit(render_lint(lint_doc(truth), fmt), fmt, output_file)
 
 
 def exit_code(severities: Sequence[str], fail_on: str) -> int:

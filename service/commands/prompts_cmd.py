@@ -6,13 +6,15 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import yaml
 
-from prompts.library import PromptSpec, RenderedPrompt, list_prompts, load_prompt
 from verifier.errors import InputError, NetreasonError
+
+if TYPE_CHECKING:  # prompts.library imports langchain_core (~0.5 s): only commands that render pay for it
+    from prompts.library import PromptSpec, RenderedPrompt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +42,8 @@ def prompts_group() -> None:
 @_friendly_errors
 def list_cmd() -> None:
     """List every prompt version with its variables."""
+    from prompts.library import list_prompts
+
     for spec in list_prompts():
         click.echo(f"{spec.ref:<12} {spec.schema_name:<12} {', '.join(spec.variables):<40} {spec.description}")
 
@@ -50,6 +54,8 @@ def list_cmd() -> None:
 @_friendly_errors
 def show_cmd(ref: str, schema: bool) -> None:
     """Show prompt REF (NAME or NAME@VERSION): variables and templates."""
+    from prompts.library import load_prompt
+
     spec = load_prompt(ref)
     click.echo(_describe(spec))
     if schema:

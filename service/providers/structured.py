@@ -6,12 +6,11 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from verifier.answers import extract_json_object
 from verifier.errors import NetreasonError
 
 from .base import Message, Provider, ProviderReply, ProviderRequest, Usage
@@ -25,28 +24,14 @@ Repair = Callable[[ProviderRequest, str, str], ProviderRequest]
 #: Exceptions from `validate` that mean "the answer is wrong", not "the code is broken".
 INVALID_ANSWER_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, LookupError, NetreasonError)
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-
-
 def parse_json_object(text: str) -> dict[str, Any] | None:
     """Return `text` parsed as a JSON object, or None.
 
-    Accepts a bare object, one inside a Markdown code fence, or one surrounded by prose (local models often
-    add "Here is the JSON:"). Anything that is not an object (a list, a number) is None.
+    Accepts a bare object, one inside a Markdown code fence, one surrounded by prose (local models often
+    add "Here is the JSON:"), after a `<think>` block, or with trailing commas (`verifier.answers`).
+    Anything that is not an object (a list, a number) is None.
     """
-    candidates = [text.strip()]
-    candidates += [m.strip() for m in _FENCE.findall(text)]
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start : end + 1])
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
+    return extract_json_object(text)
 
 
 def append_repair_turn(request: ProviderRequest, bad_text: str, problem: str) -> ProviderRequest:

@@ -7,17 +7,26 @@ text uses rich tables on a terminal.
 from __future__ import annotations
 
 import html
+import json
 import io
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable"}
+VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable",
+                "unparseable": "⚠️ unparseable"}
 
 
 def claim_text(claim: dict[str, Any]) -> str:
-    """One line that says what a claim claims, whatever its type."""
+    """One line that says what a claim claims, whatever its type (an unparseable claim as compact JSON)."""
+    try:
+        return _claim_sentence(claim)
+    except (KeyError, TypeError, AttributeError):
+        return json.dumps(claim, default=str)[:300]
+
+
+def _claim_sentence(claim: dict[str, Any]) -> str:
     t = claim.get("type")
     if t == "flow":
         verb = "can reach" if claim.get("allowed") else "cannot reach"
@@ -70,7 +79,9 @@ def _totals_line(doc: dict[str, Any]) -> str:
     acc = t.get("accuracy")
     acc_text = f"{acc:.0%}" if isinstance(acc, float) else "n/a"
     return (f"{t.get('confirmed', 0)} confirmed, {t.get('contradicted', 0)} contradicted, "
-            f"{t.get('unverifiable', 0)} unverifiable, {t.get('missed', 0)} missed — accuracy {acc_text}")
+            f"{t.get('unverifiable', 0)} unverifiable, "
+            + (f"{t['unparseable']} unparseable, " if t.get("unparseable") else "")
+            + f"{t.get('missed', 0)} missed — accuracy {acc_text}")
 
 
 def _model_header(doc: dict[str, Any]) -> str:
@@ -116,7 +127,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1b1f24}
 h1{font-size:1.4rem} .cols{display:grid;grid-template-columns:1fr 1fr;gap:1.5rem}
 section{border:1px solid #d0d7de;border-radius:6px;padding:1rem} table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #eaeef2;padding:.35rem .5rem;text-align:left;vertical-align:top}
-.confirmed{color:#1a7f37}.contradicted{color:#cf222e}.unverifiable{color:#9a6700}
+.confirmed{color:#1a7f37}.contradicted{color:#cf222e}.unverifiable{color:#9a6700}.unparseable{color:#9a6700}
 .note{background:#fff8c5;padding:.5rem;border-radius:4px} code{font-size:.9em}
 """
 

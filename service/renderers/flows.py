@@ -7,8 +7,6 @@ import io
 import json
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -54,6 +52,9 @@ def render_dot(doc: dict[str, Any]) -> str:
 
 def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False) -> str:
     """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns."""
+    from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
+    from rich.table import Table
+
     table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False,
                   **({"box": None} if plain else {}))
     table.add_column("from")

@@ -374,7 +374,8 @@ def test_an_analysis_can_name_a_stored_snapshot(client: httpx.Client) -> None:
     stored = client.post("/v1/analyze", json={"cluster": "shop", "revision": 1}).json()
     assert stored["ground_truth"]["dependencies_broken"] == [
         {**d, "evidence": d["evidence"].replace("deps [", "clusters/shop@1/deps ["),
-         "explanation": d["explanation"].replace("deps [", "clusters/shop@1/deps [")}
+         "explanation": d["explanation"].replace("deps [", "clusters/shop@1/deps ["),
+         "file": "clusters/shop@1/deps" if d["file"] == "deps" else d["file"]}
         for d in inline["ground_truth"]["dependencies_broken"]]
     assert stored["ground_truth"]["summary"] == inline["ground_truth"]["summary"]
 

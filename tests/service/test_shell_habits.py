@@ -24,7 +24,10 @@ BOX = set("─━│┃┏┓┗┛┡┩╇╋┳┻")
 
 def _commands(group: click.Group, prefix: str = "netreason") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             found += _commands(command, path)

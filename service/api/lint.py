@@ -1,0 +1,41 @@
+"""POST /v1/lint: the review findings of a snapshot, the same document as `netreason lint`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from ..outputs import render_lint
+from ..truth import lint_doc
+from .deps import State
+from .documents import document_response
+from .manifests import Snapshot, load_snapshot
+from .running import compute_truth
+
+router = APIRouter(prefix="/v1", tags=["review"])
+
+LintFormat = Literal["json", "text", "markdown", "sarif"]
+
+
+class LintRequest(Snapshot):
+    """Manifests (or a stored cluster) plus optional deps and observed flows."""
+
+    observed: str | list[dict[str, Any]] | None = Field(
+        None, description="Observed flows: a Hubble export (`hubble observe -o json`) as text or records.")
+    infer: bool = Field(True, description="Also infer dependencies from env values that name a Service.")
+    format: LintFormat = "json"
+    strict: bool = Field(False, description="Refuse manifests with validation errors (422) instead of reporting them.")
+
+
+@router.post("/lint", summary="Lint manifests: findings, dependency verdicts, rollout coverage")
+async def lint(body: LintRequest, state: State) -> Response:
+    """The same document as `netreason lint --format json` (or its text, markdown or SARIF)."""
+    loaded = await load_snapshot(body, state.store, field="manifests" if body.files is None else "files",
+                                 strict=body.strict)
+    truth = await compute_truth(loaded, observed=body.observed, infer=body.infer)
+    doc = lint_doc(truth)
+    return await run_in_threadpool(document_response, doc, body.format, render_lint)

@@ -1,0 +1,58 @@
+"""The one set of renderings of the truth's documents, shared by the CLI and the HTTP API.
+
+Each document kind (lint, diff, analysis) has its formats here; `netreason lint -o X` and
+`POST /v1/lint {"format": "X"}` call the same function on the same document, so they print the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+LINT_FORMATS = ("text", "json", "sarif", "markdown")
+DIFF_FORMATS = LINT_FORMATS
+ANALYSIS_FORMATS = ("text", "markdown", "html", "json")
+
+Renderer = Callable[[dict[str, Any]], str]
+
+
+def _json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2)
+
+
+def _lint_renderers() -> dict[str, Renderer]:
+    from .renderers import findings
+    from .renderers.sarif import render_sarif
+
+    return {"json": _json, "markdown": findings.render_markdown, "text": findings.render_text, "sarif": render_sarif}
+
+
+def _diff_renderers() -> dict[str, Renderer]:
+    from .renderers import findings
+    from .renderers.sarif import sarif_log
+
+    return {"json": _json, "text": findings.render_diff_text, "markdown": findings.render_diff_markdown,
+            "sarif": lambda d: _json(sarif_log(d["findings_introduced"]))}
+
+
+def _analysis_renderers() -> dict[str, Renderer]:
+    from .renderers import analysis
+
+    return {"json": _json, "markdown": analysis.render_markdown, "html": analysis.render_html,
+            "text": analysis.render_text}
+
+
+def render_lint(doc: dict[str, Any], fmt: str) -> str:
+    """A `netreason.lint/v1` document as text, json, sarif or markdown."""
+    return _lint_renderers()[fmt](doc)
+
+
+def render_diff(doc: dict[str, Any], fmt: str) -> str:
+    """A `netreason.diff/v1` document as text, json, sarif (introduced findings) or markdown."""
+    return _diff_renderers()[fmt](doc)
+
+
+def render_analysis(doc: dict[str, Any], fmt: str) -> str:
+    """A `netreason.analysis/v1` document as text, markdown, html or json."""
+    return _analysis_renderers()[fmt](doc)

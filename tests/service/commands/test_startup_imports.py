@@ -1,0 +1,64 @@
+"""`flows`, `check`, `lint`, `diff` and `--help` start without loading model SDKs, LangChain or the web stack.
+
+Each command runs in a fresh interpreter (as the console script would) and reports which heavy modules
+ended up in `sys.modules`; importing them where they are used keeps these commands quick to start.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+SHOP = str(ROOT / "examples" / "shop")
+HEAVY = ("openai", "anthropic", "langchain_core", "fastapi", "uvicorn", "sqlalchemy", "starlette", "langsmith")
+
+PROBE = """
+import json, sys
+sys.argv = ["netreason", *json.loads(sys.argv[1])]
+from service.cli import main
+try:
+    main()
+except SystemExit as e:
+    code = e.code
+else:
+    code = 0
+print("\\nPROBE " + json.dumps({"code": code, "loaded": sorted(m for m in HEAVY if m in sys.modules)}))
+"""
+
+COMMANDS = {
+    "help": ["--help"],
+    "flows": ["flows", SHOP],
+    "flows-json": ["flows", SHOP, "-o", "json"],
+    "check": ["check", SHOP, "--from", "shop/web", "--to", "shop/api", "--port", "8080"],
+    "lint": ["lint", SHOP, "--fail-on", "never"],
+    "lint-markdown": ["lint", SHOP, "-o", "markdown", "--fail-on", "never"],
+    "diff": ["diff", SHOP, SHOP],
+    "lint-help": ["lint", "--help"],
+}
+
+
+def run_probe(args: list[str]) -> dict:
+    code = PROBE.replace("HEAVY", repr(HEAVY))
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE ")]
+    assert line, f"the command did not finish: {proc.stderr[-2000:]}"
+    return json.loads(line[-1][len("PROBE "):])
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_command_starts_without_heavy_imports(name: str) -> None:
+    result = run_probe(COMMANDS[name])
+    assert result["code"] in (0, 1, None), result
+    assert result["loaded"] == [], f"`netreason {' '.join(COMMANDS[name])}` imported {result['loaded']}"
+
+
+def test_probe_sees_heavy_imports_when_they_happen() -> None:
+    """The probe itself can fail: `prompts list` needs the prompt library, which imports langchain_core."""
+    result = run_probe(["prompts", "list"])
+    assert "langchain_core" in result["loaded"]
