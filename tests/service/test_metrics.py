@@ -77,3 +77,15 @@ def test_a_single_process_serves_its_own_counters_without_a_multiprocess_dir() -
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     assert sample(out.stdout, "netreason_http_requests_total", method="GET", route="/healthz", status="200") == 1
+
+
+def test_the_cli_commands_other_than_serve_never_import_prometheus_client() -> None:
+    """prometheus_client picks its mode on import; and the CLI's everyday commands must start fast."""
+    probe = ("import atexit, sys\n"
+             "atexit.register(lambda: print('LOADED', sorted(m for m in ('prometheus_client', 'slack_sdk') "
+             "if m in sys.modules), file=sys.stderr))\n"
+             "from service.cli import main\nmain()\n")
+    for args in (["lint", "examples/shop"], ["check", "examples/shop", "--from", "shop/web", "--to", "shop/api",
+                                             "--port", "8080"], ["--help"], ["completion", "bash"]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True)
+        assert "LOADED []" in done.stderr, (args, done.stderr[-500:])
