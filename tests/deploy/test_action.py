@@ -14,15 +14,13 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
+from tests.fakes.github_server import FakeGitHub, fake_github
 from tests.service.test_api import APP, APP_DEPS, POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,58 +29,11 @@ ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("bash", "git")), reason="needs bash and git")
 
 
-class _GitHub(BaseHTTPRequestHandler):
-    """Issue comments: list (paginated), create, update; records every call."""
-
-    calls: list[tuple[str, str, Any]] = []
-    comments: list[dict[str, Any]] = []
-
-    def _reply(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> Any:
-        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.calls.append(("GET", self.path, self.headers.get("Authorization")))
-        page = int(re.search(r"[?&]page=(\d+)", self.path).group(1))  # type: ignore[union-attr]
-        self._reply(200, self.comments[(page - 1) * 100: page * 100])
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self._body()
-        self.calls.append(("POST", self.path, body))
-        self.comments.append({"id": 1000 + len(self.comments), "body": body["body"],
-                              "html_url": f"https://github.example/c/{1000 + len(self.comments)}"})
-        self._reply(201, self.comments[-1])
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        body = self._body()
-        self.calls.append(("PATCH", self.path, body))
-        cid = int(self.path.rsplit("/", 1)[1])
-        for c in self.comments:
-            if c["id"] == cid:
-                c["body"] = body["body"]
-        self._reply(200, {"id": cid, "body": body["body"], "html_url": f"https://github.example/c/{cid}"})
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def github() -> Iterator[str]:
-    # 150 other comments first: the netreason comment is found past the first page.
-    _GitHub.calls = []
-    _GitHub.comments = [{"id": i, "body": f"looks good {i}"} for i in range(150)]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    # 150 other comments first (ids 0-149): the netreason comment is found past the first page.
+    with fake_github([{"id": i, "body": f"looks good {i}"} for i in range(150)]) as url:
+        yield url
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -143,28 +94,28 @@ def test_a_breaking_change_fails_with_one_comment_and_sarif(tmp_path: Path, gith
     work = _pull_request(tmp_path, POLICY.replace("{app: web}", "{app: frontend}"))
     code, out, err = _run_diff_step(work, github, tmp_path)
     assert code == 1, err
-    assert out["status"] == "fail" and out["comment_url"] == "https://github.example/c/1150"
+    assert out["status"] == "fail" and out["comment_url"] == "https://github.example/c/77"
     sarif = json.loads(Path(out["sarif"]).read_text())
     assert sarif["version"] == "2.1.0"
-    (posted,) = [c for c in _GitHub.calls if c[0] == "POST"]
+    (posted,) = [c for c in FakeGitHub.calls if c[0] == "POST"]
     assert posted[1] == "/repos/acme/shop/issues/5/comments"
     body = posted[2]["body"]
     assert body.startswith("<!-- netreason-diff -->") and "app/web" in body
     assert body.strip() == ("<!-- netreason-diff -->\n" + Path(out["markdown"]).read_text().strip())
-    assert all(c[2] == "Bearer gh-test" for c in _GitHub.calls if c[0] == "GET")
+    assert all(c[2] == "Bearer gh-test" for c in FakeGitHub.calls if c[0] == "GET")
     # The next push updates that comment (found on page 2) instead of adding one.
     code, out, _ = _run_diff_step(work, github, tmp_path)
     assert code == 1
-    writes = [c[:2] for c in _GitHub.calls if c[0] != "GET"]
-    assert writes == [("POST", "/repos/acme/shop/issues/5/comments"), ("PATCH", "/repos/acme/shop/issues/comments/1150")]
-    assert len(_GitHub.comments) == 151
+    writes = [c[:2] for c in FakeGitHub.calls if c[0] != "GET"]
+    assert writes == [("POST", "/repos/acme/shop/issues/5/comments"), ("PATCH", "/repos/acme/shop/issues/comments/77")]
+    assert len(FakeGitHub.comments) == 151
 
 
 def test_the_comment_is_bounded(tmp_path: Path, github: str) -> None:
     work = _pull_request(tmp_path, POLICY.replace("{app: web}", "{app: frontend}"))
     code, out, _ = _run_diff_step(work, github, tmp_path, comment_max_chars="400")
     assert code == 1
-    body = _GitHub.comments[-1]["body"]
+    body = FakeGitHub.comments[-1]["body"]
     assert len(body) <= 400 and body.startswith("<!-- netreason-diff -->")
     assert "the whole report is in the job log (https://github.example/acme/shop/actions/runs/42)" in body
 
@@ -180,7 +131,7 @@ def test_bad_input_is_an_error_not_a_pass(tmp_path: Path, github: str) -> None:
     work = _pull_request(tmp_path, POLICY + "# a comment only\n")
     code, out, _ = _run_diff_step(work, github, tmp_path, path="no-such-dir")
     assert code == 2 and out["status"] == "error"
-    assert not [c for c in _GitHub.calls if c[0] != "GET"]
+    assert not [c for c in FakeGitHub.calls if c[0] != "GET"]
 
 
 def test_the_action_is_composite_installs_netreason_and_uploads_the_diff_sarif() -> None:
