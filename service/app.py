@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .api import V1_ROUTERS, errors, public_routers
 from .api.deps import ServiceState, require_token
+from .api.workpool import WorkPool
 from .api.middleware import BodySizeLimit, RequestMetrics
 from .links import resolve_link_secret
 from .metrics import Metrics
@@ -32,10 +33,14 @@ def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-
         store = await run_in_threadpool(Store.open, settings.database_url)
         log.info("database ready: %s", safe_url(settings.database_url))
         link_secret = await run_in_threadpool(resolve_link_secret, settings.link_secret, store)
-        app.state.service = ServiceState(settings, store, metrics, link_secret=link_secret)
+        work = WorkPool(threads=settings.work_threads, max_active=settings.max_active_analyses,
+                        max_queued=settings.max_queued_analyses)
+        app.state.service = ServiceState(settings, store, metrics, work=work, link_secret=link_secret)
         try:
             yield
         finally:
+            work.shutdown()
+            await app.state.service.providers.aclose()
             store.close()
     return lifespan
 

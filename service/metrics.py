@@ -13,6 +13,7 @@ it starts the workers (fresh interpreters); the CLI's other commands never impor
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,10 +55,18 @@ class Histogram:
         self._metric.labels(**{k: str(v) for k, v in labels.items()}).observe(value)
 
 
+#: Label values come from a bounded set: a caller must not mint a series per request (memory, scrape size).
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_MODEL_LABELS = 16
+OTHER = "other"
+
+
 class Metrics:
     """The service's metrics; `render()` is the body of GET /metrics."""
 
     def __init__(self) -> None:
+        self._model_labels: set[str] = set()
+        self._label_lock = threading.Lock()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("netreason_http_requests_total", "HTTP requests by method, route and status.",
@@ -74,6 +83,7 @@ class Metrics:
 
     def record_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency."""
+        method = method if method in HTTP_METHODS else OTHER
         self.requests.inc(method=method, route=route, status=status)
         self.latency.observe(seconds, route=route)
 
@@ -81,7 +91,7 @@ class Metrics:
         """Count the model call of an analysis document's `model` section (nothing when no model ran)."""
         if not model:
             return
-        name = model.get("name") or "unknown"
+        name = self._model_label(str(model.get("name") or "unknown"))
         self.model_calls.inc(model=name, outcome=model.get("error_kind") or "ok")
         usage = model.get("usage") or {}
         self.model_latency.observe(float(usage.get("latency_ms") or 0.0) / 1000, model=name)
@@ -89,6 +99,14 @@ class Metrics:
             self.tokens.inc(float(usage.get(f"{direction}_tokens") or 0), model=name, direction=direction)
         for claim in model.get("claims") or ():
             self.verdicts.inc(verdict=claim.get("verdict", "unknown"))
+
+    def _model_label(self, name: str) -> str:
+        # The first MAX_MODEL_LABELS names get their own series; any further one counts as "other".
+        with self._label_lock:
+            if name in self._model_labels or len(self._model_labels) < MAX_MODEL_LABELS:
+                self._model_labels.add(name)
+                return name
+        return OTHER
 
     def render(self) -> str:
         """Every metric in the text exposition format: this process's, or every worker's in multiprocess mode."""

@@ -21,7 +21,7 @@ from verifier.model import Bundle
 
 from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
-from .providers.errors import ProviderError
+from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
 from .providers.registry import get_provider
 from .providers.answers import complete_answer
 from .truth import Truth, compute_truth, truth_json  # noqa: F401  (the pipeline's public names)
@@ -120,6 +120,10 @@ async def ask_model(
         result = await complete_answer(provider, build_request(prepared, timeout_s), prepared.deanonymize)
     except ProviderError as e:
         return ModelRun(spec_name, ref, error=str(e), error_kind=type(e).__name__)
+    except MALFORMED_BODY_ERRORS as e:
+        # A provider (a plug-in, a LangChain model) let a reply-parsing error through: still a model failure.
+        bad = malformed_reply(e, spec_name)
+        return ModelRun(spec_name, ref, error=str(bad), error_kind=type(bad).__name__)
     finally:
         if owned and provider is not None and hasattr(provider, "aclose"):
             await provider.aclose()  # the SDK's connection pool belongs to this event loop

@@ -12,6 +12,12 @@
     NETREASON_PUBLIC_URL            prefix of report links (Slack replies, `report_url`); empty = relative links
     NETREASON_LINK_SECRET           key of the HMAC that signs report links; unset = a random key kept in the database
     NETREASON_LINK_TTL_S            how long a signed report link opens without a token (default: 7 days)
+    NETREASON_ALLOWED_MODELS        model specs a request may name (default: NETREASON_MODEL alone)
+    NETREASON_MAX_RESPONSE_BYTES    largest response or stored report (default 16 MiB; larger: 422)
+    NETREASON_MAX_WORKLOADS         most workloads one request may analyze (default 3,000; more: 413)
+    NETREASON_MAX_ACTIVE_ANALYSES   analyses running at once (default 8); NETREASON_MAX_QUEUED_ANALYSES
+                                    more wait (default 64), beyond that 503 + Retry-After
+    NETREASON_WORK_THREADS          threads the analyses' CPU work runs on (default: CPUs, at most 4)
 
 Secrets are `SecretStr`, so they never show in a repr, a log line or an error.
 """
@@ -27,6 +33,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_LINK_TTL_S = 7 * 24 * 3600
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_WORKLOADS = 3_000
 
 
 def default_database_url() -> str:
@@ -43,8 +51,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     model: str | None = None
-    #: When non-empty, a request may only name these model specs (a spec can carry a URL: this stops
-    #: callers from aiming the server at arbitrary hosts).
+    #: The model specs a request may name (a spec can carry a URL: this stops callers from aiming the
+    #: server at hosts of their choosing); empty = NETREASON_MODEL alone.
     allowed_models: Annotated[tuple[str, ...], NoDecode] = ()
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
@@ -54,6 +62,15 @@ class Settings(BaseSettings):
     #: A Slack delivery `processing` longer than this is taken over by Slack's retry of it.
     slack_event_stale_s: float = Field(default=120.0, gt=0)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    #: Budgets of one request: a response or stored report over this is refused (422), never built
+    #: without bound; a bundle with more workloads than this is refused (413) before any analysis.
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
+    max_workloads: int = Field(default=DEFAULT_MAX_WORKLOADS, gt=0)
+    #: Analysis-sized requests running at once, waiting beyond those (then 503), and the threads
+    #: their CPU work runs on (`service.api.workpool`).
+    max_active_analyses: int = Field(default=8, gt=0)
+    max_queued_analyses: int = Field(default=64, ge=0)
+    work_threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), gt=0)
     model_timeout_s: float = Field(default=60.0, gt=0)
     max_model_timeout_s: float = Field(default=180.0, gt=0)
     public_url: str = ""  # prefix for links to stored analyses; empty = relative links
@@ -77,6 +94,10 @@ class Settings(BaseSettings):
         """The model timeout for one request: what it asked for (or the default), capped by the maximum."""
         return min(requested or self.model_timeout_s, self.max_model_timeout_s)
 
+    def allowed_model_specs(self) -> tuple[str, ...]:
+        """NETREASON_ALLOWED_MODELS, or NETREASON_MODEL alone when no allow-list is set (or none at all)."""
+        return self.allowed_models or ((self.model,) if self.model else ())
+
     def model_allowed(self, spec: str) -> bool:
-        """Whether a request may name model `spec` (always, when no allow-list is configured)."""
-        return not self.allowed_models or spec in self.allowed_models
+        """Whether a request may name model `spec`: only from `allowed_model_specs()`."""
+        return spec in self.allowed_model_specs()

@@ -59,10 +59,10 @@ def verify_request(secret: str, timestamp: str | None, signature: str | None, bo
     """
     if not timestamp or not signature:
         raise SlackRequestRejected("missing X-Slack-Request-Timestamp or X-Slack-Signature header")
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        raise SlackRequestRejected(f"X-Slack-Request-Timestamp {timestamp[:20]!r} is not a Unix time") from None
+    # A Unix time has at most a dozen digits; a longer one would overflow the float arithmetic below.
+    if len(timestamp) > 16 or not timestamp.isdigit():
+        raise SlackRequestRejected(f"X-Slack-Request-Timestamp {timestamp[:20]!r} is not a Unix time")
+    sent = int(timestamp)
     age = (time.time() if now is None else now) - sent
     if abs(age) > REPLAY_WINDOW_S:
         raise SlackRequestRejected(f"request timestamp is {age:.0f}s away from now (limit {REPLAY_WINDOW_S}s): "
@@ -142,8 +142,9 @@ def strip_mentions(text: str) -> str:
 
 
 def _bot_user(payload: dict[str, Any]) -> str | None:
-    for auth in payload.get("authorizations") or ():
-        if auth.get("is_bot") and auth.get("user_id"):
+    auths = payload.get("authorizations")
+    for auth in auths if isinstance(auths, list) else ():
+        if isinstance(auth, dict) and auth.get("is_bot") and auth.get("user_id"):
             return str(auth["user_id"])
     return None
 
@@ -155,7 +156,9 @@ def message_from_event(payload: dict[str, Any]) -> tuple[SlackMessage, bool] | N
     person (no `bot_id`, no subtype such as `message_changed` or `bot_message`), and not mentioning
     the bot (that one also arrives as an app_mention, which answers it).
     """
-    event = payload.get("event") or {}
+    event = payload.get("event")
+    if not isinstance(event, dict):
+        return None
     kind = event.get("type")
     if kind not in ("app_mention", "message") or event.get("bot_id") or event.get("subtype"):
         return None

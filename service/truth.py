@@ -70,7 +70,7 @@ class Truth:
 def compute_truth(
     bundle: Bundle, *, deps: Deps = None, deps_origin: str | None = None,
     observed: str | list[dict[str, Any]] | None = None, infer: bool = True,
-    texts: Mapping[str, str] | None = None, label: str = "",
+    texts: Mapping[str, str] | None = None, label: str = "", observed_origin: str | None = None,
 ) -> Truth:
     """Connectivity, dependencies with verdicts, findings and coverage for a bundle (pure, no model).
 
@@ -80,7 +80,8 @@ def compute_truth(
     """
     start = time.perf_counter()
     conn = verifier.analyze(bundle)
-    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer)
+    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer,
+                                               observed_origin=observed_origin)
     results = evaluate_dependencies(bundle, gathered, conn=conn)
     report = lint_report(bundle, results, conn, texts=texts)
     return Truth(bundle, conn, tuple(results), report.findings, tuple(dep_issues), time.perf_counter() - start,
@@ -99,6 +100,8 @@ def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, coverage, counts."""
     from verifier.export import bundle_notes, issue_json
 
+    from .traffic_graph import graph_json
+
     deps = [_dependency_json(r) for r in truth.dependencies]
     lint = lint_doc(truth)
     return {
@@ -112,6 +115,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
         "notes": bundle_notes(truth.bundle),
         "seconds": round(truth.seconds, 4),
+        "graph": graph_json(truth),
     }
 
 

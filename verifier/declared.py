@@ -52,21 +52,41 @@ def parse_declared(text: str, origin: str) -> tuple[list[DeclaredEntry], list[Is
 
     Malformed YAML, or a document that is not a list, is one error Issue (and no entries).
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        # The loader's constructor already rejects control characters (a NUL byte): inside the try.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        return [], [_yaml_issue(exc, text, origin)]
     try:
         node = loader.get_single_node()
         if node is None:
             return [], []  # an empty file declares nothing
         data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        return [], [Issue(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", SourceRef(origin, line))]
+    except (yaml.YAMLError, RecursionError) as exc:
+        return [], [_yaml_issue(exc, text, origin)]
     finally:
         loader.dispose()
     if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
         return [], [Issue("expected a list of dependencies (- {from: ..., to: ..., port: ...})", SourceRef(origin, 1))]
     return [DeclaredEntry(i, item, sub.start_mark.line + 1) for i, (item, sub) in enumerate(zip(data, node.value))], []
+
+
+def _yaml_issue(exc: BaseException, text: str, origin: str) -> Issue:
+    """The error Issue for a deps text libyaml refused, at the line it stopped on."""
+    if isinstance(exc, RecursionError):
+        return Issue("not valid YAML: nested too deeply", SourceRef(origin, 1))
+    mark = getattr(exc, "problem_mark", None)
+    position = getattr(exc, "position", None)  # a ReaderError (a control character) has only an offset
+    if mark is not None:
+        line = mark.line + 1
+    elif isinstance(position, int):
+        line = text.count("\n", 0, position) + 1
+    else:
+        line = 0
+    problem = getattr(exc, "problem", None)
+    if problem is None and hasattr(exc, "character"):
+        problem = f"control character #x{exc.character:04x} is not allowed"
+    return Issue(f"not valid YAML: {problem or exc}", SourceRef(origin, line))
 
 
 def declared_dependencies(

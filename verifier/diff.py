@@ -30,6 +30,9 @@ from .rules.deps import dependency_json
 
 DIFF_SCHEMA = "netreason.diff/v1"
 
+#: Flow changes of each kind a diff lists; beyond it the diff says how many more there are.
+MAX_LISTED_FLOW_CHANGES = 5_000
+
 
 @dataclass(frozen=True, slots=True)
 class FlowChange:
@@ -74,6 +77,10 @@ class BundleDiff:
     workloads_removed: tuple[str, ...] = ()
     external_added: tuple[ExternalChange, ...] = ()  # outside (address, protocol, port) newly allowed
     external_removed: tuple[ExternalChange, ...] = ()
+    #: How many flow changes there are in all; `flows_added`/`flows_removed` list the first
+    #: `limit` of them (sorted), so a diff of 1,000 pods (a million pairs) stays bounded.
+    flows_added_total: int | None = None
+    flows_removed_total: int | None = None
 
 
 def diff_bundles(
@@ -81,34 +88,36 @@ def diff_bundles(
     deps_old: Sequence[DependencyResultLike] | None = None,
     deps_new: Sequence[DependencyResultLike] | None = None,
     *, texts_old: Mapping[str, str] | None = None, texts_new: Mapping[str, str] | None = None,
+    limit: int | None = MAX_LISTED_FLOW_CHANGES,
 ) -> BundleDiff:
     """Compare two bundles; `deps_*` are `evaluate_dependencies` results for each side.
 
     A removed flow lists the dependencies (of `deps_new`, else `deps_old`) whose port it
     carried. External egress changes are exact: every (workload, outside address, protocol,
     port) allowed on one side only is in exactly one ExternalChange. Everything is sorted,
-    so equal inputs give equal diffs.
+    so equal inputs give equal diffs. At most `limit` flow changes of each kind are listed (the
+    first in sort order; None lists all); `flows_*_total` count them all.
     """
     conn_old, conn_new = _conn(old), _conn(new)
     f_old = lint(old, deps_old, conn_old, texts=texts_old)
     f_new = lint(new, deps_new, conn_new, texts=texts_new)
-    return diff_sides(old, new, conn_old, conn_new, deps_old or (), deps_new, f_old, f_new)
+    return diff_sides(old, new, conn_old, conn_new, deps_old or (), deps_new, f_old, f_new, limit=limit)
 
 
 def diff_sides(
     old: Bundle, new: Bundle, conn_old: Connectivity, conn_new: Connectivity,
     deps_old: Sequence[DependencyResultLike], deps_new: Sequence[DependencyResultLike] | None,
-    findings_old: Sequence[Finding], findings_new: Sequence[Finding],
+    findings_old: Sequence[Finding], findings_new: Sequence[Finding], *,
+    limit: int | None = MAX_LISTED_FLOW_CHANGES,
 ) -> BundleDiff:
     """`diff_bundles` from what each side already computed: connectivity, dependency verdicts, findings.
 
     `deps_new` None means the new side has no dependency list of its own (removed flows then
     name the old side's dependencies they carried).
     """
-    before, after = _flow_map(conn_old), _flow_map(conn_new)
     needed = [r.dependency for r in (deps_new if deps_new is not None else deps_old)]
-    added = _changes(after, before, ())
-    removed = _changes(before, after, needed)
+    added, added_total = _changes(conn_new, conn_old, (), limit)
+    removed, removed_total = _changes(conn_old, conn_new, needed, limit)
     broken, fixed = _dependency_changes(deps_old, deps_new or ())
     old_keys, new_keys = {f.key() for f in findings_old}, {f.key() for f in findings_new}
     ids_old, ids_new = {w.id for w in old.workloads}, {w.id for w in new.workloads}
@@ -118,7 +127,7 @@ def diff_sides(
         tuple(f for f in findings_new if f.key() not in old_keys),
         tuple(f for f in findings_old if f.key() not in new_keys),
         tuple(sorted(ids_new - ids_old)), tuple(sorted(ids_old - ids_new)),
-        tuple(ext_added), tuple(ext_removed),
+        tuple(ext_added), tuple(ext_removed), added_total, removed_total,
     )
 
 
@@ -126,21 +135,65 @@ def _conn(bundle: Bundle) -> Connectivity:
     return compute_connectivity(compile_bundle(bundle))
 
 
-def _flow_map(conn: Connectivity) -> dict[tuple[str, str], PortSet]:
-    return {(s, d): ports for s, d, ports in conn.flows()}
+def _changes(have: Connectivity, other: Connectivity, needed: Sequence[Dependency],
+             limit: int | None) -> tuple[list[FlowChange], int]:
+    """Ports allowed in `have` but not in `other`, per pair and protocol, with the dependencies they
+    carried: the first `limit` in sort order, and how many there are in all.
 
-
-def _changes(have: dict[tuple[str, str], PortSet], other: dict[tuple[str, str], PortSet],
-             needed: Sequence[Dependency]) -> list[FlowChange]:
-    """Ports in `have` but not in `other`, per pair and protocol, with the dependencies they carried."""
+    Workloads in the same class on both sides (a "combo") change the same way, so the port difference
+    is computed once per pair of combos and the total is counted, not listed: a thousand pods without
+    policies against a default deny (a million pairs) costs a handful of set operations, and memory
+    stays O(limit + workloads)."""
+    combo = _combos(have, other)
+    diffs = _CombosDiff(have, other)
+    members: dict[tuple[int, int | None], int] = {}
+    for k in combo.values():
+        members[k] = members.get(k, 0) + 1
+    total = sum(members[a] * members[b] * len(diffs.get(a, b).ranges) for a in members for b in members)
+    by_pair: dict[tuple[str, str | None], list[Dependency]] = {}
+    for d in needed:
+        by_pair.setdefault((d.src, d.dst), []).append(d)
     out: list[FlowChange] = []
-    for (src, dst), ports in sorted(have.items()):
-        gone = ports.difference(other.get((src, dst), PortSet()))
-        for proto, ranges in gone.ranges:
-            change = FlowChange(src, dst, proto, ranges)
-            hit = tuple(d for d in needed if d.src == src and d.dst == dst and d.protocol == proto and change.contains(d.port))
-            out.append(FlowChange(src, dst, proto, ranges, hit))
-    return out
+    ids = sorted(combo)
+    for src in ids:
+        if limit is not None and len(out) >= limit:
+            break
+        if not any(diffs.get(combo[src], b) for b in members):
+            continue
+        for dst in ids:
+            for proto, ranges in diffs.get(combo[src], combo[dst]).ranges:
+                change = FlowChange(src, dst, proto, ranges)
+                hit = tuple(d for d in by_pair.get((src, dst), ()) if d.protocol == proto and change.contains(d.port))
+                out.append(FlowChange(src, dst, proto, ranges, hit))
+    return (out if limit is None else out[:limit]), total
+
+
+def _combos(have: Connectivity, other: Connectivity) -> dict[str, tuple[int, int | None]]:
+    """Each workload of `have` by (its class in `have`, its class in `other` or None when absent)."""
+    def classes(conn: Connectivity) -> dict[str, int]:
+        workloads = conn.compiled.bundle.workloads
+        return {workloads[m].id: c for c, cls in enumerate(conn.compiled.classes) for m in cls.members}
+    theirs = classes(other)
+    return {wid: (c, theirs.get(wid)) for wid, c in classes(have).items()}
+
+
+class _CombosDiff:
+    """The ports one combo may open to another in `have` and not in `other`, computed once per pair."""
+
+    def __init__(self, have: Connectivity, other: Connectivity) -> None:
+        self.have, self.other = have, other
+        self._cache: dict[tuple[tuple[int, int | None], tuple[int, int | None]], PortSet] = {}
+
+    def get(self, a: tuple[int, int | None], b: tuple[int, int | None]) -> PortSet:
+        key = (a, b)
+        found = self._cache.get(key)
+        if found is None:
+            ports = self.have.compiled.atoms.to_portset(self.have.class_ports(a[0], b[0]))
+            theirs = PortSet()
+            if a[1] is not None and b[1] is not None:
+                theirs = self.other.compiled.atoms.to_portset(self.other.class_ports(a[1], b[1]))
+            found = self._cache[key] = ports.difference(theirs)
+        return found
 
 
 # --- external egress -------------------------------------------------------------------
@@ -276,6 +329,12 @@ def diff_json(diff: BundleDiff, old_label: str = "old", new_label: str = "new") 
         "findings_resolved": [finding_json(f) for f in diff.findings_resolved],
     }
     doc["summary"] = {k: len(v) for k, v in doc.items() if isinstance(v, list)}
+    doc["truncated"] = {}
+    for key, total in (("flows_added", diff.flows_added_total), ("flows_removed", diff.flows_removed_total)):
+        if total is not None and total > len(doc[key]):
+            # A marker a reader cannot miss: the list is the first N in sort order, the count is all of them.
+            doc["summary"][key] = total
+            doc["truncated"][key] = {"listed": len(doc[key]), "total": total}
     return doc
 
 

@@ -78,9 +78,13 @@ def field_lines(locator: Locator | None, paths: Sequence[FieldPath]) -> list[int
 
 
 def _compose(locator: Locator) -> yaml.Node | None:
-    # Indent the first line by the original column so block indentation stays consistent
-    # and node lines map back onto the file by a plain offset.
-    snippet = " " * locator.column + locator.text[locator.start : locator.end]
+    # Indent the first line of a block-style object by the original column so block indentation
+    # stays consistent and node lines map back onto the file by a plain offset. A flow-style object
+    # (JSON) ignores indentation and needs no padding: on single-line JSON the column is the offset
+    # into the whole file, and padding every object by it made locating N errors quadratic.
+    body = locator.text[locator.start : locator.end]
+    flow = body[:1] in ("{", "[")
+    snippet = body if flow else " " * locator.column + body
     try:
         node: yaml.Node | None = yaml.compose(snippet, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:

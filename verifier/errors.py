@@ -38,3 +38,11 @@ class ValidationFailed(NetreasonError):
 
 class UnknownWorkload(InputError):
     """A `namespace/name` that names no workload in the bundle."""
+
+
+class UnreadableInput(InputError):
+    """Some input could not be parsed: whatever was checked, it was not everything given."""
+
+
+class NothingToCheck(InputError):
+    """The inputs hold no workload: every verdict would be vacuous."""

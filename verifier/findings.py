@@ -23,12 +23,14 @@ from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
 from .rules.context import DependencyResultLike, LintContext
 from .rules.coverage import CoverageRow, coverage_rows, default_deny_findings, legacy_annotation_findings
 from .rules.deps import dependency_findings, dependency_json
+from .rules.invalid import invalid_object_findings
 from .rules.locate import FieldLocator
 from .rules.dns import DnsView, dns_findings, ipblock_findings
 from .rules.platform import cni_findings, hostname_findings
 from .rules.selection import namespace_label_findings, selects_nothing_findings
 from .rules.sides import side_findings
 from .rules.unevaluated import unevaluated_findings
+
 
 LINT_SCHEMA = "netreason.lint/v1"
 
@@ -67,7 +69,7 @@ def lint_report(
         *dns_findings(ctx, dns), *ipblock_findings(ctx, dns), *side_findings(ctx),
         *breadth_findings(ctx), *namespace_label_findings(ctx), *selects_nothing_findings(ctx),
         *default_deny_findings(ctx, rows), *legacy_annotation_findings(ctx), *cni_findings(ctx),
-        *hostname_findings(ctx), *unevaluated_findings(ctx),
+        *hostname_findings(ctx), *unevaluated_findings(ctx), *invalid_object_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
     found = _at_field_lines(found, ctx.texts)

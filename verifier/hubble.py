@@ -78,8 +78,36 @@ def parse_flows(data: str | Iterable[dict[str, Any]], origin: str = "hubble expo
     for line, record in _records(data, origin, issues):
         flow = record.get("flow", record) if isinstance(record, dict) else None
         if isinstance(flow, dict) and ("source" in flow or "IP" in flow):
+            problem = _shape_problem(flow)
+            if problem is not None:
+                issues.append(Issue(f"not a Hubble flow record: {problem}; export with `hubble observe -o json`",
+                                    SourceRef(origin, line)))
+                continue
             flows.append(_flow(flow, line))
     return flows, issues
+
+
+#: The fields of a flow this module reads, and the JSON type each must have when present.
+_FLOW_FIELDS: tuple[tuple[str, type], ...] = (
+    ("source", dict), ("destination", dict), ("IP", dict), ("l4", dict), ("destination_service", dict))
+_ENDPOINT_FIELDS: tuple[tuple[str, type], ...] = (("labels", list), ("workloads", list))
+
+
+def _shape_problem(flow: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a flow record (a field of the wrong JSON type), or None."""
+    for name, kind in _FLOW_FIELDS:
+        if flow.get(name) is not None and not isinstance(flow[name], kind):
+            return f"flow.{name} is a {type(flow[name]).__name__}, expected an object"
+    for side in ("source", "destination"):
+        ep = flow.get(side) or {}
+        for name, kind in _ENDPOINT_FIELDS:
+            if ep.get(name) is not None and not isinstance(ep[name], kind):
+                return f"flow.{side}.{name} is a {type(ep[name]).__name__}, expected a list"
+        if not all(isinstance(label, str) for label in ep.get("labels") or ()):
+            return f"flow.{side}.labels holds a value that is not a string"
+        if not all(isinstance(w, dict) for w in ep.get("workloads") or ()):
+            return f"flow.{side}.workloads holds a value that is not an object"
+    return None
 
 
 def _records(data: str | Iterable[dict[str, Any]], origin: str, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
@@ -94,6 +122,8 @@ def _records(data: str | Iterable[dict[str, Any]], origin: str, issues: list[Iss
         except json.JSONDecodeError as exc:
             issues.append(Issue(f"not a JSON flow record ({exc.msg}); export with `hubble observe -o json`",
                                 SourceRef(origin, number)))
+        except RecursionError:
+            issues.append(Issue("not a Hubble flow record: nested too deeply", SourceRef(origin, number)))
 
 
 def _flow(flow: dict[str, Any], line: int) -> Flow:

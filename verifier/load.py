@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .bundles import BundleBuilder
@@ -42,24 +42,36 @@ def load_bundle(
     strict: bool = False,
     stdin: TextIO | None = None,
     texts: dict[str, str] | None = None,
+    exclude: Collection[str | os.PathLike[str]] = (),
+    rendered: Iterable[tuple[str, str]] = (),
 ) -> Bundle:
-    """Load every manifest under `paths` into one Bundle.
+    """Load every manifest under `paths` (then the named `rendered` texts) into one Bundle.
 
     A path is a file (read whatever its suffix), a directory (searched recursively for
     `*.yaml`, `*.yml` and `*.json`, in sorted order, skipping hidden entries and
     `netreason.deps.yaml`) or `-` for
     standard input (`stdin`, or `sys.stdin` when not given). Objects without a namespace
-    land in `default_namespace`.
+    land in `default_namespace`. Files in `exclude` (netreason's own inputs: the `--deps`
+    and `--flows` files) are never read as manifests, even inside a directory given. A
+    directory holding a Helm chart (`Chart.yaml`) or a kustomization is refused: its files
+    are templates and patches, not manifests (the CLI renders such directories first and
+    passes the result as `rendered`). `texts`, when given, receives every input's text by name.
 
     Raises:
-        InputError: a path does not exist, cannot be read, or is larger than MAX_FILE_BYTES.
+        InputError: a path does not exist, cannot be read, is larger than MAX_FILE_BYTES, or is
+            (or holds) a Helm chart or kustomization directory.
         ManifestSyntaxError: strict mode and a file is not valid YAML/JSON.
         ValidationFailed: strict mode and an object fails validation (all errors listed).
     """
     builder = BundleBuilder(default_namespace)
     with gc_paused():
-        for name, text in _read_inputs(paths, stdin):
+        skip = {os.path.realpath(p) for p in exclude}
+        for name, text in _read_inputs(paths, stdin, skip):
             if texts is not None and isinstance(text, str):
+                texts[name] = text
+            _add_text(builder, text, name, strict)
+        for name, text in rendered:
+            if texts is not None:
                 texts[name] = text
             _add_text(builder, text, name, strict)
     return builder.finish(strict)
@@ -131,17 +143,17 @@ def _add_text(builder: BundleBuilder, text: str | ManifestSyntaxError, name: str
     for doc in docs:
         builder.add(doc)
     for error in errors:
-        builder.add_issue(Issue(error.detail, error.source))
+        builder.add_issue(Issue(error.detail, error.source, code="syntax"))
 
 
 # --- reading -----------------------------------------------------------------------------
 
 
 def _read_inputs(
-    paths: Sequence[str | os.PathLike[str]], stdin: TextIO | None
+    paths: Sequence[str | os.PathLike[str]], stdin: TextIO | None, skip: set[str] | None = None,
 ) -> Iterator[tuple[str, str | ManifestSyntaxError]]:
-    """(name, text) of every input, in order, each file once; undecodable text as an error."""
-    seen: set[str] = set()
+    """(name, text) of every input, in order, each file once (none in `skip`); undecodable text as an error."""
+    seen: set[str] = set(skip or ())
     for path in paths:
         raw = os.fspath(path)
         if raw == STDIN_NAME:
@@ -165,11 +177,37 @@ def _manifest_files(path: str) -> list[str]:
 
 def _walk_directory(top: str) -> Iterator[str]:
     for root, dirs, files in os.walk(top, onerror=_raise_walk_error):
+        _refuse_rendered_sources(root, files)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for file in sorted(files):
             lower = file.lower()
             if not file.startswith(".") and lower.endswith(MANIFEST_SUFFIXES) and lower not in NOT_MANIFESTS:
                 yield os.path.join(root, file)
+
+
+#: Files that make a directory a kustomization (as `kubectl kustomize` looks for them).
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def source_kind(directory: str) -> str | None:
+    """"helm" for a Helm chart directory, "kustomize" for a kustomization, else None."""
+    if os.path.isfile(os.path.join(directory, "Chart.yaml")):
+        return "helm"
+    if any(os.path.isfile(os.path.join(directory, name)) for name in KUSTOMIZATION_FILES):
+        return "kustomize"
+    return None
+
+
+def _refuse_rendered_sources(root: str, files: list[str]) -> None:
+    kind = source_kind(root) if ("Chart.yaml" in files or any(f in KUSTOMIZATION_FILES for f in files)) else None
+    if kind == "helm":
+        raise InputError("is a Helm chart: its templates are not manifests. Give this directory as its own PATH "
+                         f"(netreason runs helm template on it), or run: helm template {os.path.basename(os.path.abspath(root))} "
+                         f"{root} | netreason ... -", SourceRef(root))
+    if kind == "kustomize":
+        raise InputError("is a kustomization: its files are bases and patches, not the manifests they build. Give "
+                         f"this directory as its own PATH or with -k (netreason runs kubectl kustomize on it), or "
+                         f"run: kubectl kustomize {root} | netreason ... -", SourceRef(root))
 
 
 def _raise_walk_error(error: OSError) -> None:

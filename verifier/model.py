@@ -261,6 +261,8 @@ class Issue:
     field_path: str = ""
     severity: Severity = "error"
     object: str = ""  # kind namespace/name, when known
+    #: "syntax" for a file that could not be parsed at all (nothing after the error was read).
+    code: str = ""
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""

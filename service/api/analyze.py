@@ -11,10 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import pipeline
 from .analyses import analysis_link
+from ..providers.specs import display_spec
 from .deps import State
 from .formats import Format, render
 from .manifests import Snapshot, load_snapshot
-from .running import choose_model, compute_truth, prompt_ref, run_model
+from .running import bounded, bounded_json_size, choose_model, compute_truth, prompt_ref, run_model, within_budget
+from .workpool import offload
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
 
@@ -44,15 +46,20 @@ async def analyze(body: AnalyzeRequest, state: State) -> Response:
     spec = choose_model(body.model, state)
     ref = prompt_ref(body.prompt)
     field = "files" if body.files is not None else "manifests"
-    loaded = await load_snapshot(body, state.store, field=field, strict=body.strict)
-    truth = await compute_truth(loaded, observed=body.observed, infer=body.infer)
-    timeout = state.settings.model_timeout(body.timeout_s)
-    result = await run_model(truth, spec=spec, state=state, prompt=ref, timeout_s=timeout, anonymize=body.anonymize)
-    doc = pipeline.analysis_json(result)
-    state.metrics.record_model(doc["model"])
-    headers = {}
-    if body.save:
-        summary = {"source": loaded.ref, "model": spec, "prompt": ref, "strict": body.strict}
-        stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, doc)
-        headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
-    return render(doc, body.format, headers=headers)
+    async with state.work.admit():
+        loaded = await load_snapshot(body, state.store, field=field, strict=body.strict)
+        within_budget(state, loaded)
+        truth = await compute_truth(loaded, observed=body.observed, infer=body.infer)
+        timeout = state.settings.model_timeout(body.timeout_s)
+        result = await run_model(truth, spec=spec, state=state, prompt=ref, timeout_s=timeout,
+                                 anonymize=body.anonymize)
+        doc = await offload(pipeline.analysis_json, result)
+        await offload(bounded_json_size, state, doc, "analysis")
+        state.metrics.record_model(doc["model"])
+        headers = {}
+        if body.save:
+            summary = {"source": loaded.ref, "model": display_spec(spec), "prompt": ref, "strict": body.strict}
+            stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, doc)
+            headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
+        # Serializing is CPU work too: built on the pool, off the event loop.
+        return bounded(state, await offload(render, doc, body.format, headers=headers))

@@ -9,7 +9,6 @@ through `run_chat_turn` too.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import uuid
 from dataclasses import dataclass
@@ -28,10 +27,12 @@ from ..renderers.blocks import reply_blocks
 from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
 from .analyses import analysis_link
+from ..providers.specs import display_spec
 from .deps import ServiceState, State
 from .formats import Format, analysis_sarif, render
 from .manifests import NAME_PATTERN, LoadedSnapshot, Snapshot, load_snapshot_sync
-from .running import choose_model, compute_truth, run_model
+from .running import choose_model, compute_truth, run_model, within_budget
+from .workpool import offload
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -143,12 +144,19 @@ async def run_chat_turn(state: ServiceState, *, thread_id: str, text: str, choic
         ClusterNotFound, NoClusterChosen: no snapshot to answer from. ApiProblem: 403 for a model not allowed.
     """
     spec = choose_model(model, state)
-    context, loaded = await run_in_threadpool(_prepare, state.store, thread_id, choice)
+    async with state.work.admit():
+        return await _chat_turn(state, thread_id, text, spec, choice, timeout_s, channel)
+
+
+async def _chat_turn(state: ServiceState, thread_id: str, text: str, spec: str | None, choice: SnapshotChoice,
+                     timeout_s: float | None, channel: str | None) -> dict[str, Any]:
+    context, loaded = await offload(_prepare, state.store, thread_id, choice)
+    within_budget(state, loaded)
     truth = await compute_truth(loaded)
     reply = await chat.answer_turn(thread_id=thread_id, text=text, truth=truth, context=context,
                                    snapshot=loaded.ref, run_model=_runner(state, spec, timeout_s))
     state.metrics.record_model(reply["model"])
-    summary = {"source": loaded.ref, "model": spec, "prompt": chat.CHAT_PROMPT, "thread_id": thread_id}
+    summary = {"source": loaded.ref, "model": display_spec(spec), "prompt": chat.CHAT_PROMPT, "thread_id": thread_id}
     stored = await run_in_threadpool(state.store.save_analysis, "chat", summary, reply)
     reply = {**reply, "analysis_id": stored.id, "report_url": analysis_link(state, stored.id, "html", signed=True)}
     await run_in_threadpool(chat.record_turn, state.store, thread_id, reply, channel=channel)
@@ -188,13 +196,6 @@ def _report_markdown(doc: dict[str, Any]) -> str:
 
 
 def _report_html(doc: dict[str, Any]) -> str:
-    from ..renderers.analysis import render_html
+    from ..renderers.report import render_report
 
-    e = html.escape
-    rows = "".join(f"<tr><td>{'allowed' if v['allowed'] else 'DENIED'}</td><td>{e(v['from'])}</td><td>{e(v['to'])}</td>"
-                   f"<td>{e(v['protocol'])}/{v['port']}</td><td>{e(v['reason'])}</td></tr>"
-                   for v in doc["answer"]["verdicts"])
-    chat_part = (f"<h1>{e(doc.get('interpreted_as') or doc['text'])}</h1><p><b>{e(doc['answer']['headline'])}</b></p>"
-                 f"<table><tr><th>verdict</th><th>from</th><th>to</th><th>port</th><th>why</th></tr>{rows}</table>")
-    analysis = render_html(doc["analysis"]) if doc.get("analysis") else "<html><body></body></html>"
-    return analysis.replace("<body>", f"<body>{chat_part}", 1)
+    return render_report(doc)

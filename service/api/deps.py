@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..links import sign_link, verify_link
 from ..metrics import Metrics
-from ..providers.base import Provider
-from ..providers.registry import get_provider
+from ..provider_pool import ProviderPool
+from .workpool import WorkPool
 from ..settings import Settings
 from ..store import Store
 from .errors import ApiProblem
@@ -26,19 +26,12 @@ class ServiceState:
     settings: Settings
     store: Store
     metrics: Metrics = field(default_factory=Metrics)
-    providers: dict[str, Provider] = field(default_factory=dict)
+    #: Provider clients by spec, bounded; evicted ones are closed (`service.provider_pool`).
+    providers: ProviderPool = field(default_factory=ProviderPool)
+    #: Slots and threads for analysis-sized work (`service.api.workpool`); built by the lifespan.
+    work: WorkPool = field(default_factory=lambda: WorkPool(threads=2, max_active=8, max_queued=64))
     #: The key that signs report links (`service.links.resolve_link_secret`); empty = links cannot be signed.
     link_secret: bytes = field(default=b"", repr=False)
-
-    def provider(self, spec: str) -> Provider:
-        """The provider for `spec`, built once and reused so its HTTP connection pool is too.
-
-        Raises:
-            ProviderConfigError: the spec is malformed, unknown, or its API key is missing.
-        """
-        if spec not in self.providers:
-            self.providers[spec] = get_provider(spec)
-        return self.providers[spec]
 
     def signed_link_query(self, analysis_id: str) -> str:
         """`exp=...&sig=...` that lets a link open analysis `analysis_id` for NETREASON_LINK_TTL_S seconds.

@@ -12,14 +12,14 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from ..outputs import render_diff
 from ..truth import Truth, diff_doc
 from .deps import State
 from .documents import document_response
 from .manifests import LoadedSnapshot, Snapshot, load_snapshot
-from .running import compute_truth
+from .running import bounded, compute_truth, within_budget
+from .workpool import offload
 
 router = APIRouter(prefix="/v1", tags=["review"])
 
@@ -60,6 +60,7 @@ async def side_truths(base: Snapshot, head: Snapshot, deps: str | list[dict[str,
         load_snapshot(_with_shared_deps(base, deps), state.store, field="base.manifests", strict=strict),
         load_snapshot(_with_shared_deps(head, deps), state.store, field="head.manifests", strict=strict))
     loaded_base, loaded_head = share_deps(loaded_base, loaded_head)
+    within_budget(state, loaded_base, loaded_head)
     t_base, t_head = await asyncio.gather(compute_truth(loaded_base, observed=observed),
                                           compute_truth(loaded_head, observed=observed))
     return loaded_base, loaded_head, t_base, t_head
@@ -68,7 +69,8 @@ async def side_truths(base: Snapshot, head: Snapshot, deps: str | list[dict[str,
 @router.post("/diff", summary="Diff two snapshots: flows, outside egress, dependencies and findings that change")
 async def diff(body: DiffRequest, state: State) -> Response:
     """The same document as `netreason diff --format json` (or its text, markdown or SARIF)."""
-    _, _, t_base, t_head = await side_truths(body.base, body.head, body.deps, state, strict=body.strict,
-                                             observed=body.observed)
-    doc = await run_in_threadpool(diff_doc, t_base, t_head)
-    return await run_in_threadpool(document_response, doc, body.format, render_diff)
+    async with state.work.admit():
+        _, _, t_base, t_head = await side_truths(body.base, body.head, body.deps, state, strict=body.strict,
+                                                 observed=body.observed)
+        doc = await offload(diff_doc, t_base, t_head)
+        return bounded(state, await offload(document_response, doc, body.format, render_diff))

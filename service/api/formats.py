@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
+import posixpath
 from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi.responses import JSONResponse, Response
 
@@ -20,13 +21,36 @@ def findings_sarif(findings: list[dict[str, Any]]) -> dict[str, Any]:
     """SARIF 2.1.0 of findings (the `netreason lint --format sarif` renderer).
 
     Paths in the request are relative to the caller's repository root, so the log carries no
-    `originalUriBaseIds`: the consumer (code scanning) supplies %SRCROOT% itself, and the server's
-    own working directory stays private.
+    `originalUriBaseIds`: the consumer (code scanning) supplies %SRCROOT% itself. A request's paths
+    are never resolved on the server (`/proc/self/exe`, `../x.yaml` would disclose its files and
+    directories): each becomes a repository-relative URI by string rules alone.
     """
-    log = sarif.sarif_log(findings, root=os.getcwd())
+    log = sarif.sarif_log([{**f, "file": None} for f in findings], root="/")
     for run in log["runs"]:
         run.pop("originalUriBaseIds", None)
+        for finding, result in zip(findings, run["results"]):
+            location = _request_location(finding)
+            if location is not None:
+                result["locations"] = [location]
     return log
+
+
+def request_uri(path: str) -> str | None:
+    """A request file path as a URI relative to the caller's repository root, by string rules alone:
+    control characters and leading `/`, `./` and `../` are dropped; None when nothing is left."""
+    cleaned = "".join(ch for ch in path.replace("\\", "/") if ch.isprintable())
+    parts = [p for p in posixpath.normpath("/" + cleaned).split("/") if p not in ("", ".", "..")]
+    return quote("/".join(parts)) if parts else None
+
+
+def _request_location(f: dict[str, Any]) -> dict[str, Any] | None:
+    uri = request_uri(str(f.get("file") or "")) if f.get("file") not in (None, "-") else None
+    if uri is None:
+        return None
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
+    if f.get("line"):
+        physical["region"] = {"startLine": int(f["line"])}
+    return {"physicalLocation": physical, "logicalLocations": [{"fullyQualifiedName": f["object"]}]}
 
 
 def analysis_sarif(doc: dict[str, Any]) -> dict[str, Any]:

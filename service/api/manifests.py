@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from starlette.concurrency import run_in_threadpool
 
 import verifier
 from verifier.load import load_texts
 from verifier.model import Bundle
 
 from ..store import ClusterRevision, Store
+from .workpool import offload
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 
@@ -141,7 +141,7 @@ def load_snapshot_sync(snap: Snapshot, store: Store, *, field: str, strict: bool
 
 async def load_snapshot(snap: Snapshot, store: Store, *, field: str, strict: bool) -> LoadedSnapshot:
     """`load_snapshot_sync` on a worker thread, so the event loop keeps serving."""
-    return await run_in_threadpool(load_snapshot_sync, snap, store, field=field, strict=strict)
+    return await offload(load_snapshot_sync, snap, store, field=field, strict=strict)
 
 
 def _inline_ref(snap: Snapshot) -> dict[str, Any]:

@@ -18,12 +18,14 @@ from .. import pipeline
 from ..truth import diff_doc
 from ..renderers.review import render_review_comment, render_review_html
 from .analyses import analysis_link
-from .deps import State
+from ..providers.specs import display_spec
+from .deps import ServiceState, State
 from ..store import new_analysis_id
 from .formats import Format, findings_sarif, render
 from .diff import share_deps, side_truths  # noqa: F401  (share_deps: part of this module's interface)
 from .manifests import Snapshot
-from .running import choose_model, prompt_ref, run_model
+from .running import bounded, bounded_json_size, choose_model, prompt_ref, run_model
+from .workpool import offload
 
 router = APIRouter(prefix="/v1", tags=["review"])
 
@@ -89,27 +91,33 @@ async def review(body: ReviewRequest, state: State) -> Response:
     """Diff base → head; ask the model to explain it; check its claims against the head's ground truth."""
     spec = choose_model(body.model, state)
     ref = prompt_ref(body.prompt)
+    async with state.work.admit():
+        return await _review(body, state, spec, ref)
+
+
+async def _review(body: ReviewRequest, state: ServiceState, spec: str | None, ref: str) -> Response:
     # Each side's truth is computed once; the diff and the model's check reuse them.
     base, head, t_base, t_head = await side_truths(body.base, body.head, body.deps, state, strict=body.strict)
-    diff = await run_in_threadpool(diff_doc, t_base, t_head)
+    diff = await offload(diff_doc, t_base, t_head)
     timeout = state.settings.model_timeout(body.timeout_s)
     result = await run_model(t_head, spec=spec, state=state, prompt=ref, timeout_s=timeout,
                              anonymize=body.anonymize, variables=prompt_variables(diff))
-    analysis = pipeline.analysis_json(result)
+    analysis = await offload(pipeline.analysis_json, result)
     state.metrics.record_model(analysis["model"])
     analysis_id = new_analysis_id() if body.save else None
     report_url = analysis_link(state, analysis_id, "html", signed=True) if analysis_id else None
     doc: dict[str, Any] = {"schema": "netreason.review/v1", "status": review_status(diff), "base": base.ref,
                            "head": head.ref, "diff": diff, "analysis": analysis, "id": analysis_id,
                            "report_url": report_url}
-    doc["comment_markdown"] = render_review_comment(doc, report_url)
-    doc["sarif"] = findings_sarif(diff["findings_introduced"])
+    doc["comment_markdown"] = await offload(render_review_comment, doc, report_url)
+    doc["sarif"] = await offload(findings_sarif, diff["findings_introduced"])
+    await offload(bounded_json_size, state, doc, "review")
     headers: dict[str, str] = {}
     if analysis_id:
-        summary = {"base": base.ref, "head": head.ref, "model": spec, "prompt": ref, "strict": body.strict}
+        summary = {"base": base.ref, "head": head.ref, "model": display_spec(spec), "prompt": ref, "strict": body.strict}
         await run_in_threadpool(state.store.save_analysis, "review", summary, doc, analysis_id)
         headers = {"Location": analysis_link(state, analysis_id, "json"), "X-Netreason-Analysis-Id": analysis_id}
-    return render_review(doc, body.format, headers=headers)
+    return bounded(state, await offload(render_review, doc, body.format, headers=headers))
 
 
 def render_review(doc: dict[str, Any], fmt: Format, *, headers: dict[str, str] | None = None) -> Response:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from prompts.library import load_prompt
+
+from fastapi.responses import Response
 
 from .. import pipeline
 from ..pipeline import Analysis, ModelRun, Truth
+from ..providers.specs import display_spec
 from .deps import ServiceState
 from .errors import ApiProblem
 from .manifests import LoadedSnapshot
+from .workpool import offload
+
+log = logging.getLogger("netreason.api")
 
 #: Extra seconds the request waits beyond the provider's own timeout before giving up on it.
 TIMEOUT_GRACE_S = 0.5
@@ -24,16 +30,64 @@ TIMEOUT_GRACE_S = 0.5
 def choose_model(requested: str | None, state: ServiceState) -> str | None:
     """The model spec for a request: its own, else NETREASON_MODEL, else None (ground truth only).
 
+    A spec can carry a URL, so a request may name only NETREASON_ALLOWED_MODELS (default: NETREASON_MODEL
+    alone): no caller can aim the server at an address of its choosing.
+
     Raises:
-        ApiProblem: 403 when the spec is not in NETREASON_ALLOWED_MODELS.
+        ApiProblem: 403 when the spec is not allowed (the refused spec is not echoed: it may hold a key).
     """
     spec = (requested or "").strip() or state.settings.model
     if spec and not state.settings.model_allowed(spec):
-        allowed = ", ".join(state.settings.allowed_models)
+        allowed = ", ".join(display_spec(s) or "" for s in state.settings.allowed_model_specs()) or "none"
         raise ApiProblem(403, "model-not-allowed", "Model not allowed",
-                         f"model {spec!r} is not in NETREASON_ALLOWED_MODELS ({allowed})")
+                         f"this server only uses the models in NETREASON_ALLOWED_MODELS (default: NETREASON_MODEL); "
+                         f"allowed: {allowed}")
     pipeline.enable_simulated(spec)
     return spec or None
+
+
+def within_budget(state: ServiceState, *loaded: LoadedSnapshot) -> None:
+    """Refuse bundles over NETREASON_MAX_WORKLOADS before any analysis: the work grows with the pairs.
+
+    Raises:
+        ApiProblem: 413 naming the count and the limit.
+    """
+    limit = state.settings.max_workloads
+    for snap in loaded:
+        count = len(snap.bundle.workloads)
+        if count > limit:
+            raise ApiProblem(413, "too-many-workloads", "Too many workloads",
+                             f"{snap.label} holds {count:,} workloads, over the {limit:,} one request may analyze "
+                             "(NETREASON_MAX_WORKLOADS); analyze fewer namespaces at a time")
+
+
+def bounded_json_size(state: ServiceState, doc: Any, what: str) -> int:
+    """The size of `doc` as JSON, refused when over NETREASON_MAX_RESPONSE_BYTES (run it with `offload`).
+
+    Raises:
+        ApiProblem: 422 naming the size and the limit; nothing was stored.
+    """
+    size = len(json.dumps(doc, separators=(",", ":")))
+    limit = state.settings.max_response_bytes
+    if size > limit:
+        raise ApiProblem(422, "response-too-large", "Result too large",
+                         f"the {what} is {size:,} bytes, over the {limit:,}-byte limit (NETREASON_MAX_RESPONSE_BYTES); "
+                         "analyze fewer namespaces at a time")
+    return size
+
+
+def bounded(state: ServiceState, response: Response) -> Response:
+    """`response`, unless its body is over NETREASON_MAX_RESPONSE_BYTES.
+
+    Raises:
+        ApiProblem: 422 naming the size and the limit.
+    """
+    size, limit = len(response.body), state.settings.max_response_bytes
+    if size > limit:
+        raise ApiProblem(422, "response-too-large", "Result too large",
+                         f"the response is {size:,} bytes, over the {limit:,}-byte limit (NETREASON_MAX_RESPONSE_BYTES); "
+                         "ask for format=json, or analyze fewer namespaces at a time")
+    return response
 
 
 def prompt_ref(prompt: str) -> str:
@@ -48,9 +102,9 @@ def prompt_ref(prompt: str) -> str:
 async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str, Any]] | None = None,
                         infer: bool = True) -> Truth:
     """The verifier's ground truth for a loaded snapshot, computed on a worker thread."""
-    return await run_in_threadpool(lambda: pipeline.compute_truth(
+    return await offload(lambda: pipeline.compute_truth(
         loaded.bundle, deps=loaded.deps, deps_origin=loaded.deps_origin, observed=observed, infer=infer,
-        texts=loaded.texts, label=loaded.label))
+        texts=loaded.texts, label=loaded.label, observed_origin="observed"))
 
 
 async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prompt: str, timeout_s: float,
@@ -62,19 +116,44 @@ async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prom
     """
     if spec is None:
         return await pipeline.run_analysis(truth.bundle, model=None, prompt=prompt, truth=truth)
+    shown = display_spec(spec) or ""
     try:
-        provider = state.provider(spec)
+        async with state.providers.lease(spec) as provider:
+            call = pipeline.run_analysis(truth.bundle, model=provider, prompt=prompt, anonymize=anonymize,
+                                         timeout_s=timeout_s, variables=variables, truth=truth)
+            analysis = await asyncio.wait_for(call, timeout_s + TIMEOUT_GRACE_S)
     except pipeline.ProviderError as e:
-        return Analysis(truth, prompt, ModelRun(spec, prompt, error=str(e), error_kind=type(e).__name__))
-    call = pipeline.run_analysis(truth.bundle, model=provider, prompt=prompt, anonymize=anonymize,
-                                 timeout_s=timeout_s, variables=variables, truth=truth)
-    try:
-        analysis = await asyncio.wait_for(call, timeout_s + TIMEOUT_GRACE_S)
+        return Analysis(truth, prompt, public_run(ModelRun(shown, prompt, error=str(e), error_kind=type(e).__name__)))
     except TimeoutError:
-        run = ModelRun(spec, prompt, latency_ms=timeout_s * 1000, error_kind="ProviderTimeout",
+        run = ModelRun(shown, prompt, latency_ms=timeout_s * 1000, error_kind="ProviderTimeout",
                        error=f"the model did not answer within {timeout_s:g}s; raise timeout_s (at most "
                              f"{state.settings.max_model_timeout_s:g}s) or use a faster model")
         return Analysis(truth, prompt, run)
     # The run is labelled with the provider object's class name; the caller knows it by its spec.
     assert analysis.model is not None
-    return dataclasses.replace(analysis, model=dataclasses.replace(analysis.model, spec=spec))
+    return dataclasses.replace(analysis, model=public_run(dataclasses.replace(analysis.model, spec=shown)))
+
+
+#: What a caller is told about each model failure: fixed text, nothing from the model server's reply
+#: (an error page, a status line, a connection error) and no difference between a closed port, an
+#: HTTP error and a refused key. The details go to the server log.
+_PUBLIC_ERRORS: dict[str, tuple[str, str]] = {
+    "ProviderUnavailable": ("ProviderUnavailable", "the model provider failed to answer; the server log has the details"),
+    "ProviderRequestRejected": ("ProviderUnavailable", "the model provider failed to answer; the server log has the details"),
+    "ProviderAuthError": ("ProviderUnavailable", "the model provider failed to answer; the server log has the details"),
+    "ProviderTimeout": ("ProviderTimeout", "the model did not answer in time"),
+    "ProviderRateLimited": ("ProviderRateLimited", "the model provider is rate limiting this server; try again later"),
+    "ProviderOutputInvalid": ("ProviderOutputInvalid", "the model's answer could not be used (not a JSON object "
+                                                       "matching the answer schema, even after one repair round)"),
+}
+
+
+def public_run(run: ModelRun) -> ModelRun:
+    """`run` with its error text replaced by what a caller may see (`_PUBLIC_ERRORS`); logged in full here."""
+    if run.error is None or run.error_kind not in _PUBLIC_ERRORS:
+        return run  # no error, or our own words (PromptTooLarge, a missing key, a timeout we measured)
+    if run.error_kind == "ProviderTimeout" and run.error.startswith("the model did not answer within"):
+        return run
+    log.warning("model %s failed: %s: %s", run.spec, run.error_kind, display_spec(run.error))
+    kind, text = _PUBLIC_ERRORS[run.error_kind]
+    return dataclasses.replace(run, error=text, error_kind=kind)

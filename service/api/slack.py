@@ -98,8 +98,10 @@ async def events(body: SignedBody, request: Request, state: State, background: B
     """
     try:
         payload: dict[str, Any] = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiProblem(400, "bad-slack-payload", "Bad Slack payload", "the event body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ApiProblem(400, "bad-slack-payload", "Bad Slack payload", "the event body is not a JSON object")
     kind = payload.get("type")
     if kind == "url_verification":
         return JSONResponse({"challenge": payload.get("challenge", "")})
@@ -107,7 +109,7 @@ async def events(body: SignedBody, request: Request, state: State, background: B
     if found is None:
         return JSONResponse({"ok": True, "ignored": True})
     message, mention = found
-    event_type = str((payload.get("event") or {}).get("type", ""))
+    event_type = str(payload["event"].get("type", ""))  # message_from_event found it a dict
     attempt = await run_in_threadpool(state.store.claim_slack_event, message.event_id, event_type,
                                       stale_after_s=state.settings.slack_event_stale_s)
     if attempt is None:

@@ -13,7 +13,7 @@ from service.outputs import ANALYSIS_FORMATS, render_analysis
 
 from service.terminal import plain_terminal
 
-from .common import bundle_options, cli_truth, deps_options
+from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options
 from .output import emit, output_file_option, output_option
 
 FORMATS = list(ANALYSIS_FORMATS)
@@ -25,8 +25,9 @@ def _model_option(func):
     func = click.option("--anonymize", is_flag=True,
                         help="Pseudonymize names and labels in the prompt; the answer is mapped back.")(func)
     func = click.option("-m", "--model", default=lambda: os.environ.get("NETREASON_MODEL"),
-                        help="openai:MODEL, anthropic:MODEL, openai-compatible:URL#MODEL (default: $NETREASON_MODEL; "
-                             "none: ground truth only).")(func)
+                        help="openai:MODEL, anthropic:MODEL, ollama:MODEL, openai-compatible:URL#MODEL (default: "
+                             "$NETREASON_MODEL; none: ground truth only). Checked before any work: an unknown "
+                             "provider or a missing key is exit 2.")(func)
     func = output_option(FORMATS, "text")(func)
     func = output_file_option(func)
     return func
@@ -36,6 +37,33 @@ def _enable_simulated(model: str | None) -> None:
     from service.pipeline import enable_simulated
 
     enable_simulated(model)
+
+
+def _check_model(model: str | None) -> None:
+    """Build the provider once before any work: an unknown provider or a missing key is exit 2, not a
+    report with an empty claims table.
+
+    Raises:
+        ProviderConfigError: the spec names no known provider, or its API key is not set.
+    """
+    if not model:
+        return
+    from service.providers.registry import get_provider
+
+    get_provider(model)
+
+
+def _model_failed(doc: dict) -> bool:
+    """A model was asked and gave no answer: the ground truth is out, but the run must not pass (exit 3)."""
+    model = doc.get("model")
+    return bool(model and model.get("error"))
+
+
+def _exit_after_model(doc: dict) -> None:
+    if _model_failed(doc):
+        click.echo(f"error: the model failed ({doc['model'].get('error_kind')}): {doc['model']['error']}; "
+                   "the ground truth above is the verifier's alone", err=True)
+        sys.exit(3)
 
 
 def _emit(doc: dict, fmt: str, output_file: str | None) -> None:
@@ -52,7 +80,7 @@ def _truth(paths, default_namespace, strict, deps_path, flows_path):
     return cli_truth(paths, default_namespace, strict, deps_path, flows_path)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @deps_options
 @_model_option
@@ -73,13 +101,16 @@ def analyze(paths, default_namespace, strict, deps_path, flows_path, fmt, output
     from service import pipeline
 
     _enable_simulated(model)
+    _check_model(model)
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
                                                anonymize=anonymize, timeout_s=timeout_s, truth=truth))
-    _emit(pipeline.analysis_json(result), fmt, output_file)
+    doc = pipeline.analysis_json(result)
+    _emit(doc, fmt, output_file)
+    _exit_after_model(doc)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @click.argument("question")
 @deps_options
@@ -97,6 +128,7 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     from service import pipeline
 
     _enable_simulated(model)
+    _check_model(model)
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     q = parse_question(question)
     verdicts = answer(truth.bundle, q) if q else []
@@ -110,5 +142,6 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
         for v in verdicts:
             click.echo(v.explain())
     _emit(doc, fmt, output_file)
+    _exit_after_model(doc)
     if verdicts:
         sys.exit(0 if all(v.allowed for v in verdicts) else 1)

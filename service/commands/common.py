@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 import verifier
-from verifier.errors import InputError
+from verifier.errors import InputError, NothingToCheck, UnreadableInput
 from verifier.model import Bundle, SourceRef
 
 if TYPE_CHECKING:
@@ -30,27 +30,73 @@ def bundle_options(func: F) -> F:
         "-n", "--namespace", "default_namespace", default="default", show_default=True,
         help="Namespace for objects that name none (as kubectl apply -n would).",
     )(func)
-    func = click.argument("paths", nargs=-1, required=True, metavar="PATH...")(func)
+    func = click.option(
+        "-k", "--kustomize", "kustomize_dirs", multiple=True, metavar="DIR", expose_value=False,
+        callback=_remember_kustomize,
+        help="A kustomization directory to render with kubectl kustomize (as kubectl -k). A PATH holding a "
+             "kustomization.yaml or a Helm Chart.yaml is rendered the same way (helm template).",
+    )(func)
+    func = click.argument("paths", nargs=-1, required=False, metavar="PATH...")(func)
     return func
 
 
+def _remember_kustomize(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> None:
+    # Kept on the context so every command's load() sees it without a new parameter each.
+    ctx.meta["netreason.kustomize"] = list(value)
+
+
+#: What every exit code of an analysis command means (README and --help say the same).
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success (allowed / no finding at --fail-on); 1 denied or findings at --fail-on; "
+    "2 bad input or configuration (unparseable input, no workloads in the input, an unknown model provider "
+    "or missing API key, a chart or kustomization whose renderer is not installed); 3 the model was asked "
+    "and failed (the verifier's ground truth is still printed)."
+)
+
+
 def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool = False,
-         texts: dict[str, str] | None = None) -> tuple[Bundle, float]:
+         texts: dict[str, str] | None = None, *, exclude: Sequence[str | None] = (),
+         require_workloads: bool = True) -> tuple[Bundle, float]:
     """Load a bundle, print its issues to stderr, return it with the seconds it took.
 
-    `texts`, when given, receives every input's text by file name (see `verifier.load_bundle`).
+    Charts and kustomizations are rendered first (`service.sources`); `exclude` names files
+    never read as manifests (the --deps and --flows files). `texts`, when given, receives
+    every input's text by file name (see `verifier.load_bundle`).
+
+    Raises:
+        UnreadableInput: some input could not be parsed (exit 2: it was not all checked).
+        NothingToCheck: `require_workloads` and the inputs hold no workload.
+        InputError: a path is missing or a renderer is not installed or failed.
     """
+    from service.sources import split_sources
+
+    ctx = click.get_current_context(silent=True)
+    kustomize = ctx.meta.get("netreason.kustomize", []) if ctx is not None else []
+    if not paths and not kustomize:
+        raise click.UsageError("give at least one PATH (a file, a directory or - for stdin) or -k DIR")
     start = time.perf_counter()
-    bundle = verifier.load_bundle(list(paths), default_namespace=default_namespace, strict=strict, stdin=sys.stdin,
-                                  texts=texts)
+    sources = split_sources(list(paths), kustomize)
+    bundle = verifier.load_bundle(sources.paths, default_namespace=default_namespace, strict=strict, stdin=sys.stdin,
+                                  texts=texts, exclude=[p for p in exclude if p], rendered=sources.rendered)
     elapsed = time.perf_counter() - start
     if not quiet:
         report_issues(bundle)
-        if not (bundle.workloads or bundle.policies or bundle.services):
-            where = ", ".join(paths)
-            click.echo(f"warning: no workloads, Services or NetworkPolicies found in {where} "
-                       "(directories are searched for *.yaml, *.yml and *.json)", err=True)
+    _fail_closed(bundle, [*paths, *kustomize], require_workloads)
     return bundle, elapsed
+
+
+def _fail_closed(bundle: Bundle, given: Sequence[str], require_workloads: bool) -> None:
+    unparsed = [i for i in bundle.issues if i.code == "syntax"]
+    if unparsed:
+        where = ", ".join(dict.fromkeys(str(i.source) for i in unparsed if i.source))
+        raise UnreadableInput(f"could not parse {where}; fix the input (see above): a check that could not read "
+                              "all of its input must not pass")
+    if require_workloads and not bundle.workloads:
+        found = (f"{len(bundle.policies)} NetworkPolicies and {len(bundle.services)} Services but "
+                 if bundle.policies or bundle.services else "")
+        raise NothingToCheck(f"found {found}no workloads (Pods, Deployments, StatefulSets...) in {', '.join(given)}, "
+                             "so there is nothing to check; give the manifests or a kubectl export of the workloads "
+                             "too (directories are searched for *.yaml, *.yml and *.json)")
 
 
 def report_issues(bundle: Bundle) -> None:
@@ -110,10 +156,10 @@ def cli_truth(paths: Sequence[str], default_namespace: str, strict: bool, deps_p
     from service.truth import compute_truth
 
     texts: dict[str, str] = {}
-    bundle, _ = load(paths, default_namespace, strict, texts=texts)
+    bundle, _ = load(paths, default_namespace, strict, texts=texts, exclude=[deps_path, flows_path])
     deps_text, origin = read_deps_text(paths, deps_path)
     return compute_truth(bundle, deps=deps_text, deps_origin=origin, observed=read_flows(flows_path), infer=infer,
-                         texts=texts, label=label)
+                         texts=texts, label=label, observed_origin=flows_path)
 
 
 def print_dependency_issues(truth: Truth, prefix: str = "") -> None:

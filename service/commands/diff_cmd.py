@@ -31,7 +31,8 @@ def load_side(spec: str, default_namespace: str, strict: bool) -> Side:
     git = gitsource.parse_spec(spec)
     if git is None:
         texts: dict[str, str] = {}
-        bundle, _ = load([spec], default_namespace, strict, texts=texts)
+        # One side may hold nothing (an app added or removed); an unparseable side still fails.
+        bundle, _ = load([spec], default_namespace, strict, texts=texts, require_workloads=False)
         path = default_deps_path([spec])
         text, origin = read_deps_text([spec], None) if path else (None, None)
         return Side(spec, bundle, texts, text, origin)

@@ -13,11 +13,11 @@ from service.renderers import flows as render
 from service.terminal import plain_terminal
 from verifier.export import flows_json, verdict_json
 
-from .common import bundle_options, load
+from .common import EXIT_CODES_HELP, bundle_options, load
 from .output import emit, output_file_option, output_option
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @output_option(["table", "json", "csv", "dot", "summary"], "table",
                "summary prints counts and time per phase only: for clusters too large to list pair by pair.")
@@ -54,7 +54,7 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     emit(out, fmt, output_file)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @click.option("--from", "src", required=True, metavar="NS/NAME", help="Source workload (a Pod's, Deployment's... name).")
 @click.option("--to", "dst", required=True, metavar="NS/NAME", help="Destination workload.")

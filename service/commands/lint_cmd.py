@@ -11,7 +11,7 @@ from service.outputs import LINT_FORMATS, render_lint
 from service.truth import Truth, lint_doc
 
 from . import output
-from .common import bundle_options, cli_truth, deps_options, print_dependency_issues
+from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options, print_dependency_issues
 from .output import output_file_option, output_option
 
 FORMATS = list(LINT_FORMATS)
@@ -29,7 +29,7 @@ def format_option(func):  # type: ignore[no-untyped-def]
     return output_file_option(output_option(FORMATS, "text")(func))
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @deps_options
 @format_option

@@ -18,6 +18,7 @@ import anthropic
 
 from .base import ProviderReply, ProviderRequest, Usage, tool_name
 from .errors import (
+    MALFORMED_BODY_ERRORS,
     MissingApiKey,
     ProviderAuthError,
     ProviderConfigError,
@@ -26,6 +27,7 @@ from .errors import (
     ProviderRequestRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    malformed_reply,
 )
 from .loopclient import LoopBoundClient
 from .retry import AttemptLog, Clock, RetryPolicy, Sleep, parse_retry_after, timed_with_retries
@@ -77,7 +79,12 @@ class AnthropicProvider:
             message = await self._client_once().messages.create(**self._params(request), timeout=request.timeout_s)
         except anthropic.AnthropicError as exc:
             raise map_anthropic_error(exc, self.provider_name) from exc
-        return self._reply(message, request)
+        except MALFORMED_BODY_ERRORS as exc:
+            raise malformed_reply(exc, self.provider_name) from exc
+        try:
+            return self._reply(message, request)
+        except MALFORMED_BODY_ERRORS as exc:
+            raise malformed_reply(exc, self.provider_name) from exc
 
     def _client_once(self) -> anthropic.AsyncAnthropic:
         return self._clients.get()

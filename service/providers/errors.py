@@ -72,3 +72,15 @@ class MissingApiKey(ProviderConfigError):
 
 class ProviderRequestRejected(ProviderError):
     """Another 4xx (bad request, unknown model): sending the same request again will fail again."""
+
+
+#: What an SDK raises, outside its own error types, when a 200 body is not the envelope it expects
+#: (invalid JSON, an empty body, HTML, `content` as a list): never a bug of ours to surface as a traceback.
+MALFORMED_BODY_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, AttributeError, LookupError)
+
+
+def malformed_reply(exc: Exception, provider: str) -> ProviderOutputInvalid:
+    """The error for a reply body the SDK could not read; names the problem's type, never the body."""
+    return ProviderOutputInvalid(
+        f"the model server's reply is not a valid response body ({type(exc).__name__}); "
+        "check that the URL points at a Chat Completions / Messages endpoint", provider=provider)

@@ -15,6 +15,7 @@ import openai
 
 from .base import ProviderReply, ProviderRequest, Usage, system_with_schema, tool_name
 from .errors import (
+    MALFORMED_BODY_ERRORS,
     MissingApiKey,
     ProviderAuthError,
     ProviderConfigError,
@@ -23,6 +24,7 @@ from .errors import (
     ProviderRequestRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    malformed_reply,
 )
 from .loopclient import LoopBoundClient
 from .retry import AttemptLog, Clock, RetryPolicy, Sleep, parse_retry_after, timed_with_retries
@@ -83,7 +85,14 @@ class OpenAIChatProvider:
             )
         except openai.OpenAIError as exc:
             raise map_openai_error(exc, self.provider_name) from exc
-        return self._reply(completion)
+        except MALFORMED_BODY_ERRORS as exc:
+            # The SDK parses the body itself: a 200 that is not JSON (an HTML error page, an empty body)
+            # raises from inside it, outside its own error types.
+            raise malformed_reply(exc, self.provider_name) from exc
+        try:
+            return self._reply(completion)
+        except MALFORMED_BODY_ERRORS as exc:
+            raise malformed_reply(exc, self.provider_name) from exc
 
     def _client_once(self) -> openai.AsyncOpenAI:
         return self._clients.get()
@@ -118,6 +127,8 @@ class OpenAIChatProvider:
     def _reply(self, completion: Any) -> ProviderReply:
         message = completion.choices[0].message if completion.choices else None
         text = (message.content or message.refusal or "") if message is not None else ""
+        if not isinstance(text, str):
+            raise TypeError(f"message content is a {type(text).__name__}, not text")
         usage = completion.usage
         return ProviderReply(
             text=text,

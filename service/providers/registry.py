@@ -3,6 +3,7 @@
     openai:gpt-4.1-mini                                  OpenAI Chat Completions
     anthropic:claude-sonnet-5-5                          Anthropic Messages
     openai-compatible:http://localhost:11434/v1#llama3.1 any OpenAI-compatible server (URL#MODEL)
+    ollama:llama3.1                                      the same, at $NETREASON_OLLAMA_URL (default localhost:11434/v1)
     langchain:LABEL                                      a BaseChatModel passed as chat_model=
     scripted:NAME                                        queued replies (replies=, responder=)
 
@@ -49,6 +50,17 @@ def _openai_compatible(rest: str, **overrides: Any) -> Provider:
     return OpenAICompatibleProvider(model, **overrides)
 
 
+#: Where `ollama:MODEL` points unless NETREASON_OLLAMA_URL says otherwise: Ollama's OpenAI-compatible API.
+OLLAMA_URL_ENV = "NETREASON_OLLAMA_URL"
+DEFAULT_OLLAMA_URL = "http://localhost:11434/v1"
+
+
+def _ollama(model: str, **overrides: Any) -> Provider:
+    """`ollama:llama3.1` is `openai-compatible:http://localhost:11434/v1#llama3.1` (URL overridable)."""
+    base = os.environ.get(OLLAMA_URL_ENV) or DEFAULT_OLLAMA_URL
+    return _openai_compatible(f"{base}#{_require(model, 'ollama:llama3.1')}", **overrides)
+
+
 def _langchain(label: str, **overrides: Any) -> Provider:
     from .langchain_adapter import LangChainProvider
 
@@ -68,6 +80,7 @@ _FACTORIES: dict[str, ProviderFactory] = {
     "openai": _openai,
     "anthropic": _anthropic,
     "openai-compatible": _openai_compatible,
+    "ollama": _ollama,
     "langchain": _langchain,
     "scripted": _scripted,
 }
@@ -99,7 +112,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
     """
     prefix, sep, rest = spec.strip().partition(":")
     if not sep:
-        raise ProviderConfigError(f"model spec {spec!r} has no provider prefix; expected e.g. 'openai:gpt-4.1-mini'")
+        raise ProviderConfigError(f"model spec {spec!r} has no provider prefix; expected e.g. 'openai:gpt-4.1-mini', "
+                                  f"or 'ollama:{spec.strip()}' for a local Ollama model")
     if prefix not in _FACTORIES:
         known = ", ".join(registered_prefixes())
         raise ProviderConfigError(f"unknown provider {prefix!r} in model spec {spec!r}; known: {known}")

@@ -6,7 +6,6 @@ text uses rich tables on a terminal.
 
 from __future__ import annotations
 
-import html
 import json
 import io
 from typing import Any
@@ -121,43 +120,11 @@ def _md(text: str) -> str:
 
 
 # --- html ------------------------------------------------------------------------
-#: The page style, shared with the review page (`review.render_review_html`).
-PAGE_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1b1f24}
-h1{font-size:1.4rem} .cols{display:grid;grid-template-columns:1fr 1fr;gap:1.5rem}
-section{border:1px solid #d0d7de;border-radius:6px;padding:1rem} table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #eaeef2;padding:.35rem .5rem;text-align:left;vertical-align:top}
-.confirmed{color:#1a7f37}.contradicted{color:#cf222e}.unverifiable{color:#9a6700}.unparseable{color:#9a6700}
-.note{background:#fff8c5;padding:.5rem;border-radius:4px} code{font-size:.9em}
-"""
-
-
-def model_html(doc: dict[str, Any]) -> str:
-    """The model's column of an analysis page: its summary and every claim with the verifier's verdict,
-    what it missed and the totals; without a model, the hint on configuring one. All text escaped."""
-    e = html.escape
-    m = doc.get("model")
-    if m is None:
-        return f"<h2>Model</h2><p class='note'>{e(doc.get('hint') or '')}</p>"
-    rows = "".join(
-        f"<tr><td class='{e(c['verdict'])}'>{e(c['verdict'])}</td><td>{e(claim_text(c['claim']))}</td>"
-        f"<td>{e(c['explanation'])}</td></tr>" for c in m["claims"]
-    )
-    err = f"<p class='note'>The model failed ({e(str(m.get('error_kind')))}): {e(str(m['error']))}</p>" if m.get("error") else ""
-    missed = "".join(f"<li>{e(missed_text(x))}</li>" for x in doc["missed"])
-    return (f"<h2>Model: {e(_model_header(doc))}</h2>{err}<blockquote>{e(m.get('summary') or '')}</blockquote>"
-            f"<table><tr><th>verdict</th><th>claim</th><th>ground truth</th></tr>{rows}</table>"
-            + (f"<h3>Missed</h3><ul>{missed}</ul>" if missed else "")
-            + f"<p><b>Totals:</b> {e(_totals_line(doc))}</p>")
-
-
 def render_html(doc: dict[str, Any]) -> str:
-    e = html.escape
-    truth = "".join(f"<li>{e(line)}</li>" for line in truth_lines(doc))
-    left = f"<h2>Ground truth (verifier)</h2><ul>{truth}</ul><p>Findings: {e(_findings_counts(doc))}</p>"
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>netreason analysis</title>"
-            f"<style>{PAGE_CSS}</style></head><body><h1>netreason analysis</h1>"
-            f"<div class='cols'><section>{left}</section><section>{model_html(doc)}</section></div></body></html>\n")
+    """The report page (`service.renderers.report`): headline, map, the model beside the truth, details."""
+    from .report import render_report
+
+    return render_report(doc)
 
 
 # --- text ------------------------------------------------------------------------

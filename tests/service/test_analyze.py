@@ -35,9 +35,9 @@ MIXED = {
 }
 
 
-def analyze(*args: str):
+def analyze(*args: str, exit_code: int = 0):
     result = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-o", "json", *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -85,14 +85,14 @@ def test_malformed_output_gets_one_repair_round(fake_provider_env):
 
 def test_a_failing_model_still_leaves_the_ground_truth_with_the_failure_stated(fake_provider_env):
     fake_provider_env.enqueue(server_error(500), server_error(500), server_error(500))
-    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage")
+    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage", exit_code=3)
     assert doc["model"]["error_kind"] == "ProviderUnavailable" and doc["model"]["claims"] == []
     assert doc["ground_truth"]["dependencies_broken"]
 
 
 def test_a_model_that_times_out_is_reported_not_raised(fake_provider_env):
     fake_provider_env.enqueue(slow(5, GOOD))
-    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage", "--timeout", "0.5")
+    doc = analyze("--model", "openai:gpt-4.1-mini", "--prompt", "breakage", "--timeout", "0.5", exit_code=3)
     assert doc["model"]["error_kind"] == "ProviderTimeout"
     assert doc["ground_truth"]["dns_egress_missing"]
 
@@ -110,8 +110,8 @@ def test_markdown_and_html_render_the_side_by_side(fake_provider_env):
     md = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-m", "openai:gpt-4.1-mini", "-o", "markdown"]).stdout
     assert "| ❌ contradicted | shop/api can reach payments/payments-api on TCP/8443 |" in md
     html = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-m", "openai:gpt-4.1-mini", "-o", "html"]).stdout
-    assert html.startswith("<!doctype html>") and "http" not in html.split("<body>")[0].replace("charset", "")
-    assert "<td class='unverifiable'>" in html
+    assert html.startswith("<!doctype html>") and not any(u in html for u in ("http:", "https:", "<script", "<link"))
+    assert "<tr class='claim' data-verdict='unverifiable'>" in html and "✗ contradicted</span>" in html
 
 
 def test_simulated_models_are_labelled_simulated(monkeypatch):

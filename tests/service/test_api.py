@@ -64,6 +64,12 @@ def shop_deps() -> str:
 
 
 @pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """No auth, no default model; requests may name MODEL (the allow-list is what lets them)."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(MODEL,))
+
+
+@pytest.fixture
 def client(api_server: ApiServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=api_server.base_url, timeout=30) as c:
         yield c
@@ -173,7 +179,7 @@ def test_a_slow_model_times_out_and_the_ground_truth_still_comes_back(
 
 @pytest.mark.parametrize(("fmt", "media_type", "needle"), [
     ("markdown", "text/markdown", "## netreason analysis"),
-    ("html", "text/html", "<h2>Ground truth (verifier)</h2>"),
+    ("html", "text/html", "<h2>The verifier&#x27;s answer</h2>"),
     ("sarif", "application/sarif+json", '"version": "2.1.0"'),
 ])
 def test_analyze_renders_the_format_asked_for(client: httpx.Client, fmt: str, media_type: str, needle: str) -> None:

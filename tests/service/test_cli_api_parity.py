@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 import verifier
 from service.cli import cli
-from tests.fakes.api_server import ApiServer
+from service.settings import Settings
+from tests.fakes.api_server import ApiServer, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "shop"
@@ -38,6 +39,13 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     policy.write_text(policy.read_text().replace(BROKEN_PEER, FIXED_PEER))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """Requests may name the simulated models: they are on the allow-list."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None,
+                    allowed_models=("simulated:oracle", "simulated:hallucinates"))
 
 
 @pytest.fixture

@@ -93,7 +93,8 @@ def test_flows_explain_names_the_rules_on_both_sides():
                                    "ingress": ["ingress rule 0 of shop/api-ingress"]}]
 
 
-def test_a_directory_without_manifests_says_so(tmp_path):
-    result = CliRunner().invoke(cli, ["flows", str(tmp_path), "-o", "json"])
-    assert result.exit_code == 0 and json.loads(result.stdout)["flows"] == []
-    assert "no workloads, Services or NetworkPolicies found" in result.stderr
+def test_a_directory_without_manifests_fails_closed(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "service", "flows", str(tmp_path), "-o", "json"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "no workloads" in proc.stderr and str(tmp_path) in proc.stderr and "Traceback" not in proc.stderr

@@ -25,11 +25,11 @@ ANSWER = '{"summary": "api cannot reach payments", "claims": [%s, %s, %s]}' % (B
 VALID_KEYS = [("dependency_broken", "shop/api"), ("flow", "shop/web"), ("dns_egress_missing", None)]
 
 
-def analyze(srv, *args: str) -> dict:
+def analyze(srv, *args: str, exit_code: int = 0) -> dict:
     spec = f"openai-compatible:{srv.openai_base_url}#qwen2.5:7b"
     result = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-o", "json", "--model", spec, "--prompt", "breakage",
                                       *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -102,7 +102,7 @@ def test_a_claim_still_invalid_after_repair_is_unparseable_with_a_one_line_reaso
 def test_text_with_no_answer_at_all_fails_with_one_line_and_the_ground_truth_stands(fake_provider):
     fake_provider.enqueue(RawText("<think>I am not sure.</think> I cannot help with that."),
                           RawText('{"summary": "still nothing"}'))
-    doc = analyze(fake_provider)
+    doc = analyze(fake_provider, exit_code=3)  # the model was asked and failed
     assert doc["model"]["error"] == "openai-compatible: the answer needs a 'claims' list (no 'claims' key) after one repair round"
     assert doc["ground_truth"]["dependencies_broken"]
     assert "I am not sure" not in fake_provider.requests[1].body["messages"][-1]["content"]

@@ -10,11 +10,18 @@ import httpx
 import pytest
 
 from service.renderers.review import render_review_html
-from tests.fakes.api_server import ApiServer
+from service.settings import Settings
+from tests.fakes.api_server import ApiServer, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer
 from tests.service.test_api import APP, APP_DEPS, MODEL, POLICY, REVIEW_ANSWER
 
 SCRIPT = "<script>alert('pwned')</script>"
+
+
+@pytest.fixture
+def api_settings(tmp_path) -> Settings:
+    """Requests may name MODEL: it is on the allow-list."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(MODEL,))
 
 
 @pytest.fixture
@@ -69,19 +76,21 @@ def test_the_review_page_shows_the_diff_beside_the_checked_summary(
     page = response.text
     assert "<h1>netreason review: base → head</h1>" in page and "This change breaks 1 dependency." in page
     broken = _section(page, "Dependencies broken")
-    assert "<td>app/web</td><td>app/api</td><td>TCP/8080</td>" in broken and "needs app=frontend" in broken
+    assert "<td><code>app/web</code></td><td><code>app/api</code>" in broken and "needs app=frontend" in broken
+    assert "data-verdict='broken'>✗ broken</span>" in broken and "<td>TCP/8080</td>" in broken
     removed = _section(page, "Flows removed")
-    assert "app/web" in removed and "breaks app/web → app/api TCP/8080 (declared)" in removed
-    assert _section(page, "Flows added") == "<p>none</p>"
+    assert "app/web" in removed and "app/web → app/api TCP/8080 (declared)" in removed
+    assert _section(page, "Flows added") == "<p>None.</p>"
     introduced = _section(page, "Findings introduced")
     assert "<code>policy-selects-nothing</code>" in introduced and "<code>k8s/policy.yaml:8</code>" in introduced
     # The model's column: its summary, escaped, and each claim with the verifier's verdict.
     assert f"web loses api. {SCRIPT}".replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#x27;") in page
-    verdicts = re.findall(r"<td class='(\w+)'>\1</td><td>([^<]*)</td>", page)
+    verdicts = re.findall(r"<tr class='claim' data-verdict='(\w+)'><td class='num'>\d+</td><td>([^<]*)</td>"
+                          r"<td><span class='badge [\w-]+' data-verdict='\1'>. \1</span></td>", page)
     assert verdicts == [("confirmed", "app/web cannot reach app/api on TCP/8080"),
                         ("confirmed", "dependency app/web -&gt; app/api:80/TCP is broken"),
                         ("contradicted", "app/api cannot reach app/web on TCP/8080")]
-    assert f"Model: {MODEL} with prompt review@1" in page
+    assert f"<code>{MODEL}</code> <span class='muted'>with prompt review@1</span>" in page
 
 
 def test_the_review_page_is_self_contained_and_runs_nothing(
@@ -100,17 +109,18 @@ def test_the_stored_review_serves_the_same_page(client: httpx.Client) -> None:
     stored = client.get(f"/v1/analyses/{posted.headers['x-netreason-analysis-id']}", params={"format": "html"})
     assert stored.status_code == 200 and stored.headers["content-type"].startswith("text/html")
     assert stored.text == posted.text
-    assert "No model configured: the verifier's diff is the whole review." in stored.text
+    assert "No model was asked: this is the verifier's ground truth alone." in stored.text
+    assert "data-model-state='answered'" not in stored.text
 
 
 def test_a_fix_shows_flows_added_and_findings_resolved(client: httpx.Client) -> None:
     page = _review(client, "frontend", "web", format="html").text
-    assert "<span class='status clean'>clean</span>" in page
-    assert "app/web" in _section(page, "Flows added") and _section(page, "Flows removed") == "<p>none</p>"
-    assert "<td>app/web</td><td>app/api</td>" in _section(page, "Dependencies fixed")
+    assert "data-verdict='clean'>✓ clean</span>" in page
+    assert "app/web" in _section(page, "Flows added") and _section(page, "Flows removed") == "<p>None.</p>"
+    assert "<td><code>app/web</code></td><td><code>app/api</code>" in _section(page, "Dependencies fixed")
     resolved = _section(page, "Findings resolved")
     assert "<code>policy-selects-nothing</code>" in resolved and "<code>dependency-broken</code>" in resolved
-    assert _section(page, "Findings introduced") == "<p>none</p>"
+    assert _section(page, "Findings introduced") == "<p>No findings.</p>"
 
 
 def test_every_text_of_the_document_is_escaped(client: httpx.Client) -> None:

@@ -26,6 +26,11 @@ RULES: tuple[RuleInfo, ...] = (
         "the DNS pods on both protocols: TCP is used for large answers.",
     ),
     RuleInfo(
+        "invalid-object", "error", "An object the API server would reject was left out",
+        "The object fails API-server validation (the message names the field and what to change), so "
+        "netreason left it out: the flows shown are computed without it, and kubectl apply would refuse it.",
+    ),
+    RuleInfo(
         "dependency-broken", "error", "A dependency the app needs is denied",
         "A declared, observed or inferred dependency is denied by the policies. The message names the side "
         "that denies it (egress at the client or ingress at the server), the policy and the closest miss.",

@@ -1,0 +1,115 @@
+"""The traffic graph a report draws, as plain data: `ground_truth.graph` of an analysis document.
+
+Kept in the document so a stored analysis can be rendered as a page later without the bundle.
+Bounded: at most `max_edges` workload pairs are listed (namespace-pair counts always cover them all).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from verifier.model import Bundle, Workload
+from verifier.ports import PortSet
+from verifier.selectors import matches
+
+if TYPE_CHECKING:
+    from .truth import Truth
+
+#: Workload pairs listed in `graph.edges`; past this the report draws namespaces and one namespace.
+MAX_EDGES = 5000
+#: The id of the node that stands for every address outside the cluster.
+OUTSIDE = "(outside the cluster)"
+
+
+def graph_json(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
+    """Workloads, allowed workload pairs (ports as text), namespace-pair counts, and traffic to and
+    from outside the cluster. A pair of a workload with itself (replica to replica) is counted in
+    `self_flows`, not drawn as an edge."""
+    conn = truth.conn
+    edges: list[dict[str, Any]] = []
+    pairs: Counter[tuple[str, str]] = Counter()
+    self_flows: list[str] = []
+    total = 0
+    ns_of = {w.id: w.namespace for w in truth.bundle.workloads}
+    for src, dst, ports in conn.flows():
+        if src == dst:
+            self_flows.append(src)
+            continue
+        total += 1
+        pairs[(ns_of[src], ns_of[dst])] += 1
+        if len(edges) < max_edges:
+            edges.append({"from": src, "to": dst, "ports": ports_text(ports)})
+    return {
+        "workloads": [_node(w, truth) for w in sorted(truth.bundle.workloads, key=lambda w: w.id)],
+        "edges": edges,
+        "edges_total": total,
+        "truncated": total > len(edges),
+        "self_flows": sorted(self_flows),
+        "namespace_pairs": [{"from": a, "to": b, "flows": n} for (a, b), n in sorted(pairs.items())],
+        "outside": {"id": OUTSIDE, "egress": _outside_egress(truth), "ingress": outside_ingress(truth.bundle, truth)},
+    }
+
+
+def ports_text(ports: PortSet) -> str:
+    """`TCP/80,443 UDP/53`: a port set as one short line."""
+    parts = []
+    for proto, ranges in ports.ranges:
+        if list(ranges) == [(1, 65535)]:
+            parts.append(f"{proto}/any")
+            continue
+        parts.append(f"{proto}/" + ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges))
+    return " ".join(parts)
+
+
+def _node(w: Workload, truth: Truth) -> dict[str, Any]:
+    c = truth.conn.compiled
+    cls = c.class_of[c.workload_index[w.id]]
+    return {"id": w.id, "namespace": w.namespace, "name": w.name, "kind": w.kind, "replicas": w.replicas,
+            "host_network": w.host_network, "ingress_isolated": bool(c.ingress_isolated >> cls & 1),
+            "egress_isolated": bool(c.egress_isolated >> cls & 1)}
+
+
+def _outside_egress(truth: Truth) -> list[dict[str, Any]]:
+    """Per workload that may send outside: the address blocks and ports, one line each."""
+    out = []
+    for w in sorted(truth.bundle.workloads, key=lambda w: w.id):
+        lines = [f"{', '.join(str(b) for b in e.blocks)} {ports_text(e.ports)}"
+                 for e in truth.conn.external_egress(w.id) if e.blocks and e.ports]
+        if lines:
+            out.append({"workload": w.id, "to": lines})
+    return out
+
+
+def outside_ingress(bundle: Bundle, truth: Truth) -> list[dict[str, Any]]:
+    """Workloads that accept connections from outside the cluster, and why.
+
+    A pod no policy isolates for ingress accepts every source. An isolated pod accepts outside
+    sources through a rule whose `from` is empty ("If this field is empty or missing, this rule
+    matches all sources", API reference) or names an ipBlock.
+    """
+    c = truth.conn.compiled
+    out = []
+    for w in sorted(bundle.workloads, key=lambda w: w.id):
+        cls = c.class_of[c.workload_index[w.id]]
+        if not c.ingress_isolated >> cls & 1:
+            out.append({"workload": w.id, "why": "not isolated for ingress: accepts every source"})
+            continue
+        why = _ingress_rules_open_outside(bundle, w)
+        if why:
+            out.append({"workload": w.id, "why": "; ".join(why)})
+    return out
+
+
+def _ingress_rules_open_outside(bundle: Bundle, w: Workload) -> list[str]:
+    why = []
+    for p in bundle.policies:
+        if p.namespace != w.namespace or not p.affects_ingress or not matches(p.pod_selector, w.labels):
+            continue
+        for i, rule in enumerate(p.ingress):
+            if not rule.peers:
+                why.append(f"ingress rule {i} of {p.id} admits every source")
+            blocks = [str(peer.ip_block) for peer in rule.peers or () if peer.ip_block is not None]
+            if blocks:
+                why.append(f"ingress rule {i} of {p.id} admits {', '.join(blocks)}")
+    return why
