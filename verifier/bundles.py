@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .documents import Document, FieldPath, field_lines, render_path
+from .documents import Document, FieldLines, FieldPath, field_lines, render_path
 from .errors import ValidationFailed
 from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
 from .objects import implicit_namespace, namespace_from, network_policy_from, service_from, workload_from
@@ -63,6 +63,7 @@ class BundleBuilder:
         self.others: list[OtherObject] = []
         self.issues: list[Issue] = []
         self.candidates: list[Candidate[tuple[Document, Label]]] = []
+        self.field_lines: dict[tuple[str, int], FieldLines] = {}
 
     def add_issue(self, issue: Issue) -> None:
         """Record a problem found outside object building (a syntax error, say)."""
@@ -105,6 +106,7 @@ class BundleBuilder:
             skipped_kinds=dict(sorted(self.skipped.items())),
             issues=tuple(self.issues),
             other_objects=tuple(self.others),
+            field_lines=dict(self.field_lines),
         )
 
     # --- per kind ---------------------------------------------------------------------
@@ -127,6 +129,7 @@ class BundleBuilder:
             self._replace(self.services, service_from(data, namespace, doc.source), doc, label)
         elif kind == "NetworkPolicy":
             self._replace(self.policies, network_policy_from(data, namespace, doc.source), doc, label)
+            self.field_lines[(doc.source.file, doc.source.line)] = doc.fields or FieldLines(locator=doc.locator)
         else:
             self.candidates.append(_candidate(workload_from(kind, data, namespace, doc.source), data, doc, label))
 

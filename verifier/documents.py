@@ -8,6 +8,7 @@ line marks, and the field path is walked in the node tree (`field_line`).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,11 +56,71 @@ class Locator:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One manifest object before building: its parsed data and its origin."""
+    """One manifest object before building: its parsed data and its origin.
+
+    `fields` holds the lines of a NetworkPolicy's rule fields when the parser recorded them.
+    """
 
     data: Any
     source: SourceRef
     locator: Locator | None = None
+    fields: FieldLines | None = None
+
+
+#: How deep below the root `FieldLines` records paths: spec.ingress[0].from[1].namespaceSelector.
+FIELD_DEPTH = 6
+
+
+class FieldLines:
+    """The 1-based lines of an object's fields under `spec`, recorded once from its YAML node tree.
+
+    Built while parsing (the node tree is at hand then), or, for JSON input, on the first
+    question by composing the object's own span once. A field is at its key's line, a list
+    item at its own; a path that does not exist has no line.
+    """
+
+    __slots__ = ("_lines", "_locator")
+
+    def __init__(self, node: yaml.Node | None = None, locator: Locator | None = None) -> None:
+        self._locator = locator
+        self._lines: dict[str, int] | None = None
+        if node is not None:
+            self._lines = _record(node, 0)
+
+    def line(self, path: str) -> int | None:
+        if self._lines is None:
+            root = _compose(self._locator) if self._locator is not None else None
+            self._lines = _record(root, self._locator.line - 1) if root is not None and self._locator else {}
+        return self._lines.get(path)
+
+
+def _record(root: yaml.Node, offset: int) -> dict[str, int]:
+    """Path -> 1-based line for every field and list item under `spec`, down to FIELD_DEPTH."""
+    lines: dict[str, int] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    # Breadth first, in document order: with duplicate keys, the last one's lines win, as its value does.
+    queue: deque[tuple[yaml.Node, str, int]] = deque()
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "spec":
+            lines["spec"] = key.start_mark.line + 1 + offset
+            queue = deque([(value, "spec", 1)])
+    while queue:
+        node, path, depth = queue.popleft()
+        if depth >= FIELD_DEPTH:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:  # the last duplicate key wins, as in the loader
+                if isinstance(key, yaml.ScalarNode):
+                    child = f"{path}.{key.value}"
+                    lines[child] = key.start_mark.line + 1 + offset
+                    queue.append((value, child, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                child = f"{path}[{i}]"
+                lines[child] = item.start_mark.line + 1 + offset
+                queue.append((item, child, depth + 1))
+    return lines
 
 
 def field_lines(locator: Locator | None, paths: Sequence[FieldPath]) -> list[int | None]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .connectivity import Connectivity
-from .model import Bundle
+from .model import Bundle, SourceRef
 from .records import Finding
 from .rules.breadth import breadth_findings
 from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
@@ -72,20 +72,29 @@ def lint_report(
         *hostname_findings(ctx), *unevaluated_findings(ctx), *invalid_object_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
-    found = _at_field_lines(found, ctx.texts)
+    found = _at_field_lines(found, ctx.texts, bundle)
     deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
     return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows))
 
 
-def _at_field_lines(findings: list[Finding], texts: Mapping[str, str]) -> list[Finding]:
-    """Move each finding with a `details["field"]` to that field's line, when the text is known."""
+def _at_field_lines(findings: list[Finding], texts: Mapping[str, str], bundle: Bundle) -> list[Finding]:
+    """Move each finding with a `details["field"]` to that field's line, when the text is known.
+
+    Policies' field lines were recorded while parsing (`Bundle.field_lines`); other objects'
+    files are composed once each (`FieldLocator`).
+    """
     locator = FieldLocator(texts)
     out = []
     for f in findings:
         field = f.details.get("field")
-        line = locator.line(f.source, field) if field and f.source and f.source.file in texts else None
+        line = _field_line(f.source, field, locator, bundle) if field and f.source and f.source.file in texts else None
         out.append(dataclasses.replace(f, source=dataclasses.replace(f.source, line=line)) if line and f.source else f)
     return out
+
+
+def _field_line(source: SourceRef, field: str, locator: FieldLocator, bundle: Bundle) -> int | None:
+    recorded = bundle.field_lines.get((source.file, source.line))
+    return recorded.line(field) if recorded is not None else locator.line(source, field)
 
 
 def coverage(bundle: Bundle, conn: Connectivity | None = None) -> list[CoverageRow]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+from typing import Protocol as Interface  # `Protocol` here is the network protocol
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PROTOCOLS: tuple[Protocol, ...] = ("TCP", "UDP", "SCTP")
@@ -217,6 +218,12 @@ class NetworkPolicy:
         return "Egress" in self.policy_types
 
 
+class FieldLineSource(Interface):
+    """Where an object's fields sit in its text: `line("spec.ingress[0].from[1]")` (see `verifier.documents`)."""
+
+    def line(self, path: str) -> int | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Bundle:
     """Everything the loader accepted, plus what it skipped and why."""
@@ -228,6 +235,8 @@ class Bundle:
     skipped_kinds: dict[str, int] = field(default_factory=dict)
     issues: tuple["Issue", ...] = ()
     other_objects: tuple["OtherObject", ...] = ()
+    #: Field lines of each policy, by the (file, line) of its source: recorded once, while parsing.
+    field_lines: dict[tuple[str, int], FieldLineSource] = field(default_factory=dict, compare=False, repr=False)
 
     def workload(self, ref: str) -> Workload | None:
         for w in self.workloads:

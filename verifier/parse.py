@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from .construct import FastLoader
-from .documents import Document, Locator
+from .documents import Document, FieldLines, Locator
 from .errors import ManifestSyntaxError
 from .model import SourceRef
 
@@ -107,7 +107,9 @@ def _yaml_docs(value: Any, node: yaml.Node, text: str, name: str, index: int, de
     items = list_items(value)
     if items is None or depth >= MAX_LIST_DEPTH:
         locator = Locator(text, node.start_mark.index, node.end_mark.index, node.start_mark.line + 1, node.start_mark.column)
-        yield Document(value, SourceRef(name, locator.line, index), locator)
+        # Policy field lines are recorded now, while the node tree exists: findings point at fields.
+        fields = FieldLines(node) if isinstance(value, dict) and value.get("kind") == "NetworkPolicy" else None
+        yield Document(value, SourceRef(name, locator.line, index), locator, fields)
         return
     nodes = _yaml_item_nodes(node)
     if len(nodes) != len(items):  # merge keys or the like: fall back to the List's position

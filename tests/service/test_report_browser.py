@@ -42,9 +42,10 @@ def _app_args(app: dict[str, Any]) -> list[str]:
     return [*app["manifest_paths"], "--deps", app["deps_path"], "--namespace", app["default_namespace"]]
 
 
-def _analyze(app: dict[str, Any], *extra: str) -> str:
+def _analyze(app: dict[str, Any], *extra: str, code: int = 0) -> str:
+    """The report on stdout; `code` 3 when the model fails (the ground truth is still printed)."""
     result = CliRunner().invoke(cli, ["analyze", *_app_args(app), *extra], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.stdout
 
 
@@ -111,7 +112,7 @@ def test_analyze_reports_of_every_corpus_app_render_in_chromium(
     assert "not a real model" in "".join(dom.text)
 
     fake_provider_env.set_responder(lambda request: unauthorized())
-    dom, shot = _open(chromium, f"{app['name']}-failing-model", _analyze(app, "-o", "html", "-m", FAKE_MODEL))
+    dom, shot = _open(chromium, f"{app['name']}-failing-model", _analyze(app, "-o", "html", "-m", FAKE_MODEL, code=3))
     assert_map_matches_truth(dom, gt)
     assert_well_formed(dom)
     failed = dom.having("p", "failed", data_model_state="failed")

@@ -111,8 +111,8 @@ def _implicit_default_deny(ctx: LintContext, p: NetworkPolicy, direction: Direct
 
 
 def _has_explicit_default_deny(ctx: LintContext, namespace: str, direction: Direction) -> bool:
-    for q in ctx.bundle.policies:
-        if q.namespace != namespace or not q.pod_selector.is_empty:
+    for q in ctx.policies_by_namespace.get(namespace, ()):
+        if not q.pod_selector.is_empty:
             continue
         if direction == "ingress" and q.affects_ingress and not q.ingress:
             return True

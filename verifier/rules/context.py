@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from ..dependencies import DependencyResult
 from ..explain import Explainer
 from ..model import Bundle, LabelSelector, NetworkPolicy, Peer, Rule, SourceRef, Workload
 from ..selectors import matches
+from . import yamltext
 
 Direction = Literal["ingress", "egress"]
 
@@ -52,6 +54,10 @@ class LintContext:
         self.conn = conn if conn is not None else compute_connectivity(compile_bundle(bundle))
         self.deps = tuple(deps)
         self.texts = dict(texts or {})
+        self._namespaces_matching: dict[LabelSelector, tuple[str, ...]] = {}
+        self._hosting: dict[LabelSelector, tuple[str, ...]] = {}
+        self._lines: dict[str, list[str]] = {}
+        self._starts: dict[str, list[int]] = {}
 
     @cached_property
     def explainer(self) -> Explainer:
@@ -64,8 +70,73 @@ class LintContext:
             out[w.namespace].append(w)
         return dict(out)
 
+    @cached_property
+    def policies_by_namespace(self) -> dict[str, list[NetworkPolicy]]:
+        out: dict[str, list[NetworkPolicy]] = defaultdict(list)
+        for p in self.bundle.policies:
+            out[p.namespace].append(p)
+        return dict(out)
+
+    def text_lines(self, file: str) -> list[str]:
+        """The lines of a source text, split once per file (rules read comments around many objects)."""
+        lines = self._lines.get(file)
+        if lines is None:
+            lines = self._lines[file] = self.texts.get(file, "").splitlines()
+        return lines
+
+    def next_object_line(self, file: str, line: int) -> int | None:
+        """The first line of the next object in `file` after the one starting at `line`, if any."""
+        starts = self._starts.get(file)
+        if starts is None:
+            starts = self._object_starts().get(file, [])
+        i = bisect.bisect_right(starts, line)
+        return starts[i] if i < len(starts) else None
+
+    def _object_starts(self) -> dict[str, list[int]]:
+        if not self._starts:
+            found: dict[str, set[int]] = defaultdict(set)
+            b = self.bundle
+            sources = [o.source for group in (b.workloads, b.services, b.policies, b.namespaces.values(), b.other_objects)
+                       for o in group]
+            for src in sources:
+                if src is not None:
+                    found[src.file].add(src.line)
+            self._starts.update({f: sorted(lines) for f, lines in found.items()})
+            self._starts.setdefault("", [])  # computed, even for a bundle with no sources
+        return self._starts
+
     def namespaces_matching(self, selector: LabelSelector) -> list[str]:
-        return sorted(n for n, ns in self.bundle.namespaces.items() if matches(selector, ns.labels))
+        """Namespaces whose labels `selector` matches, sorted (memoized: policies repeat their selectors)."""
+        found = self._namespaces_matching.get(selector)
+        if found is None:
+            candidates = self._namespace_candidates(selector)
+            found = tuple(sorted(n for n in candidates if matches(selector, self.bundle.namespaces[n].labels)))
+            self._namespaces_matching[selector] = found
+        return list(found)
+
+    def _namespace_candidates(self, selector: LabelSelector) -> Iterable[str]:
+        """Namespaces that may match: those carrying a value an `In` requirement names, else all of them."""
+        index = self._namespace_label_index
+        for r in selector.requirements:
+            if r.operator == "In":
+                return {n for v in r.values for n in index.get((r.key, v), ())}
+        return self.bundle.namespaces.keys()
+
+    @cached_property
+    def _namespace_label_index(self) -> dict[tuple[str, str], list[str]]:
+        index: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for name, ns in self.bundle.namespaces.items():
+            for item in ns.labels.items():
+                index[item].append(name)
+        return dict(index)
+
+    def namespaces_hosting(self, selector: LabelSelector) -> list[str]:
+        """Namespaces with a workload whose labels `selector` matches, sorted (memoized)."""
+        found = self._hosting.get(selector)
+        if found is None:
+            found = tuple(sorted({w.namespace for w in self.bundle.workloads if matches(selector, w.labels)}))
+            self._hosting[selector] = found
+        return list(found)
 
     def peer_namespaces(self, policy: NetworkPolicy, peer: Peer) -> list[str]:
         """Namespaces a selector peer reaches into (the policy's own without namespaceSelector)."""
@@ -113,7 +184,11 @@ class LintContext:
 
 def to_yaml(data: Any, comment: str = "") -> str:
     """A deterministic YAML snippet, optionally headed by `# comment` lines."""
-    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
+    # Written as text (PyYAML's Python representer cost ~8 ms per fix, the largest share of lint on big
+    # bundles); the rare shapes the writer does not handle go through PyYAML itself, as before.
+    body = yamltext.dump(data)
+    if body is None:
+        body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
     head = "".join(f"# {line}\n" for line in comment.splitlines())
     return head + body
 

@@ -44,7 +44,7 @@ def coverage_rows(ctx: LintContext) -> list[CoverageRow]:
     rows = []
     for ns in sorted(ctx.by_namespace):
         members = [w for w in ctx.by_namespace[ns] if not w.host_network]
-        wide = [p for p in ctx.bundle.policies if p.namespace == ns and p.pod_selector.is_empty]
+        wide = [p for p in ctx.policies_by_namespace.get(ns, ()) if p.pod_selector.is_empty]
         rows.append(CoverageRow(
             ns, len(ctx.by_namespace[ns]),
             sum(ctx.isolated(w, "ingress") for w in members),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -66,6 +67,7 @@ def _closest_label(key: str, value: str, labels: Mapping[str, str]) -> tuple[str
     return None, None
 
 
+@lru_cache(maxsize=1 << 16)  # the same label pairs come up for many selectors
 def _ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 

@@ -72,6 +72,8 @@ _KEYWORD = re.compile(r"\b(fqdn|hostnames?|domain names?|toFQDNs)\b", re.I)
 _NOT_HOSTS = ("k8s.io", "kubernetes.io", "cluster.local", ".svc", ".local", "x-k8s.io")
 _FILE_SUFFIXES = ("yaml", "yml", "json", "js", "py", "go", "sh", "md", "txt", "conf", "properties", "xml", "html",
                   "java", "rb", "ts", "tgz", "gz", "zip", "jar", "cnf", "ini", "toml", "pem", "crt", "key", "log")
+_COMMENT = re.compile(r"(?:^|\s)#(.*)$")
+_ANNOTATIONS = re.compile(r"\s*annotations:\s*$")
 _ANNOTATION_KEYS = re.compile(r"fqdn|hostname|domain|allowed-hosts|egress", re.I)
 
 
@@ -81,7 +83,8 @@ def hostname_findings(ctx: LintContext) -> list[Finding]:
     for p in ctx.bundle.policies:
         if p.source is None or p.source.file not in ctx.texts:
             continue
-        hits = list(_text_hints(ctx.texts[p.source.file], p.source.line))
+        end = ctx.next_object_line(p.source.file, p.source.line)
+        hits = list(_text_hints(ctx.text_lines(p.source.file), p.source.line, end))
         if hits:
             out.append(_hostname_finding(p.id, "policy", SourceRef(p.source.file, hits[0][0], p.source.document),
                                          sorted({h for _, hs in hits for h in hs})))
@@ -101,9 +104,12 @@ def _hostname_finding(obj: str, kind: str, source: SourceRef | None, hosts: list
     return Finding("hostname-intent", "warning", obj, msg, source, None, {"key": ",".join(hosts)})
 
 
-def _text_hints(text: str, start: int) -> Iterator[tuple[int, list[str]]]:
-    """(line, hostnames) of comments and annotation values in the YAML document starting at `start`."""
-    for lineno, fragment in _document_fragments(text.splitlines(), start):
+def _text_hints(lines: list[str], start: int, end: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(line, hostnames) of comments and annotation values in the YAML document starting at `start`.
+
+    The document ends at `---` or before line `end` (where the next object starts), whichever comes first.
+    """
+    for lineno, fragment in _document_fragments(lines, start, len(lines) if end is None else min(end - 1, len(lines))):
         hosts = _hosts(fragment)
         if not hosts and _KEYWORD.search(fragment):
             hosts = ["(hostname)"]
@@ -111,24 +117,24 @@ def _text_hints(text: str, start: int) -> Iterator[tuple[int, list[str]]]:
             yield lineno, hosts
 
 
-def _document_fragments(lines: list[str], start: int) -> Iterator[tuple[int, str]]:
+def _document_fragments(lines: list[str], start: int, stop: int) -> Iterator[tuple[int, str]]:
     first = start - 1
     while first > 0 and (lines[first - 1].lstrip().startswith("#") or not lines[first - 1].strip()):
         first -= 1
     annotation_indent: int | None = None
-    for idx in range(first, len(lines)):
+    for idx in range(first, stop):
         line = lines[idx]
         if idx >= start and line.startswith("---"):
             break
         indent = len(line) - len(line.lstrip())
-        comment = re.search(r"(?:^|\s)#(.*)$", line)
+        comment = _COMMENT.search(line) if "#" in line else None
         if comment:
             yield idx + 1, comment.group(1)
         if annotation_indent is not None and line.strip() and indent <= annotation_indent:
             annotation_indent = None
         if annotation_indent is not None and ":" in line and "last-applied-configuration" not in line:
             yield idx + 1, line.split(":", 1)[1]
-        if re.match(r"\s*annotations:\s*$", line):
+        if "annotations:" in line and _ANNOTATIONS.match(line):
             annotation_indent = indent
 
 

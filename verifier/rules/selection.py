@@ -123,7 +123,7 @@ def _intended_namespace(ctx: LintContext, ref: PeerRef, sel: LabelSelector) -> s
     """The namespace the selector was probably meant for: one holding the peer's pods, else a near name."""
     pods = ref.peer.pod_selector
     if pods is not None and not pods.is_empty:
-        hosts = sorted({w.namespace for w in ctx.bundle.workloads if matches(pods, w.labels)})
+        hosts = ctx.namespaces_hosting(pods)
         others = [n for n in hosts if n != ref.policy.namespace]
         if hosts:
             return (others or hosts)[0]

@@ -58,12 +58,12 @@ def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, r
     ports = c.atoms.to_portset(g.ports)
     proto, ranges = ports.ranges[0]
     port = ranges[0][0]
-    verdict = ctx.explainer.check(src.id, dst.id, port, proto)
+    # Only the other side's verdict is reported: explain that side alone, not the whole connection.
     if direction == "egress":
-        rule_id, other, who = "egress-without-ingress", verdict.ingress, f"ingress at {dst.id}"
+        rule_id, other, who = "egress-without-ingress", ctx.explainer.side(src, dst, port, proto, "ingress"), f"ingress at {dst.id}"
         fix = _ingress_fix(src, dst, proto, port)
     else:
-        rule_id, other, who = "ingress-without-egress", verdict.egress, f"egress at {src.id}"
+        rule_id, other, who = "ingress-without-egress", ctx.explainer.side(src, dst, port, proto, "egress"), f"egress at {src.id}"
         fix = _egress_fix(src, dst, proto, port)
     msg = (f"{direction} rule {i} of {p.id} opens {src.id} -> {dst.id} ({ports}), but {who} does not allow it, "
            f"so the rule has no effect. {who}: {other.explain()}")

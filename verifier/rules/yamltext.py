@@ -1,0 +1,94 @@
+"""Fix snippets as YAML text, written directly: the same bytes as `yaml.safe_dump(data, sort_keys=False,
+default_flow_style=False, width=100)`, without PyYAML's Python representer and emitter per fix.
+
+Fixes are small mappings and lists of short strings and numbers. Each distinct scalar is written
+once by libyaml (how to quote `'53'`, `'true'` or `a: b` is its decision, memoized); the block
+layout around scalars is PyYAML's: two-space indents, list items at their key's indent. Anything
+else (multi-line or very long scalars, other types, lists of lists) returns None and the caller
+uses the real dumper.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+#: Scalars longer than this might be folded at the 100-column width: left to the real dumper.
+MAX_SCALAR = 60
+
+
+class _Unsupported(Exception):
+    """A value this writer does not lay out exactly as PyYAML does."""
+
+
+def dump(data: Any) -> str | None:
+    """`data` as block YAML text, or None when it holds a shape this writer does not handle."""
+    lines: list[str] = []
+    try:
+        if isinstance(data, dict):
+            _mapping(data, 0, lines)
+        elif isinstance(data, list):
+            _sequence(data, 0, lines)
+        else:
+            return None
+    except _Unsupported:
+        return None
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _mapping(data: dict[Any, Any], indent: int, lines: list[str], first_prefix: str | None = None) -> None:
+    """Lines of a mapping at `indent`; `first_prefix` replaces the first line's indent (`- ` of a list item)."""
+    if not data:
+        raise _Unsupported  # `{}` at the top or as an item: rare, leave to the dumper
+    pad = " " * indent
+    for n, (key, value) in enumerate(data.items()):
+        if key == "" or key is None:
+            raise _Unsupported  # PyYAML writes an empty key as a complex key (`? ''`)
+        head = (first_prefix if n == 0 and first_prefix is not None else pad) + f"{_scalar(key)}:"
+        if isinstance(value, dict):
+            if not value:
+                lines.append(f"{head} {{}}")
+            else:
+                lines.append(head)
+                _mapping(value, indent + 2, lines)
+        elif isinstance(value, list):
+            if not value:
+                lines.append(f"{head} []")
+            else:
+                lines.append(head)
+                _sequence(value, indent, lines)  # PyYAML writes a mapping's list items at the key's indent
+        else:
+            lines.append(f"{head} {_scalar(value)}")
+
+
+def _sequence(items: list[Any], indent: int, lines: list[str]) -> None:
+    pad = " " * indent
+    for item in items:
+        if isinstance(item, dict):
+            _mapping(item, indent + 2, lines, first_prefix=f"{pad}- ")
+        elif isinstance(item, list):
+            raise _Unsupported
+        else:
+            lines.append(f"{pad}- {_scalar(item)}")
+
+
+def _scalar(value: Any) -> str:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return _scalar_text(type(value).__name__, value)
+    raise _Unsupported
+
+
+@lru_cache(maxsize=8192)
+def _scalar_text(kind: str, value: Any) -> str:
+    if isinstance(value, str) and (len(value) > MAX_SCALAR or not value.isprintable()):
+        raise _Unsupported
+    text: str = yaml.dump(value, Dumper=_DUMPER, default_flow_style=False, width=100)
+    if text.endswith("\n...\n"):
+        text = text[: -len("\n...\n")]  # a plain scalar document's end marker
+    text = text.rstrip("\n")
+    if "\n" in text:
+        raise _Unsupported
+    return text
