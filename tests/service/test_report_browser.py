@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from tests.browser import Dom, load, print_pdf, require_chromium
-from tests.fakes.api_server import ApiServer
+from service.settings import Settings
+from tests.fakes.api_server import ApiServer, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer, unauthorized
 from tests.shared import ROOT, corpus_apps
 
@@ -142,6 +143,12 @@ def _scripted_answer(gt: dict[str, Any]) -> dict[str, Any]:
     claims.append({"type": "flow", "from": "ghost/ghost", "to": "ghost/other", "port": 80, "protocol": "TCP",
                    "allowed": True})
     return {"summary": f"Everything is fine. {HOSTILE}", "claims": claims}
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """Requests may name FAKE_MODEL: the server's allow-list is what lets them."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(FAKE_MODEL,))
 
 
 @pytest.fixture
