@@ -127,7 +127,12 @@ def diff_truths(old: Truth, new: Truth) -> BundleDiff:
 
 def diff_doc(old: Truth, new: Truth) -> dict[str, Any]:
     """The `netreason diff --format json` document (and the `diff` of POST /v1/review, the body of /v1/diff)."""
-    return diff_json(diff_truths(old, new), old.label or "old", new.label or "new")
+    from .blast import MAX_LISTED, blast_radius
+
+    doc = diff_json(diff_truths(old, new), old.label or "old", new.label or "new")
+    radius = blast_radius(doc, new)
+    doc["blast_radius"] = {"workloads": radius[:MAX_LISTED], "total": len(radius)}
+    return doc
 
 
 def _dependency_json(r: DependencyResult) -> dict[str, Any]:

@@ -8,6 +8,7 @@ through `run_chat_turn` too.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -132,6 +133,18 @@ def _runner(state: ServiceState, spec: str | None, timeout_s: float | None) -> c
     return run
 
 
+def _previous_revision(state: ServiceState, loaded: LoadedSnapshot) -> chat.BaseLoader:
+    """Loads the truth of the revision before `loaded` (None for a first revision): the change's "before"."""
+    async def load() -> Truth | None:
+        name, revision = loaded.ref.get("cluster"), loaded.ref.get("revision")
+        if not name or not isinstance(revision, int) or revision < 2:
+            return None
+        before = Snapshot.model_validate({"cluster": name, "revision": revision - 1})
+        prev = await run_in_threadpool(load_snapshot_sync, before, state.store, field="manifests", strict=False)
+        return await compute_truth(prev)
+    return load
+
+
 async def run_chat_turn(state: ServiceState, *, thread_id: str, text: str, choice: SnapshotChoice,
                         model: str | None = None, timeout_s: float | None = None,
                         channel: str | None = None) -> dict[str, Any]:
@@ -154,7 +167,8 @@ async def _chat_turn(state: ServiceState, thread_id: str, text: str, spec: str |
     within_budget(state, loaded)
     truth = await compute_truth(loaded)
     reply = await chat.answer_turn(thread_id=thread_id, text=text, truth=truth, context=context,
-                                   snapshot=loaded.ref, run_model=_runner(state, spec, timeout_s))
+                                   snapshot=loaded.ref, run_model=_runner(state, spec, timeout_s),
+                                   load_base=_previous_revision(state, loaded))
     state.metrics.record_model(reply["model"])
     summary = {"source": loaded.ref, "model": display_spec(spec), "prompt": chat.CHAT_PROMPT, "thread_id": thread_id}
     stored = await run_in_threadpool(state.store.save_analysis, "chat", summary, reply)
@@ -171,8 +185,14 @@ async def post_chat(body: ChatRequest, state: State) -> JSONResponse:
         ClusterNotFound: 404. NoClusterChosen: 422. ApiProblem: 403 for a model outside the allow-list.
     """
     choice = SnapshotChoice(body.cluster, body.revision, _as_text(body.manifests), _as_text(body.deps), body.namespace)
+    text = body.text
+    if choice.cluster is None and choice.manifests is None:  # "what breaks in prod?" names the cluster
+        from .slack import split_cluster
+
+        named, text = await run_in_threadpool(split_cluster, state.store, body.text)
+        choice = dataclasses.replace(choice, cluster=named)
     thread_id = body.thread_id or f"chat-{uuid.uuid4().hex}"
-    reply = await run_chat_turn(state, thread_id=thread_id, text=body.text, choice=choice, model=body.model,
+    reply = await run_chat_turn(state, thread_id=thread_id, text=text, choice=choice, model=body.model,
                                 timeout_s=body.timeout_s)
     public = {k: v for k, v in reply.items() if k != "analysis"}  # the full analysis is behind report_url
     return JSONResponse(public, headers={"X-Netreason-Analysis-Id": reply["analysis_id"]})

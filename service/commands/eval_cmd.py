@@ -64,7 +64,7 @@ def eval_group() -> None:
 
 @eval_group.command("run")
 @click.option("--models", required=True, help="Comma-separated model specs, e.g. simulated:oracle,openai:gpt-4.1-mini.")
-@click.option("--prompts", default="flows@1,breakage@1,dns@1", show_default=True, help="Comma-separated prompt refs.")
+@click.option("--prompts", default="flows@1,flows@2,breakage@1,dns@1", show_default=True, help="Comma-separated prompt refs.")
 @click.option("--scenarios", "pattern", default=None, help="Glob on scenario id or family, e.g. 'gen/and-vs-or/*'.")
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 256))
 @click.option("--repeat", default=1, show_default=True, type=click.IntRange(1, 100))

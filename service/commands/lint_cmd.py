@@ -57,7 +57,7 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
 
 
 def emit(truth: Truth, fmt: str, output_file: str | None = None) -> None:
-    output.emit(render_lint(lint_doc(truth), fmt), fmt, output_file)
+    output.emit(render_lint(lint_doc(truth), fmt, texts=truth.texts), fmt, output_file)
 
 
 def exit_code(severities: Sequence[str], fail_on: str) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .analysis import VERDICT_MARK, claim_text
+from .chat import rollout_lines
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -125,6 +126,9 @@ def reply_blocks(reply: dict[str, Any]) -> list[Block]:
     answer = reply["answer"]
     blocks.append(section(f"*{escape(answer['headline'])}*"))
     blocks += _verdict_blocks(reply)
+    rollout = rollout_lines(reply, 20)
+    if rollout:
+        blocks.append(section(escape("\n".join(line.removeprefix("- ") for line in rollout))))
     blocks += _model_blocks(reply)
     return fit(blocks, _context_block(reply), reply.get("report_url"))
 

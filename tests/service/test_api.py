@@ -80,6 +80,8 @@ def _without_timings(doc: dict) -> dict:
     doc["ground_truth"].pop("seconds", None)
     if doc.get("model"):
         doc["model"]["usage"].pop("latency_ms", None)
+        for sl in doc["model"].get("slices") or ():
+            sl.pop("latency_ms", None)
     return doc
 
 

@@ -147,7 +147,7 @@ def _scripted_answer(gt: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def api_settings(tmp_path: Path) -> Settings:
-    """Requests may name FAKE_MODEL: the server's allow-list is what lets them."""
+    """The fake-provider model allowed, no auth, a fresh SQLite file."""
     return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(FAKE_MODEL,))
 
 
