@@ -14,6 +14,7 @@ from service.terminal import plain_terminal
 from verifier.export import flows_json, verdict_json
 
 from .common import EXIT_CODES_HELP, bundle_options, load
+from .exposure_opts import exposure_options, render_exposure
 from .output import emit, output_file_option, output_option
 
 
@@ -23,8 +24,9 @@ from .output import emit, output_file_option, output_option
                "summary prints counts and time per phase only: for clusters too large to list pair by pair.")
 @output_file_option
 @click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
+@exposure_options
 def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, output_file: str | None,
-          explain: bool) -> None:
+          explain: bool, exposure: bool, ingress_controllers: tuple[str, ...]) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
     A flow is an ordered workload pair and protocol with the ports allowed, after both
@@ -43,6 +45,9 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     t1 = time.perf_counter()
     conn = verifier.compute_connectivity(compiled)
     t2 = time.perf_counter()
+    if exposure:
+        emit(render_exposure(conn, ingress_controllers, fmt), fmt, output_file)
+        return
     if fmt == "summary":
         doc = {"summary": conn.summary()}
         timings = {"parse": t_load, "compile": t1 - t0, "compute": t2 - t1, "count": time.perf_counter() - t2}
