@@ -154,7 +154,11 @@ def test_a_database_url_without_its_network_peers_fails_to_render() -> None:
 
 
 def test_defaults_render_sqlite_on_a_volume_and_no_service_monitor() -> None:
-    docs = [d for d in yaml.safe_load_all(helm.render(CHART, {}, "netreason", "netreason")) if d]
-    assert "ServiceMonitor" not in {d["kind"] for d in docs} and "Secret" not in {d["kind"] for d in docs}
+    with pytest.raises(RuntimeError, match="NETREASON_API_TOKENS"):  # serve would refuse to start without them
+        helm.render(CHART, {}, "netreason", "netreason")
+    values = {"secrets": {"NETREASON_API_TOKENS": "t0k"}}
+    docs = [d for d in yaml.safe_load_all(helm.render(CHART, values, "netreason", "netreason")) if d]
+    assert "ServiceMonitor" not in {d["kind"] for d in docs}
+    assert set(next(d for d in docs if d["kind"] == "Secret")["data"]) == {"NETREASON_API_TOKENS"}
     container = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "NETREASON_DATABASE_URL", "value": "sqlite:////var/lib/netreason/netreason.db"} in container["env"]
