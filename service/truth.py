@@ -99,6 +99,7 @@ def lint_doc(truth: Truth) -> dict[str, Any]:
 def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, coverage, counts."""
     from verifier.export import bundle_notes, issue_json
+    from verifier.exposure_report import exposure_section
 
     from .traffic_graph import graph_json
 
@@ -114,6 +115,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "findings_summary": lint["summary"],
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
         "notes": bundle_notes(truth.bundle),
+        "exposure": exposure_section(truth.conn),
         "seconds": round(truth.seconds, 4),
         "graph": graph_json(truth),
     }
