@@ -233,7 +233,9 @@ async def run_analysis(
         return Analysis(truth, prompt, hint=NO_MODEL_HINT, scope=options.scope)
     run = await ask_model_sliced(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s,
                                  variables=variables, options=options, spec=spec)
-    report = check_answer(run.answer, truth.claims, scope_for(run.prompt), run.rejected) if run.answer else None
+    # Checking claims is CPU work: off the event loop, as rendering the brief is.
+    report = (await asyncio.to_thread(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
+              if run.answer else None)
     if report is not None and options.scope.workloads:
         report = _missed_within(report, set(options.scope.workloads))
     return Analysis(truth, run.prompt, run, report, scope=options.scope)
@@ -262,6 +264,8 @@ def analysis_json(a: Analysis) -> dict[str, Any]:
     doc["model"] = {
         "name": m.spec, "prompt": m.prompt, "simulated": m.simulated,
         "summary": m.answer.summary if m.answer else None,
+        # The verifier checks claims, never this free text: every output labels it so.
+        "summary_checked": False,
         "usage": {**m.usage, "latency_ms": round(m.latency_ms, 1), "attempts": m.attempts, "repaired": m.repaired},
         "claims": report["claims"], "error": m.error, "error_kind": m.error_kind,
         "budget": m.budget, "slices": list(m.slices),

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -29,9 +29,10 @@ from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
 from .analyses import analysis_link
 from ..providers.specs import display_spec
-from .deps import ServiceState, State
+from ..minimize import minimized_text
+from .deps import ServiceState, State, require_token
 from .formats import Format, analysis_sarif, render
-from .manifests import NAME_PATTERN, LoadedSnapshot, Snapshot, load_snapshot_sync
+from .manifests import CHAT_PREFIX, NAME_PATTERN, LoadedSnapshot, Snapshot, load_manifest_text, load_snapshot_sync
 from .running import choose_model, compute_truth, run_model, within_budget
 from .workpool import offload
 
@@ -72,20 +73,28 @@ class SnapshotChoice:
     manifests: str | None = None
     deps: str | None = None
     namespace: str = "default"
+    #: Who sent inline manifests (the token's name): their snapshot is theirs alone.
+    owner: str = ""
 
 
 def _as_text(value: str | list[Any] | None) -> str | None:
     return value if value is None or isinstance(value, str) else json.dumps(value, indent=1)
 
 
-def store_inline(store: Store, manifests: str, deps: str | None, namespace: str) -> ClusterRevision:
-    """Keep inline manifests as a content-addressed snapshot (`chat-<sha256 prefix>`), so follow-ups can reuse it."""
-    key = hashlib.sha256("\0".join((manifests, deps or "", namespace)).encode()).hexdigest()
-    name = f"chat-{key[:24]}"
+def store_inline(store: Store, manifests: str, deps: str | None, namespace: str, owner: str = "") -> ClusterRevision:
+    """Keep inline manifests as a snapshot (`chat-<sha256 prefix>`), so follow-ups can reuse it.
+
+    The name is keyed by the caller too, and `chat-` snapshots are neither listed nor readable through
+    /v1/clusters: one caller's manifests are not another's to read. Only what analyses need is kept.
+    """
+    key = hashlib.sha256("\0".join((owner, manifests, deps or "", namespace)).encode()).hexdigest()
+    name = f"{CHAT_PREFIX}{key[:24]}"
     try:
         return store.get_cluster(name)
     except ClusterNotFound:
-        return store.put_cluster(name, manifests, deps=deps, default_namespace=namespace)
+        bundle = load_manifest_text(manifests, name, namespace=namespace)
+        kept = minimized_text(manifests, frozenset(s.name for s in bundle.services))
+        return store.put_cluster(name, kept, deps=deps, default_namespace=namespace)
 
 
 def default_cluster(store: Store) -> ClusterRevision:
@@ -94,7 +103,7 @@ def default_cluster(store: Store) -> ClusterRevision:
     Raises:
         NoClusterChosen: neither exists.
     """
-    names = [name for name, _latest in store.cluster_names() if not name.startswith("chat-")]
+    names = [name for name, _latest in store.cluster_names() if not name.startswith(CHAT_PREFIX)]
     if DEFAULT_CLUSTER in names or len(names) == 1:
         return store.get_cluster(DEFAULT_CLUSTER if DEFAULT_CLUSTER in names else names[0])
     listed = ", ".join(names[:10]) or "none stored yet"
@@ -109,7 +118,7 @@ def choose_revision(store: Store, choice: SnapshotChoice, pinned: tuple[str, int
         ClusterNotFound: a named cluster or revision does not exist. NoClusterChosen: nothing to fall back on.
     """
     if choice.manifests is not None:
-        return store_inline(store, choice.manifests, choice.deps, choice.namespace)
+        return store_inline(store, choice.manifests, choice.deps, choice.namespace, choice.owner)
     if choice.cluster is not None:
         return store.get_cluster(choice.cluster, choice.revision)
     if pinned is not None:
@@ -178,13 +187,15 @@ async def _chat_turn(state: ServiceState, thread_id: str, text: str, spec: str |
 
 
 @router.post("/chat", summary="Ask about a cluster in a stored conversation; the reply's claims are checked")
-async def post_chat(body: ChatRequest, state: State) -> JSONResponse:
+async def post_chat(body: ChatRequest, state: State,
+                    caller: str | None = Depends(require_token)) -> JSONResponse:
     """The reply as JSON: verdicts, the model's checked claims, Markdown and Slack Block Kit blocks.
 
     Raises:
         ClusterNotFound: 404. NoClusterChosen: 422. ApiProblem: 403 for a model outside the allow-list.
     """
-    choice = SnapshotChoice(body.cluster, body.revision, _as_text(body.manifests), _as_text(body.deps), body.namespace)
+    choice = SnapshotChoice(body.cluster, body.revision, _as_text(body.manifests), _as_text(body.deps), body.namespace,
+                            owner=caller or "")
     text = body.text
     if choice.cluster is None and choice.manifests is None:  # "what breaks in prod?" names the cluster
         from .slack import split_cluster

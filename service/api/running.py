@@ -121,7 +121,7 @@ async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prom
     try:
         async with state.providers.lease(spec) as provider:
             call = pipeline.run_analysis(truth.bundle, model=provider, prompt=prompt, anonymize=anonymize,
-                                         timeout_s=timeout_s, variables=variables, truth=truth, spec=spec,
+                                         timeout_s=timeout_s, variables=variables, truth=truth, spec=shown,
                                          options=options or pipeline.SliceOptions())
             analysis = await asyncio.wait_for(call, timeout_s + TIMEOUT_GRACE_S)
     except pipeline.ProviderError as e:

@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .untrusted import UNCHECKED, markdown_summary, markdown_text
+
 VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable",
                 "unparseable": "⚠️ unparseable"}
 
@@ -118,13 +120,15 @@ def render_markdown(doc: dict[str, Any]) -> str:
         return "\n".join(out)
     out += [f"### Model: {_md(_model_header(doc))}", ""]
     if m.get("error"):
-        out += [f"> **The model failed** ({m.get('error_kind')}): {_md(m['error'])}. The ground truth above stands.", ""]
+        out += [f"> **The model failed** ({m.get('error_kind')}): {markdown_text(m['error'], 500)}. "
+                "The ground truth above stands.", ""]
     if m.get("summary"):
-        out += [f"> {_md(m['summary'])}", ""]
+        out += [*markdown_summary(m["summary"]), ""]
     if m["claims"]:
         out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
         for c in m["claims"]:
-            out.append(f"| {VERDICT_MARK[c['verdict']]} | {_md(claim_text(c['claim']))} | {_md(c['explanation'])} |")
+            out.append(f"| {VERDICT_MARK[c['verdict']]} | {markdown_text(claim_text(c['claim']))} "
+                       f"| {markdown_text(c['explanation'])} |")
         out.append("")
     if doc["missed"]:
         out += ["**Missed by the model:**", ""] + [f"- {_md(missed_text(x))}" for x in doc["missed"]] + [""]
@@ -146,9 +150,11 @@ def render_html(doc: dict[str, Any]) -> str:
 
 
 # --- text ------------------------------------------------------------------------
-def render_text(doc: dict[str, Any], width: int = 140) -> str:
+def render_text(doc: dict[str, Any], width: int = 140, plain: bool = False) -> str:
+    """The report for a terminal; `plain` (TERM=dumb) draws no rules or table boxes."""
     console = Console(file=io.StringIO(), width=width, force_terminal=False)
-    console.rule("Ground truth (verifier)")
+    rule = (lambda title: console.print(f"== {title} ==", markup=False)) if plain else console.rule
+    rule("Ground truth (verifier)")
     for line in truth_lines(doc):
         console.print(line, markup=False)
     console.print(f"findings: {_findings_counts(doc)}", markup=False)
@@ -156,12 +162,13 @@ def render_text(doc: dict[str, Any], width: int = 140) -> str:
     if m is None:
         console.print(doc.get("hint", ""), markup=False)
         return console.file.getvalue()  # type: ignore[attr-defined]
-    console.rule(f"Model: {_model_header(doc)}")
+    rule(f"Model: {_model_header(doc)}")
     if m.get("error"):
         console.print(f"the model failed ({m.get('error_kind')}): {m['error']}", markup=False)
     if m.get("summary"):
+        console.print(f"summary ({UNCHECKED}):", markup=False)
         console.print(m["summary"], markup=False)
-    table = Table("verdict", "claim", "ground truth", show_lines=False)
+    table = Table("verdict", "claim", "ground truth", show_lines=False, **({"box": None} if plain else {}))
     for c in m["claims"]:
         table.add_row(c["verdict"], claim_text(c["claim"]), c["explanation"])
     console.print(table)

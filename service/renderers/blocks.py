@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .untrusted import MAX_SUMMARY_CHARS, UNCHECKED
 from .analysis import VERDICT_MARK, claim_text
 from .chat import rollout_lines
 
@@ -95,7 +96,8 @@ def _model_blocks(reply: dict[str, Any]) -> list[Block]:
         lines.append(f":warning: the model failed ({escape(model.get('error_kind') or 'error')}): "
                      f"{escape(clip(model['error'], 500))}. The verifier's answer above stands.")
     if model.get("summary"):
-        lines.append("> " + escape(model["summary"]).replace("\n", "\n> "))
+        lines.append(f"_Summary: {UNCHECKED}:_")
+        lines.append("> " + escape(clip(model["summary"], MAX_SUMMARY_CHARS)).replace("\n", "\n> "))
     claims = model.get("claims") or []
     lines += [claim_line(c) for c in claims[:MAX_CLAIM_LINES]]
     if len(claims) > MAX_CLAIM_LINES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .untrusted import markdown_summary
 from .analysis import VERDICT_MARK, claim_text
 
 #: Verdict lines written out before the rest is left to the full report.
@@ -57,7 +58,7 @@ def _model_lines(reply: dict[str, Any]) -> list[str]:
     if m.get("error"):
         out += [f"> **The model failed** ({m.get('error_kind')}): {_md(m['error'])}. The verifier's answer stands.", ""]
     if m.get("summary"):
-        out += [f"> {_md(m['summary'])}", ""]
+        out += [*markdown_summary(m["summary"]), ""]
     if m.get("claims"):
         out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
         out += [f"| {VERDICT_MARK.get(c['verdict'], c['verdict'])} | {_md(claim_text(c['claim']))} "
