@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from tests.browser import Dom, load, print_pdf, require_chromium
-from tests.fakes.api_server import ApiServer
+from service.settings import Settings
+from tests.fakes.api_server import ApiServer, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer, unauthorized
 from tests.shared import ROOT, corpus_apps
 
@@ -31,6 +32,12 @@ FAKE_MODEL = "openai:gpt-4.1-mini"
 HOSTILE = ("<script>document.body.setAttribute('data-pwned','script')</script>"
            "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">")
 VERDICTS = {"confirmed", "contradicted", "unverifiable", "unparseable"}
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """Requests may name the fake-provider model: it is on the allow-list."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(FAKE_MODEL,))
 
 
 @pytest.fixture(scope="module")
