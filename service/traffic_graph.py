@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from verifier.model import Bundle, Workload
+from verifier.model import Bundle, NetworkPolicy, Workload
 from verifier.ports import PortSet
 from verifier.selectors import matches
 
@@ -89,22 +89,25 @@ def outside_ingress(bundle: Bundle, truth: Truth) -> list[dict[str, Any]]:
     matches all sources", API reference) or names an ipBlock.
     """
     c = truth.conn.compiled
+    by_namespace: dict[str, list[NetworkPolicy]] = {}
+    for p in bundle.policies:  # indexed once: a scan of every policy per workload was quadratic
+        by_namespace.setdefault(p.namespace, []).append(p)
     out = []
     for w in sorted(bundle.workloads, key=lambda w: w.id):
         cls = c.class_of[c.workload_index[w.id]]
         if not c.ingress_isolated >> cls & 1:
             out.append({"workload": w.id, "why": "not isolated for ingress: accepts every source"})
             continue
-        why = _ingress_rules_open_outside(bundle, w)
+        why = _ingress_rules_open_outside(by_namespace.get(w.namespace, []), w)
         if why:
             out.append({"workload": w.id, "why": "; ".join(why)})
     return out
 
 
-def _ingress_rules_open_outside(bundle: Bundle, w: Workload) -> list[str]:
+def _ingress_rules_open_outside(policies: list[NetworkPolicy], w: Workload) -> list[str]:
     why = []
-    for p in bundle.policies:
-        if p.namespace != w.namespace or not p.affects_ingress or not matches(p.pod_selector, w.labels):
+    for p in policies:
+        if not p.affects_ingress or not matches(p.pod_selector, w.labels):
             continue
         for i, rule in enumerate(p.ingress):
             if not rule.peers:

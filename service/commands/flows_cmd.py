@@ -15,6 +15,10 @@ from verifier.export import flows_json, verdict_json
 from .common import EXIT_CODES_HELP, bundle_options, load
 
 
+#: Rows the table prints without --limit: about a screenful.
+SCREENFUL = 50
+
+
 @click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
 @click.option(
@@ -23,7 +27,10 @@ from .common import EXIT_CODES_HELP, bundle_options, load
     help="summary prints counts and time per phase only: for clusters too large to list pair by pair.",
 )
 @click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
-def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, explain: bool) -> None:
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help=f"Table: show the first N workload pairs (without it, more than {SCREENFUL} are refused).")
+def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, explain: bool,
+          limit: int | None) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
     A flow is an ordered workload pair and protocol with the ports allowed, after both
@@ -47,8 +54,26 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         timings = {"parse": t_load, "compile": t1 - t0, "compute": t2 - t1, "count": time.perf_counter() - t2}
         click.echo(render.render_summary(doc, timings), nl=False)
         return
+    if fmt in ("csv", "json") and not explain:
+        # Row by row: memory bounded by the classes, not by the (possibly millions of) pairs.
+        from service import flowstream
+
+        out_stream = sys.stdout
+        (flowstream.write_csv if fmt == "csv" else flowstream.write_json)(conn, out_stream)
+        out_stream.write("\n" if fmt == "json" else "")
+        return
+    if fmt == "table":
+        pairs = sum(len(conn.compiled.classes[s].members) * len(conn.compiled.classes[d].members)
+                    for s, d, _ in conn.class_pairs())
+        if pairs > (limit or SCREENFUL) and limit is None:
+            raise click.UsageError(
+                f"{pairs:,} workload pairs have open ports: more than a screenful ({SCREENFUL}). Pass --limit N to see "
+                f"the first N, -o csv or -o json for all of them (streamed), or --format summary for the counts.")
     doc = flows_json(conn, explain=explain)
-    out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": render.render_table}[fmt](doc)
+    if fmt == "table":
+        out = render.render_table(doc, limit=limit)
+    else:
+        out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot}[fmt](doc)
     click.echo(out, nl=not out.endswith("\n"))
 
 

@@ -50,7 +50,7 @@ def render_dot(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(doc: dict[str, Any], width: int | None = None) -> str:
+def render_table(doc: dict[str, Any], width: int | None = None, limit: int | None = None) -> str:
     from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
     from rich.table import Table
 
@@ -59,10 +59,13 @@ def render_table(doc: dict[str, Any], width: int | None = None) -> str:
     table.add_column("to")
     for proto in PROTOCOLS:
         table.add_column(proto)
-    for (src, dst), protos in sorted(_by_pair(doc).items()):
+    pairs = sorted(_by_pair(doc).items())
+    for (src, dst), protos in pairs[:limit]:
         table.add_row(src, dst, *(protos.get(p, "-") for p in PROTOCOLS))
     console = Console(file=io.StringIO(), width=width or 160, force_terminal=False)
     console.print(table)
+    if limit is not None and len(pairs) > limit:
+        console.print(f"... {len(pairs) - limit:,} more pair(s) not shown (--limit {limit}); -o csv lists all of them")
     for note in doc.get("notes", []):
         console.print(f"note: {note}")
     return console.file.getvalue()  # type: ignore[attr-defined]
