@@ -21,6 +21,9 @@ LAZY_COMMANDS = {
     "serve": "service.commands.serve_cmd:serve",
     "lint": "service.commands.lint_cmd:lint",
     "diff": "service.commands.diff_cmd:diff",
+    "fix": "service.commands.fix_cmd:fix",
+    "plan": "service.commands.plan_cmd:plan",
+    "probe": "service.commands.probe_cmd:probe_group",
     "eval": "service.commands.eval_cmd:eval_group",
 }
 

@@ -7,7 +7,7 @@ Each document kind (lint, diff, analysis) has its formats here; `netreason lint 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 LINT_FORMATS = ("text", "json", "sarif", "markdown")
@@ -43,8 +43,15 @@ def _analysis_renderers() -> dict[str, Renderer]:
             "text": analysis.render_text}
 
 
-def render_lint(doc: dict[str, Any], fmt: str) -> str:
-    """A `netreason.lint/v1` document as text, json, sarif or markdown."""
+def render_lint(doc: dict[str, Any], fmt: str, texts: Mapping[str, str] | None = None) -> str:
+    """A `netreason.lint/v1` document as text, json, sarif or markdown.
+
+    `texts` (the input files by name) let SARIF fixes say which lines a patch replaces.
+    """
+    if fmt == "sarif" and texts:
+        from .renderers.sarif import render_sarif
+
+        return render_sarif(doc, texts=texts)
     return _lint_renderers()[fmt](doc)
 
 

@@ -6,7 +6,7 @@ Bounded: at most `max_edges` workload pairs are listed (namespace-pair counts al
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from verifier.model import Bundle, NetworkPolicy, Workload
@@ -53,6 +53,8 @@ def graph_json(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
 
 def ports_text(ports: PortSet) -> str:
     """`TCP/80,443 UDP/53`: a port set as one short line."""
+    if ports.count() == 3 * 65535:
+        return "all ports"
     parts = []
     for proto, ranges in ports.ranges:
         if list(ranges) == [(1, 65535)]:
@@ -89,30 +91,33 @@ def outside_ingress(bundle: Bundle, truth: Truth) -> list[dict[str, Any]]:
     matches all sources", API reference) or names an ipBlock.
     """
     c = truth.conn.compiled
-    by_namespace: dict[str, list[NetworkPolicy]] = {}
-    for p in bundle.policies:  # indexed once: a scan of every policy per workload was quadratic
-        by_namespace.setdefault(p.namespace, []).append(p)
+    opening = _policies_open_to_outside(bundle)
     out = []
     for w in sorted(bundle.workloads, key=lambda w: w.id):
         cls = c.class_of[c.workload_index[w.id]]
         if not c.ingress_isolated >> cls & 1:
             out.append({"workload": w.id, "why": "not isolated for ingress: accepts every source"})
             continue
-        why = _ingress_rules_open_outside(by_namespace.get(w.namespace, []), w)
+        why = [reason for p, reasons in opening.get(w.namespace, ()) if matches(p.pod_selector, w.labels)
+               for reason in reasons]
         if why:
             out.append({"workload": w.id, "why": "; ".join(why)})
     return out
 
 
-def _ingress_rules_open_outside(policies: list[NetworkPolicy], w: Workload) -> list[str]:
-    why = []
-    for p in policies:
-        if not p.affects_ingress or not matches(p.pod_selector, w.labels):
+def _policies_open_to_outside(bundle: Bundle) -> dict[str, list[tuple[NetworkPolicy, list[str]]]]:
+    """Per namespace, the ingress policies with a rule that admits outside sources, and those rules."""
+    found: dict[str, list[tuple[NetworkPolicy, list[str]]]] = defaultdict(list)
+    for p in bundle.policies:
+        if not p.affects_ingress:
             continue
+        reasons = []
         for i, rule in enumerate(p.ingress):
             if not rule.peers:
-                why.append(f"ingress rule {i} of {p.id} admits every source")
+                reasons.append(f"ingress rule {i} of {p.id} admits every source")
             blocks = [str(peer.ip_block) for peer in rule.peers or () if peer.ip_block is not None]
             if blocks:
-                why.append(f"ingress rule {i} of {p.id} admits {', '.join(blocks)}")
-    return why
+                reasons.append(f"ingress rule {i} of {p.id} admits {', '.join(blocks)}")
+        if reasons:
+            found[p.namespace].append((p, reasons))
+    return found

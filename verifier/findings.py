@@ -30,6 +30,7 @@ from .rules.platform import cni_findings, hostname_findings
 from .rules.selection import namespace_label_findings, selects_nothing_findings
 from .rules.sides import side_findings
 from .rules.unevaluated import unevaluated_findings
+from .fixes import Fix, FixSet, attach_fixes, converge
 
 
 LINT_SCHEMA = "netreason.lint/v1"
@@ -42,6 +43,7 @@ class LintReport:
     findings: tuple[Finding, ...]
     dependencies: tuple[DependencyResultLike, ...] = ()
     coverage: tuple[CoverageRow, ...] = ()
+    fixes: tuple[Fix, ...] = ()  # every fix the findings need, converged (see `verifier.fixes`)
 
 
 def lint(
@@ -59,10 +61,24 @@ def lint(
 
 def lint_report(
     bundle: Bundle, deps_results: Sequence[DependencyResultLike] | None = None,
-    conn: Connectivity | None = None, *, texts: Mapping[str, str] | None = None,
+    conn: Connectivity | None = None, *, texts: Mapping[str, str] | None = None, fixes: bool = True,
 ) -> LintReport:
-    """`lint` plus the dependency verdicts and the coverage table, computed once."""
+    """`lint` plus the dependency verdicts, the coverage table and the converged fixes, computed once.
+
+    Each finding's `fix` is the YAML of the fixes it needs (`details["fixes"]` their ids) or
+    None where a human must choose; `fixes=False` skips computing them.
+    """
     ctx = LintContext(bundle, conn, deps_results or (), texts)
+    found, rows = _findings(ctx)
+    fixed = _with_fixes(ctx, found) if fixes else None
+    if fixed is not None:
+        found = attach_fixes(found, fixed)
+    found = _at_field_lines(found, ctx.texts, bundle)
+    deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
+    return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows), fixed.fixes if fixed else ())
+
+
+def _findings(ctx: LintContext) -> tuple[list[Finding], list[CoverageRow]]:
     dns = DnsView(ctx)
     rows = coverage_rows(ctx)
     found = [
@@ -72,9 +88,30 @@ def lint_report(
         *hostname_findings(ctx), *unevaluated_findings(ctx), *invalid_object_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
-    found = _at_field_lines(found, ctx.texts, bundle)
-    deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
-    return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows))
+    return _with_policy_locations(found, ctx.bundle), rows
+
+
+def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding]:
+    """dependency-broken findings also name where each denying policy is (`details["policy_locations"]`).
+
+    The finding itself stays at the dependency's declaration; code scanning shows it on the policy.
+    """
+    where = {p.id: p.source for p in bundle.policies}
+    out = []
+    for f in found:
+        if f.rule == "dependency-broken" and f.details.get("policies"):
+            locations = [{"policy": pid, "file": src.file if src else None, "line": src.line if src else None}
+                         for pid in f.details["policies"] for src in [where.get(pid)]]
+            f = dataclasses.replace(f, details={**f.details, "policy_locations": locations})
+        out.append(f)
+    return out
+
+
+def _with_fixes(ctx: LintContext, found: list[Finding]) -> FixSet:
+    def relint(bundle: Bundle, results: Sequence[DependencyResultLike]) -> list[Finding]:
+        return _findings(LintContext(bundle, None, results))[0]
+    deps = [r.dependency for r in ctx.deps]
+    return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)
 
 
 def _at_field_lines(findings: list[Finding], texts: Mapping[str, str], bundle: Bundle) -> list[Finding]:
@@ -116,6 +153,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "rule": f.rule, "severity": f.severity, "object": f.object,
         "file": f.source.file if f.source else None, "line": f.source.line if f.source else None,
         "message": f.message, "fix": f.fix, "key": str(f.details.get("key", "")),
+        "fixes": list(f.details.get("fixes", ())),
         "details": _plain(f.details),
     }
 
@@ -129,12 +167,14 @@ def lint_json(report: LintReport) -> dict[str, Any]:
         "findings": [finding_json(f) for f in report.findings],
         "dependencies": [dependency_json(r) for r in report.dependencies],
         "coverage": [row.as_json() for row in report.coverage],
+        "fixes": [fix.as_json() for fix in report.fixes],
         "summary": {
             "findings": len(report.findings),
             "by_severity": {s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
             "by_rule": dict(sorted(by_rule.items())),
             "dependencies": len(report.dependencies),
             "dependencies_denied": sum(not r.allowed for r in report.dependencies),
+            "fixes": len(report.fixes),
         },
     }
 

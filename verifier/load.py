@@ -236,3 +236,4 @@ def _decode(data: bytes, path: str) -> str | ManifestSyntaxError:
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
             SourceRef(path, line),
         )
+

@@ -10,12 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..settings import Settings
-from . import analyses, analyze, chat, clusters, diff, health, lint, review, slack
+from . import analyses, analyze, chat, clusters, diff, health, lint, plan, review, slack
 
 #: Mounted behind `deps.require_token`. Each router carries its full prefix (`/v1/...`), so the route
 #: a request matched names the whole path template (the metrics' `route` label).
 V1_ROUTERS: tuple[APIRouter, ...] = (analyze.router, review.router, clusters.router, chat.router, lint.router,
-                                      diff.router)
+                                      diff.router, plan.router)
 
 
 def public_routers(settings: Settings) -> list[APIRouter]:

@@ -38,4 +38,8 @@ async def lint(body: LintRequest, state: State) -> Response:
                                  strict=body.strict)
     truth = await compute_truth(loaded, observed=body.observed, infer=body.infer)
     doc = lint_doc(truth)
-    return await run_in_threadpool(document_response, doc, body.format, render_lint)
+    texts = truth.texts
+
+    def render(d: dict[str, Any], fmt: str) -> str:
+        return render_lint(d, fmt, texts=texts)
+    return await run_in_threadpool(document_response, doc, body.format, render)

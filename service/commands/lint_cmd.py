@@ -55,7 +55,7 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
 
 
 def emit(truth: Truth, fmt: str) -> None:
-    out = render_lint(lint_doc(truth), fmt)
+    out = render_lint(lint_doc(truth), fmt, texts=truth.texts)
     click.echo(out, nl=not out.endswith("\n"))
 
 

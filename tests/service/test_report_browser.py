@@ -152,6 +152,12 @@ def _scripted_answer(gt: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """The fake-provider model allowed, no auth, a fresh SQLite file."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(FAKE_MODEL,))
+
+
+@pytest.fixture
 def client(api_server: ApiServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=api_server.base_url, timeout=60) as c:
         yield c

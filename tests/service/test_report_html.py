@@ -69,6 +69,7 @@ def test_a_large_bundle_gets_a_namespace_map_and_one_namespace_in_detail(large: 
     (chosen,) = {ns_of[w] for w in detail}
     assert detail == {w for w, ns in ns_of.items() if ns == chosen}
     assert dom.having("figure", data_map="namespaces") and dom.having("figure", data_map="namespace-detail")
+    assert len(dom.having("g", "outside")) == 2  # outside the cluster is a node of both maps
 
 
 def test_the_namespace_in_detail_can_be_chosen(large: tuple[Path, Path]) -> None:

@@ -58,11 +58,13 @@ def test_results_point_at_repository_relative_files_and_lines(monkeypatch: pytes
     assert levels == {"error", "warning", "note"}
 
 
-def test_a_sarif_log_without_locations_is_still_valid(validator: jsonschema.Draft4Validator) -> None:
+def test_a_finding_without_a_file_still_gets_a_location(validator: jsonschema.Draft4Validator) -> None:
+    # Code scanning drops results without a location: point at stdin (or the run's first file), line 1.
     log = sarif_log([{"rule": "cni-not-enforcing", "severity": "info", "object": "kube-system",
                       "file": None, "line": None, "message": "m", "fix": None, "key": ""}])
     assert list(validator.iter_errors(log)) == []
-    assert "locations" not in log["runs"][0]["results"][0]
+    physical = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "stdin" and physical["region"] == {"startLine": 1}
 
 
 def test_the_validator_rejects_a_broken_log(validator: jsonschema.Draft4Validator) -> None:

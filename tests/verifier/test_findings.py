@@ -151,11 +151,18 @@ def test_empty_policy_selector_lists_the_pods_it_alone_isolates() -> None:
     assert "matchLabels: null" in f.message
 
 
-def test_egress_without_ingress_explains_the_ingress_denial_and_suggests_the_rule() -> None:
+def test_egress_without_ingress_explains_the_ingress_denial_and_opens_only_what_a_dependency_needs() -> None:
     (f,) = lint_case("egress-without-ingress")
     assert "ingress at db/postgres" in f.message and "denied" in f.message
     assert f.details["example"] == {"from": "app/web", "to": "db/postgres", "protocol": "TCP", "port": 5432}
+    assert f.fix is None and "no known dependency uses this rule" in f.message
+    files = case_files("egress-without-ingress")
+    bundle = verifier.load_bundle([str(p) for p in files])
+    dep = Dependency("app/web", 5432, "TCP", dst="db/postgres")
+    found = lint(bundle, verifier.evaluate_dependencies(bundle, [dep]))
+    (f,) = by_rule(found, "egress-without-ingress")
     assert f.fix is not None and "kubernetes.io/metadata.name: app" in f.fix and "port: 5432" in f.fix
+    assert "namespace: db" in f.fix and "Ingress" in f.fix
 
 
 def test_hostname_intent_points_at_the_comment_line() -> None:

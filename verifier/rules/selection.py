@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..model import NAMESPACE_NAME_LABEL, LabelSelector, NetworkPolicy, Workload
 from ..records import Finding
+from ..policy_manifest import ALWAYS_PRESENT_NAMESPACES
 from ..selectors import matches
 from .context import LintContext, PeerRef, selector_yaml, to_yaml
 from .nearest import Nearest, nearest, values_in_use
@@ -89,10 +90,15 @@ def namespace_label_findings(ctx: LintContext) -> list[Finding]:
     out: list[Finding] = []
     for ref in ctx.peers():
         sel = ref.peer.namespace_selector
-        if sel is None or sel.is_empty or ctx.namespaces_matching(sel):
+        if sel is None or sel.is_empty or ctx.namespaces_matching(sel) or _always_present(sel):
             continue
         out.append(_namespace_label_missing(ctx, ref, sel))
     return out
+
+
+def _always_present(sel: LabelSelector) -> bool:
+    """Whether the selector matches a namespace every cluster has, by the name label the API server sets."""
+    return any(matches(sel, {NAMESPACE_NAME_LABEL: ns}) for ns in ALWAYS_PRESENT_NAMESPACES)
 
 
 def _namespace_label_missing(ctx: LintContext, ref: PeerRef, sel: LabelSelector) -> Finding:

@@ -12,6 +12,8 @@ from typing import Any
 from ..analysis import claim_text, missed_text
 from .page import badge, esc, plural, section, table, why_lines
 
+#: Claims listed (a model's answer is bounded by its output tokens; this bounds the page too).
+MAX_CLAIMS = 1000
 #: Missed items listed before "and N more".
 MAX_MISSED = 200
 
@@ -66,7 +68,7 @@ def tallies(doc: dict[str, Any]) -> str:
 
 def claims_part(doc: dict[str, Any]) -> str:
     """Every claim beside the verifier's ground truth for it, verdict as colour and word."""
-    claims = doc["model"].get("claims") or []
+    claims = (doc["model"].get("claims") or [])[:MAX_CLAIMS]
     if not claims:
         return section("The model's claims beside the truth", "<p>The model made no checkable claim.</p>",
                        ident="claims")

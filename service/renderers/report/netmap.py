@@ -20,6 +20,8 @@ from .page import esc, plural
 
 #: Above this many workloads a pod-level map is unreadable: draw namespaces, then one namespace.
 MAX_POD_NODES = 40
+#: Namespaces drawn one node each in the namespace map; the rest share one node.
+MAX_NS_NODES = 40
 #: Workloads drawn in the one-namespace map of a large bundle (those with broken dependencies first).
 MAX_FOCUS_NODES = 60
 CANVAS_WIDTH = 1320
@@ -40,7 +42,8 @@ DEFS = ("<defs>"
 MAP_CSS = (".workload circle{fill:#fff;stroke:#0969da;stroke-width:2}.workload.isolated circle{fill:#ddf4ff}"
          ".workload.no-dns .ring{fill:none;stroke:#bf8700;stroke-width:2.5;stroke-dasharray:3 2}"
          ".workload.has-broken circle{stroke:#cf222e}"
-         "svg text{font:12px system-ui,sans-serif;fill:#1b1f24}svg .small{font-size:10px;fill:#57606a}"
+         "svg text{font:12px system-ui,sans-serif;fill:#1b1f24;paint-order:stroke;stroke:#fff;stroke-width:3px;"
+         "stroke-linejoin:round}svg .small{font-size:10px;fill:#57606a}"
          ".dns-label{font-size:10px;font-weight:600;fill:#9a6700}.nsbox{fill:#f6f8fa;stroke:#d0d7de}"
          ".nstitle{font-weight:600}.edge.allowed{stroke:#8c959f;stroke-width:1.2;fill:none}"
          ".edge.outside{stroke:#54aeff;stroke-width:1;stroke-dasharray:2 3;fill:none}"
@@ -88,7 +91,7 @@ def map_html(gt: dict[str, Any], *, focus: str | None = None) -> str:
         return "<p class='muted'>No workloads in the inputs: nothing to draw.</p>"
     if len(facts.workloads) <= MAX_POD_NODES and not (gt.get("graph") or {}).get("truncated"):
         return _figure(pod_map(facts, title="Traffic map: every workload")) + legend()
-    ns = focus if focus in {w["namespace"] for w in facts.workloads} else choose_namespace(facts)
+    ns = focus if focus and focus in {w["namespace"] for w in facts.workloads} else choose_namespace(facts)
     shown = _focus_workloads(facts, ns)
     note = ""
     if len(shown) < sum(w["namespace"] == ns for w in facts.workloads):
@@ -201,7 +204,9 @@ def _place_workload(c: Canvas, w: dict[str, Any], at: tuple[float, float, float]
         states.append("has a broken dependency")
     states.append(_isolation(w))
     ring = f"<circle class='ring' cx='{x:.1f}' cy='{y:.1f}' r='{NODE_R + 5}'/>" if dns else ""
-    dns_label = (f"<text class='dns-label' x='{lx:.1f}' y='{ly + 12:.1f}' text-anchor='{anchor}'>⚠ no DNS</text>"
+    # Under the name, or above it for names above their node (under would cover the node).
+    dns_y = ly - 13 if not single and sin < -0.2 else ly + 12
+    dns_label = (f"<text class='dns-label' x='{lx:.1f}' y='{dns_y:.1f}' text-anchor='{anchor}'>⚠ no DNS</text>"
                  if dns else "")
     c.front.append(
         f"<g class='{' '.join(classes)}' data-id='{esc(w['id'])}' data-no-dns='{'yes' if dns else 'no'}'>"
@@ -339,7 +344,9 @@ def _curve(p: tuple[float, float], q: tuple[float, float], bend: float) -> tuple
 
 def _svg(c: Canvas, title: str, desc: str) -> str:
     w, h = max(c.width, 400), max(c.height, 120)
-    return (f"<svg viewBox='0 0 {w:.0f} {h:.0f}' width='{w:.0f}' "
+    # Small maps are drawn up to a third larger, so their labels read like the page's text.
+    shown = min(max(w * 1.35, 400), 1340) if w < 1000 else w
+    return (f"<svg viewBox='0 0 {w:.0f} {h:.0f}' width='{shown:.0f}' "
             f"role='img' aria-label='{esc(title)}'><title>{esc(title)}</title><desc>{esc(desc)}</desc>"
             f"{DEFS}{''.join(c.back)}{''.join(c.edges)}{''.join(c.front)}</svg>")
 
@@ -348,45 +355,105 @@ def _svg(c: Canvas, title: str, desc: str) -> str:
 
 def namespace_map(gt: dict[str, Any], facts: MapFacts) -> str:
     """Namespaces on a circle, each with its counts; an edge per namespace pair with flows (their count)
-    and a red dashed edge per namespace pair with broken dependencies (`data-count`: how many)."""
-    g = gt.get("graph") or {}
+    and a red dashed edge per namespace pair with broken dependencies (`data-count`: how many). Past
+    `MAX_NS_NODES` namespaces, the quietest are drawn as one node standing for all of them."""
+    ns_of = {w["id"]: w["namespace"] for w in facts.workloads}
+    counts = _namespace_counts(facts, ns_of)
+    node = _namespace_nodes(counts)
+    merged: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for ns, (n, dns, broken) in counts.items():
+        m = merged[node[ns]]
+        m[0], m[1], m[2] = m[0] + n, m[1] + dns, m[2] + broken
+    c = Canvas()
+    _place_namespace_nodes(c, merged)
+    _place_outside(c, facts)
+    _outside_namespace_edges(c, facts, node)
+    _namespace_flow_edges(c, (gt.get("graph") or {}).get("namespace_pairs") or [], node)
+    pairs: dict[tuple[str, str], int] = defaultdict(int)
+    for d in facts.broken:
+        pairs[(node[_ns(d["from"], ns_of)], node[_ns(d["to"], ns_of)])] += 1
+    for (a, b), n in sorted(pairs.items()):
+        _ns_broken_edge(c, a, b, n)
+    desc = f"{plural(len(counts), 'namespace')}; red dashed edges carry broken dependencies between namespaces."
+    return _svg(c, "Traffic map: namespaces", desc)
+
+
+def _namespace_counts(facts: MapFacts, ns_of: dict[str, str]) -> dict[str, list[int]]:
+    """Per namespace: [workloads, workloads without DNS, broken dependencies into it]."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for w in facts.workloads:
         counts[w["namespace"]][0] += 1
         counts[w["namespace"]][1] += w["id"] in facts.no_dns
-    ns_of = {w["id"]: w["namespace"] for w in facts.workloads}
-    broken: dict[tuple[str, str], int] = defaultdict(int)
     for d in facts.broken:
-        pair = (ns_of.get(d["from"], d["from"].split("/")[0]), ns_of.get(d["to"], d["to"].split("/")[0]))
-        broken[pair] += 1
-        counts[pair[1]][2] += 1
-    c = Canvas()
-    names = sorted(counts)
-    r = max(160.0, len(names) * 120 / (2 * math.pi))
-    cx, cy = OUTSIDE_W + 60 + r + 110, r + 50
+        counts[_ns(d["to"], ns_of)][2] += 1
+    return counts
+
+
+def _place_namespace_nodes(c: Canvas, merged: dict[str, list[int]]) -> None:
+    names = sorted(merged, key=lambda n: (n.startswith("("), n))
+    r = max(160.0, len(names) * 100 / (2 * math.pi))
+    # An ellipse 1.5 times wider than high: the nodes are wide labels, crowded where the curve runs level.
+    cx, cy = OUTSIDE_W + 60 + 1.5 * r + 110, r + 50
     for i, ns in enumerate(names):
         x, y, _ = _on_circle(cx, cy, r, i, len(names)) if len(names) > 1 else (cx, cy, 0.0)
+        x = cx + 1.5 * (x - cx)
         c.pos[ns] = (x, y)
-        _ns_node(c, ns, x, y, counts[ns])
-    c.width, c.height = cx + r + 120, cy + r + 50
-    for p in g.get("namespace_pairs") or []:
-        if p["from"] != p["to"] and p["from"] in c.pos and p["to"] in c.pos:
-            x1, y1, x2, y2 = _shorten(c.pos[p["from"]], c.pos[p["to"]], 34)
-            c.edges.append(f"<line class='edge allowed' data-from='{esc(p['from'])}' data-to='{esc(p['to'])}' "
-                           f"data-count='{p['flows']}' x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' y2='{y2:.1f}' "
-                           f"marker-end='url(#arrow)'><title>{esc(p['from'])} → {esc(p['to'])}: "
-                           f"{plural(p['flows'], 'allowed workload pair')}</title></line>")
-    for (a, b), n in sorted(broken.items()):
-        _ns_broken_edge(c, a, b, n)
-    desc = f"{plural(len(names), 'namespace')}; red dashed edges carry broken dependencies between namespaces."
-    return _svg(c, "Traffic map: namespaces", desc)
+        _ns_node(c, ns, x, y, merged[ns])
+    c.width, c.height = cx + 1.5 * r + 120, cy + r + 50
+
+
+def _namespace_flow_edges(c: Canvas, namespace_pairs: list[dict[str, Any]], node: dict[str, str]) -> None:
+    flows: dict[tuple[str, str], int] = defaultdict(int)
+    for p in namespace_pairs:
+        flows[(node.get(p["from"], p["from"]), node.get(p["to"], p["to"]))] += p["flows"]
+    for (a, b), n in sorted(flows.items()):
+        if a != b and a in c.pos and b in c.pos:
+            x1, y1, x2, y2 = _shorten(c.pos[a], c.pos[b], 34)
+            c.edges.append(f"<line class='edge allowed' data-from='{esc(a)}' data-to='{esc(b)}' "
+                           f"data-count='{n}' x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' y2='{y2:.1f}' "
+                           f"marker-end='url(#arrow)'><title>{esc(a)} → {esc(b)}: "
+                           f"{plural(n, 'allowed workload pair')}</title></line>")
+
+
+def _outside_namespace_edges(c: Canvas, facts: MapFacts, node: dict[str, str]) -> None:
+    """One dotted line from outside per namespace node that talks to outside, with the counts each way."""
+    oid = facts.outside.get("id") or "(outside the cluster)"
+    ins: dict[str, int] = defaultdict(int)
+    outs: dict[str, int] = defaultdict(int)
+    for x in facts.outside.get("ingress") or []:
+        ins[node.get(x["workload"].split("/", 1)[0], "")] += 1
+    for x in facts.outside.get("egress") or []:
+        outs[node.get(x["workload"].split("/", 1)[0], "")] += 1
+    for ns in sorted(set(ins) | set(outs)):
+        if ns not in c.pos:
+            continue
+        x1, y1, x2, y2 = _from_outside(c, oid, c.pos[ns], 30)
+        start = " marker-start='url(#arrow-out)'" if outs[ns] else ""
+        end = " marker-end='url(#arrow-out)'" if ins[ns] else ""
+        c.edges.insert(0, f"<line class='edge outside' data-namespace='{esc(ns)}' x1='{x1:.1f}' y1='{y1:.1f}' "
+                          f"x2='{x2:.1f}' y2='{y2:.1f}'{start}{end}><title>outside ↔ {esc(ns)}: {ins[ns]} workload(s) "
+                          f"accept connections from outside, {outs[ns]} may connect out</title></line>")
+
+
+def _ns(workload: str, ns_of: dict[str, str]) -> str:
+    return ns_of.get(workload, workload.split("/", 1)[0])
+
+
+def _namespace_nodes(counts: dict[str, list[int]]) -> dict[str, str]:
+    """Which node draws each namespace: itself, or for the quietest past `MAX_NS_NODES`, one shared node."""
+    if len(counts) <= MAX_NS_NODES:
+        return {ns: ns for ns in counts}
+    ranked = sorted(counts, key=lambda ns: (-counts[ns][2], -counts[ns][1], -counts[ns][0], ns))
+    keep = set(ranked[:MAX_NS_NODES - 1])
+    other = f"({len(counts) - len(keep)} other namespaces)"
+    return {ns: ns if ns in keep else other for ns in counts}
 
 
 def _ns_node(c: Canvas, ns: str, x: float, y: float, count: list[int]) -> None:
     n, dns, broken = count
-    w = max(len(ns) * CHAR_W + 20, 120)
     cls = "node ns-node has-broken" if broken else "node ns-node"
     detail = f"{plural(n, 'workload')} · {broken} broken · {dns} no DNS"
+    w = max(len(ns) * CHAR_W + 20, len(detail) * 5.8 + 14, 120)
     c.front.append(f"<g class='{cls}' data-namespace='{esc(ns)}'><title>namespace {esc(ns)}: {esc(detail)}</title>"
                    f"<rect x='{x - w / 2:.1f}' y='{y - 22:.1f}' width='{w:.0f}' height='44' rx='8'/>"
                    f"<text x='{x:.1f}' y='{y - 4:.1f}' text-anchor='middle' class='nstitle'>{esc(ns)}</text>"

@@ -166,15 +166,19 @@ def render_review_report(doc: dict[str, Any], *, focus: str | None = None) -> st
 # --- chat ----------------------------------------------------------------------------------------------------
 
 def chat_answer(doc: dict[str, Any]) -> str:
-    """The verifier's answer to the question: its headline and each connection it checked."""
+    """The verifier's answer to the question: its headline and each connection it checked, or, for a
+    question that names no connection, the analysis headline."""
     ans = doc.get("answer") or {}
+    gt = (doc.get("analysis") or {}).get("ground_truth")
+    facts = "" if ans.get("verdicts") or not gt else (
+        "<ul class='headline'>" + "".join(f"<li>{i}</li>" for i in tp.headline_items(gt)) + "</ul>")
     rows = [[badge("allowed" if v["allowed"] else "denied"), code(v["from"]), code(v["to"]),
              f"{esc(v['protocol'])}/{esc(v['port'])}", why_lines(str(v.get("reason") or "").replace("; ", "\n"))]
             for v in ans.get("verdicts") or []]
     verdicts = table(["verdict", "from", "to", "port", "why"], rows) if rows else ""
     err = f"<p>{badge('error')} {esc(ans['error'])}</p>" if ans.get("error") else ""
     return (f"<div class='box' data-side='verifier'><h2>The verifier's answer</h2>"
-            f"<p class='headline'><b>{esc(ans.get('headline') or '')}</b></p>{err}{verdicts}</div>")
+            f"<p class='headline'><b>{esc(ans.get('headline') or '')}</b></p>{err}{verdicts}{facts}</div>")
 
 
 def render_chat_report(doc: dict[str, Any], *, focus: str | None = None) -> str:

@@ -11,6 +11,8 @@ from .page import badge, code, esc, plural, section, table, why_lines
 
 #: Flow rows listed in the report (all namespace pairs together); `netreason flows` lists every one.
 MAX_FLOW_ROWS = 400
+#: Dependencies and findings listed in the report; the JSON and `netreason lint` carry every one.
+MAX_ROWS = 500
 #: Broken dependencies named in the headline before "and N more".
 HEADLINE_ITEMS = 6
 
@@ -59,12 +61,13 @@ def dependencies_part(deps: list[dict[str, Any]], *, heading: str = "Dependencie
     or the closest miss as the verifier's own lines."""
     if not deps:
         return section(heading, "<p>None.</p>", level=level, ident="dependencies")
-    ordered = sorted(deps, key=lambda d: (d["allowed"], d["from"], d["to"], d["port"]))
+    ordered = sorted(deps, key=lambda d: (d["allowed"], d["from"], d["to"], d["port"]))[:MAX_ROWS]
     rows = [[badge("allowed" if d["allowed"] else "broken"), code(d["from"]), _target(d),
              f"{esc(d['protocol'])}/{esc(d['port'])}", _source(d), why_lines(_reasons(d["explanation"]))]
             for d in ordered]
     broken = sum(not d["allowed"] for d in deps)
-    caption = f"{plural(len(deps), 'dependency', 'dependencies')}, {broken} broken; broken first"
+    caption = f"{plural(len(deps), 'dependency', 'dependencies')}, {broken} broken; broken first" + (
+        f"; the first {MAX_ROWS} listed (the JSON output has all)" if len(deps) > MAX_ROWS else "")
     body = table(["verdict", "from", "to", "port", "source", "deciding rule or closest miss"], rows, caption=caption)
     return section(heading, body.replace("<table>", "<table class='deps'>", 1), level=level, ident="dependencies")
 
@@ -93,9 +96,11 @@ def findings_part(findings: list[dict[str, Any]], *, heading: str = "Findings", 
     """Each finding with severity, rule, object, where, message, and its fix as YAML to copy."""
     if not findings:
         return section(heading, "<p>No findings.</p>", level=level, ident="findings")
-    items = "".join(_finding(f) for f in findings)
+    items = "".join(_finding(f) for f in findings[:MAX_ROWS])
+    more = (f"<p class='muted'>… and {len(findings) - MAX_ROWS} more (<code>netreason lint</code> lists every one).</p>"
+            if len(findings) > MAX_ROWS else "")
     return section(heading, f"<p>{esc(findings_counts(findings))}.</p>"
-                   f"<ol class='findings'>{items}</ol>", level=level, ident="findings")
+                   f"<ol class='findings'>{items}</ol>{more}", level=level, ident="findings")
 
 
 def _finding(f: dict[str, Any]) -> str:
@@ -146,7 +151,7 @@ def flows_part(gt: dict[str, Any]) -> str:
         shown = rows[:max(budget, 0)]
         budget -= len(shown)
         total = totals.get((a, b), len(rows))
-        more = f"<p class='muted'>… and {total - len(shown)} more pairs not listed here (`netreason flows` lists all).</p>"
+        more = f"<p class='muted'>… and {total - len(shown)} more pairs not listed here (<code>netreason flows</code> lists all).</p>"
         body = (table(["from", "to", "ports"], [[code(e["from"]), code(e["to"]), esc(e["ports"])] for e in shown])
                 if shown else "") + (more if total > len(shown) else "")
         parts.append(f"<div class='pair' data-pair='{esc(a)} → {esc(b)}'>"
@@ -166,7 +171,10 @@ def outside_part(gt: dict[str, Any]) -> str:
                        "the cluster.</p>", ident="outside")
     rows = [[code(x["workload"]), "from outside", esc(x["why"])] for x in ins]
     rows += [[code(x["workload"]), "to outside", esc("; ".join(x["to"]))] for x in outs]
-    return section("Outside the cluster", table(["workload", "direction", "what"], rows), ident="outside")
+    more = (f"<p class='muted'>… and {len(rows) - MAX_ROWS} more (<code>netreason flows</code> lists every one).</p>"
+            if len(rows) > MAX_ROWS else "")
+    return section("Outside the cluster", table(["workload", "direction", "what"], rows[:MAX_ROWS]) + more,
+                   ident="outside")
 
 
 def issues_part(gt: dict[str, Any]) -> str:

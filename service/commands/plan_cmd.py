@@ -1,0 +1,63 @@
+"""`netreason plan PATH... [--deps F] --out DIR`: the default-deny rollout, namespace by namespace, verified."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from service.planfiles import parse_controllers, render_runbook, routed_backends, write_plan
+from verifier.exposure import ExternalActors
+from verifier.plan import make_plan, plan_json
+
+from .common import bundle_options, cli_truth, deps_options, print_dependency_issues
+
+
+@click.command()
+@bundle_options
+@deps_options
+@click.option("--out", "out_dir", metavar="DIR", help="Write DIR/NN-<namespace>/*.yaml, DIR/RUNBOOK.md, DIR/plan.json.")
+@click.option("-o", "--format", "fmt", type=click.Choice(["markdown", "json"]), default=None,
+              help="Print the runbook (markdown) or plan.json (json) to stdout (default: markdown without --out).")
+@click.option("--replace", is_flag=True, help="Replace each namespace's existing policies instead of keeping them.")
+@click.option("--external-cidr", "cidrs", multiple=True, metavar="CIDR",
+              help="Where outside ingress to LoadBalancer/NodePort workloads comes from (default 0.0.0.0/0).")
+@click.option("--ingress-controller", "controllers", multiple=True, metavar="NS[/k=v,...]",
+              help="Ingress controller pods that reach Ingress/Gateway backends "
+                   "(default ingress-nginx/app.kubernetes.io/name=ingress-nginx).")
+@click.option("--no-infer", is_flag=True, help="Do not infer dependencies from env values in the manifests.")
+def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
+         out_dir: str | None, fmt: str | None, replace: bool, cidrs: tuple[str, ...], controllers: tuple[str, ...],
+         no_infer: bool) -> None:
+    """Plan the rollout: per namespace, DNS, exactly the dependencies, then default deny.
+
+    Steps go namespace by namespace, lowest risk first; after each, netreason's evaluator
+    checks that every dependency is still allowed, every workload reaches DNS and no other
+    in-cluster flow is. Exposed workloads (LoadBalancer/NodePort Services, Ingress and
+    Gateway backends) keep their outside ingress from the external actors. Exit 0 when
+    every step is verified, 1 when one is not, 2 on bad input.
+
+    \b
+    Examples:
+      netreason plan k8s/ --deps deps.yaml --out rollout/
+      netreason plan k8s/ --replace -o json
+    """
+    truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer)
+    print_dependency_issues(truth)
+    if not truth.bundle.workloads:
+        raise click.ClickException(f"no workloads found in {', '.join(paths)}: nothing to plan")
+    defaults = ExternalActors()
+    actors = ExternalActors(cidrs or defaults.cidrs, parse_controllers(controllers) if controllers else defaults.controllers)
+    result = make_plan(truth.bundle, [r.dependency for r in truth.dependencies], actors=actors,
+                       backends=routed_backends(truth.texts, default_namespace), replace=replace)
+    doc = plan_json(result)
+    if out_dir:
+        written = write_plan(doc, out_dir)
+        click.echo(f"wrote {len(written)} file(s) to {out_dir}: {len(doc['steps'])} step(s), "
+                   f"{'all verified' if doc['verified'] else 'NOT all verified'}", err=fmt is not None)
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2))
+    elif fmt == "markdown" or not out_dir:
+        click.echo(render_runbook(doc, out_dir or "DIR"), nl=False)
+    sys.exit(0 if doc["verified"] else 1)
