@@ -61,6 +61,7 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         out_stream = sys.stdout
         (flowstream.write_csv if fmt == "csv" else flowstream.write_json)(conn, out_stream)
         out_stream.write("\n" if fmt == "json" else "")
+        out_stream.flush()
         return
     if fmt == "table":
         pairs = sum(len(conn.compiled.classes[s].members) * len(conn.compiled.classes[d].members)
