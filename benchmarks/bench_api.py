@@ -79,16 +79,18 @@ def serve_fake_provider() -> None:
     threading.Event().wait()
 
 
-def start_processes(workdir: Path, workers: int = 1) -> tuple[str, list[subprocess.Popen[bytes]]]:
+def start_processes(workdir: Path, workers: int = 1,
+                    extra_env: dict[str, str] | None = None) -> tuple[str, list[subprocess.Popen[bytes]]]:
     """Start the fake model and the API; return the API's base URL and both processes."""
     fake = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_api", "--fake-provider"], cwd=ROOT,
                             stdout=subprocess.PIPE)
     assert fake.stdout is not None
     fake_url = fake.stdout.readline().decode().strip()
     api_port = _free_port()
-    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url,
-           "NETREASON_MODEL": "openai:bench-model", "NETREASON_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-           "NETREASON_API_TOKENS": ""}
+    # No NETREASON_API_TOKENS at all (set but blank is refused): loopback only, so no auth is needed.
+    env = {**{k: v for k, v in os.environ.items() if k != "NETREASON_API_TOKENS"}, **(extra_env or {}),
+           "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url,
+           "NETREASON_MODEL": "openai:bench-model", "NETREASON_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
     api = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(api_port), "--log-level", "warning",
                             "--workers", str(workers)], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{api_port}"
@@ -168,15 +170,25 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_load(base, body, 10, 2))  # warm up: imports, SDK client, connection pools
             results = [summarize(*asyncio.run(run_load(base, body, args.requests, c)), c) for c in args.concurrency]
         finally:
-            for proc in procs:
-                proc.terminate()
-                proc.wait(timeout=10)
+            stop_processes(procs)
     report = {"workers": args.workers, "cpus": os.cpu_count(), "bundle": {"workloads": BUNDLE_TIER.workloads, "pods": BUNDLE_TIER.pods,
                          "policies": BUNDLE_TIER.policies, "request_bytes": len(body)}, "runs": results}
-    print(json.dumps(report, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    emit_report(report, args.out)
     return 0
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate the benchmark's processes and wait for them."""
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def emit_report(report: dict[str, Any], out: Path | None) -> None:
+    """Print the figures as JSON, and write them to `out` when given."""
+    print(json.dumps(report, indent=2))
+    if out:
+        out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

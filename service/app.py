@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from .api import V1_ROUTERS, errors, public_routers
+from .api.access_log import scrub_access_log
 from .api.deps import ServiceState, require_token
 from .api.workpool import WorkPool
 from .api.middleware import BodySizeLimit, RequestMetrics
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan(settings, metrics),
     )
     errors.install(app)
+    scrub_access_log()  # here too: `--workers N` builds the app in each worker process
     # Added innermost first: metrics see every request, 413s included.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from service.brief_admin import admin_sections
 from verifier.model import (
     NAMESPACE_NAME_LABEL,
     Bundle,
@@ -133,6 +134,7 @@ def render_brief(bundle: Bundle, dependencies: Iterable[DependencyInput] = ()) -
         _section("policies", [_policy_line(p) for p in sorted(bundle.policies, key=_obj_key)]),
         _section("dependencies", [_dependency_line(d) for d in deps]),
     ]
+    sections += admin_sections(bundle)
     if bundle.skipped_kinds:
         skipped = ", ".join(f"{kind} x{n}" for kind, n in sorted(bundle.skipped_kinds.items()))
         sections.append(f"not modelled: {skipped}")

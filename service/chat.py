@@ -38,6 +38,8 @@ MAX_PAIRS = 200
 NO_MODEL_HINT = "No model configured (NETREASON_MODEL): this is the verifier's answer alone."
 
 ModelRunner = Callable[[Truth, Mapping[str, Any]], Awaitable[Analysis]]
+#: Loads the truth before the change (the previous revision), for "what does this change break?".
+BaseLoader = Callable[[], Awaitable["Truth | None"]]
 
 
 # --- questions --------------------------------------------------------------------------------------------
@@ -86,7 +88,7 @@ class ChatQuestion:
 _LEAD = r"^\s*(?:(?:and|but|ok|so)\s+)?(?:(?:what|how)\s+about\s+)?"
 _PORT = r"(?:(?::|\s+on\s+(?:port\s+)?|\s+port\s+)(?P<port>\d{1,5}))?(?:\s*/\s*|\s+)?(?P<proto>tcp|udp|sctp)?"
 _FOLLOW_ENDPOINT = re.compile(_LEAD + r"(?P<dir>from|to)\s+(?P<target>.+?)" + _PORT + r"\s*[?.!]*\s*$", re.I)
-_FOLLOW_PORT = re.compile(_LEAD + r"(?:on\s+)?(?:port\s+)?(?P<port>\d{1,5})(?:\s*/\s*|\s+)?(?P<proto>tcp|udp|sctp)?"
+_FOLLOW_PORT = re.compile(_LEAD + r"(?:(?:on|to|at)\s+)?(?:port\s+)?(?P<port>\d{1,5})(?:\s*/\s*|\s+)?(?P<proto>tcp|udp|sctp)?"
                           r"\s*[?.!]*\s*$", re.I)
 _NAMESPACE_TARGET = re.compile(
     r"^(?:the\s+)?(?:(?:pods|workloads|everything|anything)\s+in\s+(?:the\s+)?)?"
@@ -121,6 +123,8 @@ def parse_followup(text: str, previous: ChatQuestion, bundle: Bundle) -> ChatQue
     None when `text` is not such a follow-up.
     """
     m = _FOLLOW_ENDPOINT.match(text)
+    if m and re.match(r"^(?:port\s+)?\d{1,5}$", m.group("target").strip(), re.I) and not m.group("port"):
+        m = None  # "and to port 9999?" asks about a port, not a workload named "port 9999"
     if m:
         target = endpoint_for(bundle, m.group("target"))
         port = int(m.group("port")) if m.group("port") else previous.port
@@ -303,7 +307,8 @@ def reply_summary(reply: Mapping[str, Any]) -> str:
 
 
 async def answer_turn(*, thread_id: str, text: str, truth: Truth, context: ThreadContext,
-                      snapshot: Mapping[str, Any], run_model: ModelRunner) -> dict[str, Any]:
+                      snapshot: Mapping[str, Any], run_model: ModelRunner,
+                      load_base: BaseLoader | None = None) -> dict[str, Any]:
     """The reply to one user message: the verifier's verdicts beside the analysis `run_model` returns
     (the model's answer with its claims checked, or the ground truth alone when no model is configured).
 
@@ -312,16 +317,30 @@ async def answer_turn(*, thread_id: str, text: str, truth: Truth, context: Threa
     """
     q, followup = interpret(text, context.previous, truth.bundle)
     ground = ground_answer(truth.bundle, q) if q is not None else None
+    rollout = await _rollout(text, truth, load_base) if q is None else None
     analysis = await run_model(truth, {"question": model_question(text, q, followup, context.history)})
     doc = analysis_json(analysis)
+    head = headline(q, ground, model_answered=bool(doc["model"] and doc["model"]["summary"]))
     return {
         "schema": "netreason.chat/v1", "thread_id": thread_id, "turn": context.turns + 1, "text": text,
         "question": q.to_json() if q else None, "interpreted_as": q.sentence() if q else None, "followup": followup,
         "snapshot": dict(snapshot),
-        "answer": {"headline": headline(q, ground, model_answered=bool(doc["model"] and doc["model"]["summary"])),
+        "rollout": rollout.to_json() if rollout else None,
+        "answer": {"headline": rollout.headline if rollout else head,
                    "verdicts": [verdict_item(v) for v in ground.verdicts] if ground else [],
                    "allowed": ground.allowed if ground else 0, "skipped_pairs": ground.skipped if ground else 0,
                    "error": ground.error if ground else None},
         "model": doc["model"], "totals": doc["totals"], "hint": NO_MODEL_HINT if doc["model"] is None else None,
         "analysis": doc,
     }
+
+
+async def _rollout(text: str, truth: Truth, load_base: BaseLoader | None) -> Any:
+    """The verifier's answer to a rollout question ("what breaks?", "who can reach carts?"), or None."""
+    from .rollout import answer_rollout, parse_rollout_question
+
+    rq = parse_rollout_question(text)
+    if rq is None:
+        return None
+    base = await load_base() if rq.kind == "change" and load_base is not None else None
+    return answer_rollout(truth, rq, base)

@@ -10,6 +10,7 @@ gets the ground truth, with the failure stated.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,14 @@ from verifier.claims import ClaimReport, check_answer
 from verifier.claims_schema import ModelAnswer
 from verifier.model import Bundle
 
+from .budgets import Budget, budget_for
 from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
 from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
 from .providers.registry import get_provider
 from .providers.answers import complete_answer
+from .sliced import ask_slices
+from .slices import Scope, Slice, SliceContext, plan_slices
 from .truth import Truth, compute_truth, truth_json  # noqa: F401  (the pipeline's public names)
 
 #: Which claim types each prompt asks for: only those produce `missed` items.
@@ -62,6 +66,8 @@ class ModelRun:
     rejected: tuple[RejectedClaim, ...] = ()
     error: str | None = None
     error_kind: str | None = None
+    slices: tuple[dict[str, Any], ...] = ()
+    budget: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Analysis:
     model: ModelRun | None = None
     report: ClaimReport | None = None
     hint: str | None = None
+    scope: Scope = Scope()
 
 
 def enable_simulated(spec: str | None) -> None:
@@ -143,19 +150,104 @@ def prompt_chars(prepared: PreparedPrompt) -> int:
     return len(r.system) + sum(len(m["content"]) for m in r.messages)
 
 
+@dataclass(frozen=True)
+class SliceOptions:
+    """How a whole cluster is asked: the prompt budget setting, concurrency, cost ceiling, scope, progress."""
+
+    budget: str | None = None
+    concurrency: int = 4
+    max_cost_usd: float | None = None
+    scope: Scope = Scope()
+    on_progress: Any = None
+
+
+def plan(truth: Truth, *, model: str | None, prompt: str, options: SliceOptions = SliceOptions(),
+         anonymize: bool = False, variables: Mapping[str, Any] | None = None) -> tuple[Budget, list[Slice]]:
+    """The budget for `model` and the slices `prompt` would be asked in (no model is called).
+
+    Raises:
+        BudgetError: an unreadable budget setting.
+    """
+    budget = budget_for(model, options.budget)
+    slices = plan_slices(SliceContext(truth), prompt, budget, scope=options.scope, anonymize=anonymize,
+                         variables=variables)
+    return budget, slices
+
+
+async def ask_model_sliced(
+    truth: Truth, *, model: str | Provider, prompt: str = "flows@1", anonymize: bool = False,
+    timeout_s: float = 60.0, variables: Mapping[str, Any] | None = None, options: SliceOptions = SliceOptions(),
+    spec: str | None = None,
+) -> ModelRun:
+    """Ask `model` about the whole cluster (or the scope) in slices under its prompt budget; never refuses.
+
+    `spec` names the model when `model` is a provider object (for its budget and prices). Never raises for
+    model failures: they come back in `ModelRun.error` (and per slice in `slices`).
+    """
+    spec_name = model if isinstance(model, str) else spec or getattr(model, "name", type(model).__name__)
+    ref = load_prompt_ref(prompt)
+    budget, slices = await asyncio.to_thread(plan, truth, model=spec_name, prompt=prompt, options=options,
+                                             anonymize=anonymize, variables=variables)
+    owned = isinstance(model, str)
+    provider: Provider | None = None
+    try:
+        provider = get_provider(model) if isinstance(model, str) else model
+        sliced = await ask_slices(provider, slices, lambda sl: build_request(sl.prepared, timeout_s),
+                                  prices=_prices(spec_name), concurrency=options.concurrency,
+                                  max_cost_usd=options.max_cost_usd, on_progress=options.on_progress)
+    except ProviderError as e:
+        return ModelRun(spec_name, ref, error=str(e), error_kind=type(e).__name__)
+    finally:
+        if owned and provider is not None and hasattr(provider, "aclose"):
+            await provider.aclose()  # the SDK's connection pool belongs to this event loop
+    raw = json.dumps(sliced.answer.to_json_dict()) if sliced.answer is not None else ""
+    return ModelRun(spec_name, ref, simulated=sliced.simulated, answer=sliced.answer, raw_text=raw,
+                    usage=sliced.usage, latency_ms=sliced.latency_ms, attempts=sliced.attempts,
+                    repaired=sliced.repaired, rejected=sliced.rejected, error=sliced.error,
+                    error_kind=sliced.error_kind, slices=tuple(o.to_json(budget) for o in sliced.outcomes),
+                    budget=budget.to_json())
+
+
+def load_prompt_ref(prompt: str) -> str:
+    from prompts.library import load_prompt
+
+    return load_prompt(prompt).ref
+
+
+def _prices(spec: str) -> dict[str, float] | None:
+    from evals.prices import load_prices, price_for
+
+    return None if spec.startswith("simulated:") else price_for(load_prices(), spec)
+
+
 async def run_analysis(
     bundle: Bundle, *, model: str | Provider | None = None, prompt: str = "flows@1",
     deps: list[dict] | None = None, deps_origin: str | None = None, observed: str | list[dict] | None = None,
     anonymize: bool = False, timeout_s: float = 60.0, variables: Mapping[str, Any] | None = None,
-    truth: Truth | None = None,
+    truth: Truth | None = None, options: SliceOptions = SliceOptions(), spec: str | None = None,
 ) -> Analysis:
-    """Ground truth, plus the model's answer with every claim checked when a model is given."""
+    """Ground truth, plus the model's answer with every claim checked against the whole truth when a model
+    is given. The model is asked in slices when the cluster is over its prompt budget."""
     truth = truth or compute_truth(bundle, deps=deps, deps_origin=deps_origin, observed=observed)
     if model is None:
-        return Analysis(truth, prompt, hint=NO_MODEL_HINT)
-    run = await ask_model(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s, variables=variables)
-    report = check_answer(run.answer, truth.claims, scope_for(run.prompt), run.rejected) if run.answer else None
-    return Analysis(truth, run.prompt, run, report)
+        return Analysis(truth, prompt, hint=NO_MODEL_HINT, scope=options.scope)
+    run = await ask_model_sliced(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s,
+                                 variables=variables, options=options, spec=spec)
+    # Checking claims is CPU work: off the event loop, as rendering the brief is.
+    report = (await asyncio.to_thread(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
+              if run.answer else None)
+    if report is not None and options.scope.workloads:
+        report = _missed_within(report, set(options.scope.workloads))
+    return Analysis(truth, run.prompt, run, report, scope=options.scope)
+
+
+def _missed_within(report: ClaimReport, workloads: set[str]) -> ClaimReport:
+    """Only the missed items about `workloads` (a blast radius): the model was asked about nothing else."""
+    import dataclasses
+
+    keys = ("from", "to", "workload", "object")
+    missed = tuple(m for m in report.missed if any(m.item.get(k) in workloads for k in keys))
+    return dataclasses.replace(report, missed=missed, totals={**report.totals, "missed": len(missed)})
 
 
 def analysis_json(a: Analysis) -> dict[str, Any]:
@@ -172,8 +264,11 @@ def analysis_json(a: Analysis) -> dict[str, Any]:
     doc["model"] = {
         "name": m.spec, "prompt": m.prompt, "simulated": m.simulated,
         "summary": m.answer.summary if m.answer else None,
+        # The verifier checks claims, never this free text: every output labels it so.
+        "summary_checked": False,
         "usage": {**m.usage, "latency_ms": round(m.latency_ms, 1), "attempts": m.attempts, "repaired": m.repaired},
         "claims": report["claims"], "error": m.error, "error_kind": m.error_kind,
+        "budget": m.budget, "slices": list(m.slices),
     }
     doc["missed"] = report["missed"]
     doc["totals"] = {**report["totals"], "accuracy": report["accuracy"]}

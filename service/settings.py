@@ -85,6 +85,15 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _tokens_not_blank(cls, value: object) -> object:
+        # Set but empty (or " , ") used to turn authentication off without a word: fail closed instead.
+        if isinstance(value, str) and not any(part.strip() for part in value.split(",")):
+            raise ValueError("NETREASON_API_TOKENS is set but holds no token; give comma-separated tokens, "
+                             "or unset it to serve without authentication on 127.0.0.1")
+        return value
+
     @property
     def slack_enabled(self) -> bool:
         """The Slack routes are mounted only when both the signing secret and the bot token are set."""

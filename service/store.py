@@ -204,6 +204,8 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: Tokens created through this object: a cached "no tokens" answer is stale once it changes.
+        self.tokens_created = 0
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -443,6 +445,7 @@ class Store:
         try:
             with self._tx() as conn:
                 conn.execute(api_tokens.insert().values(name=name, token_sha256=hash_token(token), created_at=_now()))
+            self.tokens_created += 1
         except IntegrityError:
             raise StoreError(f"a token named {name!r} exists already; revoke it first or pick another name") from None
         return token

@@ -104,6 +104,7 @@ def lint_doc(truth: Truth) -> dict[str, Any]:
 def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, coverage, counts."""
     from verifier.export import bundle_notes, issue_json
+    from verifier.exposure_report import exposure_section
 
     from .traffic_graph import graph_json
 
@@ -119,6 +120,7 @@ def truth_json(truth: Truth) -> dict[str, Any]:
         "findings_summary": lint["summary"],
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
         "notes": bundle_notes(truth.bundle),
+        "exposure": exposure_section(truth.conn),
         "seconds": round(truth.seconds, 4),
         "graph": graph_json(truth),
     }
@@ -132,7 +134,12 @@ def diff_truths(old: Truth, new: Truth) -> BundleDiff:
 
 def diff_doc(old: Truth, new: Truth) -> dict[str, Any]:
     """The `netreason diff --format json` document (and the `diff` of POST /v1/review, the body of /v1/diff)."""
-    return diff_json(diff_truths(old, new), old.label or "old", new.label or "new")
+    from .blast import MAX_LISTED, blast_radius
+
+    doc = diff_json(diff_truths(old, new), old.label or "old", new.label or "new")
+    radius = blast_radius(doc, new)
+    doc["blast_radius"] = {"workloads": radius[:MAX_LISTED], "total": len(radius)}
+    return doc
 
 
 def _dependency_json(r: DependencyResult) -> dict[str, Any]:

@@ -6,11 +6,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .admin import ADMIN_GROUP, ADMIN_KINDS, ADMIN_VERSION, AdminPolicy
 from .documents import Document, FieldLines, FieldPath, field_lines, render_path
 from .errors import ValidationFailed
 from .model import Bundle, Issue, Namespace, NetworkPolicy, OtherObject, Service, Severity, SourceRef, Workload
 from .objects import implicit_namespace, namespace_from, network_policy_from, service_from, workload_from
 from .owners import Candidate, controller_ref, fold_workloads
+from .routes import Route, is_route, route_from
 from .unevaluated import UNEVALUATED_KINDS, unevaluated_policy
 from .validate import Violation, validate_object
 
@@ -59,6 +61,8 @@ class BundleBuilder:
         self.workloads: dict[tuple[str, str], Workload] = {}
         self.services: dict[tuple[str, str], Service] = {}
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
+        self.admin: dict[tuple[str, str], AdminPolicy] = {}
+        self.routes: list[Route] = []
         self.skipped: Counter[str] = Counter()
         self.others: list[OtherObject] = []
         self.issues: list[Issue] = []
@@ -83,6 +87,8 @@ class BundleBuilder:
             self._issue(doc, ("kind",), "Required value: every object needs a kind (e.g. kind: NetworkPolicy)")
         elif not isinstance(api_version, str) or not api_version:
             self._issue(doc, ("apiVersion",), f"Required value: every object needs an apiVersion (e.g. {_example_api(kind)})")
+        elif kind in ADMIN_KINDS and api_version == f"{ADMIN_GROUP}/{ADMIN_VERSION}":
+            self._add_admin(kind, data, doc)
         elif kind in API_GROUPS and api_version.rpartition("/")[0] in API_GROUPS[kind]:
             self._add_modelled(kind, data, doc)
         else:
@@ -107,6 +113,8 @@ class BundleBuilder:
             issues=tuple(self.issues),
             other_objects=tuple(self.others),
             field_lines=dict(self.field_lines),
+            admin_policies=tuple(self.admin.values()),
+            routes=tuple(self.routes),
         )
 
     # --- per kind ---------------------------------------------------------------------
@@ -133,6 +141,23 @@ class BundleBuilder:
         else:
             self.candidates.append(_candidate(workload_from(kind, data, namespace, doc.source), data, doc, label))
 
+    def _add_admin(self, kind: str, data: dict[str, Any], doc: Document) -> None:
+        from .admin_validate import admin_policy_from, validate_admin_policy  # only when a bundle has one
+
+        violations = validate_admin_policy(kind, data)
+        name = _metadata(data).get("name")
+        label = f"{kind} {name if isinstance(name, str) and name else '<unnamed>'}"
+        if violations:
+            self._report(doc, violations, label)
+            if any(v.severity == "error" for v in violations):
+                return
+        policy = admin_policy_from(kind, data, doc.source)
+        earlier = self.admin.get((kind, policy.name))
+        if earlier is not None:
+            self._issue(doc, ("metadata", "name"), f"{label} is defined again (first at {earlier.source}); the later "
+                        "definition wins, as with kubectl apply", "warning", label)
+        self.admin[(kind, policy.name)] = policy
+
     def _add_other(self, kind: str, api_version: str, data: dict[str, Any], doc: Document) -> None:
         meta = _metadata(data)
         name = meta.get("name") if isinstance(meta.get("name"), str) else ""
@@ -147,8 +172,18 @@ class BundleBuilder:
             kind = f"{kind} ({api_version})"
         elif kind in UNEVALUATED_KINDS:
             self._unevaluated(kind, namespace, str(name or ""), doc)
+        elif is_route(kind, api_version):
+            self._add_route(kind, data, namespace or self.default_namespace, doc)
         self.skipped[kind] += 1
         self.others.append(OtherObject(kind, namespace, str(name or ""), doc.source))
+
+    def _add_route(self, kind: str, data: dict[str, Any], namespace: str, doc: Document) -> None:
+        route = route_from(kind, data, namespace, doc.source)
+        if route is None:
+            self._issue(doc, ("spec",), f"{kind} names no Service backend netreason can read; it is left out of the "
+                        "exposure report", "warning", _object_label(kind, data, self.default_namespace))
+        else:
+            self.routes.append(route)
 
     def _unevaluated(self, kind: str, namespace: str | None, name: str, doc: Document) -> None:
         policy = unevaluated_policy(OtherObject(kind, namespace, name, doc.source))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .admin import AdminPolicy, admin_policy_named
 from .answers import RejectedClaim
 from .claims_schema import (
     DependencyBrokenClaim,
@@ -247,7 +248,8 @@ def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth)
 
 
 def _finding(claim: FindingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
-    known_objects = {*truth.workloads, *truth.policies, *truth.bundle.namespaces}
+    known_objects = {*truth.workloads, *truth.policies, *truth.bundle.namespaces,
+                     *(p.name for p in truth.bundle.admin_policies)}
     objects_with_findings = {obj for _, obj in truth.findings}
     if claim.object not in known_objects and claim.object not in objects_with_findings:
         return ClaimCheck(data, "unverifiable", explanation=f"no workload, policy or namespace {claim.object!r} exists")
@@ -260,6 +262,9 @@ def _finding(claim: FindingClaim, data: dict[str, Any], truth: GroundTruth) -> C
 
 
 def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+    admin = admin_policy_named(truth.bundle, claim.policy)
+    if claim.policy not in truth.policies and admin is not None:
+        return _admin_selects(claim, data, truth, admin)
     if claim.policy not in truth.policies:
         return ClaimCheck(data, "unverifiable", explanation=f"no NetworkPolicy {claim.policy!r} exists{_close(claim.policy, truth.policies)}")
     unknown = [w for w in claim.workloads if w not in truth.workloads]
@@ -270,6 +275,19 @@ def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: Grou
     selector = str(truth.policies[claim.policy].pod_selector)
     return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"workloads": actual},
                       f"{claim.policy} selects {selector}: {', '.join(actual) or 'no workload'}")
+
+
+def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: GroundTruth, admin: AdminPolicy) -> ClaimCheck:
+    """`policy_selects` about an AdminNetworkPolicy or the baseline: its subject's workloads."""
+    unknown = [w for w in claim.workloads if w not in truth.workloads]
+    if unknown:
+        return ClaimCheck(data, "unverifiable", explanation=f"no workload {', '.join(map(repr, unknown))} exists")
+    judge = truth.explainer.admin
+    assert judge is not None  # the bundle has `admin`, so the explainer has a judge
+    actual = sorted(w.id for w in truth.bundle.workloads if judge.subject_matches(admin, w))
+    ok = sorted(set(claim.workloads)) == actual
+    return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"workloads": actual},
+                      f"{admin.label} has subject {admin.subject}: {', '.join(actual) or 'no workload'}")
 
 
 def _missed(answer: ModelAnswer, truth: GroundTruth, scope: tuple[str, ...]) -> tuple[list[MissedItem], bool]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .cidrs import EVERYWHERE, block_contains_ip
 from .explain import Direction, RuleRef
@@ -21,6 +22,9 @@ from .gcpause import gc_paused
 from .model import Bundle, IPBlock, LabelSelector, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from .ports import MAX_PORT, MIN_PORT, PortAtoms, Range
 from .selectors import LabelIndex, iter_bits
+
+if TYPE_CHECKING:
+    from .admin_compile import AdminTiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class CompiledBundle:
     external: list[ExternalGrant] = field(default_factory=list)
     policy_targets: dict[str, int] = field(default_factory=dict)  # policy id -> classes selected
     workload_index: dict[str, int] = field(default_factory=dict)
+    admin: AdminTiers | None = None  # AdminNetworkPolicy / baseline rules, when the bundle has any
 
 
 def compile_bundle(bundle: Bundle) -> CompiledBundle:
@@ -79,11 +84,24 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
     """
     with gc_paused():
         keys, names, uses_ips = _relevant_features(bundle.policies)
+        if bundle.admin_policies:
+            # Imported here: bundles without admin policies never load the admin engine.
+            from .admin_compile import admin_cuts, admin_features, compile_admin
+
+            admin_keys, admin_names, admin_ips = admin_features(bundle.admin_policies)
+            keys, uses_ips = sorted({*keys, *admin_keys}), uses_ips or admin_ips
+            names |= admin_names
         classes, class_of = _build_classes(bundle.workloads, keys, names, uses_ips)
-        atoms = PortAtoms(_port_cuts(bundle.policies, classes))
-        compiled = CompiledBundle(bundle, classes, class_of, atoms, (1 << len(classes)) - 1)
+        cuts = _port_cuts(bundle.policies, classes)
+        if bundle.admin_policies:
+            for proto, ranges in admin_cuts(bundle.admin_policies, classes).items():
+                cuts[proto].extend(ranges)
+        compiled = CompiledBundle(bundle, classes, class_of, PortAtoms(cuts), (1 << len(classes)) - 1)
         compiled.workload_index = {w.id: i for i, w in enumerate(bundle.workloads)}
-        _Compiler(compiled).run()
+        compiler = _Compiler(compiled)
+        compiler.run()
+        if bundle.admin_policies:
+            compiled.admin = compile_admin(compiler)
     return compiled
 
 

@@ -41,8 +41,14 @@ class Connectivity:
     def __init__(self, compiled: CompiledBundle) -> None:
         self.compiled = compiled
         with gc_paused():
-            self.egress: list[Entries] = _egress_entries(compiled)
-            self.ingress: list[Entries] = _ingress_entries(compiled)
+            if compiled.admin is None:
+                self.egress: list[Entries] = _egress_entries(compiled)
+                self.ingress: list[Entries] = _ingress_entries(compiled)
+            else:
+                from .admin_compile import admin_entries
+
+                egress, ingress = admin_entries(compiled, compiled.admin)
+                self.egress, self.ingress = [_merge(e) for e in egress], [_merge(i) for i in ingress]
             self.reachable: list[int] = [_reachable(e, i) for e, i in zip(self.egress, self.ingress)]
 
     # --- pairs -------------------------------------------------------------
@@ -103,8 +109,14 @@ class Connectivity:
         c = self.compiled
         s, d = self._class(src), self._class(dst)
         allowed = self.class_ports(s, d)
-        egress = _side_rules(c, c.egress_grants, s, d, allowed, isolated=bool(c.egress_isolated >> s & 1))
-        ingress = _side_rules(c, c.ingress_grants, s, d, allowed, isolated=bool(c.ingress_isolated >> d & 1))
+        e_isolated, i_isolated = bool(c.egress_isolated >> s & 1), bool(c.ingress_isolated >> d & 1)
+        egress = _side_rules(c, c.egress_grants, s, d, allowed, isolated=e_isolated)
+        ingress = _side_rules(c, c.ingress_grants, s, d, allowed, isolated=i_isolated)
+        if c.admin is not None:
+            from .admin_compile import side_provenance
+
+            egress = side_provenance(c.admin.egress, c.admin.baseline_egress, s, d, allowed, egress, e_isolated)
+            ingress = side_provenance(c.admin.ingress, c.admin.baseline_ingress, s, d, allowed, ingress, i_isolated)
         groups: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = defaultdict(int)
         for atom in iter_bits(allowed):
             groups[(egress[atom], ingress[atom])] |= 1 << atom
@@ -115,10 +127,17 @@ class Connectivity:
         """Egress of a workload to outside addresses, rule by rule."""
         s = self._class(src)
         c = self.compiled
-        if not c.egress_isolated >> s & 1:
-            return [ExternalEgress(EVERYWHERE, PortSet.all_ports(), "unrestricted")]
-        grants: list[ExternalGrant] = [g for g in c.external if g.src >> s & 1]
-        return [ExternalEgress(g.blocks, c.atoms.to_portset(g.ports), str(g.rule)) for g in grants]
+        isolated = bool(c.egress_isolated >> s & 1)
+        if not isolated:
+            rows = [ExternalEgress(EVERYWHERE, PortSet.all_ports(), "unrestricted")]
+        else:
+            grants: list[ExternalGrant] = [g for g in c.external if g.src >> s & 1]
+            rows = [ExternalEgress(g.blocks, c.atoms.to_portset(g.ports), str(g.rule)) for g in grants]
+        if c.admin is None:
+            return rows
+        from .admin_external import admin_external
+
+        return admin_external(c.admin, c.atoms, s, isolated, rows)
 
     # --- counts ------------------------------------------------------------
     def summary(self) -> dict[str, int]:

@@ -7,15 +7,20 @@ sets; a property test holds the two to the same answers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .cidrs import block_contains_ip
 from .errors import UnknownWorkload
 from .model import Bundle, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from .selectors import describe_labels, matches, unmet
 from .unevaluated import unevaluated_policies
+
+if TYPE_CHECKING:
+    from .admin import AdminRuleRef
+    from .admin_explain import AdminJudge
 
 Direction = Literal["ingress", "egress"]
 
@@ -61,11 +66,21 @@ class SideVerdict:
     selected_by: tuple[str, ...] = ()
     misses: tuple[Miss, ...] = ()
     note: str = ""
+    #: The AdminNetworkPolicy (or baseline) rule that decided this side, if one did.
+    admin: AdminRuleRef | None = None
+    #: The ANP rule that passed this side on to NetworkPolicy (action Pass).
+    passed_by: AdminRuleRef | None = None
 
     def explain(self) -> str:
+        text = self._explain()
+        return f"{text} (passed on to NetworkPolicy: {self.passed_by})" if self.passed_by else text
+
+    def _explain(self) -> str:
         where = "source" if self.direction == "egress" else "destination"
         if self.note:
             return self.note
+        if self.admin is not None:
+            return f"{'allowed' if self.allowed else 'denied'}: {self.admin}"
         if not self.isolated:
             return f"{self.direction} not restricted: no policy with {self.direction.capitalize()} selects the {where}"
         if self.allowed:
@@ -110,6 +125,11 @@ class Explainer:
         self.bundle = bundle
         self._workloads = {w.id: w for w in bundle.workloads}
         self._unevaluated = unevaluated_policies(bundle)
+        self.admin: AdminJudge | None = None
+        if bundle.admin_policies:
+            from .admin_explain import AdminJudge  # only bundles with admin policies load it
+
+            self.admin = AdminJudge(bundle)
         self._policies: dict[str, list[NetworkPolicy]] = defaultdict(list)
         for p in bundle.policies:
             self._policies[p.namespace].append(p)
@@ -141,17 +161,48 @@ class Explainer:
         return [p for p in self._policies.get(w.namespace, ()) if getattr(p, flag) and matches(p.pod_selector, w.labels)]
 
     def side(self, s: Workload, d: Workload, port: int, protocol: Protocol, direction: Direction) -> SideVerdict:
-        owner, peer = (s, d) if direction == "egress" else (d, s)
+        owner = s if direction == "egress" else d
         if owner.host_network:
             return SideVerdict(direction, True, False, note=f"{direction} not restricted: " + HOST_NETWORK_NOTE.format(id=owner.id))
         policies = self.selecting(owner, direction)
+        if self.admin is not None:
+            decided = self._admin_side(s, d, port, protocol, direction, policies)
+            if decided is not None:
+                return decided
+        return self.side_without_admin(s, d, port, protocol, direction, policies)
+
+    def _admin_side(self, s: Workload, d: Workload, port: int, protocol: Protocol, direction: Direction,
+                    policies: list[NetworkPolicy]) -> SideVerdict | None:
+        """The side's verdict when an admin tier decides it; None when NetworkPolicy alone does.
+
+        ANPs first (Allow and Deny are final, Pass hands over); then NetworkPolicy when one
+        selects the pod; then the baseline; then allowed.
+        """
+        assert self.admin is not None
+        owner, peer = (s, d) if direction == "egress" else (d, s)
+        tier = self.admin.decide(owner, peer, d, port, protocol, direction)
+        ids = tuple(p.id for p in policies)
+        rule = tier.decided_by
+        if rule is None and not policies:
+            rule = self.admin.decide_baseline(owner, peer, d, port, protocol, direction)
+        if rule is not None:
+            return SideVerdict(direction, rule.action == "Allow", bool(policies), (), ids, admin=rule,
+                               passed_by=tier.passed_by)
+        if tier.passed_by is None:
+            return None
+        verdict = self.side_without_admin(s, d, port, protocol, direction, policies)
+        return dataclasses.replace(verdict, passed_by=tier.passed_by)
+
+    def side_without_admin(self, s: Workload, d: Workload, port: int, protocol: Protocol, direction: Direction,
+                           policies: list[NetworkPolicy]) -> SideVerdict:
+        """NetworkPolicy's verdict for one side (the owner is not hostNetwork)."""
         if not policies:
             return SideVerdict(direction, True, False)
+        peer = d if direction == "egress" else s
         allowed: list[RuleRef] = []
         misses: list[Miss] = []
         for p in policies:
-            rules = p.ingress if direction == "ingress" else p.egress
-            for i, rule in enumerate(rules):
+            for i, rule in enumerate(p.ingress if direction == "ingress" else p.egress):
                 ref = RuleRef(p.id, direction, i)
                 reasons = self._rule_misses(p, rule, peer, d, port, protocol, direction)
                 if reasons:

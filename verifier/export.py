@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .admin import ref_json
 from .connectivity import Connectivity
 from .explain import HOST_NETWORK_NOTE, SideVerdict, Verdict
 from .model import Bundle, Issue, Workload
@@ -122,9 +123,13 @@ def rollout_notes(bundle: Bundle) -> list[str]:
 
 
 def side_json(side: SideVerdict) -> dict[str, Any]:
+    admin_allowed = [ref_json(side.admin)] if side.admin is not None and side.allowed else []
     return {
         "allowed": side.allowed, "isolated": side.isolated,
-        "allowed_by": [{"policy": r.policy, "direction": r.direction, "rule": r.index} for r in side.allowed_by],
+        "allowed_by": [{"policy": r.policy, "direction": r.direction, "rule": r.index} for r in side.allowed_by]
+        + admin_allowed,
+        "decided_by_admin": ref_json(side.admin) if side.admin is not None else None,
+        "passed_by": ref_json(side.passed_by) if side.passed_by is not None else None,
         "selected_by": list(side.selected_by),
         "misses": [
             {"policy": m.rule.policy, "rule": m.rule.index, "reasons": list(m.reasons)}

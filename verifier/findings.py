@@ -18,6 +18,7 @@ from typing import Any
 from .connectivity import Connectivity
 from .model import Bundle, SourceRef
 from .records import Finding
+from .rules.admin import admin_findings
 from .rules.breadth import breadth_findings
 from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
 from .rules.context import DependencyResultLike, LintContext
@@ -86,6 +87,7 @@ def _findings(ctx: LintContext) -> tuple[list[Finding], list[CoverageRow]]:
         *breadth_findings(ctx), *namespace_label_findings(ctx), *selects_nothing_findings(ctx),
         *default_deny_findings(ctx, rows), *legacy_annotation_findings(ctx), *cni_findings(ctx),
         *hostname_findings(ctx), *unevaluated_findings(ctx), *invalid_object_findings(ctx),
+        *admin_findings(ctx),
     ]
     found += dependency_findings(ctx, found)
     return _with_policy_locations(found, ctx.bundle), rows

@@ -7,8 +7,12 @@ the evaluator (`compile.py`, `connectivity.py`) reads only these types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from typing import Protocol as Interface  # `Protocol` here is the network protocol
+
+if TYPE_CHECKING:
+    from .admin import AdminPolicy
+    from .routes import Route
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PROTOCOLS: tuple[Protocol, ...] = ("TCP", "UDP", "SCTP")
@@ -237,6 +241,10 @@ class Bundle:
     other_objects: tuple["OtherObject", ...] = ()
     #: Field lines of each policy, by the (file, line) of its source: recorded once, while parsing.
     field_lines: dict[tuple[str, int], FieldLineSource] = field(default_factory=dict, compare=False, repr=False)
+    #: AdminNetworkPolicies and the BaselineAdminNetworkPolicy (see `admin.py`).
+    admin_policies: tuple["AdminPolicy", ...] = ()
+    #: Ingress, Route and Gateway API routes: entry points from outside (see `routes.py`).
+    routes: tuple["Route", ...] = ()
 
     def workload(self, ref: str) -> Workload | None:
         for w in self.workloads:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .rules.context import selector_yaml
 from .model import (
     NAMESPACE_NAME_LABEL, LabelSelector, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload,
 )
@@ -28,17 +29,7 @@ ALWAYS_PRESENT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node
 
 def selector_manifest(selector: LabelSelector) -> dict[str, Any]:
     """A LabelSelector as the API writes it (`{}` for the empty selector)."""
-    simple = {r.key: r.values[0] for r in selector.requirements if r.operator == "In" and len(r.values) == 1}
-    exprs = [
-        {"key": r.key, "operator": r.operator, **({"values": list(r.values)} if r.values else {})}
-        for r in selector.requirements if not (r.operator == "In" and len(r.values) == 1)
-    ]
-    out: dict[str, Any] = {}
-    if simple:
-        out["matchLabels"] = simple
-    if exprs:
-        out["matchExpressions"] = exprs
-    return out
+    return selector_yaml(selector)
 
 
 def _peer_manifest(peer: Peer) -> dict[str, Any]:

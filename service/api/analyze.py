@@ -6,10 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from .. import pipeline
+from ..budgets import budget_for
+from ..scoping import apply_scope, check_scope, resolve_focus
+from ..slices import Scope
 from .analyses import analysis_link
 from ..providers.specs import display_spec
 from .deps import State
@@ -19,6 +22,14 @@ from .running import bounded, bounded_json_size, choose_model, compute_truth, pr
 from .workpool import offload
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
+
+
+class ScopeRequest(BaseModel):
+    """Analyze part of the cluster: whole namespaces, or one workload and its neighbourhood."""
+
+    namespaces: list[str] = Field(default_factory=list, description="Namespaces to ask and report on.")
+    focus: str | None = Field(None, description="One workload (namespace/name): it, the policies that select it, "
+                                                "what it reaches and what reaches it.")
 
 
 class AnalyzeRequest(Snapshot):
@@ -35,6 +46,10 @@ class AnalyzeRequest(Snapshot):
     anonymize: bool = Field(False, description="Pseudonymize names and labels in the prompt.")
     timeout_s: float | None = Field(None, gt=0, description="Seconds to wait for the model (capped by the server).")
     save: bool = Field(True, description="Keep the result, linkable at /v1/analyses/{id}.")
+    scope: ScopeRequest | None = Field(None, description="Ask and report on part of the cluster only; claims are "
+                                                         "still checked against the whole cluster.")
+    budget: str | None = Field(None, description="The model's context and output limit in tokens (CONTEXT[:OUTPUT]); "
+                                                 "clusters over it are asked in slices.", examples=["128k:16k"])
 
 
 @router.post("/analyze", summary="Analyze manifests: ground truth beside the model's checked claims")
@@ -50,10 +65,13 @@ async def analyze(body: AnalyzeRequest, state: State) -> Response:
         loaded = await load_snapshot(body, state.store, field=field, strict=body.strict)
         within_budget(state, loaded)
         truth = await compute_truth(loaded, observed=body.observed, infer=body.infer)
+        scope = _scope(truth, body.scope)
+        budget_for(spec, body.budget)  # an unreadable budget is a 422 before any work
         timeout = state.settings.model_timeout(body.timeout_s)
+        options = pipeline.SliceOptions(budget=body.budget, scope=scope)
         result = await run_model(truth, spec=spec, state=state, prompt=ref, timeout_s=timeout,
-                                 anonymize=body.anonymize)
-        doc = await offload(pipeline.analysis_json, result)
+                                 anonymize=body.anonymize, options=options)
+        doc = apply_scope(await offload(pipeline.analysis_json, result), truth, scope)
         await offload(bounded_json_size, state, doc, "analysis")
         state.metrics.record_model(doc["model"])
         headers = {}
@@ -63,3 +81,12 @@ async def analyze(body: AnalyzeRequest, state: State) -> Response:
             headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
         # Serializing is CPU work too: built on the pool, off the event loop.
         return bounded(state, await offload(render, doc, body.format, headers=headers))
+
+
+def _scope(truth: pipeline.Truth, req: ScopeRequest | None) -> Scope:
+    """The request's scope, checked against the manifests (ScopeError: 422)."""
+    if req is None:
+        return Scope()
+    scope = Scope(tuple(dict.fromkeys(req.namespaces)), resolve_focus(truth, req.focus) if req.focus else None)
+    check_scope(truth, scope)
+    return scope

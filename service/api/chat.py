@@ -8,13 +8,14 @@ through `run_chat_turn` too.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -28,9 +29,10 @@ from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
 from .analyses import analysis_link
 from ..providers.specs import display_spec
-from .deps import ServiceState, State
+from ..minimize import minimized_text
+from .deps import ServiceState, State, require_token
 from .formats import Format, analysis_sarif, render
-from .manifests import NAME_PATTERN, LoadedSnapshot, Snapshot, load_snapshot_sync
+from .manifests import CHAT_PREFIX, NAME_PATTERN, LoadedSnapshot, Snapshot, load_manifest_text, load_snapshot_sync
 from .running import choose_model, compute_truth, run_model, within_budget
 from .workpool import offload
 
@@ -71,20 +73,28 @@ class SnapshotChoice:
     manifests: str | None = None
     deps: str | None = None
     namespace: str = "default"
+    #: Who sent inline manifests (the token's name): their snapshot is theirs alone.
+    owner: str = ""
 
 
 def _as_text(value: str | list[Any] | None) -> str | None:
     return value if value is None or isinstance(value, str) else json.dumps(value, indent=1)
 
 
-def store_inline(store: Store, manifests: str, deps: str | None, namespace: str) -> ClusterRevision:
-    """Keep inline manifests as a content-addressed snapshot (`chat-<sha256 prefix>`), so follow-ups can reuse it."""
-    key = hashlib.sha256("\0".join((manifests, deps or "", namespace)).encode()).hexdigest()
-    name = f"chat-{key[:24]}"
+def store_inline(store: Store, manifests: str, deps: str | None, namespace: str, owner: str = "") -> ClusterRevision:
+    """Keep inline manifests as a snapshot (`chat-<sha256 prefix>`), so follow-ups can reuse it.
+
+    The name is keyed by the caller too, and `chat-` snapshots are neither listed nor readable through
+    /v1/clusters: one caller's manifests are not another's to read. Only what analyses need is kept.
+    """
+    key = hashlib.sha256("\0".join((owner, manifests, deps or "", namespace)).encode()).hexdigest()
+    name = f"{CHAT_PREFIX}{key[:24]}"
     try:
         return store.get_cluster(name)
     except ClusterNotFound:
-        return store.put_cluster(name, manifests, deps=deps, default_namespace=namespace)
+        bundle = load_manifest_text(manifests, name, namespace=namespace)
+        kept = minimized_text(manifests, frozenset(s.name for s in bundle.services))
+        return store.put_cluster(name, kept, deps=deps, default_namespace=namespace)
 
 
 def default_cluster(store: Store) -> ClusterRevision:
@@ -93,7 +103,7 @@ def default_cluster(store: Store) -> ClusterRevision:
     Raises:
         NoClusterChosen: neither exists.
     """
-    names = [name for name, _latest in store.cluster_names() if not name.startswith("chat-")]
+    names = [name for name, _latest in store.cluster_names() if not name.startswith(CHAT_PREFIX)]
     if DEFAULT_CLUSTER in names or len(names) == 1:
         return store.get_cluster(DEFAULT_CLUSTER if DEFAULT_CLUSTER in names else names[0])
     listed = ", ".join(names[:10]) or "none stored yet"
@@ -108,7 +118,7 @@ def choose_revision(store: Store, choice: SnapshotChoice, pinned: tuple[str, int
         ClusterNotFound: a named cluster or revision does not exist. NoClusterChosen: nothing to fall back on.
     """
     if choice.manifests is not None:
-        return store_inline(store, choice.manifests, choice.deps, choice.namespace)
+        return store_inline(store, choice.manifests, choice.deps, choice.namespace, choice.owner)
     if choice.cluster is not None:
         return store.get_cluster(choice.cluster, choice.revision)
     if pinned is not None:
@@ -130,6 +140,18 @@ def _runner(state: ServiceState, spec: str | None, timeout_s: float | None) -> c
         return await run_model(truth, spec=spec, state=state, prompt=chat.CHAT_PROMPT, timeout_s=timeout,
                                variables=variables)
     return run
+
+
+def _previous_revision(state: ServiceState, loaded: LoadedSnapshot) -> chat.BaseLoader:
+    """Loads the truth of the revision before `loaded` (None for a first revision): the change's "before"."""
+    async def load() -> Truth | None:
+        name, revision = loaded.ref.get("cluster"), loaded.ref.get("revision")
+        if not name or not isinstance(revision, int) or revision < 2:
+            return None
+        before = Snapshot.model_validate({"cluster": name, "revision": revision - 1})
+        prev = await run_in_threadpool(load_snapshot_sync, before, state.store, field="manifests", strict=False)
+        return await compute_truth(prev)
+    return load
 
 
 async def run_chat_turn(state: ServiceState, *, thread_id: str, text: str, choice: SnapshotChoice,
@@ -154,7 +176,8 @@ async def _chat_turn(state: ServiceState, thread_id: str, text: str, spec: str |
     within_budget(state, loaded)
     truth = await compute_truth(loaded)
     reply = await chat.answer_turn(thread_id=thread_id, text=text, truth=truth, context=context,
-                                   snapshot=loaded.ref, run_model=_runner(state, spec, timeout_s))
+                                   snapshot=loaded.ref, run_model=_runner(state, spec, timeout_s),
+                                   load_base=_previous_revision(state, loaded))
     state.metrics.record_model(reply["model"])
     summary = {"source": loaded.ref, "model": display_spec(spec), "prompt": chat.CHAT_PROMPT, "thread_id": thread_id}
     stored = await run_in_threadpool(state.store.save_analysis, "chat", summary, reply)
@@ -164,15 +187,23 @@ async def _chat_turn(state: ServiceState, thread_id: str, text: str, spec: str |
 
 
 @router.post("/chat", summary="Ask about a cluster in a stored conversation; the reply's claims are checked")
-async def post_chat(body: ChatRequest, state: State) -> JSONResponse:
+async def post_chat(body: ChatRequest, state: State,
+                    caller: str | None = Depends(require_token)) -> JSONResponse:
     """The reply as JSON: verdicts, the model's checked claims, Markdown and Slack Block Kit blocks.
 
     Raises:
         ClusterNotFound: 404. NoClusterChosen: 422. ApiProblem: 403 for a model outside the allow-list.
     """
-    choice = SnapshotChoice(body.cluster, body.revision, _as_text(body.manifests), _as_text(body.deps), body.namespace)
+    choice = SnapshotChoice(body.cluster, body.revision, _as_text(body.manifests), _as_text(body.deps), body.namespace,
+                            owner=caller or "")
+    text = body.text
+    if choice.cluster is None and choice.manifests is None:  # "what breaks in prod?" names the cluster
+        from .slack import split_cluster
+
+        named, text = await run_in_threadpool(split_cluster, state.store, body.text)
+        choice = dataclasses.replace(choice, cluster=named)
     thread_id = body.thread_id or f"chat-{uuid.uuid4().hex}"
-    reply = await run_chat_turn(state, thread_id=thread_id, text=body.text, choice=choice, model=body.model,
+    reply = await run_chat_turn(state, thread_id=thread_id, text=text, choice=choice, model=body.model,
                                 timeout_s=body.timeout_s)
     public = {k: v for k, v in reply.items() if k != "analysis"}  # the full analysis is behind report_url
     return JSONResponse(public, headers={"X-Netreason-Analysis-Id": reply["analysis_id"]})

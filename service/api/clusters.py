@@ -13,9 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from verifier.export import issue_json
 
-from ..store import ClusterRevision, Store
+from ..store import ClusterNotFound, ClusterRevision, Store
+from ..minimize import minimized_text
 from .deps import State
-from .manifests import NAME_PATTERN, load_manifest_text
+from .errors import ApiProblem
+from .manifests import CHAT_PREFIX, NAME_PATTERN, load_manifest_text
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 
@@ -65,7 +67,9 @@ def _store_upload(store: Store, name: str, body: ClusterUpload) -> UploadResult:
     # Parse before storing: a strict upload with errors is refused, others report what they contain.
     bundle = load_manifest_text(text, f"clusters/{name}", namespace=body.namespace, strict=body.strict)
     deps = _as_text(body.deps) if body.deps is not None else None
-    rev = store.put_cluster(name, text, deps=deps, default_namespace=body.namespace)
+    # Stored: only what analyses read (no Secret or ConfigMap data, no env values but Service names).
+    kept = minimized_text(text, frozenset(s.name for s in bundle.services))
+    rev = store.put_cluster(name, kept, deps=deps, default_namespace=body.namespace)
     summary = {"namespaces": len(bundle.namespaces), "workloads": len(bundle.workloads),
                "services": len(bundle.services), "policies": len(bundle.policies)}
     return UploadResult(**_info(rev), summary=summary, issues=[issue_json(i) for i in bundle.issues])
@@ -74,6 +78,9 @@ def _store_upload(store: Store, name: str, body: ClusterUpload) -> UploadResult:
 @router.post("/{name}", status_code=201, response_model=UploadResult, summary="Store a new revision of a cluster")
 async def upload(body: ClusterUpload, state: State, name: str = ClusterName) -> JSONResponse:
     """Each upload becomes the next revision (1, 2, ...); earlier revisions stay readable."""
+    if name.startswith(CHAT_PREFIX):
+        raise ApiProblem(422, "reserved-name", "Reserved cluster name",
+                         f"names starting with {CHAT_PREFIX!r} are kept for chat snapshots; choose another name")
     result = await run_in_threadpool(_store_upload, state.store, name, body)
     location = f"/v1/clusters/{name}?revision={result.revision}"
     return JSONResponse(result.model_dump(mode="json"), status_code=201, headers={"Location": location})
@@ -82,7 +89,7 @@ async def upload(body: ClusterUpload, state: State, name: str = ClusterName) -> 
 @router.get("", summary="Every stored cluster with its latest revision")
 async def list_clusters(state: State) -> list[dict[str, Any]]:
     names = await run_in_threadpool(state.store.cluster_names)
-    return [{"name": name, "latest_revision": latest} for name, latest in names]
+    return [{"name": name, "latest_revision": latest} for name, latest in names if not name.startswith(CHAT_PREFIX)]
 
 
 @router.get("/{name}", response_model=StoredCluster, summary="Read a cluster snapshot back")
@@ -93,11 +100,19 @@ async def read(state: State, name: str = ClusterName,
     Raises:
         ClusterNotFound: 404.
     """
+    _not_a_chat_snapshot(name)
     rev = await run_in_threadpool(state.store.get_cluster, name, revision)
     return StoredCluster(**_info(rev), manifests=rev.manifests, deps=rev.deps)
 
 
 @router.get("/{name}/revisions", response_model=list[RevisionInfo], summary="Every revision of a cluster")
 async def revisions(state: State, name: str = ClusterName) -> list[RevisionInfo]:
+    _not_a_chat_snapshot(name)
     revs = await run_in_threadpool(state.store.cluster_revisions, name)
     return [RevisionInfo(**_info(r)) for r in revs]
+
+
+def _not_a_chat_snapshot(name: str) -> None:
+    # A chat snapshot belongs to the caller who sent its manifests: no other token holder reads it here.
+    if name.startswith(CHAT_PREFIX):
+        raise ClusterNotFound(f"no cluster named {name!r}")

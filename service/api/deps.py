@@ -19,6 +19,10 @@ from ..store import Store
 from .errors import ApiProblem
 
 
+#: How long "no token is stored" is believed before the database is asked again.
+TOKENS_CHECK_TTL_S = 1.0
+
+
 @dataclass
 class ServiceState:
     """What the lifespan builds once and every request shares (held in `app.state.service`)."""
@@ -30,8 +34,27 @@ class ServiceState:
     providers: ProviderPool = field(default_factory=ProviderPool)
     #: Slots and threads for analysis-sized work (`service.api.workpool`); built by the lifespan.
     work: WorkPool = field(default_factory=lambda: WorkPool(threads=2, max_active=8, max_queued=64))
+    _tokens_seen: bool = field(default=False, repr=False)
+    _tokens_checked_at: float = field(default=float("-inf"), repr=False)
+    _tokens_gen: int = field(default=0, repr=False)
     #: The key that signs report links (`service.links.resolve_link_secret`); empty = links cannot be signed.
     link_secret: bytes = field(default=b"", repr=False)
+
+    async def tokens_stored(self) -> bool:
+        """Whether any bearer token is stored; asked at most once a second (`TOKENS_CHECK_TTL_S`).
+
+        Every /v1 request asks this when NETREASON_API_TOKENS is unset: under a burst, a database query
+        each would queue behind the analyses' own and stall `/readyz` for seconds. Once tokens exist the
+        answer is kept: auth does not turn off without a restart (fail closed).
+        """
+        now = time.monotonic()
+        fresh = now - self._tokens_checked_at < TOKENS_CHECK_TTL_S and self._tokens_gen == self.store.tokens_created
+        if self._tokens_seen or fresh:
+            return self._tokens_seen
+        self._tokens_gen = self.store.tokens_created
+        self._tokens_seen = await run_in_threadpool(self.store.has_tokens)
+        self._tokens_checked_at = now
+        return self._tokens_seen
 
     def signed_link_query(self, analysis_id: str) -> str:
         """`exp=...&sig=...` that lets a link open analysis `analysis_id` for NETREASON_LINK_TTL_S seconds.
@@ -78,7 +101,7 @@ async def require_token(request: Request, state: State) -> str | None:
     name = await run_in_threadpool(store.token_name, token) if token is not None else None
     if name is not None:
         return name
-    if not settings.api_tokens and not await run_in_threadpool(store.has_tokens):
+    if not settings.api_tokens and not await state.tokens_stored():
         return None
     detail = "send Authorization: Bearer <token>" if token is None else "the bearer token is not valid"
     raise ApiProblem(401, "unauthorized", "Unauthorized", detail,

@@ -24,6 +24,8 @@ from ..store import ClusterRevision, Store
 from .workpool import offload
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+#: Snapshots of inline chat manifests (`chat-<hash>`): their caller's alone, never listed or read via /v1/clusters.
+CHAT_PREFIX = "chat-"
 
 
 class ManifestFile(BaseModel):

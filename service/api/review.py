@@ -24,6 +24,8 @@ from ..store import new_analysis_id
 from .formats import Format, findings_sarif, render
 from .diff import share_deps, side_truths  # noqa: F401  (share_deps: part of this module's interface)
 from .manifests import Snapshot
+from ..blast import blast_radius
+from ..slices import Scope
 from .running import bounded, bounded_json_size, choose_model, prompt_ref, run_model
 from .workpool import offload
 
@@ -100,8 +102,11 @@ async def _review(body: ReviewRequest, state: ServiceState, spec: str | None, re
     base, head, t_base, t_head = await side_truths(body.base, body.head, body.deps, state, strict=body.strict)
     diff = await offload(diff_doc, t_base, t_head)
     timeout = state.settings.model_timeout(body.timeout_s)
+    # The model is asked about the change's blast radius only; its claims are checked against the whole head.
+    radius = await offload(blast_radius, diff, t_head)
+    options = pipeline.SliceOptions(scope=Scope(workloads=tuple(radius))) if radius else pipeline.SliceOptions()
     result = await run_model(t_head, spec=spec, state=state, prompt=ref, timeout_s=timeout,
-                             anonymize=body.anonymize, variables=prompt_variables(diff))
+                             anonymize=body.anonymize, variables=prompt_variables(diff), options=options)
     analysis = await offload(pipeline.analysis_json, result)
     state.metrics.record_model(analysis["model"])
     analysis_id = new_analysis_id() if body.save else None

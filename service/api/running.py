@@ -108,7 +108,8 @@ async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str
 
 
 async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prompt: str, timeout_s: float,
-                    anonymize: bool = False, variables: Mapping[str, Any] | None = None) -> Analysis:
+                    anonymize: bool = False, variables: Mapping[str, Any] | None = None,
+                    options: pipeline.SliceOptions | None = None) -> Analysis:
     """The analysis of `truth` with model `spec` (none: ground truth alone), bounded by `timeout_s`.
 
     Never raises for model failures: a provider that cannot be built, fails or runs out of time comes
@@ -120,7 +121,8 @@ async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prom
     try:
         async with state.providers.lease(spec) as provider:
             call = pipeline.run_analysis(truth.bundle, model=provider, prompt=prompt, anonymize=anonymize,
-                                         timeout_s=timeout_s, variables=variables, truth=truth)
+                                         timeout_s=timeout_s, variables=variables, truth=truth, spec=shown,
+                                         options=options or pipeline.SliceOptions())
             analysis = await asyncio.wait_for(call, timeout_s + TIMEOUT_GRACE_S)
     except pipeline.ProviderError as e:
         return Analysis(truth, prompt, public_run(ModelRun(shown, prompt, error=str(e), error_kind=type(e).__name__)))
@@ -148,8 +150,28 @@ _PUBLIC_ERRORS: dict[str, tuple[str, str]] = {
 }
 
 
+def _public_slice(s: dict[str, Any]) -> dict[str, Any]:
+    kind = s.get("error_kind")
+    if not s.get("error") or kind not in _PUBLIC_ERRORS:
+        return s
+    log.warning("model slice %s failed: %s: %s", s.get("index"), kind, display_spec(s["error"]))
+    public_kind, text = _PUBLIC_ERRORS[kind]
+    return {**s, "error": text, "error_kind": public_kind}
+
+
 def public_run(run: ModelRun) -> ModelRun:
-    """`run` with its error text replaced by what a caller may see (`_PUBLIC_ERRORS`); logged in full here."""
+    """`run` with its error text replaced by what a caller may see (`_PUBLIC_ERRORS`); logged in full here.
+
+    A run asked in slices gets each slice's error replaced the same way, and its own error said in our words.
+    """
+    if run.slices and any(s.get("error") for s in run.slices):
+        slices = tuple(_public_slice(s) for s in run.slices)
+        run = dataclasses.replace(run, slices=slices)
+        if len(slices) > 1:
+            failed = [s for s in slices if s.get("error") or s.get("skipped")]
+            first = failed[0].get("error") or failed[0].get("skipped")
+            return dataclasses.replace(run, error=f"{len(failed)} of {len(slices)} slices gave no answer; first: {first}",
+                                       error_kind="SlicesFailed")
     if run.error is None or run.error_kind not in _PUBLIC_ERRORS:
         return run  # no error, or our own words (PromptTooLarge, a missing key, a timeout we measured)
     if run.error_kind == "ProviderTimeout" and run.error.startswith("the model did not answer within"):

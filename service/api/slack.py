@@ -49,7 +49,7 @@ log = logging.getLogger("netreason.slack")
 router = APIRouter(prefix="/slack", tags=["slack"])
 
 USAGE = ("Ask me whether one workload can reach another under your NetworkPolicies, e.g. "
-         "`/netreason prod can api reach postgres:5432` (the first word may name a stored cluster). "
+         "`/netreason prod can api reach postgres:5432` (a stored cluster's name may appear anywhere). "
          "Reply in the thread to follow up: `and from the marketing namespace?`")
 FAILED = ":warning: netreason failed to answer this; the server log has the details."
 
@@ -79,11 +79,23 @@ def slack_client(state: ServiceState) -> SlackClient:
 
 
 def split_cluster(store: Store, text: str) -> tuple[str | None, str]:
-    """(`prod`, the rest) when the first word names a stored cluster snapshot, else (None, `text`)."""
-    first, _, rest = text.strip().partition(" ")
-    if rest and re.match(NAME_PATTERN, first) and first in {name for name, _ in store.cluster_names()}:
+    """(`prod`, the question without it) when the text names a stored cluster snapshot anywhere, else
+    (None, `text`): "prod can api reach db", "what breaks in prod?", "who lost DNS on the staging cluster?"."""
+    text = text.strip()
+    names = {name for name, _ in store.cluster_names()}
+    first, _, rest = text.partition(" ")
+    if rest and re.match(NAME_PATTERN, first) and first in names:
         return first, rest.strip()
-    return None, text.strip()
+    for name in sorted(names, key=len, reverse=True):  # the longest name first: "prod-eu" before "prod"
+        pattern = (rf"(?:\s+(?:in|on|for|of|at)\s+(?:the\s+)?(?:cluster\s+)?{re.escape(name)}(?:\s+cluster)?"
+                   rf"|\s*\b(?:cluster\s+)?{re.escape(name)}(?:\s+cluster)?)(?![\w/.-])")
+        m = re.search(pattern, text, re.I)
+        if m and (m.start() == 0 or not text[m.start() - 1].isalnum() or text[m.start()] == " "):
+            rest = (text[: m.start()] + " " + text[m.end():]).strip()
+            rest = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", rest))
+            if rest:
+                return name, rest
+    return None, text
 
 
 # --- events -----------------------------------------------------------------------------------------------

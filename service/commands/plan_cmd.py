@@ -18,7 +18,7 @@ from .common import bundle_options, cli_truth, deps_options, print_dependency_is
 @bundle_options
 @deps_options
 @click.option("--out", "out_dir", metavar="DIR", help="Write DIR/NN-<namespace>/*.yaml, DIR/RUNBOOK.md, DIR/plan.json.")
-@click.option("-o", "--format", "fmt", type=click.Choice(["markdown", "json"]), default=None,
+@click.option("-o", "--output", "--format", "fmt", type=click.Choice(["markdown", "json"]), default=None,
               help="Print the runbook (markdown) or plan.json (json) to stdout (default: markdown without --out).")
 @click.option("--replace", is_flag=True, help="Replace each namespace's existing policies instead of keeping them.")
 @click.option("--external-cidr", "cidrs", multiple=True, metavar="CIDR",

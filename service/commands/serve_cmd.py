@@ -15,7 +15,10 @@ import click
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (the analysis is CPU-bound: one per core scales throughput).")
-def serve(host: str, port: int, database_url: str | None, log_level: str, workers: int) -> None:
+@click.option("--insecure-no-auth", is_flag=True,
+              help="Serve a non-loopback address without bearer tokens (anyone who can connect may use the API).")
+def serve(host: str, port: int, database_url: str | None, log_level: str, workers: int,
+          insecure_no_auth: bool) -> None:
     """Serve the HTTP API for review tooling (OpenAPI docs at /docs).
 
     Configuration comes from NETREASON_* environment variables: NETREASON_API_TOKENS
@@ -30,16 +33,33 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
       NETREASON_API_TOKENS=s3cret NETREASON_MODEL=openai:gpt-4.1-mini netreason serve --host 0.0.0.0
     """
     import os
+    import sys
 
     import uvicorn
 
     from service.app import create_app
+    from service.metrics_dir import shared_metrics_dir
     from service.settings import Settings
     from service.store import Store
 
+    from pydantic import ValidationError
+
+    from service.api.access_log import scrub_access_log
+    from service.exposure import AuthMissing, check_exposure
+
     if database_url:
         os.environ["NETREASON_DATABASE_URL"] = database_url  # worker processes read the environment
-    settings = Settings()
+    try:
+        settings = Settings()
+        check_exposure(host, settings, insecure_no_auth=insecure_no_auth)
+    except ValidationError as e:
+        raise click.UsageError("; ".join(str(err["msg"]) for err in e.errors())) from None
+    except AuthMissing as e:
+        raise click.UsageError(str(e)) from None
+    scrub_access_log()
+    # Analyses run on worker threads; a shorter GIL switch interval (5 ms by default) lets the event
+    # loop thread in sooner, so /healthz and /readyz answer promptly while every worker is busy.
+    sys.setswitchinterval(0.001)
     # proxy_headers off: behind a proxy, configure it there; the access log shows paths, never headers.
     options = dict(host=host, port=port, log_level=log_level, proxy_headers=False)
     if workers == 1:
@@ -47,4 +67,5 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
         return
     # Migrate once here, so the workers' lifespans do not race to create the schema.
     Store.open(settings.database_url).close()
-    uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    with shared_metrics_dir():  # counters whole across workers: any scrape adds up every worker's
+        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]

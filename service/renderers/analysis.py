@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .untrusted import UNCHECKED, markdown_summary, markdown_text
+
 VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable",
                 "unparseable": "⚠️ unparseable"}
 
@@ -60,8 +62,26 @@ def truth_lines(doc: dict[str, Any]) -> list[str]:
     ok = [d for d in gt["dependencies"] if d["allowed"]]
     lines.append(f"{len(ok)} of {len(gt['dependencies'])} dependencies allowed; "
                  f"{gt['summary']['allowed_pairs']} of {gt['summary']['total_pairs']} workload pairs can talk")
+    lines += exposure_summary(gt.get("exposure"))
     lines += [f"note: {n}" for n in gt.get("notes", [])]
     return lines
+
+
+#: Entry points listed in the ground truth before the rest are counted only.
+MAX_EXPOSURE_LINES = 20
+
+
+def exposure_summary(doc: dict[str, Any] | None) -> list[str]:
+    """Entry points from outside (Ingress, Route, Gateway, LoadBalancer, NodePort) and what reaches whom."""
+    if not doc:
+        return []
+    verdicts = {True: "REACHABLE", False: "BLOCKED", None: "UNCHECKED"}
+    lines = [f"EXPOSED {w['id']} via {p['kind']} {p['object']} on {p['target_port']}/{p['protocol']}: "
+             f"{verdicts[p['allowed']]} ({p['explanation']})" for w in doc["workloads"] for p in w["entry_points"]]
+    anywhere = sum(any(e["cidr"] == "anywhere" for e in w["external_ingress"]) for w in doc["workloads"])
+    more = len(lines) - MAX_EXPOSURE_LINES
+    out = lines[:MAX_EXPOSURE_LINES] + ([f"... and {more} more entry points (netreason flows --exposure)"] if more > 0 else [])
+    return out + [f"{anywhere} of {len(doc['workloads'])} workloads accept ingress from anywhere outside the cluster"]
 
 
 def _findings_counts(doc: dict[str, Any]) -> str:
@@ -100,13 +120,15 @@ def render_markdown(doc: dict[str, Any]) -> str:
         return "\n".join(out)
     out += [f"### Model: {_md(_model_header(doc))}", ""]
     if m.get("error"):
-        out += [f"> **The model failed** ({m.get('error_kind')}): {_md(m['error'])}. The ground truth above stands.", ""]
+        out += [f"> **The model failed** ({m.get('error_kind')}): {markdown_text(m['error'], 500)}. "
+                "The ground truth above stands.", ""]
     if m.get("summary"):
-        out += [f"> {_md(m['summary'])}", ""]
+        out += [*markdown_summary(m["summary"]), ""]
     if m["claims"]:
         out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
         for c in m["claims"]:
-            out.append(f"| {VERDICT_MARK[c['verdict']]} | {_md(claim_text(c['claim']))} | {_md(c['explanation'])} |")
+            out.append(f"| {VERDICT_MARK[c['verdict']]} | {markdown_text(claim_text(c['claim']))} "
+                       f"| {markdown_text(c['explanation'])} |")
         out.append("")
     if doc["missed"]:
         out += ["**Missed by the model:**", ""] + [f"- {_md(missed_text(x))}" for x in doc["missed"]] + [""]
@@ -128,9 +150,11 @@ def render_html(doc: dict[str, Any]) -> str:
 
 
 # --- text ------------------------------------------------------------------------
-def render_text(doc: dict[str, Any], width: int = 140) -> str:
+def render_text(doc: dict[str, Any], width: int = 140, plain: bool = False) -> str:
+    """The report for a terminal; `plain` (TERM=dumb) draws no rules or table boxes."""
     console = Console(file=io.StringIO(), width=width, force_terminal=False)
-    console.rule("Ground truth (verifier)")
+    rule = (lambda title: console.print(f"== {title} ==", markup=False)) if plain else console.rule
+    rule("Ground truth (verifier)")
     for line in truth_lines(doc):
         console.print(line, markup=False)
     console.print(f"findings: {_findings_counts(doc)}", markup=False)
@@ -138,12 +162,13 @@ def render_text(doc: dict[str, Any], width: int = 140) -> str:
     if m is None:
         console.print(doc.get("hint", ""), markup=False)
         return console.file.getvalue()  # type: ignore[attr-defined]
-    console.rule(f"Model: {_model_header(doc)}")
+    rule(f"Model: {_model_header(doc)}")
     if m.get("error"):
         console.print(f"the model failed ({m.get('error_kind')}): {m['error']}", markup=False)
     if m.get("summary"):
+        console.print(f"summary ({UNCHECKED}):", markup=False)
         console.print(m["summary"], markup=False)
-    table = Table("verdict", "claim", "ground truth", show_lines=False)
+    table = Table("verdict", "claim", "ground truth", show_lines=False, **({"box": None} if plain else {}))
     for c in m["claims"]:
         table.add_row(c["verdict"], claim_text(c["claim"]), c["explanation"])
     console.print(table)

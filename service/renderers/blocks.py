@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .untrusted import MAX_SUMMARY_CHARS, UNCHECKED
 from .analysis import VERDICT_MARK, claim_text
+from .chat import rollout_lines
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -94,7 +96,8 @@ def _model_blocks(reply: dict[str, Any]) -> list[Block]:
         lines.append(f":warning: the model failed ({escape(model.get('error_kind') or 'error')}): "
                      f"{escape(clip(model['error'], 500))}. The verifier's answer above stands.")
     if model.get("summary"):
-        lines.append("> " + escape(model["summary"]).replace("\n", "\n> "))
+        lines.append(f"_Summary: {UNCHECKED}:_")
+        lines.append("> " + escape(clip(model["summary"], MAX_SUMMARY_CHARS)).replace("\n", "\n> "))
     claims = model.get("claims") or []
     lines += [claim_line(c) for c in claims[:MAX_CLAIM_LINES]]
     if len(claims) > MAX_CLAIM_LINES:
@@ -125,6 +128,9 @@ def reply_blocks(reply: dict[str, Any]) -> list[Block]:
     answer = reply["answer"]
     blocks.append(section(f"*{escape(answer['headline'])}*"))
     blocks += _verdict_blocks(reply)
+    rollout = rollout_lines(reply, 20)
+    if rollout:
+        blocks.append(section(escape("\n".join(line.removeprefix("- ") for line in rollout))))
     blocks += _model_blocks(reply)
     return fit(blocks, _context_block(reply), reply.get("report_url"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .untrusted import markdown_summary
 from .analysis import VERDICT_MARK, claim_text
 
 #: Verdict lines written out before the rest is left to the full report.
@@ -26,6 +27,28 @@ def _verdict_lines(reply: dict[str, Any], limit: int | None) -> list[str]:
     return lines
 
 
+def rollout_lines(reply: dict[str, Any], limit: int | None = MAX_VERDICT_LINES) -> list[str]:
+    """The items of a rollout answer ("what breaks?", "who can reach carts?") as Markdown bullets."""
+    rollout = reply.get("rollout") or {}
+    items = rollout.get("items") or []
+    lines = [f"- {_md(rollout_item_text(i))}" for i in items[:limit]]
+    hidden = (rollout.get("total") or 0) - len(lines)
+    if hidden > 0:
+        lines.append(f"- …and {hidden} more")
+    return lines
+
+
+def rollout_item_text(item: dict[str, Any]) -> str:
+    """One rollout item in words."""
+    if "ports" in item:
+        return f"{item['from']} → {item['to']} {item['ports']}"
+    if "workload" in item:
+        return f"no DNS: {item['workload']}"
+    if item.get("type") == "finding":
+        return f"{item['rule']} on {item['object']}"
+    return f"broken: {item['from']} → {item['to']}:{item['port']}/{item['protocol']}"
+
+
 def _model_lines(reply: dict[str, Any]) -> list[str]:
     m = reply.get("model")
     if not m:
@@ -35,7 +58,7 @@ def _model_lines(reply: dict[str, Any]) -> list[str]:
     if m.get("error"):
         out += [f"> **The model failed** ({m.get('error_kind')}): {_md(m['error'])}. The verifier's answer stands.", ""]
     if m.get("summary"):
-        out += [f"> {_md(m['summary'])}", ""]
+        out += [*markdown_summary(m["summary"]), ""]
     if m.get("claims"):
         out += ["| verdict | claim | ground truth |", "| --- | --- | --- |"]
         out += [f"| {VERDICT_MARK.get(c['verdict'], c['verdict'])} | {_md(claim_text(c['claim']))} "
@@ -49,7 +72,7 @@ def render_reply_markdown(reply: dict[str, Any], max_verdicts: int | None = MAX_
     out = [f"**{_md(reply['answer']['headline'])}**", ""]
     if reply.get("interpreted_as"):
         out += [f"_{reply['interpreted_as']}_" + (" (follow-up)" if reply.get("followup") else ""), ""]
-    verdicts = _verdict_lines(reply, max_verdicts)
+    verdicts = _verdict_lines(reply, max_verdicts) + rollout_lines(reply, max_verdicts)
     out += [*verdicts, ""] if verdicts else []
     model = _model_lines(reply)
     out += [*model, ""] if model else []

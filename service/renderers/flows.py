@@ -50,22 +50,21 @@ def render_dot(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(doc: dict[str, Any], width: int | None = None, limit: int | None = None) -> str:
+def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False) -> str:
+    """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns."""
     from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
     from rich.table import Table
 
-    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False)
+    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False,
+                  **({"box": None} if plain else {}))
     table.add_column("from")
     table.add_column("to")
     for proto in PROTOCOLS:
         table.add_column(proto)
-    pairs = sorted(_by_pair(doc).items())
-    for (src, dst), protos in pairs[:limit]:
+    for (src, dst), protos in sorted(_by_pair(doc).items()):
         table.add_row(src, dst, *(protos.get(p, "-") for p in PROTOCOLS))
     console = Console(file=io.StringIO(), width=width or 160, force_terminal=False)
     console.print(table)
-    if limit is not None and len(pairs) > limit:
-        console.print(f"... {len(pairs) - limit:,} more pair(s) not shown (--limit {limit}); -o csv lists all of them")
     for note in doc.get("notes", []):
         console.print(f"note: {note}")
     return console.file.getvalue()  # type: ignore[attr-defined]

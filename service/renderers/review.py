@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .untrusted import markdown_summary, markdown_text
 from .analysis import VERDICT_MARK, claim_text, missed_text
 from .bounded import MARKDOWN_LIMIT, cap
 from .findings import render_diff_markdown
@@ -45,12 +46,14 @@ def _model_section(analysis: dict[str, Any]) -> list[str]:
     label = " (simulated)" if m.get("simulated") else ""
     out = [f"### Model summary: `{m['name']}`{label}, every claim checked by the verifier", ""]
     if m.get("error"):
-        out += [f"> The model failed ({m.get('error_kind')}): {m['error']}. The verifier's diff above stands.", ""]
+        out += [f"> The model failed ({m.get('error_kind')}): {markdown_text(m['error'], 500)}. "
+                "The verifier's diff above stands.", ""]
     if m.get("summary"):
-        out += [_quote(m["summary"]), ""]
+        out += [*markdown_summary(m["summary"]), ""]
     for c in m.get("claims") or []:
         why = f" — {c['explanation']}" if c.get("explanation") and c["verdict"] != "confirmed" else ""
-        out.append(f"- {VERDICT_MARK.get(c['verdict'], c['verdict'])}: {claim_text(c['claim'])}{why}")
+        out.append(f"- {VERDICT_MARK.get(c['verdict'], c['verdict'])}: {markdown_text(claim_text(c['claim']))}"
+                   f"{markdown_text(why)}")
     missed = analysis.get("missed") or []
     if missed:
         out += ["", f"Missed by the model ({len(missed)}):"]

@@ -35,7 +35,7 @@ def answering_as(mode: str):
 
 
 def _run(runner: CliRunner, db: str, *extra: str):
-    args = ["eval", "run", "--models", MODEL, "--prompts", "flows@1,breakage@1", "--scenarios", "hand/*",
+    args = ["eval", "run", "--models", MODEL, "--prompts", "flows@1,flows@2,breakage@1", "--scenarios", "hand/*",
             "--db", db, "--format", "json", *extra]
     result = runner.invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -48,9 +48,11 @@ def test_real_sdk_run_is_stored_cached_rescored_offline_and_gated(fake_provider_
     first = _run(runner, db)
     calls = len(server.requests)
     assert calls == first["responses"] == first["called"] > 0
+    for ref in ("flows@1", "flows@2"):  # both versions of the flows prompt side by side
+        entry = next(e for e in first["leaderboard"] if e["prompt"] == ref)
+        assert (entry["model"], entry["simulated"]) == (MODEL, False)
+        assert entry["claim_precision"] == entry["claim_recall"] == 1.0 and entry["hallucination_rate"] == 0.0
     entry = next(e for e in first["leaderboard"] if e["prompt"] == "flows@1")
-    assert (entry["model"], entry["simulated"]) == (MODEL, False)
-    assert entry["claim_precision"] == entry["claim_recall"] == 1.0 and entry["hallucination_rate"] == 0.0
     assert entry["cost_usd"] > 0 and entry["input_tokens_mean"] == 42.0
     assert {"claim_precision", "claim_recall", "hallucination_rate", "scenarios"} <= set(entry["families"]["and-vs-or"])
 
@@ -98,7 +100,7 @@ def test_report_renders_markdown_and_self_contained_html_with_a_size_chart(eval_
     score_run(eval_store, summary.run_id)
     runner, db = CliRunner(), str(eval_store.engine.url)
     out = tmp_path / "r.html"
-    result = runner.invoke(cli, ["eval", "report", summary.run_id, "--db", db, "--format", "html", "-o", str(out)])
+    result = runner.invoke(cli, ["eval", "report", summary.run_id, "--db", db, "--format", "html", "--output-file", str(out)])
     page = out.read_text()
     assert result.exit_code == 0 and page.count("<svg") == 2 and "<polyline" in page
     assert "simulated:and-as-or (simulated)" in page and "<script" not in page and "http://" not in page.replace(

@@ -34,7 +34,7 @@ def _subset():
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory):
     store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('sim') / 'evals.db'}")
-    config = RunConfig(MODELS, ("flows@1", "breakage@1", "dns@1"), concurrency=8)
+    config = RunConfig(MODELS, ("flows@1", "flows@2", "breakage@1", "dns@1"), concurrency=8)
     summary = asyncio.run(run_eval(store, _subset(), config))
     result = score_run(store, summary.run_id)
     store.close()
@@ -97,7 +97,7 @@ def test_ignores_policytypes_keeps_only_directions_with_rules():
 
 def test_the_task_is_recognised_from_the_rendered_system_text():
     b = bundle([ns("a")], [], [], [])
-    for ref in ("flows@1", "breakage@1", "dns@1"):
+    for ref in ("flows@1", "flows@2", "breakage@1", "dns@1"):
         request = build_request(prepare_prompt(ref, b, []), 10)
         assert identify_prompt(request) == ref
 

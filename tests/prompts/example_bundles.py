@@ -11,6 +11,7 @@ from verifier.model import (
     NAMESPACE_NAME_LABEL,
     Bundle,
     ContainerPort,
+    IPBlock,
     LabelSelector,
     Namespace,
     NetworkPolicy,
@@ -72,6 +73,22 @@ EXAMPLES["flows@1"] = (
                           ingress=(Rule((Peer(pod_selector=sel(app="api")),), (PolicyPort("TCP", 5432),)),)),
             NetworkPolicy("shop", "web-egress", sel(app="web"), ("Egress",),
                           egress=(Rule((Peer(pod_selector=sel(app="api")),), (PolicyPort("TCP", "http"),)),)),
+        ],
+    ),
+    [dep("shop/api", "shop/db", 5432), dep("shop/web", "shop/api", 80)],
+)
+
+# flows@2: the same shop, plus an ipBlock rule that names no workload pair (the prompt says to skip it).
+EXAMPLES["flows@2"] = (
+    bundle(
+        [ns("shop")],
+        list(EXAMPLES["flows@1"][0].workloads),
+        list(EXAMPLES["flows@1"][0].services),
+        [
+            EXAMPLES["flows@1"][0].policies[0],
+            NetworkPolicy("shop", "web-egress", sel(app="web"), ("Egress",),
+                          egress=(Rule((Peer(pod_selector=sel(app="api")),), (PolicyPort("TCP", "http"),)),
+                                  Rule((Peer(ip_block=IPBlock("10.0.0.0/8")),), None))),
         ],
     ),
     [dep("shop/api", "shop/db", 5432), dep("shop/web", "shop/api", 80)],

@@ -17,8 +17,8 @@ from verifier.selectors import matches
 
 from .example_bundles import EXAMPLES
 
-REFS = ["ask@1", "breakage@1", "dns@1", "flows@1", "repair@1", "review@1"]
-BRIEF_PROMPTS = ["ask@1", "breakage@1", "dns@1", "flows@1", "review@1"]
+REFS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "repair@1", "review@1"]
+BRIEF_PROMPTS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "review@1"]
 SAMPLE_VARS = {"question": "Can shop/web reach shop/db?", "bad_output": "{oops", "error": "not JSON"}
 
 
@@ -43,14 +43,14 @@ def _rewrite(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def test_library_holds_the_six_prompts():
+def test_library_holds_the_seven_prompts():
     assert [s.ref for s in list_prompts()] == REFS
 
 
 def test_bare_name_loads_the_latest_version(library):
-    text = (library / "flows@1.yaml").read_text().replace("version: 1", "version: 2", 1)
-    (library / "flows@2.yaml").write_text(text)
-    assert load_prompt("flows", library).version == 2
+    text = (library / "flows@1.yaml").read_text().replace("version: 1", "version: 3", 1)
+    (library / "flows@3.yaml").write_text(text)
+    assert load_prompt("flows", library).version == 3
     assert load_prompt("flows@1", library).version == 1
 
 
@@ -59,7 +59,7 @@ def test_unknown_prompt_lists_what_exists(ref):
     with pytest.raises(UnknownPrompt) as info:
         load_prompt(ref)
     assert f"unknown prompt {ref!r}" in str(info.value)
-    assert "available: ask@1, breakage@1, dns@1, flows@1, repair@1, review@1" in str(info.value)
+    assert "available: ask@1, breakage@1, dns@1, flows@1, flows@2, repair@1, review@1" in str(info.value)
 
 
 def test_unknown_key_names_file_line_and_key(library):

@@ -1,5 +1,4 @@
-"""`flows -o csv|json` stream their rows (same text as rendering the whole document); the table refuses
-more than a screenful without --limit, and says what to do instead."""
+"""`flows -o csv|json` give the same text as rendering the whole document, which `service.flowstream` streams."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ import verifier
 from benchmarks.gen_cluster import generate
 from benchmarks.tiers import TierSpec
 from service.cli import cli
-from service.commands.flows_cmd import SCREENFUL
 from service.renderers.flows import render_csv
 from verifier.export import flows_json
 
@@ -40,6 +38,16 @@ def test_streamed_csv_and_json_are_the_whole_documents_text(which: str, big: Pat
     path = str(SHOP if which == "shop" else big)
     doc = flows_json(verifier.analyze(verifier.load_bundle([path])))
     assert doc["flows"]
+    import io
+
+    from service import flowstream
+
+    buf = io.StringIO()
+    flowstream.write_csv(verifier.analyze(verifier.load_bundle([path])), buf)
+    assert buf.getvalue() == render_csv(doc)
+    buf = io.StringIO()
+    flowstream.write_json(verifier.analyze(verifier.load_bundle([path])), buf)
+    assert buf.getvalue() == json.dumps(doc, indent=2)
     csv_out = run("flows", path, "-o", "csv")
     assert csv_out.exit_code == 0 and csv_out.stdout == render_csv(doc)
     json_out = run("flows", path, "-o", "json")
@@ -53,23 +61,3 @@ def test_streamed_json_of_a_bundle_without_flows_is_valid() -> None:
             "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n")
     result = CliRunner().invoke(cli, ["flows", "-", "-o", "json"], input=text, catch_exceptions=False)
     assert json.loads(result.stdout)["flows"] == []
-
-
-def test_table_refuses_more_than_a_screenful(big: Path) -> None:
-    result = run("flows", str(big))
-    assert result.exit_code == 2
-    assert "more than a screenful" in result.output and "--limit" in result.output and "-o csv" in result.output
-
-
-def test_table_with_limit_shows_that_many_and_says_what_is_left(big: Path) -> None:
-    result = run("flows", str(big), "--limit", "3")
-    assert result.exit_code == 0
-    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
-    assert len(rows) == 3  # the header row is drawn with another border character
-    assert "more pair(s) not shown (--limit 3)" in result.stdout
-
-
-def test_small_table_is_printed_whole() -> None:
-    result = run("flows", str(SHOP))
-    assert result.exit_code == 0 and "not shown" not in result.stdout
-    assert SCREENFUL >= 20

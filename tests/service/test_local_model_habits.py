@@ -80,7 +80,7 @@ def test_the_repair_round_adds_the_corrected_claims(fake_provider):
     bad = '{"type": "flow", "from": "shop/web", "to": "shop/api", "port": 99999, "allowed": false}'
     fake_provider.enqueue(RawText(ANSWER.replace("]", ", " + bad + "]")),
                           RawText('{"summary": "", "claims": [{"type": "flow", "from": "shop/web", "to": "shop/api", '
-                                  '"port": 8080, "allowed": true},]}'))
+                                  '"port": 8080, "allowed": true, "reason": "corrected port"},]}'))
     doc = analyze(fake_provider)
     assert [c["verdict"] for c in doc["model"]["claims"]] == ["confirmed"] * 4
     assert doc["model"]["usage"]["repaired"] is True and "unparseable" not in json.dumps(doc["model"]["claims"])

@@ -124,7 +124,7 @@ def test_analyze_reports_of_every_corpus_app_render_in_chromium(
     assert_well_formed(dom)
     failed = dom.having("p", "failed", data_model_state="failed")
     assert len(failed) == 1 and not dom.having("div", "with-model") and not dom.having("tr", "claim")
-    assert "AuthenticationFailed" in "".join(dom.text) or "failed" in "".join(dom.text)
+    assert "failed (Provider" in "".join(dom.text) and "ground truth below stands" in "".join(dom.text)
 
 
 # --- review and chat pages over the real HTTP API ------------------------------------------------------------

@@ -106,3 +106,65 @@ def bundles(draw) -> Bundle:
         extra = draw(labels)
         nss[name] = Namespace(name, {**extra, "kubernetes.io/metadata.name": name})
     return Bundle(nss, tuple(ws), (), tuple(ps))
+
+
+# --- AdminNetworkPolicy / BaselineAdminNetworkPolicy ------------------------------------------
+
+from verifier.admin import AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject  # noqa: E402
+
+
+@st.composite
+def admin_ports(draw) -> AdminPort:
+    proto = draw(st.sampled_from(["TCP", "UDP"]))
+    kind = draw(st.sampled_from(["num", "range", "name"]))
+    if kind == "name":
+        return AdminPort(name=draw(st.sampled_from(PORT_NAMES)))
+    lo = draw(st.sampled_from(PORTS))
+    hi = lo if kind == "num" else draw(st.sampled_from([p for p in PORTS if p > lo] or [lo]))
+    return AdminPort(proto, lo, hi)
+
+
+@st.composite
+def admin_peers(draw, egress: bool) -> AdminPeer:
+    kinds = ["ns", "pods", "networks", "nodes"] if egress else ["ns", "pods"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "networks":
+        return AdminPeer(networks=tuple(draw(st.lists(st.sampled_from(["10.0.0.0/24", "10.0.0.0/16", "0.0.0.0/0"]),
+                                                      min_size=1, max_size=2, unique=True))))
+    if kind == "nodes":
+        return AdminPeer(nodes=draw(selectors))
+    return AdminPeer(namespaces=draw(selectors), pods=draw(selectors) if kind == "pods" else None)
+
+
+@st.composite
+def admin_rules(draw, egress: bool, actions: list[str]) -> AdminRule:
+    peers_ = tuple(draw(st.lists(admin_peers(egress), min_size=1, max_size=2)))
+    ports = draw(st.one_of(st.none(), st.lists(admin_ports(), min_size=1, max_size=2).map(tuple)))
+    if ports and any(p.networks or p.nodes is not None for p in peers_):
+        ports = tuple(p for p in ports if p.name is None) or None  # CEL: no namedPort with networks/nodes
+    return AdminRule(draw(st.sampled_from(actions)), peers_, ports, f"r{draw(st.integers(0, 9))}")
+
+
+@st.composite
+def admin_policies(draw, index: int, baseline: bool = False) -> AdminPolicy:
+    actions = ["Allow", "Deny"] if baseline else ["Allow", "Deny", "Pass"]
+    pods = draw(st.one_of(st.none(), selectors))
+    subject = AdminSubject(draw(selectors), pods)
+    ingress = tuple(draw(st.lists(admin_rules(False, actions), max_size=2)))
+    egress = tuple(draw(st.lists(admin_rules(True, actions), max_size=2)))
+    if baseline:
+        return AdminPolicy("BaselineAdminNetworkPolicy", "default", subject, None, ingress, egress)
+    # Few priorities, so equal priorities (ordered by name) occur too.
+    return AdminPolicy("AdminNetworkPolicy", f"anp{index}", subject, draw(st.sampled_from([1, 5, 5, 9])),
+                       ingress, egress)
+
+
+@st.composite
+def admin_bundles(draw) -> Bundle:
+    import dataclasses
+
+    base = draw(bundles())
+    anps = [draw(admin_policies(i)) for i in range(draw(st.integers(0, 3)))]
+    if draw(st.booleans()):
+        anps.append(draw(admin_policies(0, baseline=True)))
+    return dataclasses.replace(base, admin_policies=tuple(anps))

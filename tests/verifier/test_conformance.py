@@ -45,6 +45,11 @@ def serves(w: verifier.Workload, port: int, protocol: str) -> bool:
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
 def test_scenario(path: Path):
+    check_scenario(path)
+
+
+def check_scenario(path: Path) -> verifier.Bundle:
+    """Every probe of a scenario file through both evaluators; returns the bundle it loaded."""
     scenario = yaml.safe_load(path.read_text())
     bundle = verifier.load_documents(scenario["manifests"], name=str(path), strict=True)
     conn = verifier.analyze(bundle)
@@ -64,3 +69,4 @@ def test_scenario(path: Path):
                     f"engine {'allowed' if fast else 'denied'}, reference:\n{ref.explain()}"
                 )
     assert not failures, f"{path.name}: {len(failures)} probe(s) wrong\n" + "\n".join(failures)
+    return bundle

@@ -46,6 +46,9 @@ CASES: dict[str, set[tuple[str, str, str]]] = {
     "hostname-intent": {("hostname-intent", "warning", "app/web-to-stripe")},
     "hostname-intent-annotation": {("hostname-intent", "warning", "app/mailer")},
     "policy-not-evaluated": {("policy-not-evaluated", "warning", "monitoring/deny-all")},
+    "anp-denies-networkpolicy-allow": {("anp-denies-networkpolicy-allow", "warning", "db/db-from-web"),
+                                       ("egress-without-ingress", "warning", "app/web-to-db")},
+    "anp-same-priority-overlap": {("anp-same-priority-overlap", "warning", "a-allow-app")},
 }
 
 

@@ -10,7 +10,7 @@ from verifier.model import PROTOCOLS
 from verifier.ports import PortAtoms, PortSet
 from verifier.selectors import LabelIndex, iter_bits, matches
 
-from .strategies import PORTS, bundles, labels, selectors
+from .strategies import PORTS, admin_bundles, bundles, labels, selectors
 
 # Ports small enough to compare against plain Python sets.
 small_ranges = st.lists(st.tuples(st.integers(1, 40), st.integers(0, 8)).map(lambda t: (t[0], t[0] + t[1])), max_size=4)
@@ -68,6 +68,11 @@ def test_port_atoms_represent_every_cut_range_exactly(cuts):
 @settings(max_examples=300, deadline=None)
 @given(bundles())
 def test_all_pairs_engine_agrees_with_per_pair_reference(bundle):
+    assert_engines_agree(bundle)
+
+
+def assert_engines_agree(bundle) -> None:
+    """Every pair, protocol and probe port: the compiled engine's verdict is the reference's."""
     conn = verifier.analyze(bundle)
     explainer = verifier.Explainer(bundle)
     ids = [w.id for w in bundle.workloads]
@@ -76,9 +81,9 @@ def test_all_pairs_engine_agrees_with_per_pair_reference(bundle):
             ports = conn.allowed_ports(src, dst)
             for proto in ("TCP", "UDP"):
                 for port in [*PORTS, 1, 54, 8081, 65535]:
-                    ref = explainer.check(src, dst, port, proto).allowed
-                    assert conn.is_allowed(src, dst, port, proto) == ref, explainer.check(src, dst, port, proto).explain()
-                    assert ports.contains(proto, port) == ref
+                    verdict = explainer.check(src, dst, port, proto)
+                    assert conn.is_allowed(src, dst, port, proto) == verdict.allowed, verdict.explain()
+                    assert ports.contains(proto, port) == verdict.allowed
 
 
 @settings(max_examples=100, deadline=None)
@@ -95,6 +100,18 @@ def test_flows_listing_matches_pair_queries(bundle):
 @settings(max_examples=150, deadline=None)
 @given(bundles())
 def test_provenance_names_the_same_rules_as_the_per_pair_reference(bundle):
+    assert_provenance_matches(bundle)
+
+
+def _side_rules(side) -> tuple[str, ...]:
+    """The rules the reference names for an allowed side: the admin rule that decided it, else NetworkPolicy's."""
+    if side.admin is not None:
+        return (str(side.admin),)
+    return tuple(str(r) for r in side.allowed_by) or ("unrestricted",)
+
+
+def assert_provenance_matches(bundle) -> None:
+    """Every allowed range of every flow: `provenance` names the rules the reference names."""
     conn = verifier.analyze(bundle)
     explainer = verifier.Explainer(bundle)
     for src, dst, _ in conn.flows():
@@ -103,6 +120,16 @@ def test_provenance_names_the_same_rules_as_the_per_pair_reference(bundle):
                 for lo, hi in rs:
                     v = explainer.check(src, dst, lo, proto)
                     assert v.allowed
-                    want_e = tuple(str(r) for r in v.egress.allowed_by) or ("unrestricted",)
-                    want_i = tuple(str(r) for r in v.ingress.allowed_by) or ("unrestricted",)
-                    assert (set(egress), set(ingress)) == (set(want_e), set(want_i))
+                    assert (set(egress), set(ingress)) == (set(_side_rules(v.egress)), set(_side_rules(v.ingress)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(admin_bundles())
+def test_engines_agree_with_admin_and_baseline_admin_network_policies(bundle):
+    assert_engines_agree(bundle)
+
+
+@settings(max_examples=150, deadline=None)
+@given(admin_bundles())
+def test_provenance_names_the_deciding_admin_rules_as_the_reference_does(bundle):
+    assert_provenance_matches(bundle)

@@ -94,6 +94,17 @@ RULES: tuple[RuleInfo, ...] = (
         "UserDefinedNetwork or similar object may deny or allow traffic beyond what the report shows: its "
         "effect is not modelled. Check the flows it touches with the plugin's own tools.",
     ),
+    RuleInfo(
+        "anp-denies-networkpolicy-allow", "warning", "An AdminNetworkPolicy denies what a NetworkPolicy allows",
+        "AdminNetworkPolicy rules are checked before NetworkPolicy: every connection this NetworkPolicy rule "
+        "allows is denied by an ANP first, so the rule has no effect. Ask for an ANP exception (Pass or Allow at "
+        "a lower priority value) or remove the rule.",
+    ),
+    RuleInfo(
+        "anp-same-priority-overlap", "warning", "Two AdminNetworkPolicies of the same priority conflict",
+        "Two AdminNetworkPolicies share a priority and have rules with different actions for the same traffic; "
+        "the API leaves the outcome undefined, so it depends on the network plugin. Give them distinct priorities.",
+    ),
 )
 
 RULES_BY_ID: dict[str, RuleInfo] = {r.id: r for r in RULES}

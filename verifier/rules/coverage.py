@@ -13,6 +13,7 @@ from typing import Any
 from ..model import Namespace, Severity
 from ..records import Finding
 from .context import Direction, LintContext, to_yaml
+from .admin import admin_default_deny
 from .unevaluated import may_be_isolated_elsewhere
 
 LEGACY_ANNOTATION = "net.beta.kubernetes.io/network-policy"
@@ -60,9 +61,10 @@ def default_deny_findings(ctx: LintContext, rows: list[CoverageRow]) -> list[Fin
     out = []
     for row in rows:
         missing: list[Direction] = []
-        if not row.default_deny_ingress:
+        # A BaselineAdminNetworkPolicy (or ANP) Deny covering the namespace is a default deny too.
+        if not row.default_deny_ingress and not admin_default_deny(ctx, row.namespace, "ingress"):
             missing.append("ingress")
-        if not row.default_deny_egress:
+        if not row.default_deny_egress and not admin_default_deny(ctx, row.namespace, "egress"):
             missing.append("egress")
         if not missing or may_be_isolated_elsewhere(ctx, row.namespace):
             continue  # an unevaluated policy may be the default deny (policy-not-evaluated says so)
