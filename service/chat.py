@@ -203,10 +203,16 @@ def verdict_item(v: Verdict) -> dict[str, Any]:
     """One checked connection as JSON: endpoints, port, verdict, and each side's reasons."""
     return {"from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol, "allowed": v.allowed,
             "egress": side_json(v.egress), "ingress": side_json(v.ingress),
-            "reason": _reason(v)}
+            "reason": _reason(v), "via": v.via or None}
 
 
 def _reason(v: Verdict) -> str:
+    # The Service mapping first: the port asked about is not the port checked.
+    via = f"via {v.via}; " if v.via else ""
+    return via + _sides(v)
+
+
+def _sides(v: Verdict) -> str:
     if v.allowed:
         return f"egress: {v.egress.explain()}; ingress: {v.ingress.explain()}"
     blocking = [f"{side} at {where}: {sv.explain()}" for side, where, sv in

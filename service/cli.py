@@ -25,6 +25,7 @@ LAZY_COMMANDS = {
     "plan": "service.commands.plan_cmd:plan",
     "probe": "service.commands.probe_cmd:probe_group",
     "eval": "service.commands.eval_cmd:eval_group",
+    "completion": "service.commands.completion_cmd:completion",
 }
 
 
@@ -40,10 +41,15 @@ def cli() -> None:
 
 
 
-def main() -> None:
+def kubectl_main() -> None:
+    """`kubectl-netreason`: kubectl runs it for `kubectl netreason ...` (a kubectl plugin is any such program on PATH)."""
+    main(prog_name="kubectl netreason")
+
+
+def main(prog_name: str | None = None) -> None:
     """Console entry point: user errors print as one message and exit 2, no traceback."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name=prog_name, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

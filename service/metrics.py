@@ -1,111 +1,58 @@
-"""Counters and histograms in the Prometheus text exposition format (version 0.0.4), no client library.
+"""The service's Prometheus metrics, kept by `prometheus_client`.
 
 One `Metrics` object per app holds everything `/metrics` serves: HTTP requests and their latency, model
-calls, their latency and tokens, and claim verdicts. Thread-safe: routes record from the event loop and
-from worker threads.
+calls, their latency and tokens, and claim verdicts. Each object has its own registry, so several apps in
+one process (the tests) never share counters.
+
+Under `netreason serve --workers N` every worker is its own process: `prometheus_client`'s multiprocess
+mode (`PROMETHEUS_MULTIPROC_DIR`, set by `serve` before the workers start) keeps each worker's values in
+a file there, and a scrape of any worker adds up all of them, so counters are whole whichever worker
+answers. The mode is chosen when `prometheus_client` is first imported, so `serve` sets the variable before
+it starts the workers (fresh interpreters); the CLI's other commands never import this module.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+import prometheus_client
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+from .metrics_dir import multiprocess_dir
+
+CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
+# `_created` series double every counter's lines and no dashboard of ours reads them.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
-Labels = tuple[tuple[str, str], ...]
-
-
-def _labels(values: Mapping[str, Any]) -> Labels:
-    return tuple(sorted((k, str(v)) for k, v in values.items()))
-
-
-def _escape(value: str) -> str:
-    # Exposition format: label values escape backslash, double quote and line feed.
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _render_labels(labels: Labels, extra: Labels = ()) -> str:
-    pairs = (*labels, *extra)
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs) + "}" if pairs else ""
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
 
 class Counter:
-    """A monotonically increasing value per label set."""
+    """A monotonically increasing value per label set (labels passed by name, as keyword arguments)."""
 
-    kind = "counter"
-
-    def __init__(self, name: str, help_text: str) -> None:
-        self.name, self.help = name, help_text
-        self._values: dict[Labels, float] = {}
-        self._lock = threading.Lock()
+    def __init__(self, name: str, help_text: str, labelnames: Sequence[str], registry: CollectorRegistry) -> None:
+        # prometheus_client appends `_total` to a counter's name itself.
+        self._metric = prometheus_client.Counter(name.removesuffix("_total"), help_text, list(labelnames),
+                                                 registry=registry)
 
     def inc(self, amount: float = 1.0, **labels: Any) -> None:
         """Add `amount` (>= 0) to the series named by `labels`."""
-        if amount < 0:
-            raise ValueError("a counter only goes up")
-        key = _labels(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: Any) -> float:
-        """The current value of one series (0 when never incremented)."""
-        with self._lock:
-            return self._values.get(_labels(labels), 0.0)
-
-    def samples(self) -> Iterable[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        for labels, value in items:
-            yield f"{self.name}{_render_labels(labels)} {_number(value)}"
+        self._metric.labels(**{k: str(v) for k, v in labels.items()}).inc(amount)
 
 
 class Histogram:
     """Observations counted into cumulative `le` buckets, with their sum and count, per label set."""
 
-    kind = "histogram"
-
-    def __init__(self, name: str, help_text: str, buckets: Sequence[float] = LATENCY_BUCKETS) -> None:
-        self.name, self.help = name, help_text
-        self.buckets = tuple(sorted(buckets))
-        self._series: dict[Labels, list[float]] = {}  # per-bucket counts..., +Inf count, sum
-        self._lock = threading.Lock()
+    def __init__(self, name: str, help_text: str, labelnames: Sequence[str], registry: CollectorRegistry,
+                 buckets: Sequence[float] = LATENCY_BUCKETS) -> None:
+        self._metric = prometheus_client.Histogram(name, help_text, list(labelnames), registry=registry,
+                                                   buckets=tuple(buckets))
 
     def observe(self, value: float, **labels: Any) -> None:
         """Record one observation in the series named by `labels`."""
-        key = _labels(labels)
-        index = bisect.bisect_left(self.buckets, value)  # first bucket with le >= value
-        with self._lock:
-            series = self._series.setdefault(key, [0.0] * (len(self.buckets) + 2))
-            series[index] += 1
-            series[-1] += value
-
-    def count(self, **labels: Any) -> int:
-        """How many observations one series holds."""
-        with self._lock:
-            series = self._series.get(_labels(labels))
-            return int(sum(series[:-1])) if series else 0
-
-    def samples(self) -> Iterable[str]:
-        with self._lock:
-            items = sorted((k, list(v)) for k, v in self._series.items())
-        for labels, series in items:
-            cumulative = 0.0
-            for bound, n in zip((*self.buckets, math.inf), series[:-1]):
-                cumulative += n
-                yield f"{self.name}_bucket{_render_labels(labels, (('le', _number(bound)),))} {_number(cumulative)}"
-            yield f"{self.name}_sum{_render_labels(labels)} {_number(series[-1])}"
-            yield f"{self.name}_count{_render_labels(labels)} {_number(cumulative)}"
+        self._metric.labels(**{k: str(v) for k, v in labels.items()}).observe(value)
 
 
 #: Label values come from a bounded set: a caller must not mint a series per request (memory, scrape size).
@@ -120,14 +67,19 @@ class Metrics:
     def __init__(self) -> None:
         self._model_labels: set[str] = set()
         self._label_lock = threading.Lock()
-        self.requests = Counter("netreason_http_requests_total", "HTTP requests by method, route and status.")
-        self.latency = Histogram("netreason_http_request_duration_seconds", "HTTP request latency by route.")
-        self.model_calls = Counter("netreason_model_calls_total", "Model calls by model and outcome (ok or error kind).")
-        self.model_latency = Histogram("netreason_model_call_duration_seconds", "Model call latency by model.")
-        self.tokens = Counter("netreason_model_tokens_total", "Model tokens by model and direction (input, output).")
-        self.verdicts = Counter("netreason_claim_verdicts_total", "Checked model claims by verdict.")
-        self._all: tuple[Counter | Histogram, ...] = (
-            self.requests, self.latency, self.model_calls, self.model_latency, self.tokens, self.verdicts)
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter("netreason_http_requests_total", "HTTP requests by method, route and status.",
+                                ("method", "route", "status"), r)
+        self.latency = Histogram("netreason_http_request_duration_seconds", "HTTP request latency by route.",
+                                 ("route",), r)
+        self.model_calls = Counter("netreason_model_calls_total", "Model calls by model and outcome (ok or error kind).",
+                                   ("model", "outcome"), r)
+        self.model_latency = Histogram("netreason_model_call_duration_seconds", "Model call latency by model.",
+                                       ("model",), r)
+        self.tokens = Counter("netreason_model_tokens_total", "Model tokens by model and direction (input, output).",
+                              ("direction", "model"), r)
+        self.verdicts = Counter("netreason_claim_verdicts_total", "Checked model claims by verdict.", ("verdict",), r)
 
     def record_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency."""
@@ -157,10 +109,10 @@ class Metrics:
         return OTHER
 
     def render(self) -> str:
-        """Every metric in the text exposition format, HELP and TYPE lines first."""
-        lines: list[str] = []
-        for metric in self._all:
-            lines.append(f"# HELP {metric.name} {metric.help}")
-            lines.append(f"# TYPE {metric.name} {metric.kind}")
-            lines.extend(metric.samples())
-        return "\n".join(lines) + "\n"
+        """Every metric in the text exposition format: this process's, or every worker's in multiprocess mode."""
+        path = multiprocess_dir()
+        if path is None:
+            return generate_latest(self.registry).decode("utf-8")
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged, path=path)  # type: ignore[no-untyped-call]
+        return generate_latest(merged).decode("utf-8")

@@ -67,8 +67,36 @@ def verify_request(secret: str, timestamp: str | None, signature: str | None, bo
     if abs(age) > REPLAY_WINDOW_S:
         raise SlackRequestRejected(f"request timestamp is {age:.0f}s away from now (limit {REPLAY_WINDOW_S}s): "
                                    "a replayed or delayed request")
-    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode()):
+    if not _signed_by_slack(secret, timestamp, signature, body, sent):
         raise SlackRequestRejected("X-Slack-Signature does not match the body; check NETREASON_SLACK_SIGNING_SECRET")
+
+
+class _FixedClock:
+    """slack_sdk's `Clock` interface, stopped at one instant."""
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
+
+
+def _signed_by_slack(secret: str, timestamp: str, signature: str, body: bytes, sent: int) -> bool:
+    """slack_sdk's `SignatureVerifier` (constant-time compare), fed only what it handles without raising.
+
+    The window was checked above with a clear message; its clock is pinned to the signing time so it
+    judges the signature alone. Slack signs UTF-8 text (JSON or a form) and an ASCII hex signature: any
+    other body or signature, or no secret, is simply not from Slack.
+    """
+    if not secret.strip() or not signature.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    from slack_sdk.signature import SignatureVerifier  # lazy, as every slack_sdk import here
+
+    return SignatureVerifier(secret, clock=_FixedClock(sent)).is_valid(body, timestamp, signature)  # type: ignore[arg-type]
 
 
 # --- what Slack sent --------------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ class Truth:
     texts: Mapping[str, str] = field(default_factory=dict)
     label: str = ""
 
+    def __repr__(self) -> str:
+        # The default repr would print the whole bundle (asyncio and loggers call repr on what they hold).
+        return (f"Truth({self.label or 'bundle'}: {len(self.bundle.workloads)} workloads, "
+                f"{len(self.bundle.policies)} policies, {len(self.findings)} findings)")
+
     @cached_property
     def claims(self) -> GroundTruth:
         """The lookups claims are checked against (built on first use: lint and diff never need them)."""

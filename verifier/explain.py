@@ -101,6 +101,8 @@ class Verdict:
     egress: SideVerdict
     ingress: SideVerdict
     notes: tuple[str, ...] = field(default=())
+    #: How the asked destination became (dst, port): a Service port through its targetPort, a named port.
+    via: str = ""
 
     @property
     def allowed(self) -> bool:
@@ -111,6 +113,7 @@ class Verdict:
         head = "ALLOWED" if self.allowed else "DENIED"
         lines = [
             f"{head}: {self.src} -> {self.dst} {self.protocol}/{self.port}",
+            *([f"  via: {self.via}"] if self.via else []),
             f"  egress at {self.src}: {self.egress.explain()}",
             f"  ingress at {self.dst}: {self.ingress.explain()}",
         ]

@@ -52,17 +52,18 @@ def issue_json(issue: Issue) -> dict[str, Any]:
     }
 
 
-def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = False) -> dict[str, Any]:
+def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = False, flows: bool = True) -> dict[str, Any]:
     """The `netreason flows --format json` document.
 
     `flows` lists each ordered workload pair (a workload with itself included: replica
     to replica) and protocol with at least one allowed port, as sorted inclusive ranges
     with named ports resolved; anything not listed is denied. With `explain`, each entry
     also says which rules allow which of its ranges, on each side (`allowed_by`).
+    `flows=False` leaves that list empty, for a writer that streams it.
     """
     bundle = conn.compiled.bundle
-    flows = []
-    for src, dst, ports in conn.flows():
+    listed = []
+    for src, dst, ports in (conn.flows() if flows else ()):
         why = conn.provenance(src, dst) if explain else []
         for proto, rs in ports.ranges:
             flow: dict[str, Any] = {"from": src, "to": dst, "protocol": proto, "ports": [[lo, hi] for lo, hi in rs]}
@@ -71,12 +72,12 @@ def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = Fal
                     {"ports": ranges(part, proto), "egress": list(e), "ingress": list(i)}
                     for part, e, i in why if part.for_protocol(proto)
                 ]
-            flows.append(flow)
-    flows.sort(key=lambda f: (f["from"], f["to"], f["protocol"]))
+            listed.append(flow)
+    listed.sort(key=lambda f: (f["from"], f["to"], f["protocol"]))
     doc: dict[str, Any] = {
         "schema": FLOWS_SCHEMA,
         "workloads": [workload_json(w, conn) for w in sorted(bundle.workloads, key=lambda w: w.id)],
-        "flows": flows,
+        "flows": listed,
         "notes": bundle_notes(bundle),
         "issues": [issue_json(i) for i in bundle.issues],
         "skipped_kinds": dict(sorted(bundle.skipped_kinds.items())),
@@ -145,5 +146,5 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
         "from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol,
         "allowed": v.allowed,
         "egress": side_json(v.egress), "ingress": side_json(v.ingress),
-        "notes": list(v.notes), "explanation": v.explain(),
+        "notes": list(v.notes), "explanation": v.explain(), "via": v.via or None,
     }

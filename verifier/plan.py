@@ -18,7 +18,6 @@ from typing import Any
 
 from .compile import compile_bundle
 from .connectivity import compute_connectivity
-from .dependencies import DependencyResult
 from .exposure import ExternalActors, Exposure, exposures
 from .fixes import FixCollector, FixView, external_allows, side_allow
 from .model import Bundle, NetworkPolicy, SourceRef, Workload
@@ -260,9 +259,6 @@ def step_directory(s: PlanStep) -> str:
     return f"{s.number:02d}-{s.namespace}"
 
 
-def dependency_results_to_deps(results: Sequence[DependencyResult]) -> list[Dependency]:
-    return [r.dependency for r in results]
-
-
-__all__ = ["PLAN_SCHEMA", "Plan", "PlanStep", "StepCheck", "bundle_after", "dns_policy", "make_plan", "plan_json", "step_directory",
+__all__ = ["PLAN_SCHEMA", "Plan", "PlanStep", "StepCheck", "bundle_after", "dns_policy", "make_plan", "plan_json",
+           "step_directory",
            "verify_step"]

@@ -6,14 +6,16 @@ import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from service.questions import answer, parse_question
 from service.outputs import ANALYSIS_FORMATS, render_analysis
 
+from service.terminal import plain_terminal
+
 from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options
+from .output import emit, output_file_option, output_option
 
 FORMATS = list(ANALYSIS_FORMATS)
 
@@ -27,8 +29,8 @@ def _model_option(func):
                         help="openai:MODEL, anthropic:MODEL, ollama:MODEL, openai-compatible:URL#MODEL (default: "
                              "$NETREASON_MODEL; none: ground truth only). Checked before any work: an unknown "
                              "provider or a missing key is exit 2.")(func)
-    func = click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
-    func = click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")(func)
+    func = output_option(FORMATS, "text")(func)
+    func = output_file_option(func)
     return func
 
 
@@ -65,18 +67,18 @@ def _exit_after_model(doc: dict) -> None:
         sys.exit(3)
 
 
-def _emit(doc: dict, fmt: str, output: str | None, map_namespace: str | None = None) -> None:
+def _emit(doc: dict, fmt: str, output_file: str | None, map_namespace: str | None = None) -> None:
     if fmt == "html" and map_namespace:
         from service.renderers.report import render_report
 
         text = render_report(doc, focus=map_namespace)
+    elif fmt == "text":  # TERM=dumb gets no rules or boxes
+        from service.renderers.analysis import render_text
+
+        text = render_text(doc, plain=plain_terminal())
     else:
         text = render_analysis(doc, fmt)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
+    emit(text, fmt, output_file)
 
 
 def _truth(paths, default_namespace, strict, deps_path, flows_path):
@@ -121,7 +123,7 @@ def _slicing_options(func):
 @_model_option
 @click.option("-p", "--prompt", default="flows@1", show_default=True, help="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
 @_slicing_options
-def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s, prompt,
+def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output_file, model, anonymize, timeout_s, prompt,
             focus, budget, concurrency, max_cost, dry_run, progress, map_namespace) -> None:
     """Which flows work, which dependencies break, who lost DNS — the model's answer beside the truth.
 
@@ -138,7 +140,7 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model
       netreason analyze k8s/ -n shop -n payments --model openai:gpt-4.1-mini
       netreason analyze k8s/ --focus shop/api --model openai:gpt-4.1-mini
       netreason analyze k8s/ --model openai:gpt-4.1-mini --dry-run
-      netreason analyze k8s/ -m openai-compatible:http://localhost:11434/v1#llama3.1 -o html --output report.html
+      netreason analyze k8s/ -m openai-compatible:http://localhost:11434/v1#llama3.1 -o html --output-file report.html
     """
     from service import pipeline
     from service.scoping import apply_scope, check_scope, resolve_focus
@@ -161,12 +163,12 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output, model
     options = pipeline.SliceOptions(budget=budget, concurrency=concurrency, max_cost_usd=max_cost, scope=scope,
                                     on_progress=_progress_printer() if show else None)
     if dry_run:
-        _dry_run(truth, model, prompt, options, anonymize, fmt, output)
+        _dry_run(truth, model, prompt, options, anonymize, fmt, output_file)
         return
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
                                                anonymize=anonymize, timeout_s=timeout_s, truth=truth, options=options))
     doc = apply_scope(pipeline.analysis_json(result), truth, scope)
-    _emit(doc, fmt, output, map_namespace)
+    _emit(doc, fmt, output_file, map_namespace)
     _exit_after_model(doc)
 
 
@@ -188,7 +190,7 @@ def _progress_printer():
     return report
 
 
-def _dry_run(truth, model, prompt, options, anonymize, fmt, output) -> None:
+def _dry_run(truth, model, prompt, options, anonymize, fmt, output_file) -> None:
     """The slices the model would be asked, their tokens and estimated cost; no model is called."""
     from service import pipeline
     from service.sliced import slice_cost
@@ -207,10 +209,7 @@ def _dry_run(truth, model, prompt, options, anonymize, fmt, output) -> None:
                       "estimated_cost_usd": None if None in costs else round(sum(costs), 4),
                       "over_budget": sum(1 for r in rows if r["over_budget"])}}
     text = json.dumps(doc, indent=2) if fmt == "json" else _dry_run_text(doc)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text)
+    emit(text, fmt, output_file)
 
 
 def _dry_run_text(doc: dict) -> str:
@@ -238,7 +237,7 @@ def _dry_run_text(doc: dict) -> str:
 @_model_option
 @click.option("--base", metavar="OLD", help="What the manifests were before the change (a path or REV:PATH), for "
                                            "\"what does this change break?\".")
-def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output, model, anonymize, timeout_s,
+def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output_file, model, anonymize, timeout_s,
         base) -> None:
     """Answer one QUESTION about the manifests in PATH..., checked by the verifier.
 
@@ -272,11 +271,11 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     doc["question"] = question
     doc["rollout"] = rollout.to_json() if rollout else None
     doc["answer"] = [{"from": v.src, "to": v.dst, "port": v.port, "protocol": v.protocol, "allowed": v.allowed,
-                      "explanation": v.explain()} for v in verdicts]
+                      "explanation": v.explain(), "via": v.via or None} for v in verdicts]
     if fmt == "text" and verdicts:
         for v in verdicts:
             click.echo(v.explain())
-    _emit(doc, fmt, output)
+    _emit(doc, fmt, output_file)
     _exit_after_model(doc)
     if verdicts:
         sys.exit(0 if all(v.allowed for v in verdicts) else 1)

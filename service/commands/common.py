@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,26 @@ if TYPE_CHECKING:
     from service.truth import Truth
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PortParam(click.ParamType):
+    """A port number (1-65535) or a port name (IANA_SVC_NAME: lower-case letters, digits and '-')."""
+
+    name = "port"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
+        text = str(value).strip()
+        if text.isdigit():
+            number = int(text)
+            if 1 <= number <= 65535:
+                return number
+            self.fail(f"{text} is not a port (1-65535)", param, ctx)
+        if re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?", text) and re.search(r"[a-z]", text) and "--" not in text:
+            return text
+        self.fail(f"{text!r} is neither a port number (1-65535) nor a port name (e.g. http, grpc)", param, ctx)
+
+
+PORT = PortParam()
 
 
 def bundle_options(func: F) -> F:

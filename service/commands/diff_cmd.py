@@ -14,6 +14,7 @@ from verifier.model import Bundle
 
 from .common import default_deps_path, load, print_dependency_issues, read_deps_text, read_flows, report_issues
 from .lint_cmd import FAIL_ON, fail_on_option, format_option
+from .output import emit
 
 
 @dataclass
@@ -53,7 +54,7 @@ def load_side(spec: str, default_namespace: str, strict: bool) -> Side:
 @format_option
 @fail_on_option
 def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
-         fmt: str, fail_on: str) -> None:
+         fmt: str, output_file: str | None, fail_on: str) -> None:
     """What changes from OLD to NEW: flows added and removed, dependencies broken, findings.
 
     OLD and NEW are each a file or directory, or REV:PATH to read PATH at a git revision
@@ -63,7 +64,7 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
     \b
     Examples:
       netreason diff origin/main:k8s k8s
-      netreason diff HEAD~1:examples/shop examples/shop --format sarif > diff.sarif
+      netreason diff HEAD~1:examples/shop examples/shop -o sarif --output-file diff.sarif
     """
     a, b = load_side(old, default_namespace, strict), load_side(new, default_namespace, strict)
     if deps_path:
@@ -77,8 +78,7 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
                 side.deps_text, side.deps_origin = shared
     flows_text = read_flows(flows_path)
     doc = diff_doc(_truth(a, flows_text), _truth(b, flows_text))
-    out = render_diff(doc, fmt)
-    click.echo(out, nl=not out.endswith("\n"))
+    emit(render_diff(doc, fmt), fmt, output_file)
     failing = bool(doc["dependencies_broken"]) or any(f["severity"] in FAIL_ON[fail_on] for f in doc["findings_introduced"])
     sys.exit(1 if failing and fail_on != "never" else 0)
 

@@ -11,6 +11,8 @@ import click
 
 from verifier.errors import NetreasonError
 
+from .output import emit, output_file_option, output_option
+
 FORMATS = ("text", "json", "markdown")
 
 
@@ -69,7 +71,7 @@ def eval_group() -> None:
 @click.option("--rpm", default=None, type=click.FloatRange(min=0.1), help="At most this many requests per minute.")
 @click.option("--fresh", is_flag=True, help="Call the models again instead of reusing cached responses.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=float, help="Seconds per model call.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@output_option(FORMATS, "text")
 @dir_option
 @db_option
 def run_cmd(models: str, prompts: str, pattern: str | None, concurrency: int, repeat: int, rpm: float | None,
@@ -97,7 +99,7 @@ def run_cmd(models: str, prompts: str, pattern: str | None, concurrency: int, re
 
 @eval_group.command("score")
 @click.argument("run_id")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@output_option(FORMATS, "text")
 @dir_option
 @db_option
 def score_cmd(run_id: str, fmt: str, scenario_dir: Path | None, database_url: str | None) -> None:
@@ -113,12 +115,12 @@ def score_cmd(run_id: str, fmt: str, scenario_dir: Path | None, database_url: st
 @click.option("--baseline", default=None, help="Run to compare against; regressions fail the command (exit 1).")
 @click.option("--margin", default=0.02, show_default=True, type=click.FloatRange(0, 1),
               help="How far a gated metric may drop below the baseline before it counts as a regression.")
-@click.option("--format", "fmt", type=click.Choice(("markdown", "html", "json")), default="markdown", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file.")
+@output_option(("markdown", "html", "json"), "markdown")
+@output_file_option
 @db_option
 @click.pass_context
 def report_cmd(ctx: click.Context, run_id: str, baseline: str | None, margin: float, fmt: str,
-               output: Path | None, database_url: str | None) -> None:
+               output_file: str | None, database_url: str | None) -> None:
     """Leaderboard, per-family breakdown, accuracy against cluster size and worst cases of RUN_ID."""
     from evals.report import compare, render_html, render_markdown, summarize
 
@@ -129,10 +131,7 @@ def report_cmd(ctx: click.Context, run_id: str, baseline: str | None, margin: fl
         text = json.dumps({**doc, "baseline": baseline, "margin": margin, "regressions": regressions}, indent=2)
     else:
         text = (render_html if fmt == "html" else render_markdown)(doc, regressions)
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text)
+    emit(text, fmt, output_file)
     if regressions:
         click.echo(f"{len(regressions)} regression(s) beyond a margin of {margin} against run {baseline}", err=True)
         ctx.exit(1)

@@ -10,23 +10,23 @@ import click
 
 import verifier
 from service.renderers import flows as render
+from service.terminal import plain_terminal
 from verifier.export import flows_json, verdict_json
 
-from .common import EXIT_CODES_HELP, bundle_options, load
+from .common import EXIT_CODES_HELP, PORT, bundle_options, load
 from .exposure_opts import exposure_options, render_exposure
+from .output import emit, output_file_option, output_option
 
 
 @click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
-@click.option(
-    "-o", "--format", "fmt", default="table", show_default=True,
-    type=click.Choice(["table", "json", "csv", "dot", "summary"]),
-    help="summary prints counts and time per phase only: for clusters too large to list pair by pair.",
-)
+@output_option(["table", "json", "csv", "dot", "summary"], "table",
+               "summary prints counts and time per phase only: for clusters too large to list pair by pair.")
+@output_file_option
 @click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
 @exposure_options
-def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, explain: bool,
-          exposure: bool, ingress_controllers: tuple[str, ...]) -> None:
+def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, output_file: str | None,
+          explain: bool, exposure: bool, ingress_controllers: tuple[str, ...]) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
     A flow is an ordered workload pair and protocol with the ports allowed, after both
@@ -36,8 +36,8 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     \b
     Examples:
       netreason flows examples/shop
-      kubectl get ns,deploy,netpol -A -o yaml | netreason flows - --format json
-      netreason flows big-cluster/ --format summary
+      kubectl get ns,deploy,netpol -A -o yaml | netreason flows - -o json
+      netreason flows big-cluster/ -o summary
     """
     bundle, t_load = load(paths, default_namespace, strict)
     t0 = time.perf_counter()
@@ -46,39 +46,58 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     conn = verifier.compute_connectivity(compiled)
     t2 = time.perf_counter()
     if exposure:
-        click.echo(render_exposure(conn, ingress_controllers, fmt), nl=False)
+        emit(render_exposure(conn, ingress_controllers, fmt), fmt, output_file)
         return
     if fmt == "summary":
         doc = {"summary": conn.summary()}
         timings = {"parse": t_load, "compile": t1 - t0, "compute": t2 - t1, "count": time.perf_counter() - t2}
-        click.echo(render.render_summary(doc, timings), nl=False)
+        emit(render.render_summary(doc, timings), fmt, output_file)
         return
     doc = flows_json(conn, explain=explain)
-    out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": render.render_table}[fmt](doc)
-    click.echo(out, nl=not out.endswith("\n"))
+    table = lambda d: render.render_table(d, plain=plain_terminal())  # noqa: E731
+    out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": table}[fmt](doc)
+    emit(out, fmt, output_file)
 
 
 @click.command(epilog=EXIT_CODES_HELP)
 @bundle_options
-@click.option("--from", "src", required=True, metavar="NS/NAME", help="Source workload (a Pod's, Deployment's... name).")
-@click.option("--to", "dst", required=True, metavar="NS/NAME", help="Destination workload.")
-@click.option("--port", type=click.IntRange(1, 65535), required=True, help="Destination port (a number).")
+@click.option("--from", "src", required=True, metavar="[NS/]NAME",
+              help="Source workload (a Pod's, Deployment's... name), or svc/NAME for the pods behind a Service.")
+@click.option("--to", "dst", required=True, metavar="[NS/]NAME",
+              help="Destination: a workload, or a Service (svc/NAME, NS/svc/NAME, or a name only a Service has).")
+@click.option("--port", type=PORT, required=True,
+              help="Destination port: a number or a port name. A Service's port maps through its targetPort.")
 @click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), default="TCP", show_default=True)
-@click.option("-o", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check(paths: tuple[str, ...], default_namespace: str, strict: bool, src: str, dst: str, port: int, protocol: str, fmt: str) -> None:
+@output_option(["text", "json"], "text")
+@output_file_option
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], default_namespace: str, strict: bool, src: str, dst: str,
+          port: int | str, protocol: str, fmt: str, output_file: str | None) -> None:
     """Can SRC open PORT on DST? Exit 0 allowed, 1 denied, 2 bad input.
 
     Prints which policy and rule allowed it in each direction, or, when denied,
-    which policies select the pod and the closest miss.
+    which policies select the pod and the closest miss. When DST is a Service, the
+    Service port is mapped through its targetPort to the pods it selects, and the
+    answer says which mapping it used. -n sets the namespace of a NAME without one.
 
     \b
-    Example:
+    Examples:
       netreason check examples/shop --from shop/web --to shop/db --port 5432
+      netreason check k8s/ -n shop --from checkout --to svc/email --port 5000
     """
+    from service.questions import Question, answer
+
     bundle, _ = load(paths, default_namespace, strict)
-    verdict = verifier.Explainer(bundle).check(src, dst, port, protocol.upper())  # type: ignore[arg-type]
+    explicit = ctx.get_parameter_source("default_namespace") is not click.core.ParameterSource.DEFAULT
+    verdicts = answer(bundle, Question(src, dst, port, protocol.upper()), namespace=default_namespace if explicit else None)
+    allowed = all(v.allowed for v in verdicts)
     if fmt == "json":
-        click.echo(json.dumps(verdict_json(verdict), indent=2))
+        doc = verdict_json(verdicts[0])
+        if len(verdicts) > 1:
+            doc["allowed"] = allowed
+            doc["targets"] = [verdict_json(v) for v in verdicts]
+        text = json.dumps(doc, indent=2)
     else:
-        click.echo(verdict.explain())
-    sys.exit(0 if verdict.allowed else 1)
+        text = "\n".join(v.explain() for v in verdicts)
+    emit(text, fmt, output_file)
+    sys.exit(0 if allowed else 1)

@@ -10,7 +10,9 @@ import click
 from service.outputs import LINT_FORMATS, render_lint
 from service.truth import Truth, lint_doc
 
+from . import output
 from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options, print_dependency_issues
+from .output import output_file_option, output_option
 
 FORMATS = list(LINT_FORMATS)
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
@@ -24,7 +26,7 @@ def fail_on_option(func):  # type: ignore[no-untyped-def]
 
 
 def format_option(func):  # type: ignore[no-untyped-def]
-    return click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)(func)
+    return output_file_option(output_option(FORMATS, "text")(func))
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -34,7 +36,7 @@ def format_option(func):  # type: ignore[no-untyped-def]
 @fail_on_option
 @click.option("--no-infer", is_flag=True, help="Do not infer dependencies from env values in the manifests.")
 def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
-         fmt: str, fail_on: str, no_infer: bool) -> None:
+         fmt: str, output_file: str | None, fail_on: str, no_infer: bool) -> None:
     """Review the NetworkPolicies in PATH...: missing DNS, broken dependencies, typos, gaps.
 
     Every finding has a rule id, a severity, the object and file:line, and often a YAML
@@ -45,18 +47,17 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     \b
     Examples:
       netreason lint examples/shop
-      netreason lint k8s/ --deps deps.yaml --format sarif > netreason.sarif
-      netreason lint k8s/ --format markdown --fail-on warning
+      netreason lint k8s/ --deps deps.yaml -o sarif --output-file netreason.sarif
+      netreason lint k8s/ -o markdown --fail-on warning
     """
     truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer)
     print_dependency_issues(truth)
-    emit(truth, fmt)
+    emit(truth, fmt, output_file)
     sys.exit(exit_code([f.severity for f in truth.findings], fail_on))
 
 
-def emit(truth: Truth, fmt: str) -> None:
-    out = render_lint(lint_doc(truth), fmt, texts=truth.texts)
-    click.echo(out, nl=not out.endswith("\n"))
+def emit(truth: Truth, fmt: str, output_file: str | None = None) -> None:
+    output.emit(render_lint(lint_doc(truth), fmt, texts=truth.texts), fmt, output_file)
 
 
 def exit_code(severities: Sequence[str], fail_on: str) -> int:

@@ -19,7 +19,7 @@ from .common import (bundle_options, cli_truth, deps_options, print_dependency_i
 @bundle_options
 @deps_options
 @click.option("--out", "out_dir", metavar="DIR", help="Write DIR/NN-<namespace>/*.yaml, DIR/RUNBOOK.md, DIR/plan.json.")
-@click.option("-o", "--format", "fmt", type=click.Choice(["markdown", "json", "html"]), default=None,
+@click.option("-o", "--output", "--format", "fmt", type=click.Choice(["markdown", "json", "html"]), default=None,
               help="Print the runbook (markdown), plan.json (json) or the HTML report with the map after the "
                    "rollout (html) to stdout (default: markdown without --out).")
 @click.option("--replace", is_flag=True, help="Replace each namespace's existing policies instead of keeping them.")

@@ -41,7 +41,7 @@ def probe_group() -> None:
 @deps_options
 @click.option("--plan", "plan_dir", metavar="DIR", help="A `netreason plan --out DIR`: probe the state after its steps.")
 @click.option("--step", type=int, default=None, help="Only the probes of this step's namespace (with --plan: after it).")
-@click.option("-o", "--format", "fmt", type=click.Choice(["script", "json"]), default="script", show_default=True)
+@click.option("-o", "--output", "--format", "fmt", type=click.Choice(["script", "json"]), default="script", show_default=True)
 def probe_plan(paths: tuple[str, ...], default_namespace: str, deps_path: str | None, flows_path: str | None,
                plan_dir: str | None, step: int | None, fmt: str) -> None:
     """Emit the probes of PATH... (plus a plan's policies): a bash script, or JSON.
@@ -119,7 +119,7 @@ def render_script(found: list[Probe], bundle: Any) -> str:
 
 @probe_group.command("check")
 @click.argument("results", metavar="RESULTS")
-@click.option("-o", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def probe_check(results: str, fmt: str) -> None:
     """Compare the outcomes the probe script printed (RESULTS, `-` for stdin) with the verifier.
 

@@ -38,6 +38,7 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
     import uvicorn
 
     from service.app import create_app
+    from service.metrics_dir import shared_metrics_dir
     from service.settings import Settings
     from service.store import Store
 
@@ -66,4 +67,5 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
         return
     # Migrate once here, so the workers' lifespans do not race to create the schema.
     Store.open(settings.database_url).close()
-    uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    with shared_metrics_dir():  # counters whole across workers: any scrape adds up every worker's
+        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]

@@ -150,9 +150,11 @@ def render_html(doc: dict[str, Any]) -> str:
 
 
 # --- text ------------------------------------------------------------------------
-def render_text(doc: dict[str, Any], width: int = 140) -> str:
+def render_text(doc: dict[str, Any], width: int = 140, plain: bool = False) -> str:
+    """The report for a terminal; `plain` (TERM=dumb) draws no rules or table boxes."""
     console = Console(file=io.StringIO(), width=width, force_terminal=False)
-    console.rule("Ground truth (verifier)")
+    rule = (lambda title: console.print(f"== {title} ==", markup=False)) if plain else console.rule
+    rule("Ground truth (verifier)")
     for line in truth_lines(doc):
         console.print(line, markup=False)
     console.print(f"findings: {_findings_counts(doc)}", markup=False)
@@ -160,13 +162,13 @@ def render_text(doc: dict[str, Any], width: int = 140) -> str:
     if m is None:
         console.print(doc.get("hint", ""), markup=False)
         return console.file.getvalue()  # type: ignore[attr-defined]
-    console.rule(f"Model: {_model_header(doc)}")
+    rule(f"Model: {_model_header(doc)}")
     if m.get("error"):
         console.print(f"the model failed ({m.get('error_kind')}): {m['error']}", markup=False)
     if m.get("summary"):
         console.print(f"summary ({UNCHECKED}):", markup=False)
         console.print(m["summary"], markup=False)
-    table = Table("verdict", "claim", "ground truth", show_lines=False)
+    table = Table("verdict", "claim", "ground truth", show_lines=False, **({"box": None} if plain else {}))
     for c in m["claims"]:
         table.add_row(c["verdict"], claim_text(c["claim"]), c["explanation"])
     console.print(table)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import bounded
+
 ICONS = {"error": "✖", "warning": "▲", "info": "●"}
 
 
@@ -69,7 +71,7 @@ def _summary(doc: dict[str, Any]) -> str:
 
 
 def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return bounded.cell(text)  # multi-line explanations keep their line breaks (<br>)
 
 
 def markdown_findings(findings: list[dict[str, Any]]) -> list[str]:
@@ -86,8 +88,45 @@ def markdown_findings(findings: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render_markdown(doc: dict[str, Any]) -> str:
-    """A PR-comment-sized report: findings table, dependencies, coverage."""
+def render_markdown(doc: dict[str, Any], limit: int = bounded.MARKDOWN_LIMIT) -> str:
+    """A PR-comment-sized report: findings table, dependencies, coverage; at most `limit` characters."""
+    full = _full_markdown(doc)
+    return full if len(full) <= limit else _compact_markdown(doc, limit)
+
+
+def _compact_markdown(doc: dict[str, Any], limit: int) -> str:
+    budget = bounded.Budget(limit - bounded.RESERVE)
+    out = ["## netreason lint", "", _summary(doc), ""]
+    budget.left -= sum(len(line) + 1 for line in out)
+    out += bounded.findings_section(doc["findings"], budget, ICONS, _where, "Findings")
+    deps = doc.get("dependencies") or []
+    denied = [d for d in deps if not d["allowed"]]
+    if deps:
+        budget.add(["### Dependencies", "", f"{len(denied)} of {len(deps)} denied; the allowed ones are not listed here.",
+                    ""], out)
+        rows = [f"| `{d['from']}` | `{d['to']}` | {d['protocol']}/{d['port']} | {d['source']} | **denied** |" for d in denied]
+        listed: list[str] = []
+        budget.take(rows, listed, "denied dependencies")
+        if listed:
+            budget.charge(["| from | to | port | source | verdict |", "| --- | --- | --- | --- | --- |", *listed, ""], out)
+    coverage = doc.get("coverage") or []
+    if coverage:
+        open_ns = [r for r in coverage if not r["ingress_default_deny"]]
+        budget.add(["### Rollout coverage", "", f"{len(coverage)} namespace(s) with workloads; {len(open_ns)} without "
+                    "an ingress default deny.", ""], out)
+        rows = [f"| `{r['namespace']}` | {r['workloads']} | {_yes(r['ingress_isolated'], r['workloads'])} | "
+                f"{_yes(r['egress_isolated'], r['workloads'])} |" for r in open_ns]
+        listed = []
+        shown = budget.take(rows, listed, "coverage rows")
+        if shown:
+            budget.charge(bounded.details(f"{shown} namespace(s) without an ingress default deny", [
+                "| namespace | workloads | ingress isolated | egress isolated |", "| --- | --- | --- | --- |", *listed]), out)
+    how = "Run `netreason lint -o json` for all of it, every finding with its fix."
+    out += bounded.closing(budget, how)
+    return bounded.cap("\n".join(out) + "\n", limit, how)
+
+
+def _full_markdown(doc: dict[str, Any]) -> str:
     lines = ["## netreason lint", "", _summary(doc), ""]
     if doc["findings"]:
         lines += markdown_findings(doc["findings"]) + [""]
@@ -147,7 +186,64 @@ def render_diff_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_diff_markdown(doc: dict[str, Any]) -> str:
+def render_diff_markdown(doc: dict[str, Any], limit: int = bounded.MARKDOWN_LIMIT) -> str:
+    """The diff for a PR comment, at most `limit` characters (see `bounded` for what a long diff keeps)."""
+    full = _full_diff_markdown(doc)
+    return full if len(full) <= limit else _compact_diff_markdown(doc, limit)
+
+
+def _diff_head(doc: dict[str, Any]) -> list[str]:
+    s = doc["summary"]
+    return [
+        "## netreason diff", "",
+        f"`{doc['old']}` → `{doc['new']}`: {s['flows_added']} flow(s) added, {s['flows_removed']} removed, "
+        f"{s['dependencies_broken']} dependency(ies) broken, {s['findings_introduced']} finding(s) introduced, "
+        f"{s['findings_resolved']} resolved.", "",
+    ]
+
+
+def _compact_diff_markdown(doc: dict[str, Any], limit: int) -> str:
+    budget = bounded.Budget(limit - bounded.RESERVE)
+    out = _diff_head(doc)
+    if doc["dependencies_broken"]:  # error items: all kept
+        out += ["### Dependencies broken", ""]
+        out += [f"- **`{d['from']}` → `{d['to']}` {d['protocol']}/{d['port']}**:<br>{_cell(d['explanation'])}"
+                for d in doc["dependencies_broken"]]
+        out.append("")
+    budget.left -= sum(len(line) + 1 for line in out)
+    added = bounded.pair_counts(doc["flows_added"], "from", "to")
+    removed = bounded.pair_counts(doc["flows_removed"], "from", "to")
+    if added or removed:
+        pairs = sorted(added.keys() | removed.keys(), key=lambda k: (-(added[k] + removed[k]), k))
+        cut = doc.get("truncated") or {}
+        partial = "".join(f" (counted over the {t['listed']:,} of {t['total']:,} {k.replace('_', ' ')} the JSON lists)"
+                          for k, t in sorted(cut.items()) if k in ("flows_added", "flows_removed"))
+        budget.add(["### Flows by namespace pair", "", f"{sum(added.values())} added and {sum(removed.values())} removed "
+                    f"across {len(pairs)} namespace pair(s){partial}.", ""], out)
+        rows = [f"| `{a}` | `{b}` | {added[(a, b)]} | {removed[(a, b)]} |" for a, b in pairs]
+        listed: list[str] = []
+        shown = budget.take(rows, listed, "namespace pairs")
+        if shown:
+            budget.charge(bounded.details(f"{shown} of {len(pairs)} namespace pairs", [
+                "| from namespace | to namespace | flows added | flows removed |", "| --- | --- | --- | --- |", *listed]), out)
+    ext = bounded.Counter(("added", str(e["workload"]).split("/", 1)[0]) for e in doc.get("external_added", []))
+    ext.update(("removed", str(e["workload"]).split("/", 1)[0]) for e in doc.get("external_removed", []))
+    if ext:
+        rows = [f"| `{ns}` | {what} | {n} |" for (what, ns), n in sorted(ext.items())]
+        listed = []
+        budget.take(rows, listed, "outside-egress rows")
+        budget.charge(["### External egress by namespace", "", "| namespace | change | address ranges |",
+                    "| --- | --- | --- |", *listed, ""], out)
+    out += bounded.findings_section(doc["findings_introduced"], budget, ICONS, _where, "Findings introduced")
+    resolved = bounded.Counter(f["rule"] for f in doc["findings_resolved"])
+    if resolved:
+        budget.add(["### Findings resolved", "", *(f"- `{rule}`: {n}" for rule, n in sorted(resolved.items())), ""], out)
+    how = "Run `netreason diff OLD NEW -o json` (or open the full report) for all of it."
+    out += bounded.closing(budget, how)
+    return bounded.cap("\n".join(out) + "\n", limit, how)
+
+
+def _full_diff_markdown(doc: dict[str, Any]) -> str:
     s = doc["summary"]
     lines = [
         "## netreason diff", "",

@@ -50,11 +50,13 @@ def render_dot(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(doc: dict[str, Any], width: int | None = None) -> str:
+def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False) -> str:
+    """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns."""
     from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
     from rich.table import Table
 
-    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False)
+    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False,
+                  **({"box": None} if plain else {}))
     table.add_column("from")
     table.add_column("to")
     for proto in PROTOCOLS:

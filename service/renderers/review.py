@@ -12,6 +12,7 @@ from typing import Any
 
 from .untrusted import markdown_summary, markdown_text
 from .analysis import VERDICT_MARK, claim_text, missed_text
+from .bounded import MARKDOWN_LIMIT, cap
 from .findings import render_diff_markdown
 
 COMMENT_MARKER = "<!-- netreason-review -->"
@@ -65,12 +66,14 @@ def _model_section(analysis: dict[str, Any]) -> list[str]:
 def render_review_comment(doc: dict[str, Any], report_url: str | None = None) -> str:
     """Markdown for a PR comment: status, diff (flows, dependencies, findings), model summary with verdicts."""
     out = [COMMENT_MARKER, "## netreason review", "", _status_line(doc), ""]
-    diff_md = render_diff_markdown(doc["diff"]).split("\n", 2)[-1]  # drop its own "## netreason diff" title
+    model = _model_section(doc["analysis"])
+    link = [f"[Full report]({report_url})", ""] if report_url else []
+    # The whole comment stays under GitHub's limit: the diff gets what the other parts leave.
+    room = MARKDOWN_LIMIT - sum(len(line) + 1 for line in (*out, *model, *link)) - 100
+    diff_md = render_diff_markdown(doc["diff"], limit=max(room, 4_000)).split("\n", 2)[-1]  # drop its own title
     out += [diff_md.strip(), ""]
-    out += _model_section(doc["analysis"])
-    if report_url:
-        out += [f"[Full report]({report_url})", ""]
-    return "\n".join(out)
+    out += model + link
+    return cap("\n".join(out), MARKDOWN_LIMIT, "Open the full report, or ask for format json, for all of it.")
 
 
 # --- html ------------------------------------------------------------------------------------------------

@@ -6,15 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.fakes.api_server import ApiServer
+from tests.fakes.github_server import FakeGitHub, fake_github
 from tests.service.test_api import APP, APP_DEPS, POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,51 +22,10 @@ pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("bash", "git",
                                 reason="review-pr.sh needs bash, git, curl, jq and python3")
 
 
-class _GitHub(BaseHTTPRequestHandler):
-    """Just enough of the issues-comments API: list, create, update; records what it was sent."""
-
-    calls: list[tuple[str, str, Any]] = []
-    comments: list[dict[str, Any]] = []
-
-    def _reply(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> Any:
-        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.calls.append(("GET", self.path, None))
-        self._reply(200, self.comments)
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self._body()
-        self.calls.append(("POST", self.path, body))
-        self.comments.append({"id": 77, "body": body["body"]})
-        self._reply(201, self.comments[-1])
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        body = self._body()
-        self.calls.append(("PATCH", self.path, body))
-        self._reply(200, {"id": 77, "body": body["body"]})
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def github() -> Iterator[str]:
-    _GitHub.calls, _GitHub.comments = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with fake_github() as url:
+        yield url
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -103,12 +60,12 @@ def test_the_ci_script_fails_a_breaking_change_and_posts_one_comment(
     comment = (repo / "netreason-review.md").read_text()
     assert comment.startswith("<!-- netreason-review -->") and "breaks 1 dependency" in comment
     assert json.loads((repo / "netreason-review.sarif").read_text())["version"] == "2.1.0"
-    posted = [c for c in _GitHub.calls if c[0] == "POST"]
+    posted = [c for c in FakeGitHub.calls if c[0] == "POST"]
     assert posted == [("POST", "/repos/acme/shop/issues/5/comments", {"body": comment})]
     # A second push updates the same comment instead of adding another.
     second = _run(repo, api_server, github)
     assert second.returncode == 1
-    assert [c[:2] for c in _GitHub.calls if c[0] != "GET"][-1] == ("PATCH", "/repos/acme/shop/issues/comments/77")
+    assert [c[:2] for c in FakeGitHub.calls if c[0] != "GET"][-1] == ("PATCH", "/repos/acme/shop/issues/comments/77")
 
 
 def test_the_ci_script_passes_a_harmless_change(tmp_path: Path, api_server: ApiServer, github: str) -> None:

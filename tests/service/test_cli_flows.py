@@ -77,7 +77,7 @@ def test_console_script_reports_unknown_workload_without_traceback_and_exits_2()
         capture_output=True, text=True, cwd=ROOT,
     )
     assert proc.returncode == 2
-    assert "no workload named 'shop/wbe'" in proc.stderr and "shop/web" in proc.stderr
+    assert "no workload or Service named 'shop/wbe'" in proc.stderr and "shop/web" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

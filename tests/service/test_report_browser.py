@@ -34,6 +34,12 @@ HOSTILE = ("<script>document.body.setAttribute('data-pwned','script')</script>"
 VERDICTS = {"confirmed", "contradicted", "unverifiable", "unparseable"}
 
 
+@pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """Requests may name the fake-provider model: it is on the allow-list."""
+    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(FAKE_MODEL,))
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     return require_chromium()

@@ -1,0 +1,194 @@
+"""The targets of "one truth, computed once, in seconds", as ratios measured in one run.
+
+    .venv/bin/python -m benchmarks.bench_truth --tier M                 # CLI ratios + per-rule table
+    .venv/bin/python -m benchmarks.bench_truth --tier M --tier L --api   # + tier L, + the HTTP API ratios
+
+Each figure is a ratio against a baseline measured in the same run on the same input, so a shared,
+busy machine slows both sides alike:
+  * `lint` and `analyze` (no model) end to end ÷ `flows --format summary` (CPU seconds of the child,
+    and wall), on the tier's YAML;
+  * `flows -o csv` peak RSS ÷ `flows --format summary` peak RSS;
+  * `check` on examples/shop ÷ `python -c "import yaml, pydantic, click"` (median wall of 5);
+  * with --api: /v1/analyze service overhead p50 at concurrency 1 ÷ bare `yaml.load_all(CSafeLoader)`
+    of the same text (bench_api's 200-workload bundle, instant model), and `serve --workers 2`
+    throughput at concurrency 8 ÷ `--workers 1` throughput at concurrency 8;
+  * per review rule, seconds at each tier (in process, after load and connectivity).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .gen_cluster import main as gen_main
+from .procs import run
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "service"]
+
+
+def tier_dir(workdir: Path, tier: str) -> Path:
+    """The tier's YAML directory, generated once per workdir."""
+    out = workdir / f"tier-{tier}"
+    if not (out / "yaml").is_dir():
+        gen_main(["--tier", tier, "--out", str(out), "--format", "yaml"])
+    return out / "yaml"
+
+
+def cpu_run(cmd: list[str], timeout: float) -> dict[str, Any]:
+    """Wall, child CPU seconds and peak RSS (MB) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = run(cmd, timeout, cwd=ROOT, quiet_stdout=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    ok = res.returncode in (0, 1) and (res.error is None or res.returncode == 1)
+    return {"wall_s": round(res.wall_seconds, 2), "cpu_s": round(cpu, 2), "maxrss_mb": round(res.maxrss_mb, 1),
+            "ok": ok, "error": None if ok else res.error}
+
+
+def cli_ratios(directory: Path, timeout: float) -> dict[str, Any]:
+    d = str(directory)
+    runs = {
+        "flows_summary": cpu_run([*CLI, "flows", d, "--format", "summary"], timeout),
+        "lint": cpu_run([*CLI, "lint", d, "-o", "json", "--fail-on", "never"], timeout),
+        "analyze": cpu_run([*CLI, "analyze", d, "-o", "json"], timeout),
+        "flows_csv": cpu_run([*CLI, "flows", d, "-o", "csv"], timeout),
+    }
+    base = runs["flows_summary"]
+    ratio = lambda a, k: round(runs[a][k] / base[k], 2) if base[k] and runs[a]["ok"] else None  # noqa: E731
+    return {"runs": runs, "ratios": {
+        "lint_cpu": ratio("lint", "cpu_s"), "lint_wall": ratio("lint", "wall_s"),
+        "analyze_cpu": ratio("analyze", "cpu_s"), "analyze_wall": ratio("analyze", "wall_s"),
+        "flows_csv_rss": ratio("flows_csv", "maxrss_mb")}}
+
+
+def check_ratio(repeats: int = 5) -> dict[str, Any]:
+    def wall(cmd: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+    base = [wall([sys.executable, "-c", "import yaml, pydantic, click"]) for _ in range(repeats)]
+    check = [wall([*CLI, "check", "examples/shop", "--from", "shop/web", "--to", "shop/api", "--port", "8080"])
+             for _ in range(repeats)]
+    b, c = statistics.median(base), statistics.median(check)
+    return {"imports_s": round(b, 3), "check_s": round(c, 3), "ratio": round(c / b, 2)}
+
+
+def rule_table(directory: Path) -> dict[str, float]:
+    """Seconds per review rule on the tier, each run once in the order `lint_report` runs them."""
+    import verifier
+    from verifier.findings import _at_field_lines
+    from verifier.rules.breadth import breadth_findings
+    from verifier.rules.context import LintContext
+    from verifier.rules.coverage import coverage_rows, default_deny_findings, legacy_annotation_findings
+    from verifier.rules.deps import dependency_findings
+    from verifier.rules.dns import DnsView, dns_findings, ipblock_findings
+    from verifier.rules.platform import cni_findings, hostname_findings
+    from verifier.rules.selection import namespace_label_findings, selects_nothing_findings
+    from verifier.rules.sides import side_findings
+    from verifier.rules.unevaluated import unevaluated_findings
+
+    texts: dict[str, str] = {}
+    times: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], Any]) -> Any:
+        start = time.process_time()
+        value = fn()
+        times[name] = round(time.process_time() - start, 3)
+        return value
+
+    bundle = timed("(load)", lambda: verifier.load_bundle([directory], texts=texts))
+    conn = timed("(connectivity)", lambda: verifier.analyze(bundle))
+    ctx = LintContext(bundle, conn, (), texts)
+    dns = timed("dns view", lambda: DnsView(ctx))
+    rows = timed("coverage", lambda: coverage_rows(ctx))
+    found: list[Any] = []
+    for name, fn in [
+        ("dns-egress-missing", lambda: dns_findings(ctx, dns)), ("ipblock", lambda: ipblock_findings(ctx, dns)),
+        ("sides", lambda: side_findings(ctx)), ("breadth", lambda: breadth_findings(ctx)),
+        ("namespace-label-missing", lambda: namespace_label_findings(ctx)),
+        ("policy-selects-nothing", lambda: selects_nothing_findings(ctx)),
+        ("no-default-deny", lambda: default_deny_findings(ctx, rows)),
+        ("legacy-annotation", lambda: legacy_annotation_findings(ctx)), ("cni", lambda: cni_findings(ctx)),
+        ("hostname-intent", lambda: hostname_findings(ctx)), ("unevaluated", lambda: unevaluated_findings(ctx)),
+    ]:
+        found += timed(name, fn)
+    found += timed("dependency-broken", lambda: dependency_findings(ctx, found))
+    timed("(field lines)", lambda: _at_field_lines(found, texts, bundle))
+    times["(findings)"] = len(found)
+    return times
+
+
+def api_ratios(requests: int) -> dict[str, Any]:
+    from . import bench_api
+
+    text = bench_api.bundle_yaml()
+    body = json.dumps({"manifests": text}).encode()
+    loads = []
+    for _ in range(7):
+        start = time.perf_counter()
+        list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+        loads.append(time.perf_counter() - start)
+    parse_ms = statistics.median(loads) * 1000
+    out: dict[str, Any] = {"yaml_load_all_ms": round(parse_ms, 1)}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            base, procs = bench_api.start_processes(Path(tmp), workers)
+            try:
+                asyncio.run(bench_api.run_load(base, body, 10, 2))
+                if workers == 1:
+                    one = bench_api.summarize(*asyncio.run(bench_api.run_load(base, body, requests, 1)), 1)
+                    out["concurrency_1"] = one
+                out[f"workers_{workers}_c8"] = bench_api.summarize(
+                    *asyncio.run(bench_api.run_load(base, body, requests, 8)), 8)
+            finally:
+                for proc in procs:
+                    proc.terminate()
+                    proc.wait(timeout=10)
+    out["overhead_p50_over_parse"] = round(out["concurrency_1"]["overhead_ms"]["p50"] / parse_ms, 2)
+    out["workers2_over_workers1_rps"] = round(out["workers_2_c8"]["rps"] / out["workers_1_c8"]["rps"], 2)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tier", action="append", default=[], help="tiers to run (default M)")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "netreason-bench-truth")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--api", action="store_true", help="also measure the HTTP API ratios (bench_api's bundle)")
+    parser.add_argument("--requests", type=int, default=60, help="API requests per load run")
+    parser.add_argument("--no-rules", action="store_true", help="skip the per-rule table")
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"cpus": os.cpu_count(), "check": check_ratio()}
+    for tier in args.tier or ["M"]:
+        directory = tier_dir(args.workdir, tier)
+        report[f"tier_{tier}"] = cli_ratios(directory, args.timeout)
+        if not args.no_rules:
+            report[f"tier_{tier}"]["rules_cpu_s"] = rule_table(directory)
+        print(json.dumps({tier: report[f"tier_{tier}"]}, indent=2), flush=True)
+    if args.api:
+        report["api"] = api_ratios(args.requests)
+    print(json.dumps(report, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

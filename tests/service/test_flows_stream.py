@@ -1,0 +1,63 @@
+"""`flows -o csv|json` give the same text as rendering the whole document, which `service.flowstream` streams."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import verifier
+from benchmarks.gen_cluster import generate
+from benchmarks.tiers import TierSpec
+from service.cli import cli
+from service.renderers.flows import render_csv
+from verifier.export import flows_json
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOP = ROOT / "examples" / "shop"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated 200-workload cluster with a few hundred open pairs."""
+    path = tmp_path_factory.mktemp("big") / "all.yaml"
+    docs = generate(TierSpec("FS200", pods=600, namespaces=20, policies=300, workloads=200)).all_docs()
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return path
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("which", ["shop", "big"])
+def test_streamed_csv_and_json_are_the_whole_documents_text(which: str, big: Path) -> None:
+    path = str(SHOP if which == "shop" else big)
+    doc = flows_json(verifier.analyze(verifier.load_bundle([path])))
+    assert doc["flows"]
+    import io
+
+    from service import flowstream
+
+    buf = io.StringIO()
+    flowstream.write_csv(verifier.analyze(verifier.load_bundle([path])), buf)
+    assert buf.getvalue() == render_csv(doc)
+    buf = io.StringIO()
+    flowstream.write_json(verifier.analyze(verifier.load_bundle([path])), buf)
+    assert buf.getvalue() == json.dumps(doc, indent=2)
+    csv_out = run("flows", path, "-o", "csv")
+    assert csv_out.exit_code == 0 and csv_out.stdout == render_csv(doc)
+    json_out = run("flows", path, "-o", "json")
+    assert json_out.exit_code == 0 and json_out.stdout == json.dumps(doc, indent=2) + "\n"
+
+
+def test_streamed_json_of_a_bundle_without_flows_is_valid() -> None:
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: lone, namespace: a, labels: {app: lone}}\n"
+            "spec: {containers: [{name: c, image: i}]}\n---\n"
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\n"
+            "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n")
+    result = CliRunner().invoke(cli, ["flows", "-", "-o", "json"], input=text, catch_exceptions=False)
+    assert json.loads(result.stdout)["flows"] == []
