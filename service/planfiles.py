@@ -80,14 +80,12 @@ def render_runbook(doc: dict[str, Any], out_dir: str = "DIR") -> str:
 
 
 def _step_lines(step: dict[str, Any], out_dir: str) -> list[str]:
-    check, folder = step["check"], f"{out_dir}/{step['directory']}"
+    check = step["check"]
     state = "verified" if check["verified"] else "NOT verified"
     out = ["", f"## Step {step['step']}: namespace `{step['namespace']}` ({state})", "",
            f"Policies ({len(step['policies'])}): " + ", ".join(f"`{m['metadata']['name']}`" for m in step["policies"]), "",
            "Apply (files apply in name order: DNS and allows before the default deny):", "", "```sh",
-           f"kubectl apply -f {folder}/"]
-    for p in step["removes"]:
-        out.append(f"kubectl delete networkpolicy -n {step['namespace']} {p['policy'].split('/', 1)[1]}")
+           *step_commands(step, out_dir)[0]]
     out += ["```", "", "Watch:", "",
             f"- {check['dependencies_allowed']}/{check['dependencies_total']} dependencies stay allowed: "
             + ", ".join(f"`{d['from']} -> {d['to']} {d['protocol']}/{d['port']}`" for d in step["dependencies"][:12])
@@ -97,10 +95,18 @@ def _step_lines(step: dict[str, Any], out_dir: str) -> list[str]:
             "- connection timeouts and DNS errors in the namespace's logs; NetworkPolicy drops are silent",
             ""]
     out += _problems(check)
-    out += ["Rollback:", "", "```sh", f"kubectl delete -f {folder}/"]
-    out += [f"kubectl apply -f {p['file']}  # restores {p['policy']}" for p in step["removes"] if p["file"]]
-    out += ["```"]
+    out += ["Rollback:", "", "```sh", *step_commands(step, out_dir)[1], "```"]
     return out
+
+
+def step_commands(step: dict[str, Any], out_dir: str) -> tuple[list[str], list[str]]:
+    """A step's apply commands (its folder, then deleting the policies it replaces) and its rollback commands."""
+    folder = f"{out_dir}/{step['directory']}"
+    apply = [f"kubectl apply -f {folder}/"] + [
+        f"kubectl delete networkpolicy -n {step['namespace']} {p['policy'].split('/', 1)[1]}" for p in step["removes"]]
+    rollback = [f"kubectl delete -f {folder}/"] + [
+        f"kubectl apply -f {p['file']}  # restores {p['policy']}" for p in step["removes"] if p.get("file")]
+    return apply, rollback
 
 
 def _problems(check: dict[str, Any]) -> list[str]:

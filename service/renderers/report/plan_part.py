@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from ...planfiles import step_commands
 from . import truth_parts as tp
 from .page import badge, code, esc, plural, section, table
 
@@ -41,11 +42,7 @@ def steps_part(doc: dict[str, Any], out_dir: str = "DIR") -> str:
 def _step(step: dict[str, Any], out_dir: str) -> str:
     check = step["check"]
     word = "verified" if check["verified"] else "not verified"
-    folder = f"{out_dir}/{step['directory']}"
-    apply_lines = [f"kubectl apply -f {folder}/"] + [
-        f"kubectl delete networkpolicy -n {step['namespace']} {p['policy'].split('/', 1)[1]}" for p in step["removes"]]
-    rollback = [f"kubectl delete -f {folder}/"] + [
-        f"kubectl apply -f {p['file']}" for p in step["removes"] if p.get("file")]
+    apply_lines, rollback = step_commands(step, out_dir)
     parts = [f"<p class='step-check' data-verified='{'yes' if check['verified'] else 'no'}'>"
              f"{badge(word)} "
              f"{check['dependencies_allowed']} of {plural(check['dependencies_total'], 'dependency', 'dependencies')} "
