@@ -26,6 +26,7 @@ from verifier.model import (
     LabelSelector,
     Namespace,
     NetworkPolicy,
+    Operator,
     Peer,
     PolicyPort,
     Requirement,
@@ -213,7 +214,7 @@ def parse_selector(text: str) -> LabelSelector:
 def _requirement(text: str) -> Requirement:
     m = _SET_REQ.match(text)
     if m:
-        op = "In" if m["op"] == "in" else "NotIn"
+        op: Operator = "In" if m["op"] == "in" else "NotIn"
         return Requirement(m["key"], op, tuple(m["values"].split(",")))
     if "!=" in text:
         key, value = text.split("!=", 1)

@@ -175,7 +175,8 @@ def _per_scenario(rows: Sequence[Row], metric: str) -> dict[str, Unit]:
 def _worst(rows: Sequence[Row]) -> list[dict[str, Any]]:
     def badness(r: Row) -> tuple[float, float]:
         c = _score(r).total()
-        return (recall(c) if c.truth_items else 1.0, precision(c) if c.claims else 1.0)
+        found, right = recall(c), precision(c)  # None when there is nothing to measure: not bad at all
+        return (1.0 if found is None else found, 1.0 if right is None else right)
 
     bad = [r for r in rows if r["cases"] or r["error"] or r["schema_failure"]]
     return [{"model": r["model"], "prompt": r["prompt"], "scenario": r["scenario"], "family": r["family"],

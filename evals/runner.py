@@ -24,13 +24,14 @@ from typing import Any
 
 from prompts.library import RenderedPrompt, load_prompt
 from service.brief import BRIEF_VERSION
-from service.pipeline import Truth, build_request
+from service.pipeline import build_request
 from service.prompting import PreparedPrompt, prepare_prompt
 from service.providers.answers import complete_answer
 from service.providers.base import Provider
 from service.providers.errors import ProviderError, ProviderRateLimited
 from service.providers.registry import get_provider
 from service.store import EvalResponse, Store
+from service.truth import Truth
 
 from .grading import compute_scenario_truth
 from .scenarios import Scenario
@@ -197,7 +198,7 @@ async def _call(run_id: str, job: Job, provider: Provider, config: RunConfig, li
         except ProviderError as e:
             return EvalResponse(*base, "", {}, 0.0, f"{type(e).__name__}: {e}", False)
     reply, usage = result.reply, result.usage
-    usage_json = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+    usage_json: dict[str, Any] = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                   "attempts": sum(r.attempts for r in result.replies), "repaired": result.repaired}
     if result.error is not None:
         usage_json["schema_error"] = str(result.error)[:500]  # kept (and cached): the model's own answer

@@ -35,10 +35,10 @@ from functools import cache
 from typing import Any
 
 from prompts.library import list_prompts
-from service.pipeline import compute_truth
 from service.providers.base import ProviderReply, ProviderRequest, Usage
 from service.providers.errors import ProviderConfigError
 from service.providers.registry import register_provider, registered_prefixes
+from service.truth import compute_truth
 from verifier.model import Bundle, NetworkPolicy, Peer, Rule
 
 from .brief_parser import extract_brief, parse_brief

@@ -272,9 +272,11 @@ def _child(node: yaml.Node | None, part: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == part:
-                return value
+                found: yaml.Node = value  # PyYAML's stubs type node values as Any
+                return found
     if isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-        return node.value[int(part)]
+        item: yaml.Node = node.value[int(part)]
+        return item
     return None
 
 

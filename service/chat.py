@@ -22,9 +22,10 @@ from verifier.explain import Explainer, Verdict
 from verifier.export import side_json
 from verifier.model import Bundle
 
-from .pipeline import Analysis, Truth, analysis_json
+from .pipeline import Analysis, analysis_json
 from .questions import AmbiguousName, Question, answer, parse_question, resolve
 from .store import Store, ThreadMessage
+from .truth import Truth
 
 #: The library prompt a chat turn asks the model with.
 CHAT_PROMPT = "ask@1"
@@ -65,7 +66,7 @@ class ChatQuestion:
 
     src: Endpoint
     dst: Endpoint
-    port: int | None = None
+    port: int | str | None = None  # a named port stays a name: each destination resolves it
     protocol: str = "TCP"
 
     def sentence(self) -> str:

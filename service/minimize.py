@@ -35,7 +35,7 @@ def minimized_text(text: str, service_names: frozenset[str] = frozenset()) -> st
     return text
 
 
-def _sensitive(node: yaml.Node, services: frozenset[str]) -> Iterator[tuple[int, int]]:
+def _sensitive(node: yaml.Node, services: frozenset[str]) -> Iterator[tuple[int, int, str]]:
     for mapping in _mappings(node):
         fields = {k.value: v for k, v in mapping.value if isinstance(k, yaml.ScalarNode)}
         kind = fields.get("kind")

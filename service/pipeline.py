@@ -184,7 +184,7 @@ async def ask_model_sliced(
     `spec` names the model when `model` is a provider object (for its budget and prices). Never raises for
     model failures: they come back in `ModelRun.error` (and per slice in `slices`).
     """
-    spec_name = model if isinstance(model, str) else spec or getattr(model, "name", type(model).__name__)
+    spec_name: str = model if isinstance(model, str) else spec or str(getattr(model, "name", type(model).__name__))
     ref = load_prompt_ref(prompt)
     budget, slices = await asyncio.to_thread(plan, truth, model=spec_name, prompt=prompt, options=options,
                                              anonymize=anonymize, variables=variables)
@@ -192,7 +192,7 @@ async def ask_model_sliced(
     provider: Provider | None = None
     try:
         provider = get_provider(model) if isinstance(model, str) else model
-        sliced = await ask_slices(provider, slices, lambda sl: build_request(sl.prepared, timeout_s),
+        sliced = await ask_slices(provider, slices, lambda sl: _slice_request(sl, timeout_s),
                                   prices=_prices(spec_name), concurrency=options.concurrency,
                                   max_cost_usd=options.max_cost_usd, on_progress=options.on_progress)
     except ProviderError as e:
@@ -206,6 +206,11 @@ async def ask_model_sliced(
                     repaired=sliced.repaired, rejected=sliced.rejected, error=sliced.error,
                     error_kind=sliced.error_kind, slices=tuple(o.to_json(budget) for o in sliced.outcomes),
                     budget=budget.to_json())
+
+
+def _slice_request(sl: Slice, timeout_s: float) -> ProviderRequest:
+    assert sl.prepared is not None, "plan_slices renders every slice's prompt"
+    return build_request(sl.prepared, timeout_s)
 
 
 def load_prompt_ref(prompt: str) -> str:
@@ -222,7 +227,8 @@ def _prices(spec: str) -> dict[str, float] | None:
 
 async def run_analysis(
     bundle: Bundle, *, model: str | Provider | None = None, prompt: str = "flows@1",
-    deps: list[dict] | None = None, deps_origin: str | None = None, observed: str | list[dict] | None = None,
+    deps: list[dict[str, Any]] | None = None, deps_origin: str | None = None,
+    observed: str | list[dict[str, Any]] | None = None,
     anonymize: bool = False, timeout_s: float = 60.0, variables: Mapping[str, Any] | None = None,
     truth: Truth | None = None, options: SliceOptions = SliceOptions(), spec: str | None = None,
 ) -> Analysis:

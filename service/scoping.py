@@ -9,6 +9,7 @@ a scope only decides what is asked and reported. `--namespace NS` covers the nam
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 from verifier.errors import InputError
@@ -72,7 +73,7 @@ def apply_scope(doc: dict[str, Any], truth: Truth, scope: Scope) -> dict[str, An
     return doc
 
 
-def _inside(ctx: SliceContext, scope: Scope):
+def _inside(ctx: SliceContext, scope: Scope) -> Callable[[object], bool]:
     workloads = scope_workloads(ctx, scope)
     if scope.focus is not None:
         policies = {p.id for p in ctx.policies_of.get(scope.focus, ())}

@@ -190,7 +190,7 @@ def plan_slices(ctx: SliceContext, prompt_ref: str, budget: Budget, *, scope: Sc
         focus = tuple(w.id for w in ctx.bundle.workloads)
         return [Slice(1, tuple(sorted(ctx.bundle.namespaces)), focus, ctx.bundle, deps, "whole",
                       _tokens(prepared), output_tokens(total_claims), prepared)]
-    slices = []
+    slices: list[Slice] = []
     for group in _pack(units, budget, base_tokens):
         namespaces = tuple(dict.fromkeys(n for u in group for n in u.namespaces))
         focus = tuple(w for u in group for w in u.focus)

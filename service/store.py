@@ -348,7 +348,7 @@ class Store:
                           cluster_revision=cluster_revision, claims=claims, created_at=now)
             key = conn.execute(thread_messages.insert().values(**values)).inserted_primary_key
             new_id = int(key[0]) if key is not None else 0
-        return ThreadMessage(id=new_id, **values)  # type: ignore[arg-type]
+        return ThreadMessage(id=new_id, **values)
 
     def thread_messages(self, thread_id: str, *, limit: int | None = None) -> list[ThreadMessage]:
         """Messages of `thread_id`, oldest first; with `limit`, only the newest `limit` of them."""

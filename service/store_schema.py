@@ -9,6 +9,7 @@ and update the `Table` objects to match.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -16,7 +17,8 @@ from sqlalchemy.engine import Connection
 METADATA = sa.MetaData()
 
 # A timestamp column: stored in UTC (PostgreSQL keeps the zone; SQLite stores it naive).
-_when = lambda name="created_at", **kw: sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)  # noqa: E731
+def _when(name: str = "created_at", **kw: Any) -> sa.Column[Any]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)
 
 migrations_table = sa.Table(
     "_migrations", METADATA,

@@ -14,6 +14,7 @@ from .. import pipeline
 from ..budgets import budget_for
 from ..scoping import apply_scope, check_scope, resolve_focus
 from ..slices import Scope
+from ..truth import Truth
 from .analyses import analysis_link
 from ..providers.specs import display_spec
 from .deps import State
@@ -97,7 +98,7 @@ def _html_for(map_namespace: str | None) -> Callable[[dict[str, Any]], str] | No
     return lambda doc: render_report(doc, focus=map_namespace)
 
 
-def _scope(truth: pipeline.Truth, req: ScopeRequest | None) -> Scope:
+def _scope(truth: Truth, req: ScopeRequest | None) -> Scope:
     """The request's scope, checked against the manifests (ScopeError: 422)."""
     if req is None:
         return Scope()

@@ -23,10 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from verifier.errors import InputError
 
 from .. import chat
-from ..pipeline import Analysis, Truth
+from ..pipeline import Analysis
 from ..renderers.blocks import reply_blocks
 from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
+from ..truth import Truth
 from .analyses import analysis_link
 from ..providers.specs import display_spec
 from ..minimize import minimized_text

@@ -69,8 +69,12 @@ def _flow_line(f: dict[str, Any]) -> str:
 
 def prompt_variables(diff: dict[str, Any]) -> dict[str, str]:
     """The `review@1` variables from a diff document: one line per flow or finding."""
-    finding = lambda f: f"{f['rule']} {f['object']}: {f['message']}"  # noqa: E731
-    outside = lambda e: {"from": e["workload"], "to": f"{e['cidr']} (outside)", **e}  # noqa: E731
+    def finding(f: dict[str, Any]) -> str:
+        return f"{f['rule']} {f['object']}: {f['message']}"
+
+    def outside(e: dict[str, Any]) -> dict[str, Any]:
+        return {"from": e["workload"], "to": f"{e['cidr']} (outside)", **e}
+
     return {
         "flows_added": _lines([_flow_line(f) for f in diff["flows_added"]]
                               + [_flow_line(outside(e)) for e in diff.get("external_added", [])]),

@@ -14,7 +14,10 @@ from prompts.library import load_prompt
 from fastapi.responses import Response
 
 from .. import pipeline
-from ..pipeline import Analysis, ModelRun, Truth
+from ..pipeline import Analysis, ModelRun
+from ..providers.errors import ProviderError
+from ..truth import Truth
+from ..truth import compute_truth as compute_bundle_truth
 from ..providers.specs import display_spec
 from .deps import ServiceState
 from .errors import ApiProblem
@@ -102,7 +105,7 @@ def prompt_ref(prompt: str) -> str:
 async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str, Any]] | None = None,
                         infer: bool = True) -> Truth:
     """The verifier's ground truth for a loaded snapshot, computed on a worker thread."""
-    return await offload(lambda: pipeline.compute_truth(
+    return await offload(lambda: compute_bundle_truth(
         loaded.bundle, deps=loaded.deps, deps_origin=loaded.deps_origin, observed=observed, infer=infer,
         texts=loaded.texts, label=loaded.label, observed_origin="observed"))
 
@@ -124,7 +127,7 @@ async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prom
                                          timeout_s=timeout_s, variables=variables, truth=truth, spec=shown,
                                          options=options or pipeline.SliceOptions())
             analysis = await asyncio.wait_for(call, timeout_s + TIMEOUT_GRACE_S)
-    except pipeline.ProviderError as e:
+    except ProviderError as e:
         return Analysis(truth, prompt, public_run(ModelRun(shown, prompt, error=str(e), error_kind=type(e).__name__)))
     except TimeoutError:
         run = ModelRun(shown, prompt, latency_ms=timeout_s * 1000, error_kind="ProviderTimeout",

@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,12 +17,18 @@ from service.outputs import ANALYSIS_FORMATS, render_analysis
 from service.terminal import plain_terminal
 
 from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options
-from .output import emit, output_file_option, output_option
+from .output import F, emit, output_file_option, output_option
+
+if TYPE_CHECKING:
+    from service.pipeline import SliceOptions
+    from service.rollout import RolloutAnswer
+    from service.sliced import Progress, SliceOutcome
+    from service.truth import Truth
 
 FORMATS = list(ANALYSIS_FORMATS)
 
 
-def _model_option(func):
+def _model_option(func: F) -> F:
     func = click.option("--timeout", "timeout_s", type=float, default=60.0, show_default=True,
                         help="Seconds to wait for the model (per call, retries included).")(func)
     func = click.option("--anonymize", is_flag=True,
@@ -54,20 +62,20 @@ def _check_model(model: str | None) -> None:
     get_provider(model)
 
 
-def _model_failed(doc: dict) -> bool:
+def _model_failed(doc: dict[str, Any]) -> bool:
     """A model was asked and gave no answer: the ground truth is out, but the run must not pass (exit 3)."""
     model = doc.get("model")
     return bool(model and model.get("error"))
 
 
-def _exit_after_model(doc: dict) -> None:
+def _exit_after_model(doc: dict[str, Any]) -> None:
     if _model_failed(doc):
         click.echo(f"error: the model failed ({doc['model'].get('error_kind')}): {doc['model']['error']}; "
                    "the ground truth above is the verifier's alone", err=True)
         sys.exit(3)
 
 
-def _emit(doc: dict, fmt: str, output_file: str | None, map_namespace: str | None = None) -> None:
+def _emit(doc: dict[str, Any], fmt: str, output_file: str | None, map_namespace: str | None = None) -> None:
     if fmt == "html" and map_namespace:
         from service.renderers.report import render_report
 
@@ -81,11 +89,12 @@ def _emit(doc: dict, fmt: str, output_file: str | None, map_namespace: str | Non
     emit(text, fmt, output_file)
 
 
-def _truth(paths, default_namespace, strict, deps_path, flows_path):
+def _truth(paths: Sequence[str], default_namespace: str, strict: bool, deps_path: str | None,
+           flows_path: str | None) -> Truth:
     return cli_truth(paths, default_namespace, strict, deps_path, flows_path)
 
 
-def _scoped_bundle_options(func):
+def _scoped_bundle_options(func: F) -> F:
     """PATH..., --strict and a repeatable -n/--namespace: as with kubectl, the first namespace also takes the
     objects that name none, and naming namespaces scopes the analysis to them."""
     func = click.option("--strict", is_flag=True,
@@ -96,7 +105,7 @@ def _scoped_bundle_options(func):
     return click.argument("paths", nargs=-1, required=True, metavar="PATH...")(func)
 
 
-def _slicing_options(func):
+def _slicing_options(func: F) -> F:
     func = click.option("--focus", metavar="WORKLOAD",
                         help="Analyze one workload (namespace/name): it, the policies that select it, what it reaches "
                              "and what reaches it.")(func)
@@ -123,8 +132,10 @@ def _slicing_options(func):
 @_model_option
 @click.option("-p", "--prompt", default="flows@1", show_default=True, help="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
 @_slicing_options
-def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output_file, model, anonymize, timeout_s, prompt,
-            focus, budget, concurrency, max_cost, dry_run, progress, map_namespace) -> None:
+def analyze(paths: tuple[str, ...], namespaces: tuple[str, ...], strict: bool, deps_path: str | None,
+            flows_path: str | None, fmt: str, output_file: str | None, model: str | None, anonymize: bool,
+            timeout_s: float, prompt: str, focus: str | None, budget: str | None, concurrency: int,
+            max_cost: float | None, dry_run: bool, progress: bool | None, map_namespace: str | None) -> None:
     """Which flows work, which dependencies break, who lost DNS — the model's answer beside the truth.
 
     The verifier computes the ground truth; when a model is configured, it is asked the
@@ -172,7 +183,7 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output_file, 
     _exit_after_model(doc)
 
 
-def _check_map_namespace(truth, namespace: str | None) -> None:
+def _check_map_namespace(truth: Truth, namespace: str | None) -> None:
     from service.scoping import ScopeError
 
     have = sorted({w.namespace for w in truth.bundle.workloads})
@@ -181,8 +192,8 @@ def _check_map_namespace(truth, namespace: str | None) -> None:
                          f"{', '.join(have[:20])}{' ...' if len(have) > 20 else ''})")
 
 
-def _progress_printer():
-    def report(done: int, total: int, outcome) -> None:
+def _progress_printer() -> Progress:
+    def report(done: int, total: int, outcome: SliceOutcome) -> None:
         s = outcome.slice
         what = outcome.error or outcome.skipped or f"{outcome.claims} claim(s)"
         click.echo(f"slice {done}/{total} (#{s.index}: {len(s.focus)} workload(s), {s.prompt_tokens:,} tokens): {what}",
@@ -190,7 +201,8 @@ def _progress_printer():
     return report
 
 
-def _dry_run(truth, model, prompt, options, anonymize, fmt, output_file) -> None:
+def _dry_run(truth: Truth, model: str | None, prompt: str, options: SliceOptions, anonymize: bool, fmt: str,
+            output_file: str | None) -> None:
     """The slices the model would be asked, their tokens and estimated cost; no model is called."""
     from service import pipeline
     from service.sliced import slice_cost
@@ -212,7 +224,7 @@ def _dry_run(truth, model, prompt, options, anonymize, fmt, output_file) -> None
     emit(text, fmt, output_file)
 
 
-def _dry_run_text(doc: dict) -> str:
+def _dry_run_text(doc: dict[str, Any]) -> str:
     b, t = doc["budget"], doc["totals"]
     cost = "n/a (no price in evals/prices.yaml)" if t["estimated_cost_usd"] is None else f"${t['estimated_cost_usd']:.4f}"
     lines = [f"{doc['model']} with {doc['prompt']}: budget {b['input_tokens_per_slice']:,} prompt tokens and "
@@ -237,8 +249,9 @@ def _dry_run_text(doc: dict) -> str:
 @_model_option
 @click.option("--base", metavar="OLD", help="What the manifests were before the change (a path or REV:PATH), for "
                                            "\"what does this change break?\".")
-def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, output_file, model, anonymize, timeout_s,
-        base) -> None:
+def ask(paths: tuple[str, ...], question: str, default_namespace: str, strict: bool, deps_path: str | None,
+        flows_path: str | None, fmt: str, output_file: str | None, model: str | None, anonymize: bool,
+        timeout_s: float, base: str | None) -> None:
     """Answer one QUESTION about the manifests in PATH..., checked by the verifier.
 
     The verifier answers first: reachability ("can api reach postgres:5432?") and the rollout's
@@ -281,7 +294,8 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
         sys.exit(0 if all(v.allowed for v in verdicts) else 1)
 
 
-def _rollout_answer(truth, question, base, default_namespace, strict):
+def _rollout_answer(truth: Truth, question: str, base: str | None, default_namespace: str,
+                    strict: bool) -> RolloutAnswer | None:
     """The verifier's answer to a rollout question (None when `question` is none); --base loads the old side."""
     from service.rollout import answer_rollout, parse_rollout_question
 
@@ -299,7 +313,7 @@ def _rollout_answer(truth, question, base, default_namespace, strict):
     return answer_rollout(truth, rq, base_truth)
 
 
-def _deps_of(truth):
+def _deps_of(truth: Truth) -> list[dict[str, Any]] | None:
     """The new side's declared dependencies, for a base without its own deps file (what the app needs)."""
     return [{"from": r.dependency.src, "to": r.dependency.service or r.dependency.target,
              "port": r.dependency.service_port or r.dependency.port, "protocol": r.dependency.protocol}

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class PortParam(click.ParamType):
+# click >= 8.4 makes ParamType generic; subscripting it would fail at run time on the 8.1 floor we support.
+class PortParam(click.ParamType):  # type: ignore[type-arg]
     """A port number (1-65535) or a port name (IANA_SVC_NAME: lower-case letters, digits and '-')."""
 
     name = "port"

@@ -11,8 +11,10 @@ from service.renderers import exposure as render
 from verifier.connectivity import Connectivity
 from verifier.exposure_report import exposure_section, parse_controller
 
+from .output import F
 
-def exposure_options(func):  # type: ignore[no-untyped-def]
+
+def exposure_options(func: F) -> F:
     func = click.option(
         "--ingress-controller", "ingress_controllers", multiple=True, metavar="NS[/KEY=VALUE,...]",
         help="Workloads that carry outside traffic in (ingress controllers, gateways): a namespace, optionally "

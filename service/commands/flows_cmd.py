@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 import click
 
@@ -54,7 +55,9 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         emit(render.render_summary(doc, timings), fmt, output_file)
         return
     doc = flows_json(conn, explain=explain)
-    table = lambda d: render.render_table(d, plain=plain_terminal())  # noqa: E731
+    def table(d: dict[str, Any]) -> str:
+        return render.render_table(d, plain=plain_terminal())
+
     out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": table}[fmt](doc)
     emit(out, fmt, output_file)
 

@@ -12,20 +12,20 @@ from service.truth import Truth, lint_doc
 
 from . import output
 from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options, print_dependency_issues
-from .output import output_file_option, output_option
+from .output import F, output_file_option, output_option
 
 FORMATS = list(LINT_FORMATS)
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
 
-def fail_on_option(func):  # type: ignore[no-untyped-def]
+def fail_on_option(func: F) -> F:
     return click.option(
         "--fail-on", type=click.Choice(list(FAIL_ON)), default="error", show_default=True,
         help="Exit 1 when a finding of this severity (or worse) is reported.",
     )(func)
 
 
-def format_option(func):  # type: ignore[no-untyped-def]
+def format_option(func: F) -> F:
     return output_file_option(output_option(FORMATS, "text")(func))
 
 

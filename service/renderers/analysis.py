@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .flows import box_options
 from .untrusted import UNCHECKED, markdown_summary, markdown_text
 
 VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable",
@@ -152,7 +153,8 @@ def render_html(doc: dict[str, Any]) -> str:
 # --- text ------------------------------------------------------------------------
 def render_text(doc: dict[str, Any], width: int = 140, plain: bool = False) -> str:
     """The report for a terminal; `plain` (TERM=dumb) draws no rules or table boxes."""
-    console = Console(file=io.StringIO(), width=width, force_terminal=False)
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=False)
     rule = (lambda title: console.print(f"== {title} ==", markup=False)) if plain else console.rule
     rule("Ground truth (verifier)")
     for line in truth_lines(doc):
@@ -161,14 +163,14 @@ def render_text(doc: dict[str, Any], width: int = 140, plain: bool = False) -> s
     m = doc.get("model")
     if m is None:
         console.print(doc.get("hint", ""), markup=False)
-        return console.file.getvalue()  # type: ignore[attr-defined]
+        return out.getvalue()
     rule(f"Model: {_model_header(doc)}")
     if m.get("error"):
         console.print(f"the model failed ({m.get('error_kind')}): {m['error']}", markup=False)
     if m.get("summary"):
         console.print(f"summary ({UNCHECKED}):", markup=False)
         console.print(m["summary"], markup=False)
-    table = Table("verdict", "claim", "ground truth", show_lines=False, **({"box": None} if plain else {}))
+    table = Table("verdict", "claim", "ground truth", show_lines=False, **box_options(plain))
     for c in m["claims"]:
         table.add_row(c["verdict"], claim_text(c["claim"]), c["explanation"])
     console.print(table)
@@ -176,4 +178,4 @@ def render_text(doc: dict[str, Any], width: int = 140, plain: bool = False) -> s
         console.print(f"missed: {missed_text(x)}", markup=False)
     if _totals_line(doc):
         console.print(f"totals: {_totals_line(doc)}", markup=False)
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    return out.getvalue()

@@ -42,7 +42,7 @@ def _outside(rows: list[dict[str, Any]]) -> list[str]:
 def _cidr(e: dict[str, Any]) -> str:
     if e["cidr"] == "anywhere":
         return "anywhere"
-    return e["cidr"] + (f" except {', '.join(e['except'])}" if e["except"] else "")
+    return str(e["cidr"]) + (f" except {', '.join(e['except'])}" if e["except"] else "")
 
 
 def _point(p: dict[str, Any]) -> str:

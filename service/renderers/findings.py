@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from . import bounded
@@ -226,7 +227,7 @@ def _compact_diff_markdown(doc: dict[str, Any], limit: int) -> str:
         if shown:
             budget.charge(bounded.details(f"{shown} of {len(pairs)} namespace pairs", [
                 "| from namespace | to namespace | flows added | flows removed |", "| --- | --- | --- | --- |", *listed]), out)
-    ext = bounded.Counter(("added", str(e["workload"]).split("/", 1)[0]) for e in doc.get("external_added", []))
+    ext = Counter(("added", str(e["workload"]).split("/", 1)[0]) for e in doc.get("external_added", []))
     ext.update(("removed", str(e["workload"]).split("/", 1)[0]) for e in doc.get("external_removed", []))
     if ext:
         rows = [f"| `{ns}` | {what} | {n} |" for (what, ns), n in sorted(ext.items())]
@@ -235,7 +236,7 @@ def _compact_diff_markdown(doc: dict[str, Any], limit: int) -> str:
         budget.charge(["### External egress by namespace", "", "| namespace | change | address ranges |",
                     "| --- | --- | --- |", *listed, ""], out)
     out += bounded.findings_section(doc["findings_introduced"], budget, ICONS, _where, "Findings introduced")
-    resolved = bounded.Counter(f["rule"] for f in doc["findings_resolved"])
+    resolved = Counter(f["rule"] for f in doc["findings_resolved"])
     if resolved:
         budget.add(["### Findings resolved", "", *(f"- `{rule}`: {n}" for rule, n in sorted(resolved.items())), ""], out)
     how = "Run `netreason diff OLD NEW -o json` (or open the full report) for all of it."

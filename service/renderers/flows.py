@@ -55,19 +55,24 @@ def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = Fa
     from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
     from rich.table import Table
 
-    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False,
-                  **({"box": None} if plain else {}))
+    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False, **box_options(plain))
     table.add_column("from")
     table.add_column("to")
     for proto in PROTOCOLS:
         table.add_column(proto)
     for (src, dst), protos in sorted(_by_pair(doc).items()):
         table.add_row(src, dst, *(protos.get(p, "-") for p in PROTOCOLS))
-    console = Console(file=io.StringIO(), width=width or 160, force_terminal=False)
+    out = io.StringIO()
+    console = Console(file=out, width=width or 160, force_terminal=False)
     console.print(table)
     for note in doc.get("notes", []):
         console.print(f"note: {note}")
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    return out.getvalue()
+
+
+def box_options(plain: bool) -> dict[str, Any]:
+    """Table options: TERM=dumb gets no box (rich draws its default box otherwise)."""
+    return {"box": None} if plain else {}
 
 
 def render_summary(doc: dict[str, Any], timings: dict[str, float]) -> str:

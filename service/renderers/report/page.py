@@ -88,7 +88,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str
           numeric: Sequence[int] = (), row_attrs: Sequence[dict[str, str]] = ()) -> str:
     """A table with a header row (`<th scope=col>`); `rows` hold already-escaped cell HTML, and
     `row_attrs[i]` the attributes of row i (escaped here)."""
-    cls = lambda i: " class='num'" if i in numeric else ""  # noqa: E731
+    def cls(i: int) -> str:
+        return " class='num'" if i in numeric else ""
+
     head = "".join(f"<th scope='col'{cls(i)}>{esc(h)}</th>" for i, h in enumerate(headers))
     body = "".join(_tr(row_attrs[n] if n < len(row_attrs) else {})
                    + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
