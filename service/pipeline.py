@@ -36,6 +36,8 @@ PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
     "breakage": ("dependency_broken",),
     "dns": ("dns_egress_missing",),
     "review": ("dependency_broken", "finding"),
+    # The plan is verified: a broken dependency or a DNS gap after it is what an explanation must not miss.
+    "plan": ("dependency_broken", "dns_egress_missing"),
     "ask": (),
 }
 
