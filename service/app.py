@@ -35,7 +35,7 @@ def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-
         log.info("database ready: %s", safe_url(settings.database_url))
         link_secret = await run_in_threadpool(resolve_link_secret, settings.link_secret, store)
         work = WorkPool(threads=settings.work_threads, max_active=settings.max_active_analyses,
-                        max_queued=settings.max_queued_analyses)
+                        max_queued=settings.max_queued_analyses, max_cpu_s=settings.max_request_cpu_s)
         app.state.service = ServiceState(settings, store, metrics, work=work, link_secret=link_secret)
         try:
             yield
