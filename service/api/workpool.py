@@ -114,6 +114,14 @@ class WorkPool:
         self.active = 0
         self.queued = 0
 
+    @property
+    def saturated(self) -> bool:
+        """Every slot taken and the queue full: `admit` would refuse."""
+        return self.active >= self.max_active and self.queued >= self.max_queued
+
+    def refusal(self) -> Saturated:
+        return Saturated(self.retry_after_s, self.active, self.queued)
+
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
         """Hold a slot for the block; `offload` inside it runs on this pool.
@@ -121,8 +129,8 @@ class WorkPool:
         Raises:
             Saturated: every slot is taken and NETREASON_MAX_QUEUED_ANALYSES requests already wait.
         """
-        if self.active >= self.max_active and self.queued >= self.max_queued:
-            raise Saturated(self.retry_after_s, self.active, self.queued)
+        if self.saturated:
+            raise self.refusal()
         self.queued += 1
         try:
             await self._slots.acquire()

@@ -93,3 +93,60 @@ def test_a_saturated_server_answers_503_with_retry_after_and_stays_healthy(tmp_p
     assert busy.json()["type"] == "urn:netreason:problem:busy"
     assert health.status_code == 200 and ready.status_code == 200
     assert first and first[0].status_code == 200 and first[0].json()["model"]["summary"] == "late"
+
+
+def test_a_saturated_server_refuses_before_reading_the_body(tmp_path):
+    """While the pool is full, an analysis request is refused before FastAPI parses its body on the event
+    loop: an unparseable body gets the 503, not the 422 that parsing it would give."""
+    with FakeProviderServer() as srv:
+        srv.enqueue(slow(3.0, {"summary": "late", "claims": []}))
+        spec = f"openai-compatible:{srv.openai_base_url}#m"
+        settings = Settings(database_url=sqlite_url(tmp_path), model=spec, max_active_analyses=1,
+                            max_queued_analyses=0)
+        with running_api(settings) as api:
+            worker = threading.Thread(target=lambda: httpx.post(
+                f"{api.base_url}/v1/analyze", json={"manifests": pods_yaml(3), "save": False}, timeout=60))
+            worker.start()
+            for _ in range(400):
+                if srv.requests:
+                    break
+                threading.Event().wait(0.025)
+            assert srv.requests, "the first request never reached the model"
+            garbage = httpx.post(f"{api.base_url}/v1/analyze", content=b"{not json", timeout=30,
+                                 headers={"content-type": "application/json"})
+            other = httpx.post(f"{api.base_url}/v1/plan", content=b"[", timeout=30,
+                               headers={"content-type": "application/json"})
+            health = httpx.get(f"{api.base_url}/healthz", timeout=30)
+            worker.join(timeout=60)
+            after = httpx.post(f"{api.base_url}/v1/analyze", content=b"{not json", timeout=30,
+                               headers={"content-type": "application/json"})
+    assert garbage.status_code == 503 and garbage.headers["retry-after"].isdigit()
+    assert garbage.json()["type"] == "urn:netreason:problem:busy"
+    assert other.status_code == 503 and health.status_code == 200
+    assert after.status_code == 422  # with a free slot the body is parsed (and refused) as before
+
+
+def test_providers_are_built_off_the_event_loop():
+    """Building a provider imports its SDK the first time (`openai`: a second or more, far more on a busy
+    machine): it used to happen on the event loop at the first analysis, stalling /healthz meanwhile."""
+    import asyncio
+
+    from service.provider_pool import ProviderPool
+
+    built_on: list[threading.Thread] = []
+
+    class Provider:
+        name = "p"
+
+    def factory(spec: str) -> Provider:
+        built_on.append(threading.current_thread())
+        return Provider()
+
+    async def lease_twice() -> threading.Thread:
+        pool = ProviderPool(factory=factory)
+        async with pool.lease("a"), pool.lease("a"):
+            pass
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(lease_twice())
+    assert len(built_on) == 1 and built_on[0] is not loop_thread
