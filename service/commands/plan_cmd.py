@@ -9,8 +9,6 @@ import sys
 
 import click
 
-from prompts.library import load_prompt
-from service import pipeline
 from service.plan_explain import PLAN_PROMPT, after_truth, model_failed, plan_variables, with_explanation
 from service.planfiles import parse_controllers, render_runbook, routed_backends, write_plan
 from service.truth import truth_json
@@ -64,9 +62,12 @@ def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
       netreason plan k8s/ --replace -o json
       netreason plan k8s/ --deps deps.yaml --model openai:gpt-4.1-mini
     """
-    enable_simulated(model)
-    check_model(model)
-    load_prompt(prompt)  # an unknown prompt is exit 2 before any work
+    if model:
+        from prompts.library import load_prompt
+
+        enable_simulated(model)
+        check_model(model)
+        load_prompt(prompt)  # an unknown prompt is exit 2 before any work
     truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer)
     print_dependency_issues(truth)
     if not truth.bundle.workloads:
@@ -82,6 +83,8 @@ def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
         after = after_truth(truth, result, deps=deps_text, deps_origin=origin, observed=read_flows(flows_path),
                             infer=not no_infer)
     if model:
+        from service import pipeline
+
         assert after is not None
         analysis = asyncio.run(pipeline.run_analysis(after.bundle, model=model, prompt=prompt, truth=after,
                                                      anonymize=anonymize, timeout_s=timeout_s,
