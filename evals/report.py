@@ -108,9 +108,12 @@ def _group_entry(rows: Sequence[Row], resamples: int) -> dict[str, Any]:
     return entry
 
 
-def _mean(values: Sequence[Any]) -> float | None:
+def _mean(values: Sequence[Any]) -> float | int | None:
     present = [float(v) for v in values if v is not None]
-    return round(sum(present) / len(present), 1) if present else None
+    if not present:
+        return None
+    mean = round(sum(present) / len(present), 1)
+    return int(mean) if mean.is_integer() else mean  # whole counts (workloads, calls) read as such
 
 
 def _size_costs(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:

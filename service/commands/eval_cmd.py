@@ -85,9 +85,12 @@ def run_cmd(models: str, prompts: str, pattern: str | None, concurrency: int, re
     """Ask every model every prompt on every scenario, store the responses, then score them."""
     from evals.grading import score_run
     from evals.runner import RunConfig, run_eval
-    from service.budgets import budget_for
+    from service.budgets import BudgetError, budget_for
 
-    budget_for(None, budget)  # an unreadable budget fails before any work
+    try:
+        budget_for(None, budget)  # an unreadable budget fails before any work
+    except BudgetError as e:
+        raise click.UsageError(str(e)) from None
     scenarios = _selected(scenario_dir, pattern, tiers)
     config = RunConfig(_csv(models), _csv(prompts), repeat, concurrency, rpm, fresh, timeout_s, pattern, budget)
     store = _store(database_url)
