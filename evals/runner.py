@@ -94,9 +94,13 @@ class Job:
         return sum(len(r.system) + sum(len(m["content"]) for m in r.messages) for r in map(_rendered, self.slices))
 
 
-def _rendered(s: Slice) -> RenderedPrompt:
+def _prepared(s: Slice) -> PreparedPrompt:
     assert s.prepared is not None  # planned slices are always rendered
-    return s.prepared.rendered
+    return s.prepared
+
+
+def _rendered(s: Slice) -> RenderedPrompt:
+    return _prepared(s).rendered
 
 
 @dataclass
@@ -238,7 +242,7 @@ async def _call_sliced(run_id: str, job: Job, provider: Provider, config: RunCon
     (not reused by the cache, so the next run asks again).
     """
     await limiter.wait()
-    sliced = await ask_slices(provider, list(job.slices), lambda s: build_request(s.prepared, config.timeout_s),
+    sliced = await ask_slices(provider, list(job.slices), lambda s: build_request(_prepared(s), config.timeout_s),
                               prices=_prices(job.model), concurrency=config.concurrency)
     base = (run_id, job.model, job.prompt, job.scenario.id, job.repeat, job.cache_key)
     calls = sum(1 for o in sliced.outcomes if not o.skipped)

@@ -3,6 +3,7 @@ tier's truth, with accuracy and cost per size in the report; simulated models an
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import cache
 from pathlib import Path
@@ -10,9 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evals.runner import RunConfig, plan
+from evals.grading import score_run
+from evals.report import summarize
+from evals.runner import RunConfig, plan, run_eval
 from evals.scenarios import load_scenarios
-from evals.tiers import write_tier_stubs
+from evals.tiers import TIER_DIR, write_tier_stubs
 from service.budgets import budget_for
 from service.cli import cli
 from tests.evals.test_runner_fake_provider import answering_as
@@ -114,3 +117,13 @@ def test_a_real_sdk_answers_each_slice_over_http_and_a_failed_slice_is_an_error(
     retried = eval_run(*other)  # an error is not reused by the cache: asked again, every slice
     assert (retried["cached"], retried["called"], retried["errors"]) == (0, 1, 0)
     assert len(server.requests) == 3 * slices
+
+
+def test_the_300_tier_is_sliced_under_the_default_budget_and_the_oracle_stays_exact(eval_store):
+    scenarios = [s for s in load_scenarios(TIER_DIR) if s.scale == 300]
+    summary = asyncio.run(run_eval(eval_store, scenarios, RunConfig(("simulated:oracle",), PROMPTS)))
+    doc = summarize(score_run(eval_store, summary.run_id), resamples=10)
+    assert len(doc["leaderboard"]) == len(PROMPTS) and summary.errors == 0
+    for e in doc["leaderboard"]:
+        assert e["simulated"] and e["size_costs"]["300"]["calls_mean"] > 1, e["prompt"]
+        assert (e["claim_precision"], e["claim_recall"], e["hallucination_rate"]) == (1.0, 1.0, 0.0), e["prompt"]
