@@ -42,13 +42,15 @@ def measured(args: list[str]) -> tuple[dict[str, float], str, str, int]:
     return figures, stdout, stderr, proc.returncode
 
 
+def eval_run_args(args: argparse.Namespace, tiers: list[int], db: str, *extra: str) -> list[str]:
+    cmd = ["eval", "run", "--models", args.models, "--prompts", args.prompts, "--tiers", ",".join(map(str, tiers)),
+           "--db", db, "--format", "json", *extra]
+    return cmd + (["--budget", args.budget] if args.budget else [])
+
+
 def run_tier(tier: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     db = f"sqlite:///{workdir / f'tier-{tier}.db'}"
-    cmd = ["eval", "run", "--models", args.models, "--prompts", args.prompts, "--tiers", str(tier), "--fresh",
-           "--db", db, "--format", "json"]
-    if args.budget:
-        cmd += ["--budget", args.budget]
-    figures, out, err, code = measured(cmd)
+    figures, out, err, code = measured(eval_run_args(args, [tier], db, "--fresh"))
     if code != 0:
         raise SystemExit(f"tier {tier} failed ({code}): {err[-2000:]}")
     doc = json.loads(out)
@@ -61,11 +63,7 @@ def run_tier(tier: int, args: argparse.Namespace, workdir: Path) -> dict[str, An
 def write_report(tiers: list[int], args: argparse.Namespace, workdir: Path) -> list[Path]:
     """One run over every tier in a shared store (answers cached after the first time), and its reports."""
     db = f"sqlite:///{workdir / 'all-tiers.db'}"
-    cmd = ["eval", "run", "--models", args.models, "--prompts", args.prompts, "--tiers", ",".join(map(str, tiers)),
-           "--db", db, "--format", "json"]
-    if args.budget:
-        cmd += ["--budget", args.budget]
-    _, out, err, code = measured(cmd)
+    _, out, err, code = measured(eval_run_args(args, tiers, db))
     if code != 0:
         raise SystemExit(f"the all-tier run failed ({code}): {err[-2000:]}")
     run_id = json.loads(out)["run_id"]

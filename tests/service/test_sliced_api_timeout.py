@@ -3,34 +3,18 @@ together take longer end in one ProviderTimeout, with the ground truth still ret
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 
 from service.settings import Settings
-from tests.fakes.api_server import ApiServer, sqlite_url
-from tests.fakes.provider_server import FakeProviderServer, RawText, RecordedRequest, answer
+from tests.fakes.provider_server import Answer, FakeProviderServer, RawText, RecordedRequest, answer
+from tests.service.test_api import api_settings, client  # noqa: F401  (fixtures: MODEL allowed, an HTTP client)
 from tests.service.test_api import MODEL, shop_text, shop_workload_count
 
 CALL_DELAY_S = 1.5
 TIMEOUT_S = 2.0
 
 
-@pytest.fixture
-def api_settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(MODEL,))
-
-
-@pytest.fixture
-def client(api_server: ApiServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_server.base_url, timeout=30) as c:
-        yield c
-
-
-def slow_with_a_repair(recorded: RecordedRequest) -> RawText | object:
+def slow_with_a_repair(recorded: RecordedRequest) -> Answer | RawText:
     """Each slice's first reply is not JSON (so it gets a repair round); the repair answers. Every call takes
     CALL_DELAY_S, under TIMEOUT_S: no single call times out."""
     repair = any(m["role"] == "assistant" for m in recorded.body["messages"])
@@ -41,10 +25,8 @@ def slow_with_a_repair(recorded: RecordedRequest) -> RawText | object:
 
 def test_timeout_s_bounds_the_whole_sliced_run(fake_provider_env: FakeProviderServer, client: httpx.Client) -> None:
     fake_provider_env.set_responder(slow_with_a_repair)
-    start = time.monotonic()
     response = client.post("/v1/analyze", json={"manifests": shop_text(), "model": MODEL, "prompt": "breakage",
                                                 "budget": "1500:400", "timeout_s": TIMEOUT_S})
-    elapsed = time.monotonic() - start
     assert response.status_code == 200
     doc = response.json()
     # 7 slices, 4 at a time, 2 calls each: 4 rounds of CALL_DELAY_S unbounded; the run stops at TIMEOUT_S + grace.
@@ -52,5 +34,6 @@ def test_timeout_s_bounds_the_whole_sliced_run(fake_provider_env: FakeProviderSe
     assert doc["model"]["error"] == (f"the model did not answer within {TIMEOUT_S:g}s; raise timeout_s (at most "
                                      f"{Settings().max_model_timeout_s:g}s) or use a faster model")
     assert doc["ground_truth"]["summary"]["workloads"] == shop_workload_count()
-    assert len(fake_provider_env.requests) < 14  # the remaining slices were never asked
-    assert elapsed < 4 * CALL_DELAY_S, f"the request took {elapsed:.1f}s despite timeout_s={TIMEOUT_S}"
+    # Unbounded, every call would answer in time and the run would succeed after 14 calls: the whole-run
+    # timeout is what stopped it (wall time is not asserted: it moves with the machine's load).
+    assert len(fake_provider_env.requests) < 14
