@@ -36,7 +36,7 @@ from service.pipeline import SliceOptions, _prices, build_request
 from service.pipeline import plan as plan_slices
 from service.prompting import PreparedPrompt
 from service.providers.answers import complete_answer
-from service.providers.base import Provider
+from service.providers.base import Provider, ProviderReply, ProviderRequest
 from service.providers.errors import ProviderError, ProviderRateLimited
 from service.providers.registry import get_provider
 from service.sliced import ask_slices
@@ -241,8 +241,8 @@ async def _call_sliced(run_id: str, job: Job, provider: Provider, config: RunCon
     `unparseable` as it does for an unsliced answer; a slice that gave no answer makes the job an error
     (not reused by the cache, so the next run asks again).
     """
-    await limiter.wait()
-    sliced = await ask_slices(provider, list(job.slices), lambda s: build_request(_prepared(s), config.timeout_s),
+    sliced = await ask_slices(_Paced(provider, limiter), list(job.slices),
+                              lambda s: build_request(_prepared(s), config.timeout_s),
                               prices=_prices(job.model), concurrency=config.concurrency)
     base = (run_id, job.model, job.prompt, job.scenario.id, job.repeat, job.cache_key)
     calls = sum(1 for o in sliced.outcomes if not o.skipped)
@@ -257,6 +257,17 @@ async def _call_sliced(run_id: str, job: Job, provider: Provider, config: RunCon
     if sliced.error is not None:
         return EvalResponse(*base, raw, usage_json, latency, f"{sliced.error_kind}: {sliced.error}", sliced.simulated)
     return EvalResponse(*base, raw, usage_json, latency, None, sliced.simulated)
+
+
+class _Paced:
+    """`provider` with every call (each slice, each repair round) waiting its turn under the run's `--rpm`."""
+
+    def __init__(self, provider: Provider, limiter: RateLimiter) -> None:
+        self.provider, self.limiter = provider, limiter
+
+    async def complete(self, request: ProviderRequest) -> ProviderReply:
+        await self.limiter.wait()
+        return await self.provider.complete(request)
 
 
 async def _call_whole(run_id: str, job: Job, provider: Provider, config: RunConfig,

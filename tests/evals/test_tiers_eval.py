@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from evals.scenarios import load_scenarios
 from evals.tiers import TIER_DIR, write_tier_stubs
 from service.budgets import budget_for
 from service.cli import cli
+from service.providers.scripted import ScriptedProvider
 from tests.evals.test_runner_fake_provider import answering_as
 from tests.fakes.provider_server import RecordedRequest, server_error
 
@@ -127,3 +129,19 @@ def test_the_300_tier_is_sliced_under_the_default_budget_and_the_oracle_stays_ex
     for e in doc["leaderboard"]:
         assert e["simulated"] and e["size_costs"]["300"]["calls_mean"] > 1, e["prompt"]
         assert (e["claim_precision"], e["claim_recall"], e["hallucination_rate"]) == (1.0, 1.0, 0.0), e["prompt"]
+
+
+def test_rpm_paces_every_slice_of_a_sliced_answer(tier_dir, eval_store):
+    starts: list[float] = []
+
+    def record(request):
+        starts.append(time.monotonic())
+        return {"summary": "nothing", "claims": []}
+
+    scenarios = load_scenarios(tier_dir)
+    config = RunConfig(("scripted:paced",), ("breakage@1",), budget=BUDGET, rpm=300)  # one call per 0.2 s
+    summary = asyncio.run(run_eval(eval_store, scenarios, config,
+                                   providers={"scripted:paced": ScriptedProvider(responder=record)}))
+    assert summary.errors == 0 and len(starts) == _slices_planned(scenarios[0].path.parent)[1] > 1
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert min(gaps) >= 0.18, gaps
