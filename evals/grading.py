@@ -31,7 +31,8 @@ KEEP_CASES = 5
 def compute_scenario_truth(scenario: Scenario) -> Truth:
     """The verifier's ground truth for a scenario (bundle, deps, env inference)."""
     data = scenario.load()
-    return compute_truth(data.bundle, deps=data.deps, deps_origin=f"{scenario.id} deps")
+    # No converged fixes: scoring never shows them, and on a large tier they are most of the verifier's time.
+    return compute_truth(data.bundle, deps=data.deps, deps_origin=f"{scenario.id} deps", fixes=False)
 
 
 def parse_answer(raw_text: str) -> ParsedAnswer | None:
