@@ -7,8 +7,8 @@ touches nothing; `netreason serve` and the tests call `create_app(settings)` and
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +28,7 @@ log = logging.getLogger("netreason.api")
 API_VERSION = "v1"
 
 
-def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-def]
+def _lifespan(settings: Settings, metrics: Metrics) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await run_in_threadpool(Store.open, settings.database_url)

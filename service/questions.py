@@ -65,6 +65,7 @@ def answer(bundle: Bundle, q: Question, explainer: Explainer | None = None, name
     verdicts = []
     for s in sources(bundle, q.src, namespace):
         for t in destinations(bundle, q.dst, q.port, q.protocol, namespace):
+            # parse_question only produces TCP, UDP or SCTP; its field is typed str
             v = ex.check(s.id, t.workload.id, t.port, q.protocol)  # type: ignore[arg-type]
             verdicts.append(replace(v, via=t.via) if t.via else v)
     return verdicts

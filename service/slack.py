@@ -96,6 +96,7 @@ def _signed_by_slack(secret: str, timestamp: str, signature: str, body: bytes, s
         return False
     from slack_sdk.signature import SignatureVerifier  # lazy, as every slack_sdk import here
 
+    # _FixedClock has Clock's one method; slack_sdk types the parameter as its own class
     return SignatureVerifier(secret, clock=_FixedClock(sent)).is_valid(body, timestamp, signature)  # type: ignore[arg-type]
 
 

@@ -67,7 +67,8 @@ class ServiceState:
 
 def service_state(request: Request) -> ServiceState:
     """The app's ServiceState."""
-    return request.app.state.service  # type: ignore[no-any-return]
+    state: ServiceState = request.app.state.service  # Starlette's app.state holds Any
+    return state
 
 
 State = Annotated[ServiceState, Depends(service_state)]

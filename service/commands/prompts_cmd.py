@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 import yaml
@@ -30,7 +30,7 @@ def _friendly_errors(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             raise SystemExit(2) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)  # functools.wraps keeps func's signature, which mypy cannot follow
 
 
 @click.group("prompts")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
@@ -61,11 +63,11 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
     # loop thread in sooner, so /healthz and /readyz answer promptly while every worker is busy.
     sys.setswitchinterval(0.001)
     # proxy_headers off: behind a proxy, configure it there; the access log shows paths, never headers.
-    options = dict(host=host, port=port, log_level=log_level, proxy_headers=False)
+    options: dict[str, Any] = dict(host=host, port=port, log_level=log_level, proxy_headers=False)
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), **options)
         return
     # Migrate once here, so the workers' lifespans do not race to create the schema.
     Store.open(settings.database_url).close()
     with shared_metrics_dir():  # counters whole across workers: any scrape adds up every worker's
-        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)

@@ -82,6 +82,7 @@ class LangChainProvider:
             "parameters": dict(request.json_schema or {}),
         }
         runnable = self.chat_model.with_structured_output(tool, include_raw=True)
+        # include_raw=True returns {"raw", "parsed", "parsing_error"}; langchain's annotation is the union of modes
         out: dict[str, Any] = await runnable.ainvoke(_messages(request, request.system))  # type: ignore[assignment]
         parsed, raw = out.get("parsed"), out.get("raw")
         if isinstance(parsed, dict):

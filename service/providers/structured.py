@@ -77,7 +77,7 @@ class JsonResult(Generic[T]):
         """
         if self.error is not None:
             raise self.error
-        return self.value  # type: ignore[return-value]
+        return self.value  # type: ignore[return-value]  # set whenever error is None (complete_json)
 
 
 async def complete_json(
