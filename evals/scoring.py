@@ -21,9 +21,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from verifier.claims_schema import CLAIM_TYPES
+
 Verdict = Literal["confirmed", "contradicted", "unverifiable"]
 Key = tuple[str, ...]
-CLAIM_TYPES = ("flow", "dependency_broken", "dns_egress_missing", "finding", "policy_selects")
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 
 from service.brief_admin import admin_sections
+from verifier import records
 from verifier.model import (
     NAMESPACE_NAME_LABEL,
     Bundle,
@@ -45,6 +46,7 @@ BRIEF_VERSION = "brief@1"
 _SOURCE_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
+@runtime_checkable
 class DependencyLike(Protocol):
     """A dependency record with `from_`, `to`, `port`, `protocol`, `source` attributes."""
 
@@ -88,13 +90,12 @@ def as_dependency(record: DependencyInput) -> Dependency:
     """
     if isinstance(record, Dependency):
         return record
+    if isinstance(record, records.Dependency):
+        return _from_record(record)  # show what the client dials
     if not isinstance(record, Mapping):
-        if hasattr(record, "src"):  # verifier.records.Dependency: show what the client dials
-            return _from_record(record)
-        if not hasattr(record, "from_"):
+        if not isinstance(record, DependencyLike):
             raise ValueError(f"not a dependency record: {record!r}")
-        rec: Any = record
-        return Dependency(rec.from_, rec.to, int(rec.port), rec.protocol, rec.source)
+        return Dependency(record.from_, record.to, int(record.port), record.protocol, record.source)
     try:
         src, dst, port = record.get("from", record.get("from_")), record["to"], int(record["port"])
     except (KeyError, TypeError) as exc:
@@ -107,13 +108,11 @@ def as_dependency(record: DependencyInput) -> Dependency:
     return Dependency(str(src), str(dst), port, str(record.get("protocol", "TCP")), str(record.get("source", "declared")))
 
 
-def _from_record(record: Any) -> Dependency:
+def _from_record(record: records.Dependency) -> Dependency:
     """A `verifier.records.Dependency`: through its Service (and Service port) when it has one."""
     if record.service:
-        to, port = record.service, record.service_port or record.port
-    else:
-        to, port = record.dst or record.cidr, record.port
-    return Dependency(record.src, str(to), int(port), record.protocol, record.source)
+        return Dependency(record.src, record.service, record.service_port or record.port, record.protocol, record.source)
+    return Dependency(record.src, str(record.dst or record.cidr), record.port, record.protocol, record.source)
 
 
 def _qualify(name: str, namespace: str) -> str:

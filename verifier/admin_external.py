@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from .cidrs import network
+from .addresses import network
 from .model import IPBlock
 from .ports import PortSet
 

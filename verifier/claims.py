@@ -9,7 +9,6 @@ mentions are listed as `missed`.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import json
 from collections.abc import Iterable, Sequence
@@ -32,6 +31,7 @@ from .explain import Explainer
 from .model import Bundle, Protocol
 from .records import Dependency, Finding
 from .selectors import iter_bits
+from .suggest import or_hint
 
 ClaimVerdict = Literal["confirmed", "contradicted", "unverifiable", "unparseable"]
 VERDICTS: tuple[ClaimVerdict, ...] = ("confirmed", "contradicted", "unverifiable", "unparseable")
@@ -325,5 +325,4 @@ def _dep_item(dep: Dependency) -> dict[str, Any]:
 
 
 def _close(ref: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(ref, list(known), n=2, cutoff=0.6)
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
+    return or_hint(ref, known, n=2)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .cidrs import EVERYWHERE
+from .addresses import EVERYWHERE
 from .compile import CompiledBundle, ExternalGrant
 from .errors import UnknownWorkload
 from .gcpause import gc_paused

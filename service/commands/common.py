@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 import verifier
+from verifier.declared import DEFAULT_DEPS_FILE
 from verifier.errors import InputError, NothingToCheck, UnreadableInput
 from verifier.model import Bundle, SourceRef
 
@@ -128,7 +129,7 @@ def report_issues(bundle: Bundle) -> None:
         click.echo(f"{issue.severity}: {issue}{left_out}", err=True)
 
 
-DEFAULT_DEPS_NAME = "netreason.deps.yaml"
+DEFAULT_DEPS_NAME = DEFAULT_DEPS_FILE
 
 
 def default_deps_path(paths: Sequence[str]) -> Path | None:
