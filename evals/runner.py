@@ -34,7 +34,6 @@ from service.store import EvalResponse, Store
 
 from .grading import compute_scenario_truth
 from .scenarios import Scenario
-from .simulated import register as register_simulated
 
 RUN_SCHEMA = "netreason.eval-run/v1"
 RATE_LIMIT_RETRIES = 3
@@ -146,7 +145,6 @@ async def run_eval(
     the cache). Raises only for configuration problems (unknown prompt or model prefix).
     """
     start = time.perf_counter()
-    register_simulated()
     jobs = plan(scenarios, config)
     resolved = {m: (providers or {}).get(m) or get_provider(m) for m in config.models}
     run_id = store.create_eval_run(run_config_json(config, scenarios))

@@ -21,8 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from verifier.claims_schema import CLAIM_TYPES
-
 Verdict = Literal["confirmed", "contradicted", "unverifiable"]
 Key = tuple[str, ...]
 

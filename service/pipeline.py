@@ -80,14 +80,6 @@ class Analysis:
     scope: Scope = Scope()
 
 
-def enable_simulated(spec: str | None) -> None:
-    """`simulated:MODE` models (the eval suite's, labelled simulated everywhere) work in the CLI and the API alike."""
-    if spec and spec.strip().startswith("simulated:"):
-        from evals.simulated import register
-
-        register()
-
-
 def scope_for(prompt_ref: str) -> tuple[str, ...]:
     return PROMPT_SCOPES.get(prompt_ref.split("@", 1)[0], ())
 
@@ -215,7 +207,7 @@ def load_prompt_ref(prompt: str) -> str:
 
 
 def _prices(spec: str) -> dict[str, float] | None:
-    from evals.prices import load_prices, price_for
+    from .prices import load_prices, price_for
 
     return None if spec.startswith("simulated:") else price_for(load_prices(), spec)
 

@@ -137,7 +137,7 @@ class Connectivity:
             return rows
         from .admin_external import admin_external
 
-        return admin_external(c.admin, c.atoms, s, isolated, rows)
+        return admin_external(c.admin, c.atoms, s, isolated, rows, ExternalEgress)
 
     # --- counts ------------------------------------------------------------
     def summary(self) -> dict[str, int]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from typing import Annotated, Any
 
@@ -39,10 +38,9 @@ from ..slack import (
     verify_request,
 )
 from ..store import Store
-from .chat import SnapshotChoice, run_chat_turn
 from .deps import ServiceState, State
 from .errors import ApiProblem
-from .manifests import NAME_PATTERN
+from .turns import SnapshotChoice, run_chat_turn, split_cluster
 
 log = logging.getLogger("netreason.slack")
 
@@ -76,26 +74,6 @@ SignedBody = Annotated[bytes, Depends(signed_body)]
 def slack_client(state: ServiceState) -> SlackClient:
     token = state.settings.slack_bot_token
     return SlackClient(token.get_secret_value() if token else "", state.settings.slack_api_url)
-
-
-def split_cluster(store: Store, text: str) -> tuple[str | None, str]:
-    """(`prod`, the question without it) when the text names a stored cluster snapshot anywhere, else
-    (None, `text`): "prod can api reach db", "what breaks in prod?", "who lost DNS on the staging cluster?"."""
-    text = text.strip()
-    names = {name for name, _ in store.cluster_names()}
-    first, _, rest = text.partition(" ")
-    if rest and re.match(NAME_PATTERN, first) and first in names:
-        return first, rest.strip()
-    for name in sorted(names, key=len, reverse=True):  # the longest name first: "prod-eu" before "prod"
-        pattern = (rf"(?:\s+(?:in|on|for|of|at)\s+(?:the\s+)?(?:cluster\s+)?{re.escape(name)}(?:\s+cluster)?"
-                   rf"|\s*\b(?:cluster\s+)?{re.escape(name)}(?:\s+cluster)?)(?![\w/.-])")
-        m = re.search(pattern, text, re.I)
-        if m and (m.start() == 0 or not text[m.start() - 1].isalnum() or text[m.start()] == " "):
-            rest = (text[: m.start()] + " " + text[m.end():]).strip()
-            rest = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", rest))
-            if rest:
-                return name, rest
-    return None, text
 
 
 # --- events -----------------------------------------------------------------------------------------------

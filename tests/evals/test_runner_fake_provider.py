@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from evals.grading import score_run
 from evals.runner import RunConfig, run_eval
 from evals.scenarios import load_scenarios
-from evals.simulated import answer_for
+from service.providers.simulated import answer_for
 from service.cli import cli
 from service.providers.base import Message, ProviderRequest
 from service.providers.errors import ProviderTimeout
