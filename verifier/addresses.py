@@ -111,6 +111,15 @@ def network(cidr: str) -> Network:
     return ipaddress.ip_network(cidr, strict=False)
 
 
+def parse_network(ref: str) -> Network | None:
+    """`ref` as an IP range when it is one (`10.0.0.0/8`, `192.0.2.7` as /32, host bits allowed), else None
+    (a name such as `shop/api`)."""
+    try:
+        return network(ref)
+    except ValueError:
+        return None
+
+
 def block_contains_ip(block: IPBlock, ip: str) -> bool:
     """Whether an address is in the block's CIDR and in none of its excepts."""
     addr = ipaddress.ip_address(ip)
@@ -186,5 +195,5 @@ def _normalize(intervals: Iterable[Interval]) -> AddressSet:
 
 __all__ = [
     "EVERYWHERE", "AddressSet", "Interval", "Network", "block_addresses", "block_contains_ip", "check_cidr",
-    "check_ip", "covers_everything", "is_strict_subnet", "network", "subtract", "to_cidrs", "union",
+    "check_ip", "covers_everything", "is_strict_subnet", "network", "parse_network", "subtract", "to_cidrs", "union",
 ]

@@ -9,12 +9,12 @@ mentions are listed as `missed`.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .addresses import parse_network
 from .admin import AdminPolicy, admin_policy_named
 from .answers import RejectedClaim
 from .claims_schema import (
@@ -183,10 +183,10 @@ def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCh
 
 def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> list[DependencyResult]:
     out = []
-    claim_net = _as_network(claim.to)
+    claim_net = parse_network(claim.to)
     for d in truth.dependencies:
         dep = d.dependency
-        same_cidr = claim_net is not None and dep.cidr is not None and _as_network(dep.cidr) == claim_net
+        same_cidr = claim_net is not None and dep.cidr is not None and parse_network(dep.cidr) == claim_net
         same_dst = claim.to in (dep.dst, dep.service) or same_cidr
         same_port = claim.port in (dep.port, dep.service_port)
         if dep.src == claim.from_ and same_dst and same_port and dep.protocol == claim.protocol:
@@ -196,7 +196,7 @@ def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> 
 
 def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_)
-    if not bad and _as_network(claim.to) is not None:
+    if not bad and parse_network(claim.to) is not None:
         return _cidr_dependency(claim, data, truth)
     if not bad and claim.to not in truth.workloads and claim.to not in truth.services:
         bad = f"no workload or Service {claim.to!r} exists{_close(claim.to, {**truth.workloads, **truth.services})}"
@@ -227,14 +227,6 @@ def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: 
     if broken:
         return ClaimCheck(data, "confirmed", explanation=broken[0].explanation + note)
     return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation + note)
-
-
-def _as_network(ref: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    """`ref` as an IP range when it is one (`10.0.0.0/8`, `192.0.2.7/32`), else None."""
-    try:
-        return ipaddress.ip_network(ref, strict=False)
-    except ValueError:
-        return None
 
 
 def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:

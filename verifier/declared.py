@@ -16,12 +16,12 @@ there. A name that matches nothing is an error Issue naming the entry and the cl
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from .addresses import parse_network
 from .endpoints import Endpoint, describe_ports, find_service, find_workload, service_endpoints
 from .model import PROTOCOLS, Bundle, Issue, Protocol, Service, ServicePort, Severity, SourceRef, Workload
 from .records import Dependency
@@ -272,8 +272,5 @@ def _service_ports(service: Service, port: int | str, protocol: Protocol) -> lis
 
 def _cidr(ref: str) -> str | None:
     """`ref` as a canonical CIDR (an address becomes /32 or /128); None if it is a name."""
-    try:
-        net = ipaddress.ip_network(ref, strict=False)
-    except ValueError:
-        return None
-    return str(net)
+    net = parse_network(ref)
+    return None if net is None else str(net)

@@ -106,7 +106,7 @@ async def events(body: SignedBody, request: Request, state: State, background: B
         log.info("slack event %s: duplicate delivery (retry %s, %s) ignored", message.event_id,
                  request.headers.get("x-slack-retry-num"), request.headers.get("x-slack-retry-reason"))
         return JSONResponse({"ok": True, "duplicate": True})
-    background.add_task(process_event, state, message, mention, attempt)
+    state.background.add(background, process_event, state, message, mention, attempt)
     return JSONResponse({"ok": True})
 
 
@@ -179,7 +179,7 @@ async def commands(body: SignedBody, state: State, background: BackgroundTasks) 
     command = parse_command(body)
     if not command.text or command.text.lower() in ("help", "?"):
         return JSONResponse({"response_type": "ephemeral", "text": USAGE})
-    background.add_task(answer_command, state, command)
+    state.background.add(background, answer_command, state, command)
     return JSONResponse({"response_type": "ephemeral", "text": f"Working on it: {command.text}"})
 
 
