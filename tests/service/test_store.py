@@ -21,7 +21,7 @@ from service.store import (
     hash_token,
     safe_url,
 )
-from service.store_schema import MIGRATIONS
+from service.storage.migrations import MIGRATIONS
 from tests.service.pg_server import postgres_admin_url, postgres_url  # noqa: F401
 
 MIGRATION_NAMES = [name for name, _step in MIGRATIONS]
