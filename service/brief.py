@@ -443,8 +443,8 @@ def parse_selector(text: str) -> LabelSelector:
 def _read_requirement(text: str) -> Requirement:
     m = _SET_REQ.match(text)
     if m:
-        op = "In" if m["op"] == "in" else "NotIn"
-        return Requirement(m["key"], op, tuple(m["values"].split(",")))
+        values = tuple(m["values"].split(","))
+        return Requirement(m["key"], "In", values) if m["op"] == "in" else Requirement(m["key"], "NotIn", values)
     if "!=" in text:
         key, value = text.split("!=", 1)
         return Requirement(key, "NotIn", (value,))

@@ -82,8 +82,10 @@ class ClaimReport:
         }
 
 
-class GroundTruth:
-    """Everything a claim can be checked against, computed once per bundle."""
+class ClaimIndex:
+    """The lookups a claim is checked against (workloads, services and policies by id, findings by rule and
+    object, the explainer), built once over one truth: `service.truth.Truth` is the truth (what the verifier
+    computed for a bundle); this is its index for claim checking (`Truth.claims`), not a second truth."""
 
     def __init__(
         self, bundle: Bundle, conn: Connectivity, dependencies: Sequence[DependencyResult] = (),
@@ -123,7 +125,7 @@ class GroundTruth:
         return unique[:MAX_FLOW_ITEMS], len(unique) > MAX_FLOW_ITEMS
 
 
-def check_answer(answer: ModelAnswer, truth: GroundTruth, scope: Iterable[str] = (),
+def check_answer(answer: ModelAnswer, truth: ClaimIndex, scope: Iterable[str] = (),
                  rejected: Sequence[RejectedClaim] = ()) -> ClaimReport:
     """Check every claim of an answer; list in-scope truth that no claim mentions.
 
@@ -149,7 +151,7 @@ def _unparseable(rejected: RejectedClaim) -> ClaimCheck:
     return ClaimCheck(claim, "unparseable", explanation=rejected.reason)
 
 
-def check_claim(claim: Any, truth: GroundTruth) -> ClaimCheck:
+def check_claim(claim: Any, truth: ClaimIndex) -> ClaimCheck:
     """The verdict on one claim."""
     data = claim.model_dump(mode="json", by_alias=True)
     if isinstance(claim, FlowClaim):
@@ -165,7 +167,7 @@ def check_claim(claim: Any, truth: GroundTruth) -> ClaimCheck:
     raise TypeError(f"unknown claim type {type(claim).__name__}")
 
 
-def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _flow(claim: FlowClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_) or truth.unknown_workload(claim.to)
     if bad:
         return ClaimCheck(data, "unverifiable", explanation=bad)
@@ -181,7 +183,7 @@ def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCh
     return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"allowed": verdict.allowed}, explanation)
 
 
-def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> list[DependencyResult]:
+def _matching_dependencies(claim: DependencyBrokenClaim, truth: ClaimIndex) -> list[DependencyResult]:
     out = []
     claim_net = parse_network(claim.to)
     for d in truth.dependencies:
@@ -194,7 +196,7 @@ def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> 
     return out
 
 
-def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_)
     if not bad and parse_network(claim.to) is not None:
         return _cidr_dependency(claim, data, truth)
@@ -213,7 +215,7 @@ def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: Groun
     return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation)
 
 
-def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     """A breakage claim about an IP range: the known dependency's verdict, else what the source's egress
     policies decide for that range (outside the cluster only the source's egress applies)."""
     deps = _matching_dependencies(claim, truth)
@@ -229,7 +231,7 @@ def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: 
     return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation + note)
 
 
-def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     bad = truth.unknown_workload(claim.workload)
     if bad:
         return ClaimCheck(data, "unverifiable", explanation=bad)
@@ -239,7 +241,7 @@ def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth)
     return ClaimCheck(data, "contradicted", {"dns_egress_missing": False}, f"{claim.workload} can reach cluster DNS on UDP/53 and TCP/53")
 
 
-def _finding(claim: FindingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _finding(claim: FindingClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     known_objects = {*truth.workloads, *truth.policies, *truth.bundle.namespaces,
                      *(p.name for p in truth.bundle.admin_policies)}
     objects_with_findings = {obj for _, obj in truth.findings}
@@ -253,7 +255,7 @@ def _finding(claim: FindingClaim, data: dict[str, Any], truth: GroundTruth) -> C
                       f"no {claim.rule} finding for {claim.object}" + (f"; it has {', '.join(actual)}" if actual else ""))
 
 
-def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     admin = admin_policy_named(truth.bundle, claim.policy)
     if claim.policy not in truth.policies and admin is not None:
         return _admin_selects(claim, data, truth, admin)
@@ -269,7 +271,7 @@ def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: Grou
                       f"{claim.policy} selects {selector}: {', '.join(actual) or 'no workload'}")
 
 
-def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: GroundTruth, admin: AdminPolicy) -> ClaimCheck:
+def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: ClaimIndex, admin: AdminPolicy) -> ClaimCheck:
     """`policy_selects` about an AdminNetworkPolicy or the baseline: its subject's workloads."""
     unknown = [w for w in claim.workloads if w not in truth.workloads]
     if unknown:
@@ -282,7 +284,7 @@ def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: Groun
                       f"{admin.label} has subject {admin.subject}: {', '.join(actual) or 'no workload'}")
 
 
-def _missed(answer: ModelAnswer, truth: GroundTruth, scope: tuple[str, ...]) -> tuple[list[MissedItem], bool]:
+def _missed(answer: ModelAnswer, truth: ClaimIndex, scope: tuple[str, ...]) -> tuple[list[MissedItem], bool]:
     claims = answer.claims
     missed: list[MissedItem] = []
     truncated = False

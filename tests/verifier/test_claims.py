@@ -15,7 +15,7 @@ import pytest
 
 import verifier
 from verifier.answers import RejectedClaim
-from verifier.claims import MAX_REJECTED_CHARS, ClaimReport, GroundTruth, check_answer
+from verifier.claims import MAX_REJECTED_CHARS, ClaimReport, ClaimIndex, check_answer
 from verifier.claims_schema import ModelAnswer
 
 APP = """
@@ -116,16 +116,16 @@ DEPS = [
 
 
 @pytest.fixture(scope="module")
-def truth() -> GroundTruth:
+def truth() -> ClaimIndex:
     bundle = verifier.load_text(APP)
     conn = verifier.analyze(bundle)
     deps, issues = verifier.gather_dependencies(bundle, DEPS, "deps.yaml", None, infer=False)
     assert not issues
     results = verifier.evaluate_dependencies(bundle, deps, conn=conn)
-    return GroundTruth(bundle, conn, results, verifier.lint(bundle, results, conn))
+    return ClaimIndex(bundle, conn, results, verifier.lint(bundle, results, conn))
 
 
-def check(truth: GroundTruth, *claims: dict[str, Any], scope: tuple[str, ...] = (),
+def check(truth: ClaimIndex, *claims: dict[str, Any], scope: tuple[str, ...] = (),
           rejected: tuple[RejectedClaim, ...] = ()) -> ClaimReport:
     answer = ModelAnswer.model_validate({"summary": "s", "claims": list(claims)})
     return check_answer(answer, truth, scope, rejected)
