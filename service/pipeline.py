@@ -30,15 +30,6 @@ from .sliced import ask_slices
 from .slices import Scope, Slice, SliceContext, plan_slices
 from .truth import Truth, compute_truth, truth_json  # noqa: F401  (the pipeline's public names)
 
-#: Which claim types each prompt asks for: only those produce `missed` items.
-PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
-    "flows": ("flow",),
-    "breakage": ("dependency_broken",),
-    "dns": ("dns_egress_missing",),
-    "review": ("dependency_broken", "finding"),
-    "ask": (),
-}
-
 #: About 100k tokens: beyond this the brief is too large to send in one prompt.
 MAX_PROMPT_CHARS = 400_000
 
@@ -81,7 +72,13 @@ class Analysis:
 
 
 def scope_for(prompt_ref: str) -> tuple[str, ...]:
-    return PROMPT_SCOPES.get(prompt_ref.split("@", 1)[0], ())
+    """The claim types prompt `prompt_ref` asks for (its file's `claim_types`); none for a prompt not in the library."""
+    from prompts.library import PromptError, load_prompt
+
+    try:
+        return load_prompt(prompt_ref).claim_types
+    except PromptError:
+        return ()
 
 
 def build_request(prepared: PreparedPrompt, timeout_s: float) -> ProviderRequest:
