@@ -10,6 +10,7 @@ gets the ground truth, with the failure stated.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -204,9 +205,17 @@ def load_prompt_ref(prompt: str) -> str:
 
 
 def _prices(spec: str) -> dict[str, float] | None:
-    from .prices import load_prices, price_for
+    from .prices import price_for
 
-    return None if spec.startswith("simulated:") else price_for(load_prices(), spec)
+    return None if spec.startswith("simulated:") else price_for(_price_table(), spec)
+
+
+@functools.cache
+def _price_table() -> dict[str, dict[str, float]]:
+    """service/prices.yaml, read once: it is read for every model call, on the event loop."""
+    from .prices import load_prices
+
+    return load_prices()
 
 
 async def run_analysis(
