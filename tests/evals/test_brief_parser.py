@@ -7,7 +7,8 @@ import yaml
 
 import verifier
 from service.brief import BriefParseError, extract_brief, parse_brief, parse_selector
-from evals.generator import TEMPLATES, build
+from evals.builds import build
+from evals.generator import TEMPLATES
 from service.brief import render_brief
 from tests.shared import corpus_apps, require_shared, scenario_files
 from verifier.model import Requirement
