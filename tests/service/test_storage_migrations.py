@@ -25,13 +25,6 @@ NAMES = [name for name, _step in migrations.MIGRATIONS]
 RECEIVED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'netreason.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 def v1_database(db_url: str) -> Iterator[str]:
     """A database as the first release left it: m001 applied and recorded, one row in several tables."""

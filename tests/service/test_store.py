@@ -27,13 +27,6 @@ from tests.service.pg_server import postgres_admin_url, postgres_url  # noqa: F4
 MIGRATION_NAMES = [name for name, _step in MIGRATIONS]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sub' / 'netreason.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     opened = Store.open(db_url)
