@@ -10,6 +10,7 @@ from contextlib import nullcontext
 import click
 
 import verifier
+from service import progress
 from service.renderers import flows as render
 from service.terminal import plain_terminal
 from verifier.export import flows_json, verdict_json
@@ -49,9 +50,11 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     """
     bundle, t_load = load(paths, default_namespace, strict)
     t0 = time.perf_counter()
-    compiled = verifier.compile_bundle(bundle)
-    t1 = time.perf_counter()
-    conn = verifier.compute_connectivity(compiled)
+    with progress.working("compiling policies") as shown:
+        compiled = verifier.compile_bundle(bundle)
+        t1 = time.perf_counter()
+        shown.show("computing connectivity")
+        conn = verifier.compute_connectivity(compiled)
     t2 = time.perf_counter()
     if exposure:
         emit(render_exposure(conn, ingress_controllers, fmt), fmt, output_file)
