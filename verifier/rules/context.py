@@ -18,6 +18,7 @@ from ..explain import Explainer
 from ..model import Bundle, LabelSelector, NetworkPolicy, Peer, Rule, SourceRef, Workload
 from ..selectors import matches
 from . import yamltext
+from .nearest import LabelIndex
 
 Direction = Literal["ingress", "egress"]
 
@@ -146,6 +147,17 @@ class LintContext:
 
     def workloads_in(self, namespaces: Sequence[str]) -> list[Workload]:
         return [w for n in namespaces for w in self.by_namespace.get(n, ())]
+
+    def label_index(self, namespaces: Sequence[str]) -> LabelIndex:
+        """The labels of the workloads in `namespaces`, indexed for typo hints (built once per namespace set)."""
+        key = tuple(namespaces)
+        if key not in self._label_indexes:
+            self._label_indexes[key] = LabelIndex([(w.id, w.labels) for w in self.workloads_in(key)])
+        return self._label_indexes[key]
+
+    @cached_property
+    def _label_indexes(self) -> dict[tuple[str, ...], LabelIndex]:
+        return {}
 
     def peers(self) -> Iterator[PeerRef]:
         """Every peer of every rule in the directions each policy affects, in bundle order."""
