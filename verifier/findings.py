@@ -72,7 +72,7 @@ def lint_report(
     total)` hears of each step as it starts (a progress line; it must not raise).
     """
     step = on_step or _no_step
-    ctx = LintContext(bundle, conn, deps_results or (), texts)
+    ctx = LintContext(bundle, conn, deps_results or (), texts, snippets=not fixes)  # fixes replace the snippets
     found, rows = _findings(ctx, step)
     step("fixes", 0, 0)
     fixed = _with_fixes(ctx, found) if fixes else None
@@ -97,7 +97,7 @@ def _findings(ctx: LintContext, step: StepReport = _no_step) -> tuple[list[Findi
     dns = DnsView(ctx)
     rows = coverage_rows(ctx)
     rules: list[Callable[[], list[Finding]]] = [
-        lambda: dns_findings(ctx, dns), lambda: ipblock_findings(ctx, dns), lambda: side_findings(ctx),
+        lambda: dns_findings(ctx, dns), lambda: ipblock_findings(ctx, dns), lambda: _side_findings(ctx),
         lambda: breadth_findings(ctx), lambda: namespace_label_findings(ctx), lambda: selects_nothing_findings(ctx),
         lambda: default_deny_findings(ctx, rows), lambda: legacy_annotation_findings(ctx), lambda: cni_findings(ctx),
         lambda: hostname_findings(ctx), lambda: unevaluated_findings(ctx), lambda: invalid_object_findings(ctx),
@@ -110,6 +110,18 @@ def _findings(ctx: LintContext, step: StepReport = _no_step) -> tuple[list[Findi
     step("rules", len(rules) + 1, len(rules) + 1)
     found += dependency_findings(ctx, found)
     return _with_policy_locations(found, ctx.bundle), rows
+
+
+def _side_findings(ctx: LintContext) -> list[Finding]:
+    """The one-sided rules; in a fix round (no explanations) only when there are dependencies.
+
+    Their fixes open only flows a dependency needs (`fixes._one_sided_fix`) and they are read
+    otherwise only as causes of broken dependencies; the fix rounds read findings only to
+    propose fixes, so without dependencies they are moot there.
+    """
+    if not ctx.explanations and not ctx.deps:
+        return []
+    return side_findings(ctx)
 
 
 def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding]:
@@ -130,7 +142,7 @@ def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding
 
 def _with_fixes(ctx: LintContext, found: list[Finding]) -> FixSet:
     def relint(bundle: Bundle, results: Sequence[DependencyResultLike]) -> list[Finding]:
-        return _findings(LintContext(bundle, None, results))[0]
+        return _findings(LintContext(bundle, None, results, explanations=False))[0]  # read only to propose fixes
     deps = [r.dependency for r in ctx.deps]
     return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)
 

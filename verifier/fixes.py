@@ -139,6 +139,7 @@ class FixCollector:
         self.patches: dict[str, list[PatchOp]] = {}
         self.meta: dict[str, tuple[str, int, tuple[str, ...]]] = {}  # id -> (description, round, isolates)
         self.version = 0
+        self._fixes: tuple[int, list[Fix]] | None = None
 
     def add(self, manifest: Manifest, description: str, round_: int, isolates: tuple[str, ...] = ()) -> str:
         ns, wanted = manifest["metadata"]["namespace"], manifest["metadata"]["name"]
@@ -173,6 +174,12 @@ class FixCollector:
         return key if key in self.patches else None
 
     def fixes(self) -> list[Fix]:
+        """Every fix collected so far, in order (computed once per change: patches are applied to copies)."""
+        if self._fixes is None or self._fixes[0] != self.version:
+            self._fixes = (self.version, self._all_fixes())
+        return list(self._fixes[1])
+
+    def _all_fixes(self) -> list[Fix]:
         out = []
         for key, manifest in self.adds.items():
             desc, round_, iso = self.meta[key]

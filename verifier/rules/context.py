@@ -50,7 +50,12 @@ class LintContext:
     def __init__(
         self, bundle: Bundle, conn: Connectivity | None = None,
         deps: Sequence[DependencyResultLike] = (), texts: Mapping[str, str] | None = None,
+        *, snippets: bool = True, explanations: bool = True,
     ) -> None:
+        # `snippets=False`: a rule may leave out its finding's fix YAML (the converged fixes replace it);
+        # `explanations=False`: also the long why of its message (findings only read to propose fixes).
+        self.snippets = snippets and explanations
+        self.explanations = explanations
         self.bundle = bundle
         self.conn = conn if conn is not None else compute_connectivity(compile_bundle(bundle))
         self.deps = tuple(deps)
