@@ -35,8 +35,11 @@ def format_option(func):  # type: ignore[no-untyped-def]
 @format_option
 @fail_on_option
 @click.option("--no-infer", is_flag=True, help="Do not infer dependencies from env values in the manifests.")
+@click.option("--no-fixes", is_flag=True,
+              help="Report findings without computing their fixes (the converged fixes lint the manifests again up "
+                   "to four times: about 10x the time of the findings alone on a large cluster).")
 def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
-         fmt: str, output_file: str | None, fail_on: str, no_infer: bool) -> None:
+         fmt: str, output_file: str | None, fail_on: str, no_infer: bool, no_fixes: bool) -> None:
     """Review the NetworkPolicies in PATH...: missing DNS, broken dependencies, typos, gaps.
 
     Every finding has a rule id, a severity, the object and file:line, and often a YAML
@@ -50,7 +53,7 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
       netreason lint k8s/ --deps deps.yaml -o sarif --output-file netreason.sarif
       netreason lint k8s/ -o markdown --fail-on warning
     """
-    truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer)
+    truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer, fixes=not no_fixes)
     print_dependency_issues(truth)
     emit(truth, fmt, output_file)
     sys.exit(exit_code([f.severity for f in truth.findings], fail_on))
