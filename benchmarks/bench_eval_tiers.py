@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_eval_tiers.py --workdir /tmp/nr-tiers [--tiers 300,1000,5000]
         [--models simulated:oracle] [--prompts flows@2,breakage@1,dns@1] [--budget CONTEXT:OUTPUT]
 
-Each tier is run in a fresh interpreter (`eval run --tiers N --fresh`, its own SQLite file), timed (wall and
+Each tier is run in a fresh interpreter (`eval run --tiers N --fresh`, one SQLite file for all), timed (wall and
 CPU seconds) and measured (peak resident memory of that process, from `wait4`). Then one run over all the tiers
 reuses those answers from a shared store (cached: no model is asked again) and writes the report with accuracy
 and cost against size as Markdown, HTML and JSON under the workdir. Simulated models' figures are labelled
@@ -49,7 +49,7 @@ def eval_run_args(args: argparse.Namespace, tiers: list[int], db: str, *extra: s
 
 
 def run_tier(tier: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    db = f"sqlite:///{workdir / f'tier-{tier}.db'}"
+    db = f"sqlite:///{workdir / 'tiers.db'}"  # shared: the all-tier run below reuses these answers
     figures, out, err, code = measured(eval_run_args(args, [tier], db, "--fresh"))
     if code != 0:
         raise SystemExit(f"tier {tier} failed ({code}): {err[-2000:]}")
@@ -62,7 +62,7 @@ def run_tier(tier: int, args: argparse.Namespace, workdir: Path) -> dict[str, An
 
 def write_report(tiers: list[int], args: argparse.Namespace, workdir: Path) -> list[Path]:
     """One run over every tier in a shared store (answers cached after the first time), and its reports."""
-    db = f"sqlite:///{workdir / 'all-tiers.db'}"
+    db = f"sqlite:///{workdir / 'tiers.db'}"
     _, out, err, code = measured(eval_run_args(args, tiers, db))
     if code != 0:
         raise SystemExit(f"the all-tier run failed ({code}): {err[-2000:]}")

@@ -20,7 +20,7 @@ from verifier.claims import ClaimReport, check_answer
 from verifier.answers import AnswerShapeError, ParsedAnswer
 from verifier.answers import parse_answer as parse_tolerant
 
-from .prices import load_prices, price_for
+from service.prices import load_prices, price_for
 from .scenarios import Scenario, load_scenarios
 from .scoring import ClaimOutcome, Key, TruthItems, cost_usd, score_response
 

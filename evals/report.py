@@ -130,7 +130,8 @@ def _size_costs(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
             "prompt_chars_mean": _mean([r.get("prompt_chars") for r in group]),
             "input_tokens_mean": _mean([r["input_tokens"] for r in group]),
             "output_tokens_mean": _mean([r["output_tokens"] for r in group]),
-            "wall_ms_mean": _mean([r.get("wall_ms") for r in group if not r["error"] and not r.get("cached")]),
+            # A cached answer keeps the wall time it took when it was asked.
+            "wall_ms_mean": _mean([r.get("wall_ms") for r in group if not r["error"]]),
             "cost_usd": round(sum(costs), 6) if costs else None,
         }
     return out

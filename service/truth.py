@@ -19,13 +19,15 @@ from functools import cached_property
 from typing import Any
 
 import verifier
-from verifier.claims import GroundTruth
+from verifier.claims import ClaimIndex
 from verifier.connectivity import Connectivity
 from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
 from verifier.diff import BundleDiff, diff_json, diff_sides
 from verifier.findings import LintReport, finding_json, lint_json, lint_report
 from verifier.model import Bundle, Issue
 from verifier.records import Finding
+
+from . import progress
 
 Deps = str | list[dict[str, Any]] | None
 
@@ -54,9 +56,9 @@ class Truth:
                 f"{len(self.bundle.policies)} policies, {len(self.findings)} findings)")
 
     @cached_property
-    def claims(self) -> GroundTruth:
+    def claims(self) -> ClaimIndex:
         """The lookups claims are checked against (built on first use: lint and diff never need them)."""
-        return GroundTruth(self.bundle, self.conn, self.dependencies, self.findings)
+        return ClaimIndex(self.bundle, self.conn, self.dependencies, self.findings)
 
     @property
     def coverage(self) -> tuple[Any, ...]:
@@ -86,11 +88,14 @@ def compute_truth(
     lint the bundle again up to four times: most of the time on a large cluster with broken findings).
     """
     start = time.perf_counter()
-    conn = verifier.analyze(bundle)
-    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer,
-                                               observed_origin=observed_origin)
-    results = evaluate_dependencies(bundle, gathered, conn=conn)
-    report = lint_report(bundle, results, conn, texts=texts, fixes=fixes)
+    with progress.working("compiling policies, computing connectivity") as shown:
+        conn = verifier.analyze(bundle)
+        shown.show("gathering dependencies")
+        gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer,
+                                                   observed_origin=observed_origin)
+        results = evaluate_dependencies(bundle, gathered, conn=conn)
+        report = lint_report(bundle, results, conn, texts=texts, fixes=fixes,
+                             on_step=lambda what, done, total: shown.count(what, done, total) if total else shown.show(what))
     return Truth(bundle, conn, tuple(results), report.findings, tuple(dep_issues), time.perf_counter() - start,
                  report, dict(texts or {}), label)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -50,8 +51,8 @@ def render_dot(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False) -> str:
-    """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns."""
+def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False, footer: Sequence[str] = ()) -> str:
+    """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns; `footer` lines follow it."""
     from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
     from rich.table import Table
 
@@ -65,6 +66,8 @@ def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = Fa
     out = io.StringIO()
     console = Console(file=out, width=width or 160, force_terminal=False)
     console.print(table)
+    for line in footer:
+        console.print(line, markup=False)
     for note in doc.get("notes", []):
         console.print(f"note: {note}")
     return out.getvalue()
