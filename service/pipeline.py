@@ -29,7 +29,7 @@ from .providers.registry import get_provider
 from .providers.answers import complete_answer
 from .sliced import ask_slices
 from .slices import Scope, Slice, SliceContext, plan_slices
-from .truth import Truth, compute_truth, truth_json  # noqa: F401  (the pipeline's public names)
+from .truth import Truth, compute_truth, truth_json
 
 #: About 100k tokens: beyond this the brief is too large to send in one prompt.
 MAX_PROMPT_CHARS = 400_000

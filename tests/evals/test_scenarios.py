@@ -10,7 +10,7 @@ import yaml
 from evals.builds import build
 from evals.generator import TEMPLATES, stub
 from evals.scenarios import SCENARIO_DIR, ScenarioError, load_scenarios, read_scenario
-from service.pipeline import compute_truth
+from service.truth import compute_truth
 from tests.shared import require_shared
 
 ISSUE_FAMILIES = {

@@ -12,7 +12,7 @@ from evals.builds import build
 from evals.generator import NAME_LABEL
 from evals.scenarios import load_scenarios, read_scenario
 from evals.tiers import TIER_DIR, TIER_SCALES, TRAPS, Tier, build_trap, compose_tier, trap_count, write_tier_stubs
-from service.pipeline import Truth, compute_truth
+from service.truth import Truth, compute_truth
 
 
 def truth_of(manifests: list[dict], deps: list[dict], name: str) -> Truth:

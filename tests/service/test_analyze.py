@@ -135,9 +135,10 @@ def test_a_prompt_too_large_for_any_model_is_refused_before_calling_it(fake_prov
     import asyncio
 
     from service import pipeline
+    from service.truth import compute_truth
     import verifier
 
-    truth = pipeline.compute_truth(verifier.load_bundle([EXAMPLE]))
+    truth = compute_truth(verifier.load_bundle([EXAMPLE]))
     run = asyncio.run(pipeline.ask_model(truth, model="openai:gpt-4.1-mini", prompt="flows@1", max_prompt_chars=1000))
     assert run.error_kind == "PromptTooLarge" and "over the limit of 1,000" in run.error
     assert fake_provider_env.requests == []
