@@ -10,36 +10,47 @@ import click
 
 import verifier
 from service.renderers import flows as render
+from service.renderers.flows_markdown import render_markdown
 from service.terminal import plain_terminal
 from verifier.export import flows_json, verdict_json
 
 from .common import EXIT_CODES_HELP, PORT, bundle_options, load
 from .exposure_opts import exposure_options, render_exposure
+from .filter_opts import FILTER_HELP, apply_flow_filter, filter_options, filter_spec, resolve_flow_filter
 from .output import emit, output_file_option, output_option
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(epilog=FILTER_HELP + "\n\n" + EXIT_CODES_HELP)
 @bundle_options
-@output_option(["table", "json", "csv", "dot", "summary"], "table",
+@output_option(["table", "json", "csv", "dot", "markdown", "summary"], "table",
                "summary prints counts and time per phase only: for clusters too large to list pair by pair.")
 @output_file_option
 @click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
 @exposure_options
+@filter_options
 def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, output_file: str | None,
-          explain: bool, exposure: bool, ingress_controllers: tuple[str, ...]) -> None:
+          explain: bool, exposure: bool, ingress_controllers: tuple[str, ...], src_filter: str | None,
+          dst_filter: str | None, selector: str | None, all_namespaces: bool) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
     A flow is an ordered workload pair and protocol with the ports allowed, after both
     the source's egress and the destination's ingress policies. A workload paired with
-    itself means replica to replica. Pairs not listed are denied.
+    itself means replica to replica. Pairs not listed are denied. Traffic with
+    addresses outside the input (ipBlocks, or anywhere for a workload no policy
+    isolates) is listed as rows to or from outside:CIDR / outside:anywhere.
 
     \b
     Examples:
       netreason flows examples/shop
       kubectl get ns,deploy,netpol -A -o yaml | netreason flows - -o json
       netreason flows big-cluster/ -o summary
+      netreason flows k8s/ --from shop/web -o csv
+      netreason flows k8s/ -n shop -l 'tier in (db,cache)'
+      netreason flows k8s/ --to outside
     """
     bundle, t_load = load(paths, default_namespace, strict)
+    wanted = filter_spec(src_filter, dst_filter, selector, all_namespaces, default_namespace)
+    wf = resolve_flow_filter(wanted, bundle, fmt, exposure)
     t0 = time.perf_counter()
     compiled = verifier.compile_bundle(bundle)
     t1 = time.perf_counter()
@@ -54,8 +65,11 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         emit(render.render_summary(doc, timings), fmt, output_file)
         return
     doc = flows_json(conn, explain=explain)
+    if wf is not None:
+        doc = apply_flow_filter(doc, wf)
     table = lambda d: render.render_table(d, plain=plain_terminal())  # noqa: E731
-    out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": table}[fmt](doc)
+    out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": table,
+           "markdown": render_markdown}[fmt](doc)
     emit(out, fmt, output_file)
 
 
