@@ -65,7 +65,7 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         emit(render.render_summary(doc, timings), fmt, output_file)
         return
     doc = flows_json(conn, explain=explain)
-    if wf is not None:
+    if wf is not None:  # filtered rows must never go through a writer that lists every flow unfiltered
         doc = apply_flow_filter(doc, wf)
     table = lambda d: render.render_table(d, plain=plain_terminal())  # noqa: E731
     out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": table,
