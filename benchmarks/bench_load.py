@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
+import multiprocessing
 import os
 import tempfile
 import time
@@ -48,12 +50,32 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def _probe(client: httpx.AsyncClient, path: str, out: list[float], stop: asyncio.Event) -> None:
+def _probe_process(base: str, path: str, stop: Any, out: Any) -> None:
+    """GET `path` every PROBE_INTERVAL_S until `stop` is set; send the latencies (ms; inf = not 200) to `out`.
+
+    A process of its own, as a kubelet is: probes timed on the burst's own event loop would also count the
+    client's time spent reading 200 large responses.
+    """
+    host, _, port = base.removeprefix("http://").partition(":")
+    samples: list[float] = []
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
     while not stop.is_set():
         start = time.perf_counter()
-        r = await client.get(path)
-        out.append((time.perf_counter() - start) * 1000 if r.status_code == 200 else float("inf"))
-        await asyncio.sleep(PROBE_INTERVAL_S)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        samples.append((time.perf_counter() - start) * 1000 if response.status == 200 else float("inf"))
+        time.sleep(PROBE_INTERVAL_S)
+    conn.close()
+    out.send(samples)
+
+
+def _start_probe(base: str, path: str, stop: Any) -> tuple[Any, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_probe_process, args=(base, path, stop, send), daemon=True)
+    proc.start()
+    return proc, receive
 
 
 async def burst(base: str, body: bytes, requests: int, concurrency: int) -> dict[str, Any]:
@@ -61,12 +83,11 @@ async def burst(base: str, body: bytes, requests: int, concurrency: int) -> dict
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     statuses: list[int] = []
     latencies: list[float] = []
-    health: list[float] = []
-    ready: list[float] = []
-    stop = asyncio.Event()
     sem = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as client, \
-            httpx.AsyncClient(base_url=base, timeout=60) as prober:
+    stop = multiprocessing.get_context("spawn").Event()
+    probes = [_start_probe(base, "/healthz", stop), _start_probe(base, "/readyz", stop)]
+    await asyncio.sleep(1.0)  # the probe processes start (spawn imports this module) before the burst
+    async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as client:
         async def one() -> None:
             async with sem:
                 start = time.perf_counter()
@@ -75,13 +96,13 @@ async def burst(base: str, body: bytes, requests: int, concurrency: int) -> dict
                 if r.status_code == 200:
                     latencies.append((time.perf_counter() - start) * 1000)
 
-        probes = [asyncio.create_task(_probe(prober, "/healthz", health, stop)),
-                  asyncio.create_task(_probe(prober, "/readyz", ready, stop))]
         start = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(requests)))
         wall = time.perf_counter() - start
-        stop.set()
-        await asyncio.gather(*probes)
+    stop.set()
+    health, ready = ([*receive.recv()] for _proc, receive in probes)
+    for proc, _ in probes:
+        proc.join(timeout=30)
     return {"statuses": statuses, "latencies": latencies, "health": health, "ready": ready, "wall": wall}
 
 

@@ -124,20 +124,20 @@ def answer_for(request: ProviderRequest, mode: str) -> dict[str, Any]:
 
 def _claims(task: str | None, truth: Any) -> list[dict[str, Any]]:
     claims: list[dict[str, Any]] = []
-    if task == "flows":
+    if task in ("flows", "plan"):
         for r in truth.dependencies:
             d = r.dependency
             if d.dst:
                 claims.append({"type": "flow", "from": d.src, "to": d.dst, "port": d.port, "protocol": d.protocol,
                                "allowed": r.allowed, "reason": None})
-    if task in ("breakage", "review"):
+    if task in ("breakage", "review", "plan"):
         for r in truth.dependencies:
             d = r.dependency
             if not r.allowed:
                 to, port = (d.service, d.service_port) if d.service and d.service_port else (d.target, d.port)
                 claims.append({"type": "dependency_broken", "from": d.src, "to": to, "port": port,
                                "protocol": d.protocol, "reason": None})
-    if task in ("dns", "review"):
+    if task in ("dns", "review", "plan"):
         for f in truth.findings:
             if f.rule == "dns-egress-missing":
                 claims.append({"type": "dns_egress_missing", "workload": f.object, "reason": None})

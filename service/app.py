@@ -17,7 +17,7 @@ from .api import V1_ROUTERS, errors, public_routers
 from .api.access_log import scrub_access_log
 from .api.deps import ServiceState, require_token
 from .api.workpool import WorkPool
-from .api.middleware import BodySizeLimit, RequestMetrics
+from .api.middleware import BodySizeLimit, RequestMetrics, ShedWhenSaturated
 from .links import resolve_link_secret
 from .metrics import Metrics
 from .settings import Settings
@@ -34,8 +34,9 @@ def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-
         store = await run_in_threadpool(Store.open, settings.database_url)
         log.info("database ready: %s", safe_url(settings.database_url))
         link_secret = await run_in_threadpool(resolve_link_secret, settings.link_secret, store)
+        await run_in_threadpool(warm_up)
         work = WorkPool(threads=settings.work_threads, max_active=settings.max_active_analyses,
-                        max_queued=settings.max_queued_analyses)
+                        max_queued=settings.max_queued_analyses, max_cpu_s=settings.max_request_cpu_s)
         app.state.service = ServiceState(settings, store, metrics, work=work, link_secret=link_secret)
         try:
             yield
@@ -44,6 +45,15 @@ def _lifespan(settings: Settings, metrics: Metrics):  # type: ignore[no-untyped-
             await app.state.service.providers.aclose()
             store.close()
     return lifespan
+
+
+def warm_up() -> None:
+    """Load the prompt library once before serving: every analysis route checks its prompt on the event
+    loop, and the first load (templates, schemas) would hold the loop, and /healthz with it. (Model SDKs
+    are imported off the loop when their first provider is built: `provider_pool`.)"""
+    from prompts.library import list_prompts
+
+    list_prompts()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     scrub_access_log()  # here too: `--workers N` builds the app in each worker process
     # Added innermost first: metrics see every request, 413s included.
+    app.add_middleware(ShedWhenSaturated)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     for router in V1_ROUTERS:

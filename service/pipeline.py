@@ -10,6 +10,7 @@ gets the ground truth, with the failure stated.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
     "breakage": ("dependency_broken",),
     "dns": ("dns_egress_missing",),
     "review": ("dependency_broken", "finding"),
+    # The plan is verified: a broken dependency or a DNS gap after it is what an explanation must not miss.
+    "plan": ("dependency_broken", "dns_egress_missing"),
     "ask": (),
 }
 
@@ -215,9 +218,17 @@ def load_prompt_ref(prompt: str) -> str:
 
 
 def _prices(spec: str) -> dict[str, float] | None:
-    from evals.prices import load_prices, price_for
+    from evals.prices import price_for
 
-    return None if spec.startswith("simulated:") else price_for(load_prices(), spec)
+    return None if spec.startswith("simulated:") else price_for(_price_table(), spec)
+
+
+@functools.cache
+def _price_table() -> dict[str, dict[str, float]]:
+    """evals/prices.yaml, read once: it is read for every model call, on the event loop."""
+    from evals.prices import load_prices
+
+    return load_prices()
 
 
 async def run_analysis(

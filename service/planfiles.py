@@ -12,7 +12,7 @@ import yaml
 from verifier.errors import InputError
 from verifier.exposure import backend_services
 from verifier.model import SourceRef
-from verifier.plan import Plan, bundle_after
+from verifier.plan import Plan
 
 if TYPE_CHECKING:
     from .truth import Truth
@@ -76,7 +76,17 @@ def render_runbook(doc: dict[str, Any], out_dir: str = "DIR") -> str:
         lines.append(f"- skipped `{ns['namespace']}`: {ns['why']}")
     for step in doc["steps"]:
         lines += _step_lines(step, out_dir)
+    if doc.get("explanation"):
+        lines += explanation_lines(doc["explanation"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def explanation_lines(explanation: dict[str, Any]) -> list[str]:
+    """The model's explanation (prompt plan@1) under the steps: every claim beside the verifier's verdict."""
+    from .renderers.analysis import model_markdown
+
+    return ["", "## The model's explanation (every claim checked against the manifests after the plan)", "",
+            *model_markdown(explanation, heading="###")]
 
 
 def _step_lines(step: dict[str, Any], out_dir: str) -> list[str]:
@@ -143,8 +153,8 @@ def parse_controllers(values: Iterable[str]) -> tuple[tuple[str, tuple[tuple[str
 def with_after_state(doc: dict[str, Any], truth: Truth, plan: Plan, *, deps: Any, deps_origin: str | None,
                      observed: Any = None, infer: bool = True) -> dict[str, Any]:
     """`doc` plus `after`: the ground truth once every step is applied, for the HTML report's map."""
-    from .truth import compute_truth, truth_json
+    from .plan_explain import after_truth
+    from .truth import truth_json
 
-    after = compute_truth(bundle_after(truth.bundle, plan), deps=deps, deps_origin=deps_origin, observed=observed,
-                          infer=infer, texts=truth.texts, label="after the plan")
+    after = after_truth(truth, plan, deps=deps, deps_origin=deps_origin, observed=observed, infer=infer)
     return {**doc, "after": truth_json(after)}

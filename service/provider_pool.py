@@ -7,6 +7,7 @@ recently used out first, and closes an evicted one as soon as no request still u
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -50,8 +51,15 @@ class ProviderPool:
         """
         entry = self._entries.get(spec)
         if entry is None:
-            entry = _Entry(self._factory(spec))
-            self._entries[spec] = entry
+            # Building one imports its SDK the first time (`openai` takes a second or more): on a thread, so
+            # the event loop, and /healthz with it, never waits for an import.
+            provider = await asyncio.to_thread(self._factory, spec)
+            entry = self._entries.get(spec)
+            if entry is None:
+                entry = _Entry(provider)
+                self._entries[spec] = entry
+            else:  # another request built it meanwhile
+                await _close(spec, _Entry(provider))
         self._entries.move_to_end(spec)
         entry.users += 1
         await self._evict_over_limit()

@@ -57,7 +57,7 @@ _ID = re.compile(r"(?<![\w./-])([a-z0-9][a-z0-9.-]*)/([a-z0-9][a-z0-9.-]*)(?![\w
 
 
 def sensitive_values(bundle: Bundle) -> frozenset[str]:
-    """Env values and annotation values of the bundle that must never reach a prompt.
+    """Env values, annotation values and Secret values of the bundle that must never reach a prompt.
 
     Values shorter than `MIN_SECRET_LENGTH`, numbers, and strings that are public in the
     brief anyway (names, label keys and values) are left out: blanking them would only
@@ -70,6 +70,7 @@ def sensitive_values(bundle: Bundle) -> frozenset[str]:
         values.update(w.annotations.values())
     for ns in bundle.namespaces.values():
         values.update(ns.annotations.values())
+    values.update(bundle.secret_values)
     return frozenset(v for v in values if len(v) >= MIN_SECRET_LENGTH and not v.isdigit() and v not in public)
 
 
@@ -86,7 +87,20 @@ def _public_strings(bundle: Bundle) -> set[str]:
 
 def redact_text(text: str, bundle: Bundle) -> str:
     """`text` with every `sensitive_values(bundle)` occurrence replaced by `[redacted]`."""
-    for value in sorted(sensitive_values(bundle), key=len, reverse=True):
+    return _blank(text, sensitive_values(bundle))
+
+
+def scrub_secret_values(text: str, bundle: Bundle, extra: frozenset[str] = frozenset()) -> str:
+    """`text` with the bundle's Secret values, and `extra` ones, replaced by `[redacted]` (filtered as
+    `sensitive_values` filters). Env values stay: a question may name `redis:6379`, and the verifier reads it."""
+    public = _public_strings(bundle)
+    values = {v for v in bundle.secret_values | extra if len(v) >= MIN_SECRET_LENGTH and not v.isdigit()
+              and v not in public}
+    return _blank(text, values)
+
+
+def _blank(text: str, values: Iterable[str]) -> str:
+    for value in sorted(values, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     return text
 

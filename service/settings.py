@@ -18,6 +18,7 @@
     NETREASON_MAX_ACTIVE_ANALYSES   analyses running at once (default 8); NETREASON_MAX_QUEUED_ANALYSES
                                     more wait (default 64), beyond that 503 + Retry-After
     NETREASON_WORK_THREADS          threads the analyses' CPU work runs on (default: CPUs, at most 4)
+    NETREASON_MAX_REQUEST_CPU_S     CPU seconds one analysis-sized request may use (default 120; more: 422)
 
 Secrets are `SecretStr`, so they never show in a repr, a log line or an error.
 """
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     max_active_analyses: int = Field(default=8, gt=0)
     max_queued_analyses: int = Field(default=64, ge=0)
     work_threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), gt=0)
+    #: CPU seconds the pool's threads may spend on one admitted request (`service.api.workpool`).
+    max_request_cpu_s: float = Field(default=120.0, gt=0)
     model_timeout_s: float = Field(default=60.0, gt=0)
     max_model_timeout_s: float = Field(default=180.0, gt=0)
     public_url: str = ""  # prefix for links to stored analyses; empty = relative links

@@ -78,19 +78,21 @@ def compute_truth(
     bundle: Bundle, *, deps: Deps = None, deps_origin: str | None = None,
     observed: str | list[dict[str, Any]] | None = None, infer: bool = True,
     texts: Mapping[str, str] | None = None, label: str = "", observed_origin: str | None = None,
+    fixes: bool = True,
 ) -> Truth:
     """Connectivity, dependencies with verdicts, findings and coverage for a bundle (pure, no model).
 
     `deps` is the declared dependencies file's text (issues then carry its lines) or parsed
     list; `texts` maps manifest file names to their text, so findings can read comments and
-    point at the line of the field they concern.
+    point at the line of the field they concern. `fixes=False` skips the converged fixes (they
+    lint the bundle again up to four times: most of the time on a large cluster with broken findings).
     """
     start = time.perf_counter()
     conn = verifier.analyze(bundle)
     gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer,
                                                observed_origin=observed_origin)
     results = evaluate_dependencies(bundle, gathered, conn=conn)
-    report = lint_report(bundle, results, conn, texts=texts)
+    report = lint_report(bundle, results, conn, texts=texts, fixes=fixes)
     unresolved = unresolved_dependency_findings(dep_issues)
     if unresolved:
         report = dataclasses.replace(report, findings=tuple(sort_findings([*unresolved, *report.findings])))

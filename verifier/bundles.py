@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -46,6 +48,25 @@ CLUSTER_SCOPED_KINDS = frozenset({
 })
 
 
+def secret_values(secret: dict[str, Any]) -> set[str]:
+    """A Secret's values: `data` base64-decoded (as UTF-8 text; binary values are left out) and `stringData`.
+
+    "The serialized form of the secret data is a base64 encoded string" (Secret v1 API reference).
+    """
+    values: set[str] = set()
+    data, string_data = secret.get("data"), secret.get("stringData")
+    for value in (data.values() if isinstance(data, dict) else ()):
+        if isinstance(value, str):
+            try:
+                values.add(base64.b64decode(value, validate=True).decode("utf-8").strip())
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                continue
+    for value in (string_data.values() if isinstance(string_data, dict) else ()):
+        if isinstance(value, str):
+            values.add(value.strip())
+    return {v for v in values if v}
+
+
 class BundleBuilder:
     """Collects documents (in order) and issues, then produces a Bundle.
 
@@ -68,6 +89,7 @@ class BundleBuilder:
         self.issues: list[Issue] = []
         self.candidates: list[Candidate[tuple[Document, Label]]] = []
         self.field_lines: dict[tuple[str, int], FieldLines] = {}
+        self.secret_values: set[str] = set()
 
     def add_issue(self, issue: Issue) -> None:
         """Record a problem found outside object building (a syntax error, say)."""
@@ -115,6 +137,7 @@ class BundleBuilder:
             field_lines=dict(self.field_lines),
             admin_policies=tuple(self.admin.values()),
             routes=tuple(self.routes),
+            secret_values=frozenset(self.secret_values),
         )
 
     # --- per kind ---------------------------------------------------------------------
@@ -174,6 +197,8 @@ class BundleBuilder:
             self._unevaluated(kind, namespace, str(name or ""), doc)
         elif is_route(kind, api_version):
             self._add_route(kind, data, namespace or self.default_namespace, doc)
+        elif kind == "Secret" and api_version == "v1":
+            self.secret_values.update(secret_values(data))
         self.skipped[kind] += 1
         self.others.append(OtherObject(kind, namespace, str(name or ""), doc.source))
 

@@ -13,6 +13,7 @@ ValidationFailed once every document has been checked.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, TextIO
@@ -49,8 +50,8 @@ def load_bundle(
     """Load every manifest under `paths` (then the named `rendered` texts) into one Bundle.
 
     A path is a file (read whatever its suffix), a directory (searched recursively for
-    `*.yaml`, `*.yml` and `*.json`, in sorted order, skipping hidden entries and
-    `netreason.deps.yaml`) or `-` for
+    `*.yaml`, `*.yml` and `*.json`, in sorted order, skipping hidden entries,
+    `netreason.deps.yaml` and netreason's own JSON outputs such as `plan.json`) or `-` for
     standard input (`stdin`, or `sys.stdin` when not given). Objects without a namespace
     land in `default_namespace`. Files in `exclude` (netreason's own inputs: the `--deps`
     and `--flows` files) are never read as manifests, even inside a directory given. A
@@ -187,8 +188,25 @@ def _walk_directory(top: str) -> Iterator[str]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for file in sorted(files):
             lower = file.lower()
-            if not file.startswith(".") and lower.endswith(MANIFEST_SUFFIXES) and lower not in NOT_MANIFESTS:
-                yield os.path.join(root, file)
+            path = os.path.join(root, file)
+            if (not file.startswith(".") and lower.endswith(MANIFEST_SUFFIXES) and lower not in NOT_MANIFESTS
+                    and not (lower.endswith(".json") and _is_netreason_output(path))):
+                yield path
+
+
+#: netreason's own JSON documents (`plan.json`, saved analyses) open with their schema; JSON allows
+#: whitespace only before the first key.
+_OWN_OUTPUT = re.compile(rb'^\s*\{\s*"schema"\s*:\s*"netreason\.')
+
+
+def _is_netreason_output(path: str) -> bool:
+    """A JSON file netreason wrote (e.g. `netreason plan --out DIR`'s plan.json): a report, not a manifest,
+    so scanning the folder it sits in does not flag it as an invalid object."""
+    try:
+        with open(path, "rb") as f:
+            return bool(_OWN_OUTPUT.match(f.read(256)))
+    except OSError:
+        return False  # reading it for real reports the error with its path
 
 
 #: Files that make a directory a kustomization (as `kubectl kustomize` looks for them).

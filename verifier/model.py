@@ -245,6 +245,9 @@ class Bundle:
     admin_policies: tuple["AdminPolicy", ...] = ()
     #: Ingress, Route and Gateway API routes: entry points from outside (see `routes.py`).
     routes: tuple["Route", ...] = ()
+    #: The values of the input's Secrets (`data` decoded, `stringData`), kept only so that text bound for
+    #: a model (a chat question) can be scrubbed of them: no brief, report or store reads this field.
+    secret_values: frozenset[str] = field(default_factory=frozenset, compare=False, repr=False)
 
     def workload(self, ref: str) -> Workload | None:
         for w in self.workloads:

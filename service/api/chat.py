@@ -30,6 +30,7 @@ from ..store import ClusterNotFound, ClusterRevision, Store
 from .analyses import analysis_link
 from ..providers.specs import display_spec
 from ..minimize import minimized_text
+from ..redact import scrub_secret_values
 from .deps import ServiceState, State, require_token
 from .formats import Format, analysis_sarif, render
 from .manifests import CHAT_PREFIX, NAME_PATTERN, LoadedSnapshot, Snapshot, load_manifest_text, load_snapshot_sync
@@ -133,6 +134,20 @@ def _prepare(store: Store, thread_id: str, choice: SnapshotChoice) -> tuple[chat
     return context, load_snapshot_sync(snapshot, store, field="manifests", strict=False)
 
 
+def inline_secret_values(choice: SnapshotChoice) -> frozenset[str]:
+    """The Secret values in a turn's inline manifests. The stored snapshot keeps none (`minimize.py`), so
+    they are read from the request, here, only to scrub the question; they are kept nowhere."""
+    if choice.manifests is None:
+        return frozenset()
+    return load_manifest_text(choice.manifests, "manifests", namespace=choice.namespace).secret_values
+
+
+def scrubbed_question(text: str, loaded: LoadedSnapshot, secrets: frozenset[str]) -> str:
+    """`text` without the Secret values the turn's manifests hold: before the verifier, the model, the store
+    or a reply (the model's prompt is further redacted of env and annotation values, as every prompt is)."""
+    return scrub_secret_values(text, loaded.bundle, secrets)
+
+
 def _runner(state: ServiceState, spec: str | None, timeout_s: float | None) -> chat.ModelRunner:
     timeout = state.settings.model_timeout(timeout_s)
 
@@ -174,6 +189,8 @@ async def _chat_turn(state: ServiceState, thread_id: str, text: str, spec: str |
                      timeout_s: float | None, channel: str | None) -> dict[str, Any]:
     context, loaded = await offload(_prepare, state.store, thread_id, choice)
     within_budget(state, loaded)
+    # A Secret value typed into the question must reach neither the model nor the stored turn.
+    text = scrubbed_question(text, loaded, await offload(inline_secret_values, choice))
     truth = await compute_truth(loaded)
     reply = await chat.answer_turn(thread_id=thread_id, text=text, truth=truth, context=context,
                                    snapshot=loaded.ref, run_model=_runner(state, spec, timeout_s),

@@ -90,6 +90,40 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+#: Routes whose requests take a work-pool slot (`workpool.WorkPool.admit`).
+ANALYSIS_ROUTES = frozenset({"/v1/analyze", "/v1/review", "/v1/diff", "/v1/chat", "/v1/plan", "/v1/lint"})
+
+
+class ShedWhenSaturated:
+    """Answer 503 + Retry-After to an analysis-sized POST while the work pool is saturated, before its body
+    is read or parsed: a burst's excess costs the event loop almost nothing, so /healthz keeps answering.
+
+    The route's own `admit` still decides (the pool may fill between here and there); this only spares
+    the refused requests the JSON parsing and validation FastAPI would do on the event loop first.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in ANALYSIS_ROUTES:
+            service = getattr(getattr(scope.get("app"), "state", None), "service", None)
+            work = getattr(service, "work", None)
+            if work is not None and work.saturated:
+                await _send_problem(send, work.refusal(), scope.get("path", ""))
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_problem(send: Send, problem: Any, instance: str) -> None:
+    body = json.dumps({"type": problem_type(problem.slug), "title": problem.title, "status": problem.status,
+                       "detail": problem.detail, "instance": instance}).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+               *((k.lower().encode(), v.encode()) for k, v in problem.headers.items())]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class RequestMetrics:
     """Count every HTTP request by method, route template and status, and time it."""
 

@@ -100,11 +100,11 @@ def prompt_ref(prompt: str) -> str:
 
 
 async def compute_truth(loaded: LoadedSnapshot, *, observed: str | list[dict[str, Any]] | None = None,
-                        infer: bool = True) -> Truth:
+                        infer: bool = True, fixes: bool = True) -> Truth:
     """The verifier's ground truth for a loaded snapshot, computed on a worker thread."""
     return await offload(lambda: pipeline.compute_truth(
         loaded.bundle, deps=loaded.deps, deps_origin=loaded.deps_origin, observed=observed, infer=infer,
-        texts=loaded.texts, label=loaded.label, observed_origin="observed"))
+        texts=loaded.texts, label=loaded.label, observed_origin="observed", fixes=fixes))
 
 
 async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prompt: str, timeout_s: float,

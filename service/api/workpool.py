@@ -6,16 +6,24 @@ beyond that the request is refused at once with 503 and `Retry-After`. Inside a 
 the pool's own NETREASON_WORK_THREADS threads (`offload`), never on the event loop and never on the
 thread pool that `/readyz` and the store share, so `/healthz` and `/readyz` answer while the pool is busy.
 The number of admitted requests also bounds memory: each holds its bundle and truth until it answers.
+
+Each admitted request also has a CPU budget (NETREASON_MAX_REQUEST_CPU_S): the CPU time its work uses on
+the pool's threads, read from the thread's own CPU clock. Past it the request gets 422
+`cpu-budget-exceeded` at once, even while a step is still running; that step cannot be interrupted (a
+thread cannot be killed), so it is abandoned: it finishes on its pool thread, its result is dropped, and
+nothing after it runs or is stored. The pool's fixed threads bound how much abandoned work there can be.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +33,9 @@ from .errors import ApiProblem
 T = TypeVar("T")
 
 _CURRENT: contextvars.ContextVar[WorkPool | None] = contextvars.ContextVar("netreason_work_pool", default=None)
+_BUDGET: contextvars.ContextVar[CpuBudget | None] = contextvars.ContextVar("netreason_cpu_budget", default=None)
+#: How often a running step's CPU clock is read once its budget could be spent (never busier than this).
+MIN_CHECK_INTERVAL_S = 0.05
 
 
 class Saturated(ApiProblem):
@@ -37,15 +48,79 @@ class Saturated(ApiProblem):
                          f"{retry_after_s}s", headers={"Retry-After": str(retry_after_s)})
 
 
+class CpuBudgetExceeded(ApiProblem):
+    """422: the request's work used more CPU time than NETREASON_MAX_REQUEST_CPU_S allows."""
+
+    def __init__(self, spent_s: float, limit_s: float) -> None:
+        super().__init__(422, "cpu-budget-exceeded", "CPU budget exceeded",
+                         f"the request used {spent_s:.2f} CPU seconds, over the {limit_s:g} one request may use "
+                         "(NETREASON_MAX_REQUEST_CPU_S); its work was stopped and nothing was stored; analyze "
+                         "fewer namespaces at a time")
+
+
+@dataclass
+class CpuBudget:
+    """The CPU seconds one admitted request may still spend on the pool."""
+
+    limit_s: float
+    spent_s: float = 0.0
+    exceeded: bool = False
+
+    def check(self) -> None:
+        """Raises:
+            CpuBudgetExceeded: the budget is spent (and stays spent: nothing more runs for the request).
+        """
+        if self.exceeded or self.spent_s > self.limit_s:
+            self.exceeded = True
+            raise CpuBudgetExceeded(self.spent_s, self.limit_s)
+
+
+class _Step:
+    """One call on a pool thread: which thread, and its CPU clock when the call started and ended."""
+
+    def __init__(self) -> None:
+        self.thread: int | None = None
+        self.start = 0.0
+        self.cpu: float | None = None  # set when the call returns or raises
+
+    def run(self, ctx: contextvars.Context, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
+        self.thread, self.start = threading.get_ident(), time.thread_time()
+        try:
+            return ctx.run(fn, *args, **kwargs)
+        finally:
+            self.cpu = time.thread_time() - self.start
+
+    def used(self) -> float:
+        """CPU seconds so far, read from the running thread's own clock (0 before it starts)."""
+        if self.cpu is not None:
+            return self.cpu
+        if self.thread is None:
+            return 0.0
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(self.thread)) - self.start
+        except (OSError, AttributeError):  # no per-thread clocks here: nothing to measure it by
+            return 0.0
+
+
 class WorkPool:
     """Slots for analysis-sized requests and the threads their CPU work runs on."""
 
-    def __init__(self, *, threads: int, max_active: int, max_queued: int, retry_after_s: int = 2) -> None:
+    def __init__(self, *, threads: int, max_active: int, max_queued: int, retry_after_s: int = 2,
+                 max_cpu_s: float | None = None) -> None:
         self.max_active, self.max_queued, self.retry_after_s = max_active, max_queued, retry_after_s
+        self.max_cpu_s = max_cpu_s
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="netreason-work")
         self._slots = asyncio.Semaphore(max_active)
         self.active = 0
         self.queued = 0
+
+    @property
+    def saturated(self) -> bool:
+        """Every slot taken and the queue full: `admit` would refuse."""
+        return self.active >= self.max_active and self.queued >= self.max_queued
+
+    def refusal(self) -> Saturated:
+        return Saturated(self.retry_after_s, self.active, self.queued)
 
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
@@ -54,8 +129,8 @@ class WorkPool:
         Raises:
             Saturated: every slot is taken and NETREASON_MAX_QUEUED_ANALYSES requests already wait.
         """
-        if self.active >= self.max_active and self.queued >= self.max_queued:
-            raise Saturated(self.retry_after_s, self.active, self.queued)
+        if self.saturated:
+            raise self.refusal()
         self.queued += 1
         try:
             await self._slots.acquire()
@@ -63,23 +138,51 @@ class WorkPool:
             self.queued -= 1
         self.active += 1
         token = _CURRENT.set(self)
+        budget = _BUDGET.set(CpuBudget(self.max_cpu_s) if self.max_cpu_s is not None else None)
         try:
             yield
         finally:
+            _BUDGET.reset(budget)
             _CURRENT.reset(token)
             self.active -= 1
             self._slots.release()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`fn(*args, **kwargs)` on one of the pool's threads."""
+        """`fn(*args, **kwargs)` on one of the pool's threads, within the admitted request's CPU budget.
+
+        Raises:
+            CpuBudgetExceeded: the budget was spent before, during or by this call (a running call is
+                abandoned: its result is dropped).
+        """
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
-        return await loop.run_in_executor(self._executor, functools.partial(ctx.run, fn, *args, **kwargs))
+        budget, step = _BUDGET.get(), _Step()
+        if budget is not None:
+            budget.check()
+        future = loop.run_in_executor(self._executor, step.run, ctx, fn, args, kwargs)
+        if budget is None:
+            return await future
+        return await _within(budget, step, future)
 
     def shutdown(self) -> None:
         """Stop the threads (queued work is cancelled; running work finishes on its own)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+
+async def _within(budget: CpuBudget, step: _Step, future: asyncio.Future[T]) -> T:
+    """`future`'s result, unless the step's CPU time takes `budget` over its limit first."""
+    while True:
+        wait = max(budget.limit_s - budget.spent_s - step.used(), MIN_CHECK_INTERVAL_S)
+        await asyncio.wait({future}, timeout=wait)
+        if future.done():
+            budget.spent_s += step.used()
+            budget.check()
+            return future.result()
+        if budget.spent_s + step.used() > budget.limit_s:
+            budget.spent_s += step.used()
+            # Abandoned: the thread finishes the step on its own; its result (or error) is dropped.
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            budget.check()
 
 async def offload(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run CPU work off the event loop: on the admitted request's pool, else on Starlette's threads."""

@@ -178,7 +178,7 @@ def source_texts(bundle: Bundle) -> dict[str, str]:
 
 
 def cli_truth(paths: Sequence[str], default_namespace: str, strict: bool, deps_path: str | None,
-              flows_path: str | None, *, infer: bool = True, label: str = "") -> Truth:
+              flows_path: str | None, *, infer: bool = True, label: str = "", fixes: bool = True) -> Truth:
     """The one truth of the manifests in `paths` (see `service.truth`), as every analysis command builds it."""
     from service.truth import compute_truth
 
@@ -186,7 +186,7 @@ def cli_truth(paths: Sequence[str], default_namespace: str, strict: bool, deps_p
     bundle, _ = load(paths, default_namespace, strict, texts=texts, exclude=[deps_path, flows_path])
     deps_text, origin = read_deps_text(paths, deps_path)
     return compute_truth(bundle, deps=deps_text, deps_origin=origin, observed=read_flows(flows_path), infer=infer,
-                         texts=texts, label=label, observed_origin=flows_path)
+                         texts=texts, label=label, observed_origin=flows_path, fixes=fixes)
 
 
 def print_dependency_issues(truth: Truth, prefix: str = "") -> None:

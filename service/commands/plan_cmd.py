@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import sys
 
 import click
 
-from service.planfiles import parse_controllers, render_runbook, routed_backends, with_after_state, write_plan
+from service.plan_explain import PLAN_PROMPT, after_truth, model_failed, plan_variables, with_explanation
+from service.planfiles import parse_controllers, render_runbook, routed_backends, write_plan
+from service.truth import truth_json
 from verifier.exposure import ExternalActors
 from verifier.plan import make_plan, plan_json
 
+from .analyze_cmd import _check_model as check_model
+from .analyze_cmd import _enable_simulated as enable_simulated
 from .common import (bundle_options, cli_truth, deps_options, print_dependency_issues, read_deps_text,
                      read_flows)
 
@@ -29,22 +35,39 @@ from .common import (bundle_options, cli_truth, deps_options, print_dependency_i
               help="Ingress controller pods that reach Ingress/Gateway backends "
                    "(default ingress-nginx/app.kubernetes.io/name=ingress-nginx).")
 @click.option("--no-infer", is_flag=True, help="Do not infer dependencies from env values in the manifests.")
+@click.option("-m", "--model", default=lambda: os.environ.get("NETREASON_MODEL"),
+              help="A model to explain the plan (prompt plan@1): openai:MODEL, anthropic:MODEL, ollama:MODEL, "
+                   "openai-compatible:URL#MODEL (default: $NETREASON_MODEL; none: the plan alone). Every claim it "
+                   "makes is checked against the manifests after the plan.")
+@click.option("-p", "--prompt", default=PLAN_PROMPT, show_default=True, help="Prompt NAME[@VERSION] for the explanation.")
+@click.option("--timeout", "timeout_s", type=float, default=60.0, show_default=True,
+              help="Seconds to wait for the model (per call, retries included).")
+@click.option("--anonymize", is_flag=True, help="Pseudonymize names and labels in the prompt; the answer is mapped back.")
 def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
          out_dir: str | None, fmt: str | None, replace: bool, cidrs: tuple[str, ...], controllers: tuple[str, ...],
-         no_infer: bool) -> None:
+         no_infer: bool, model: str | None, prompt: str, timeout_s: float, anonymize: bool) -> None:
     """Plan the rollout: per namespace, DNS, exactly the dependencies, then default deny.
 
     Steps go namespace by namespace, lowest risk first; after each, netreason's evaluator
     checks that every dependency is still allowed, every workload reaches DNS and no other
     in-cluster flow is. Exposed workloads (LoadBalancer/NodePort Services, Ingress and
-    Gateway backends) keep their outside ingress from the external actors. Exit 0 when
-    every step is verified, 1 when one is not, 2 on bad input.
+    Gateway backends) keep their outside ingress from the external actors. With --model, a
+    model explains the plan and each of its claims is marked confirmed, contradicted or
+    unverifiable against the manifests after the plan. Exit 0 when every step is verified,
+    1 when one is not, 2 on bad input, 3 when the model failed (the plan is still written).
 
     \b
     Examples:
       netreason plan k8s/ --deps deps.yaml --out rollout/
       netreason plan k8s/ --replace -o json
+      netreason plan k8s/ --deps deps.yaml --model openai:gpt-4.1-mini
     """
+    if model:
+        from prompts.library import load_prompt
+
+        enable_simulated(model)
+        check_model(model)
+        load_prompt(prompt)  # an unknown prompt is exit 2 before any work
     truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer)
     print_dependency_issues(truth)
     if not truth.bundle.workloads:
@@ -54,6 +77,19 @@ def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     result = make_plan(truth.bundle, [r.dependency for r in truth.dependencies], actors=actors,
                        backends=routed_backends(truth.texts, default_namespace), replace=replace)
     doc = plan_json(result)
+    after = None
+    if model or fmt == "html":
+        deps_text, origin = read_deps_text(paths, deps_path)
+        after = after_truth(truth, result, deps=deps_text, deps_origin=origin, observed=read_flows(flows_path),
+                            infer=not no_infer)
+    if model:
+        from service import pipeline
+
+        assert after is not None
+        analysis = asyncio.run(pipeline.run_analysis(after.bundle, model=model, prompt=prompt, truth=after,
+                                                     anonymize=anonymize, timeout_s=timeout_s,
+                                                     variables=plan_variables(doc)))
+        doc = with_explanation(doc, pipeline.analysis_json(analysis))
     if out_dir:
         written = write_plan(doc, out_dir)
         click.echo(f"wrote {len(written)} file(s) to {out_dir}: {len(doc['steps'])} step(s), "
@@ -63,10 +99,14 @@ def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     elif fmt == "html":
         from service.renderers.report import render_report
 
-        deps_text, origin = read_deps_text(paths, deps_path)
-        page = with_after_state(doc, truth, result, deps=deps_text, deps_origin=origin,
-                                observed=read_flows(flows_path), infer=not no_infer)
+        assert after is not None
+        page = {**doc, "after": truth_json(after)}
         click.echo(render_report(page, out_dir=out_dir or "DIR"), nl=False)
     elif fmt == "markdown" or not out_dir:
         click.echo(render_runbook(doc, out_dir or "DIR"), nl=False)
+    if model_failed(doc):
+        m = doc["explanation"]["model"]
+        click.echo(f"error: the model failed ({m.get('error_kind')}): {m['error']}; the plan above is the "
+                   "verifier's alone", err=True)
+        sys.exit(3)
     sys.exit(0 if doc["verified"] else 1)

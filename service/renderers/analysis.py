@@ -114,11 +114,17 @@ def render_markdown(doc: dict[str, Any]) -> str:
     out = ["## netreason analysis", ""]
     out += ["### Ground truth (verifier)", ""] + [f"- {_md(line)}" for line in truth_lines(doc)]
     out += [f"- findings: {_findings_counts(doc)}", ""]
-    m = doc.get("model")
-    if m is None:
+    if doc.get("model") is None:
         out += [f"> {doc.get('hint', '')}", ""]
         return "\n".join(out)
-    out += [f"### Model: {_md(_model_header(doc))}", ""]
+    return "\n".join(out + model_markdown(doc))
+
+
+def model_markdown(doc: dict[str, Any], heading: str = "###") -> list[str]:
+    """The model's side of an analysis document (it has a `model`): header, failure, its own words marked
+    unchecked, each claim beside the verifier's truth, what it missed, the totals."""
+    m = doc["model"]
+    out = [f"{heading} Model: {_md(_model_header(doc))}", ""]
     if m.get("error"):
         out += [f"> **The model failed** ({m.get('error_kind')}): {markdown_text(m['error'], 500)}. "
                 "The ground truth above stands.", ""]
@@ -134,7 +140,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
         out += ["**Missed by the model:**", ""] + [f"- {_md(missed_text(x))}" for x in doc["missed"]] + [""]
     if _totals_line(doc):
         out += [f"**Totals:** {_totals_line(doc)}", ""]
-    return "\n".join(out)
+    return out
 
 
 def _md(text: str) -> str:

@@ -43,7 +43,7 @@ class ApiServer:
         host, port = self._socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
-    def start(self, timeout_s: float = 10.0) -> ApiServer:
+    def start(self, timeout_s: float = 60.0) -> ApiServer:
         """Start serving; return once the lifespan (database, migrations) has finished.
 
         Raises:

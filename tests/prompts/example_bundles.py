@@ -170,3 +170,19 @@ EXAMPLES["ask@1"] = (
     ),
     [],
 )
+
+# plan@1: a shop with no policies yet; web is exposed by a LoadBalancer. The example's brief is the shop
+# after the plan (`plan_example` in test_library.py runs the real plan), so the example teaches its output.
+EXAMPLES["plan@1"] = (
+    bundle(
+        [ns("shop")],
+        [wl("shop", "api", {"app": "api"}, tcp(8080, "http")),
+         wl("shop", "db", {"app": "db"}, tcp(5432), kind="StatefulSet"),
+         wl("shop", "web", {"app": "web"}, tcp(80))],
+        [Service("shop", "api", {"app": "api"}, (ServicePort(80, "http"),)),
+         Service("shop", "db", {"app": "db"}, (ServicePort(5432, 5432),)),
+         Service("shop", "web", {"app": "web"}, (ServicePort(80, 80),), type="LoadBalancer")],
+        [],
+    ),
+    [dep("shop/web", "shop/api", 80), dep("shop/api", "shop/db", 5432)],
+)

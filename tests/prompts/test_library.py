@@ -11,15 +11,18 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from prompts.library import LIBRARY_DIR, PromptError, UnknownPrompt, list_prompts, load_prompt
 from service.brief import as_dependency, render_brief
+from service.plan_explain import after_truth, plan_variables
+from service.truth import compute_truth
 from verifier.claims_schema import AnswerParseError, ModelAnswer, strict_json_schema
 from verifier.explain import Explainer
+from verifier.plan import make_plan, plan_json
 from verifier.selectors import matches
 
 from .example_bundles import EXAMPLES
 
-REFS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "repair@1", "review@1"]
-BRIEF_PROMPTS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "review@1"]
-SAMPLE_VARS = {"question": "Can shop/web reach shop/db?", "bad_output": "{oops", "error": "not JSON"}
+REFS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "plan@1", "repair@1", "review@1"]
+BRIEF_PROMPTS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "plan@1", "review@1"]
+SAMPLE_VARS = {"question": "Can shop/web reach shop/db?", "bad_output": "{oops", "error": "not JSON", "plan": "1 step(s)"}
 
 
 def _vars(spec, brief="namespaces: none\n"):
@@ -43,7 +46,7 @@ def _rewrite(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def test_library_holds_the_seven_prompts():
+def test_library_holds_the_eight_prompts():
     assert [s.ref for s in list_prompts()] == REFS
 
 
@@ -59,7 +62,7 @@ def test_unknown_prompt_lists_what_exists(ref):
     with pytest.raises(UnknownPrompt) as info:
         load_prompt(ref)
     assert f"unknown prompt {ref!r}" in str(info.value)
-    assert "available: ask@1, breakage@1, dns@1, flows@1, flows@2, repair@1, review@1" in str(info.value)
+    assert "available: ask@1, breakage@1, dns@1, flows@1, flows@2, plan@1, repair@1, review@1" in str(info.value)
 
 
 def test_unknown_key_names_file_line_and_key(library):
@@ -182,11 +185,34 @@ def test_every_brief_prompt_has_a_checked_example():
     assert sorted(EXAMPLES) == BRIEF_PROMPTS
 
 
+def plan_example():
+    """The plan@1 example's cluster run through the real plan: (bundle after the plan, its deps, plan document)."""
+    bundle, deps = EXAMPLES["plan@1"]
+    truth = compute_truth(bundle, deps=deps, deps_origin="deps", infer=False)
+    plan = make_plan(truth.bundle, [r.dependency for r in truth.dependencies])
+    after = after_truth(truth, plan, deps=deps, deps_origin="deps", infer=False)
+    return after.bundle, [r.dependency for r in after.dependencies], plan_json(plan)
+
+
+def _checked(ref):
+    """The bundle and dependencies an example's brief shows (for plan@1: the cluster after the plan)."""
+    if ref == "plan@1":
+        bundle, deps, _ = plan_example()
+        return bundle, deps
+    return EXAMPLES[ref]
+
+
 @pytest.mark.parametrize("ref", BRIEF_PROMPTS)
 def test_example_brief_is_exactly_what_render_brief_prints(ref):
-    bundle, deps = EXAMPLES[ref]
+    bundle, deps = _checked(ref)
     variables, _ = _example(ref)
     assert variables["brief"] == render_brief(bundle, deps)
+
+
+def test_plan_example_is_exactly_what_the_plan_renderer_prints():
+    _, _, doc = plan_example()
+    variables, _ = _example("plan@1")
+    assert doc["verified"] and variables["plan"] == plan_variables(doc)["plan"]
 
 
 def _service_targets(bundle, dep):
@@ -220,7 +246,7 @@ def _dns_missing(bundle, workload):
 
 @pytest.mark.parametrize("ref", BRIEF_PROMPTS)
 def test_example_claims_hold_under_the_verifier(ref):
-    bundle, deps = EXAMPLES[ref]
+    bundle, deps = _checked(ref)
     _, answer = _example(ref)
     explainer = Explainer(bundle)
     for claim in answer.claims:
@@ -263,3 +289,11 @@ def test_review_example_dns_claims_hold_with_assumed_dns_pods():
     _, answer = _example("review@1")
     claimed = {c.workload for c in answer.claims if c.type == "dns_egress_missing"}
     assert claimed == {w.id for w in bundle.workloads if _dns_missing(with_dns, w.id)} == {"shop/api", "shop/db"}
+
+
+def test_plan_example_claims_every_kept_dependency_as_an_allowed_flow():
+    _, _, doc = plan_example()
+    _, answer = _example("plan@1")
+    kept = {(d["from"], d["to"], d["port"]) for s in doc["steps"] for d in s["dependencies"]}
+    claimed = {(c.from_, c.to, c.port) for c in answer.claims if c.type == "flow" and c.allowed}
+    assert claimed == kept and len(kept) == 2

@@ -14,10 +14,13 @@ import json
 import sqlite3
 import threading
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 
 from service.settings import Settings
-from tests.fakes.api_server import running_api, sqlite_url
+from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer, slow
 
 from .support import DEFAULT_DENY, ROOT, netreason, pods_yaml
@@ -69,7 +72,12 @@ def test_a_bundle_over_the_workload_budget_is_refused_before_analysis(tmp_path):
     assert r.status_code == 413 and r.json()["type"] == "urn:netreason:problem:too-many-workloads"
 
 
-def test_a_saturated_server_answers_503_with_retry_after_and_stays_healthy(tmp_path):
+@contextmanager
+def one_slot_taken(tmp_path) -> Iterator[tuple[ApiServer, list[httpx.Response]]]:
+    """A server with one analysis slot and no queue, its slot held by a request waiting on a slow model.
+
+    Yields the server and a list that receives the first request's response once it answers.
+    """
     with FakeProviderServer() as srv:
         srv.enqueue(slow(3.0, {"summary": "late", "claims": []}))
         spec = f"openai-compatible:{srv.openai_base_url}#m"
@@ -85,11 +93,63 @@ def test_a_saturated_server_answers_503_with_retry_after_and_stays_healthy(tmp_p
                     break
                 threading.Event().wait(0.025)
             assert srv.requests, "the first request never reached the model"
-            busy = httpx.post(f"{api.base_url}/v1/analyze", json={"manifests": pods_yaml(3)}, timeout=30)
-            health = httpx.get(f"{api.base_url}/healthz", timeout=30)
-            ready = httpx.get(f"{api.base_url}/readyz", timeout=30)
-            worker.join(timeout=60)
+            try:
+                yield api, first
+            finally:
+                worker.join(timeout=60)
+
+
+def test_a_saturated_server_answers_503_with_retry_after_and_stays_healthy(tmp_path):
+    with one_slot_taken(tmp_path) as (api, first):
+        busy = httpx.post(f"{api.base_url}/v1/analyze", json={"manifests": pods_yaml(3)}, timeout=30)
+        health = httpx.get(f"{api.base_url}/healthz", timeout=30)
+        ready = httpx.get(f"{api.base_url}/readyz", timeout=30)
     assert busy.status_code == 503 and busy.headers["retry-after"].isdigit()
     assert busy.json()["type"] == "urn:netreason:problem:busy"
     assert health.status_code == 200 and ready.status_code == 200
     assert first and first[0].status_code == 200 and first[0].json()["model"]["summary"] == "late"
+
+
+def test_a_saturated_server_refuses_before_reading_the_body(tmp_path):
+    """While the pool is full, an analysis request is refused before FastAPI parses its body on the event
+    loop: an unparseable body gets the 503, not the 422 that parsing it would give."""
+    garbage_body = {"content": b"{not json", "headers": {"content-type": "application/json"}, "timeout": 30}
+    with one_slot_taken(tmp_path) as (api, first):
+        garbage = httpx.post(f"{api.base_url}/v1/analyze", **garbage_body)
+        other = httpx.post(f"{api.base_url}/v1/plan", **garbage_body)
+        health = httpx.get(f"{api.base_url}/healthz", timeout=30)
+        for _ in range(1200):  # the slot frees once the slow model has answered
+            if first:
+                break
+            threading.Event().wait(0.05)
+        after = httpx.post(f"{api.base_url}/v1/analyze", **garbage_body)
+    assert garbage.status_code == 503 and garbage.headers["retry-after"].isdigit()
+    assert garbage.json()["type"] == "urn:netreason:problem:busy"
+    assert other.status_code == 503 and health.status_code == 200
+    assert after.status_code == 422  # with a free slot the body is parsed (and refused) as before
+
+
+def test_providers_are_built_off_the_event_loop():
+    """Building a provider imports its SDK the first time (`openai`: a second or more, far more on a busy
+    machine): it used to happen on the event loop at the first analysis, stalling /healthz meanwhile."""
+    import asyncio
+
+    from service.provider_pool import ProviderPool
+
+    built_on: list[threading.Thread] = []
+
+    class Provider:
+        name = "p"
+
+    def factory(spec: str) -> Provider:
+        built_on.append(threading.current_thread())
+        return Provider()
+
+    async def lease_twice() -> threading.Thread:
+        pool = ProviderPool(factory=factory)
+        async with pool.lease("a"), pool.lease("a"):
+            pass
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(lease_twice())
+    assert len(built_on) == 1 and built_on[0] is not loop_thread

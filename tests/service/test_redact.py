@@ -132,7 +132,8 @@ spec:
 DEPS = [{"from": "pay/api", "to": "pay/db", "port": 5432, "protocol": "TCP",
          "evidence": f"env DB_URL=postgres://{C['evidence']}@db:5432", "source": f"env {C['evidence']}"}]
 OTHER_VARS = {"focus": "pay/api -> pay/db", "question": "Can pay/api reach pay/db?", "flows_added": "pay/api -> pay/db TCP/5432",
-              "findings_introduced": "none", "bad_output": "{", "error": "not JSON"}
+              "findings_introduced": "none", "bad_output": "{", "error": "not JSON",
+              "plan": "step 1: namespace pay (verified)"}
 
 
 @pytest.fixture(scope="module")

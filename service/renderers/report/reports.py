@@ -203,11 +203,12 @@ def render_plan_report(doc: dict[str, Any], *, focus: str | None = None, out_dir
     the manifests once every step is applied, which `plan -o html` adds) it also draws the map and the
     dependencies after the rollout."""
     after = doc.get("after")
+    explanation = doc.get("explanation") or {}  # the model's (prompt plan@1), its claims checked
     title = "netreason plan: the default-deny rollout"
-    body = f"<h1>{esc(title)}</h1>" + answer_block({}, verifier_box(pp.plan_headline(doc)))
+    body = f"<h1>{esc(title)}</h1>" + answer_block(explanation, verifier_box(pp.plan_headline(doc)))
     if after:
         body += section("Map after the rollout", map_html(after, focus=focus), ident="map")
-    body += pp.steps_part(doc, out_dir)
+    body += model_sections(explanation) + pp.steps_part(doc, out_dir)
     if after:
         body += tp.dependencies_part(after["dependencies"], heading="Dependencies after the rollout")
     return page(title, body, footer=FOOTER, css=MAP_CSS)

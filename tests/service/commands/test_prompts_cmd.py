@@ -21,7 +21,7 @@ def test_list_shows_every_prompt_with_its_variables():
     result = run("list")
     assert result.exit_code == 0
     refs = [line.split()[0] for line in result.output.splitlines()]
-    assert refs == ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "repair@1", "review@1"]
+    assert refs == ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "plan@1", "repair@1", "review@1"]
     assert "bad_output, error" in result.output
 
 
