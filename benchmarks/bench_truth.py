@@ -91,8 +91,11 @@ def check_ratio(repeats: int = 5) -> dict[str, Any]:
 def rule_table(directory: Path) -> dict[str, float]:
     """Seconds per review rule on the tier, each run once in the order `lint_report` runs them."""
     import verifier
-    from verifier.findings import _at_field_lines
+    from verifier.findings import _at_field_lines, _with_fixes
+    from verifier.fixes import attach_fixes
+    from verifier.rules.admin import admin_findings
     from verifier.rules.breadth import breadth_findings
+    from verifier.rules.invalid import invalid_object_findings
     from verifier.rules.context import LintContext
     from verifier.rules.coverage import coverage_rows, default_deny_findings, legacy_annotation_findings
     from verifier.rules.deps import dependency_findings
@@ -113,7 +116,7 @@ def rule_table(directory: Path) -> dict[str, float]:
 
     bundle = timed("(load)", lambda: verifier.load_bundle([directory], texts=texts))
     conn = timed("(connectivity)", lambda: verifier.analyze(bundle))
-    ctx = LintContext(bundle, conn, (), texts)
+    ctx = LintContext(bundle, conn, (), texts, snippets=False)  # as lint_report builds it when it adds fixes
     dns = timed("dns view", lambda: DnsView(ctx))
     rows = timed("coverage", lambda: coverage_rows(ctx))
     found: list[Any] = []
@@ -125,9 +128,12 @@ def rule_table(directory: Path) -> dict[str, float]:
         ("no-default-deny", lambda: default_deny_findings(ctx, rows)),
         ("legacy-annotation", lambda: legacy_annotation_findings(ctx)), ("cni", lambda: cni_findings(ctx)),
         ("hostname-intent", lambda: hostname_findings(ctx)), ("unevaluated", lambda: unevaluated_findings(ctx)),
+        ("invalid-object", lambda: invalid_object_findings(ctx)), ("admin", lambda: admin_findings(ctx)),
     ]:
         found += timed(name, fn)
     found += timed("dependency-broken", lambda: dependency_findings(ctx, found))
+    fixset = timed("(fixes: converge)", lambda: _with_fixes(ctx, found))
+    found = timed("(fixes: attach)", lambda: attach_fixes(found, fixset))
     timed("(field lines)", lambda: _at_field_lines(found, texts, bundle))
     times["(findings)"] = len(found)
     return times

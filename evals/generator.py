@@ -350,8 +350,12 @@ def build(template: str, seed: int, workloads: int) -> Generated:
     Raises:
         KeyError: no such template (the message lists them).
     """
+    if template == "tiered":  # a tier composes many templates (evals/tiers.py, which imports this module)
+        from .tiers import compose
+
+        return compose(seed, workloads)
     if template not in TEMPLATES:
-        raise KeyError(f"unknown scenario template {template!r}; known: {', '.join(sorted(TEMPLATES))}")
+        raise KeyError(f"unknown scenario template {template!r}; known: {', '.join(sorted(TEMPLATES))}, tiered")
     rng = random.Random(f"{template}/{seed}")
     g = Generated()
     TEMPLATES[template](g, rng)

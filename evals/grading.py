@@ -31,7 +31,8 @@ KEEP_CASES = 5
 def compute_scenario_truth(scenario: Scenario) -> Truth:
     """The verifier's ground truth for a scenario (bundle, deps, env inference)."""
     data = scenario.load()
-    return compute_truth(data.bundle, deps=data.deps, deps_origin=f"{scenario.id} deps")
+    # No converged fixes: scoring never shows them, and on a large tier they are most of the verifier's time.
+    return compute_truth(data.bundle, deps=data.deps, deps_origin=f"{scenario.id} deps", fixes=False)
 
 
 def parse_answer(raw_text: str) -> ParsedAnswer | None:
@@ -104,6 +105,9 @@ def grade(response: EvalResponse, truth: Truth, scenario: Scenario, prices: Mapp
         "by_type": {t: c.__dict__ for t, c in score.by_type.items()},
         "input_tokens": tokens_in, "output_tokens": tokens_out, "latency_ms": response.latency_ms,
         "cached": bool(usage.get("cached")),
+        # What asking cost besides tokens: calls (slices asked), prompt characters and the job's wall time.
+        "calls": int(usage.get("calls", 1)), "slices": int(usage.get("slices", 1)),
+        "prompt_chars": usage.get("prompt_chars"), "wall_ms": usage.get("wall_ms"),
         "cost_usd": None if response.simulated else cost_usd(tokens_in, tokens_out, price_for(prices, response.model)),
         "cases": _cases(report),
     }
@@ -128,7 +132,7 @@ def score_run(store: Store, run_id: str, *, scenario_dir: Path | None = None, pr
         ScenarioError: a scenario of the run is no longer in the corpus.
     """
     config = store.get_eval_run(run_id)
-    scenarios = {s.id: s for s in load_scenarios(scenario_dir)}
+    scenarios = {s.id: s for s in corpus(scenario_dir)}
     prices = load_prices(prices_path)
     truths: dict[str, Truth] = {}
     rows = []
@@ -143,6 +147,15 @@ def score_run(store: Store, run_id: str, *, scenario_dir: Path | None = None, pr
               "config": config, "responses": rows}
     store.save_eval_scores(run_id, SCORER_VERSION, result)
     return result
+
+
+def corpus(scenario_dir: Path | None) -> list[Scenario]:
+    """The scenarios a run may have used: `scenario_dir`'s, else the corpus plus the tier stubs (`evals/tiers`)."""
+    if scenario_dir is not None:
+        return load_scenarios(scenario_dir)
+    from .tiers import TIER_DIR
+
+    return load_scenarios() + load_scenarios(TIER_DIR)
 
 
 def _scenario(scenarios: Mapping[str, Scenario], scenario_id: str, run_id: str) -> Scenario:

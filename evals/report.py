@@ -103,8 +103,38 @@ def _group_entry(rows: Sequence[Row], resamples: int) -> dict[str, Any]:
         "per_type": _per_type(scores),
         "families": _breakdown(rows, "family", resamples),
         "scales": _breakdown(rows, "scale", resamples),
+        "size_costs": _size_costs(rows),
     })
     return entry
+
+
+def _mean(values: Sequence[Any]) -> float | int | None:
+    present = [float(v) for v in values if v is not None]
+    if not present:
+        return None
+    mean = round(sum(present) / len(present), 1)
+    return int(mean) if mean.is_integer() else mean  # whole counts (workloads, calls) read as such
+
+
+def _size_costs(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
+    """Per scale: what asking cost (means per response: calls, prompt characters and tokens, wall time)."""
+    groups: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[int(r["scale"])].append(r)
+    out = {}
+    for scale, group in sorted(groups.items()):
+        costs = [r["cost_usd"] for r in group if r.get("cost_usd") is not None]
+        out[str(scale)] = {
+            "workloads": _mean([r.get("workloads") for r in group]), "responses": len(group),
+            "calls_mean": _mean([r.get("calls", 1) for r in group]),
+            "prompt_chars_mean": _mean([r.get("prompt_chars") for r in group]),
+            "input_tokens_mean": _mean([r["input_tokens"] for r in group]),
+            "output_tokens_mean": _mean([r["output_tokens"] for r in group]),
+            # A cached answer keeps the wall time it took when it was asked.
+            "wall_ms_mean": _mean([r.get("wall_ms") for r in group if not r["error"]]),
+            "cost_usd": round(sum(costs), 6) if costs else None,
+        }
+    return out
 
 
 def _latency_ci(latencies: Sequence[float], resamples: int) -> dict[str, float | None]:
@@ -272,7 +302,8 @@ def render_markdown(doc: Mapping[str, Any], regressions: Sequence[Mapping[str, A
         parts.append(f"> {doc['simulated_note']}")
     parts += ["## Leaderboard", _md_table(*_leaderboard_rows(doc)),
               "## By scenario family", _md_table(*_family_rows(doc, "family")),
-              "## Accuracy against cluster size", _md_table(*_family_rows(doc, "scale"))]
+              "## Accuracy against cluster size", _md_table(*_family_rows(doc, "scale")),
+              "## Cost against cluster size", _md_table(*_size_cost_rows(doc))]
     parts += ["## Paired comparisons", _md_table(*_comparison_rows(doc))]
     if regressions is not None:
         parts += ["## Regressions against the baseline", _md_table(*_regression_rows(regressions)) if regressions else "None."]
@@ -283,6 +314,25 @@ def render_markdown(doc: Mapping[str, Any], regressions: Sequence[Mapping[str, A
             parts.append(f"- {'error: ' + w['error'] if w['error'] else 'schema failure: no valid answer'}")
         parts += [f"- model: `{c}`\n  - truth: {t}" for c, t in map(_case_text, w["cases"])]
     return "\n\n".join(parts) + "\n"
+
+
+SIZE_COST_COLUMNS = (
+    ("workloads", "workloads"), ("calls_mean", "calls"), ("prompt_chars_mean", "prompt chars"),
+    ("input_tokens_mean", "tokens in"), ("output_tokens_mean", "tokens out"), ("wall_ms_mean", "wall ms"),
+    ("cost_usd", "cost $"),
+)
+
+
+def _size_cost_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Per (model, prompt, scale): accuracy beside what it cost (means per response)."""
+    head = ["model", "prompt", "scale", "precision", "recall", *(title for _, title in SIZE_COST_COLUMNS)]
+    rows = []
+    for e in doc["leaderboard"]:
+        for scale, c in e.get("size_costs", {}).items():
+            acc = e["scales"].get(scale, {})
+            rows.append([_label(e["model"], e["simulated"]), e["prompt"], scale, _fmt(acc.get("claim_precision")),
+                         _fmt(acc.get("claim_recall")), *(_fmt(c.get(k)) for k, _ in SIZE_COST_COLUMNS)])
+    return head, rows
 
 
 def _comparison_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -308,6 +358,10 @@ def render_html(doc: Mapping[str, Any], regressions: Sequence[Mapping[str, Any]]
     body += ["<h2>Leaderboard</h2>", _html_table(*_leaderboard_rows(doc)),
              "<h2>Accuracy against cluster size</h2>",
              svg_chart(doc, "claim_recall", "claim recall"), svg_chart(doc, "claim_precision", "claim precision"),
+             "<h2>Cost against cluster size</h2>", _html_table(*_size_cost_rows(doc)),
+             svg_cost_chart(doc, "input_tokens_mean", "prompt tokens per answer"),
+             svg_cost_chart(doc, "calls_mean", "model calls per answer"),
+             svg_cost_chart(doc, "wall_ms_mean", "wall time per answer (ms)"),
              "<h2>By scenario family</h2>", _html_table(*_family_rows(doc, "family")),
              "<h2>Paired comparisons</h2>", _html_table(*_comparison_rows(doc))]
     if regressions is not None:
@@ -338,6 +392,19 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17
 
 def svg_chart(doc: Mapping[str, Any], metric: str, title: str, width: int = 640, height: int = 300) -> str:
     """A line chart (inline SVG) of `metric` per scale, one line per (model, prompt)."""
+    return _line_chart(doc, lambda e, s: e["scales"].get(s, {}).get(metric), title, 1.0, width, height)
+
+
+def svg_cost_chart(doc: Mapping[str, Any], key: str, title: str, width: int = 640, height: int = 300) -> str:
+    """A line chart (inline SVG) of cost figure `key` (`size_costs`) per scale, from 0 to the largest value."""
+    def value(e: Mapping[str, Any], s: str) -> Any:
+        return e.get("size_costs", {}).get(s, {}).get(key)
+    top = max((v for e in doc["leaderboard"] for s in e.get("size_costs", {}) if (v := value(e, s))), default=0)
+    return _line_chart(doc, value, title, float(top) or 1.0, width, height)
+
+
+def _line_chart(doc: Mapping[str, Any], value: Any, title: str, top_value: float, width: int, height: int) -> str:
+    """Lines of `value(entry, scale)` against the scales, one per (model, prompt); y from 0 to `top_value`."""
     scales = sorted({int(s) for e in doc["leaderboard"] for s in e["scales"]})
     if not scales:
         return "<p>No data.</p>"
@@ -347,19 +414,18 @@ def svg_chart(doc: Mapping[str, Any], metric: str, title: str, width: int = 640,
         return left + (plot_w * i / max(1, len(scales) - 1))
 
     def y(v: float) -> float:
-        return top + plot_h * (1 - v)
+        return top + plot_h * (1 - v / top_value)
 
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img'>",
              f"<text x='{left}' y='18' font-size='14'>{html.escape(title)} against workloads</text>"]
-    for v in (0, 0.5, 1):
+    for v in (0, top_value / 2, top_value):
         parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{y(v)}' y2='{y(v)}' stroke='#ddd'/>"
-                     f"<text x='{left - 8}' y='{y(v) + 4}' font-size='11' text-anchor='end'>{v}</text>")
+                     f"<text x='{left - 8}' y='{y(v) + 4}' font-size='11' text-anchor='end'>{v:g}</text>")
     for i, s in enumerate(scales):
         parts.append(f"<text x='{x(i)}' y='{top + plot_h + 18}' font-size='11' text-anchor='middle'>{s}</text>")
     for n, e in enumerate(doc["leaderboard"]):
         color = COLORS[n % len(COLORS)]
-        points = [(x(i), y(e["scales"][str(s)][metric])) for i, s in enumerate(scales)
-                  if str(s) in e["scales"] and e["scales"][str(s)][metric] is not None]
+        points = [(x(i), y(float(v))) for i, s in enumerate(scales) if (v := value(e, str(s))) is not None]
         if points:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
             parts.append(f"<polyline fill='none' stroke='{color}' stroke-width='2' points='{path}'/>")

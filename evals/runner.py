@@ -10,11 +10,18 @@ answers can be re-scored after a prompt or scoring change without calling any mo
 
 Cache key = sha256(model spec, prompt ref, rendered prompt text, scenario id, repeat index):
 a re-run reuses a response when all five match, unless `fresh`.
+
+A scenario over the model's prompt budget (`service.budgets`, `RunConfig.budget` as `--budget`) is asked in
+slices exactly as `netreason analyze` asks a whole cluster (`pipeline.plan` cuts it, `sliced.ask_slices` asks
+the slices concurrently and merges their claims); the stored answer is the merged one, with every claim still
+checked against the whole scenario's truth at scoring time. Its cache key covers every slice's prompt, and its
+usage records the calls and prompt characters of all slices and the wall time of the whole job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import time
@@ -24,12 +31,16 @@ from typing import Any
 
 from prompts.library import RenderedPrompt, load_prompt
 from service.brief import BRIEF_VERSION
-from service.pipeline import Truth, build_request
-from service.prompting import PreparedPrompt, prepare_prompt
+from service.budgets import budget_for
+from service.pipeline import SliceOptions, _prices, build_request
+from service.pipeline import plan as plan_slices
+from service.prompting import PreparedPrompt
 from service.providers.answers import complete_answer
-from service.providers.base import Provider
+from service.providers.base import Provider, ProviderReply, ProviderRequest
 from service.providers.errors import ProviderError, ProviderRateLimited
 from service.providers.registry import get_provider
+from service.sliced import ask_slices
+from service.slices import Slice
 from service.store import EvalResponse, Store
 
 from .grading import compute_scenario_truth
@@ -52,19 +63,44 @@ class RunConfig:
     fresh: bool = False
     timeout_s: float = 60.0
     scenario_glob: str | None = None
+    budget: str | None = None  # CONTEXT[:OUTPUT] tokens for every model (default: each model's own)
 
 
 @dataclass(frozen=True)
 class Job:
+    """One answer to get: a model asked a prompt about a scenario, in one slice or several."""
+
     model: str
     prompt: str
     scenario: Scenario
     repeat: int
-    rendered: RenderedPrompt
+    slices: tuple[Slice, ...]
+
+    @property
+    def rendered(self) -> RenderedPrompt:
+        """The prompt of the first slice (of the only one, when the scenario fits the budget)."""
+        return _rendered(self.slices[0])
 
     @property
     def cache_key(self) -> str:
-        return cache_key(self.model, self.prompt, self.rendered, self.scenario.id, self.repeat)
+        if len(self.slices) == 1:  # the key of an unsliced scenario is as it always was
+            return cache_key(self.model, self.prompt, self.rendered, self.scenario.id, self.repeat)
+        prompts = [[r.system, r.messages] for r in map(_rendered, self.slices)]
+        text = json.dumps([self.model, self.prompt, prompts, self.scenario.id, self.repeat], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def prompt_chars(self) -> int:
+        return sum(len(r.system) + sum(len(m["content"]) for m in r.messages) for r in map(_rendered, self.slices))
+
+
+def _prepared(s: Slice) -> PreparedPrompt:
+    assert s.prepared is not None  # planned slices are always rendered
+    return s.prepared
+
+
+def _rendered(s: Slice) -> RenderedPrompt:
+    return _prepared(s).rendered
 
 
 @dataclass
@@ -84,14 +120,13 @@ def cache_key(model: str, prompt_ref: str, rendered: RenderedPrompt, scenario_id
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def brief_dependencies(truth: Truth) -> list[Any]:
-    """The truth's dependencies, as `ask_model` hands them to the brief (which shows a Service
-    destination on its Service port)."""
-    return [r.dependency for r in truth.dependencies]
-
-
 def plan(scenarios: Sequence[Scenario], config: RunConfig) -> list[Job]:
-    """Every job of the run, with its prompt rendered (scenario truths computed once each)."""
+    """Every job of the run, with its slices planned and rendered under each model's budget (scenario truths
+    computed once each; models with the same budget share the plan).
+
+    Raises:
+        BudgetError: an unreadable `config.budget`.
+    """
     refs = [load_prompt(p).ref for p in config.prompts]  # pins `flows` to its latest version
     jobs = []
     for scenario in scenarios:
@@ -99,10 +134,15 @@ def plan(scenarios: Sequence[Scenario], config: RunConfig) -> list[Job]:
         if not asked:
             continue
         truth = compute_scenario_truth(scenario)
-        deps = brief_dependencies(truth)
         for ref in asked:
-            rendered = prepare_prompt(ref, truth.bundle, deps).rendered
-            jobs += [Job(m, ref, scenario, k, rendered) for m in config.models for k in range(config.repeat)]
+            planned: dict[tuple[int, int], tuple[Slice, ...]] = {}
+            for m in config.models:
+                budget = budget_for(m, config.budget)
+                key = (budget.context_tokens, budget.output_tokens)
+                if key not in planned:
+                    planned[key] = tuple(plan_slices(truth, model=m, prompt=ref,
+                                                     options=SliceOptions(budget=config.budget))[1])
+                jobs += [Job(m, ref, scenario, k, planned[key]) for k in range(config.repeat)]
     return jobs
 
 
@@ -182,6 +222,56 @@ async def _respond(store: Store, run_id: str, job: Job, provider: Provider, conf
 
 
 async def _call(run_id: str, job: Job, provider: Provider, config: RunConfig, limiter: RateLimiter) -> EvalResponse:
+    start = time.perf_counter()
+    if len(job.slices) > 1:
+        response = await _call_sliced(run_id, job, provider, config, limiter)
+    else:
+        response = await _call_whole(run_id, job, provider, config, limiter)
+    wall_ms = round((time.perf_counter() - start) * 1000, 1)
+    usage = {"slices": len(job.slices), "calls": len(job.slices), "prompt_chars": job.prompt_chars,
+             **response.usage, "wall_ms": wall_ms}
+    return dataclasses.replace(response, usage=usage)
+
+
+async def _call_sliced(run_id: str, job: Job, provider: Provider, config: RunConfig,
+                       limiter: RateLimiter) -> EvalResponse:
+    """Ask a scenario over the budget slice by slice, as `analyze` does; store the merged answer.
+
+    Claims a slice sent that could not be used are kept in the stored answer, so scoring counts them
+    `unparseable` as it does for an unsliced answer; a slice that gave no answer makes the job an error
+    (not reused by the cache, so the next run asks again).
+    """
+    sliced = await ask_slices(_Paced(provider, limiter), list(job.slices),
+                              lambda s: build_request(_prepared(s), config.timeout_s),
+                              prices=_prices(job.model), concurrency=config.concurrency)
+    base = (run_id, job.model, job.prompt, job.scenario.id, job.repeat, job.cache_key)
+    calls = sum(1 for o in sliced.outcomes if not o.skipped)
+    usage_json: dict[str, Any] = {**sliced.usage, "attempts": sliced.attempts, "repaired": sliced.repaired,
+                                  "calls": calls, "slice_errors": sum(1 for o in sliced.outcomes if o.error)}
+    raw = ""
+    if sliced.answer is not None:
+        doc = sliced.answer.to_json_dict()
+        doc["claims"] = [*doc["claims"], *(r.claim for r in sliced.rejected)]
+        raw = json.dumps(doc)
+    latency = sliced.latency_ms
+    if sliced.error is not None:
+        return EvalResponse(*base, raw, usage_json, latency, f"{sliced.error_kind}: {sliced.error}", sliced.simulated)
+    return EvalResponse(*base, raw, usage_json, latency, None, sliced.simulated)
+
+
+class _Paced:
+    """`provider` with every call (each slice, each repair round) waiting its turn under the run's `--rpm`."""
+
+    def __init__(self, provider: Provider, limiter: RateLimiter) -> None:
+        self.provider, self.limiter = provider, limiter
+
+    async def complete(self, request: ProviderRequest) -> ProviderReply:
+        await self.limiter.wait()
+        return await self.provider.complete(request)
+
+
+async def _call_whole(run_id: str, job: Job, provider: Provider, config: RunConfig,
+                      limiter: RateLimiter) -> EvalResponse:
     request = build_request(PreparedPrompt(job.rendered), config.timeout_s)
     base = (run_id, job.model, job.prompt, job.scenario.id, job.repeat, job.cache_key)
     for attempt in range(RATE_LIMIT_RETRIES + 1):

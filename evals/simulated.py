@@ -114,7 +114,7 @@ def answer_for(request: ProviderRequest, mode: str) -> dict[str, Any]:
     parsed = parse_brief(extract_brief(last_user))
     mutation = MODES[mode]
     bundle = mutation(parsed.bundle) if mutation else parsed.bundle
-    truth = compute_truth(bundle, deps=parsed.dependencies, deps_origin="brief", infer=False)
+    truth = compute_truth(bundle, deps=parsed.dependencies, deps_origin="brief", infer=False, fixes=False)
     claims = _claims(task, truth)
     if mode == "hallucinates":
         claims += _invented_claims(bundle, task, last_user)

@@ -13,15 +13,15 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from verifier.connectivity import Connectivity
-from verifier.export import external_json, flows_json
+from verifier.export import external_json, flows_json, ranges
 from verifier.selectors import iter_bits
 
 from .renderers.flows import csv_row
 from .renderers.outside import outside_flows
 
 
-def sorted_flows(conn: Connectivity) -> Iterator[dict[str, Any]]:
-    """Every flow entry of `flows_json(conn)["flows"]`, in its order, computed one source at a time."""
+def sorted_flows(conn: Connectivity, *, explain: bool = False) -> Iterator[dict[str, Any]]:
+    """Every flow entry of `flows_json(conn, explain=explain)["flows"]`, in its order, one source at a time."""
     c = conn.compiled
     workloads = c.bundle.workloads
     to_portset = c.atoms.to_portset
@@ -34,8 +34,33 @@ def sorted_flows(conn: Connectivity) -> Iterator[dict[str, Any]]:
                 ports = to_portset(mask)
                 row += [(workloads[wd].id, ports) for wd in c.classes[d].members]
         for dst, ports in sorted(row, key=lambda item: item[0]):
-            for proto, ranges in sorted(ports.ranges):
-                yield {"from": workloads[src].id, "to": dst, "protocol": proto, "ports": [[lo, hi] for lo, hi in ranges]}
+            why = conn.provenance(workloads[src].id, dst) if explain else []
+            for proto, rs in sorted(ports.ranges):
+                flow: dict[str, Any] = {"from": workloads[src].id, "to": dst, "protocol": proto,
+                                        "ports": [[lo, hi] for lo, hi in rs]}
+                if explain:  # the same entries as verifier.export.flows_json(explain=True)
+                    flow["allowed_by"] = [{"ports": ranges(part, proto), "egress": list(e), "ingress": list(i)}
+                                          for part, e, i in why if part.for_protocol(proto)]
+                yield flow
+
+
+def pair_count(conn: Connectivity) -> int:
+    """How many ordered workload pairs have a port open, counted by class (no pair is built)."""
+    members = [len(cls.members) for cls in conn.compiled.classes]
+    return sum(members[s] * members[d] for s, d, _ in conn.class_pairs())
+
+
+def first_pairs(conn: Connectivity, limit: int) -> list[dict[str, Any]]:
+    """The flow entries of the first `limit` workload pairs, in the documented order (for the table)."""
+    out: list[dict[str, Any]] = []
+    pairs: set[tuple[str, str]] = set()
+    for f in sorted_flows(conn):
+        if (f["from"], f["to"]) not in pairs:
+            if len(pairs) == limit:
+                break
+            pairs.add((f["from"], f["to"]))
+        out.append(f)
+    return out
 
 
 def write_csv(conn: Connectivity, out: TextIO) -> int:
@@ -55,13 +80,13 @@ def write_csv(conn: Connectivity, out: TextIO) -> int:
 _MARK = "__netreason_flows__"
 
 
-def write_json(conn: Connectivity, out: TextIO) -> int:
-    """`json.dumps(flows_json(conn), indent=2)`, with the flows streamed; returns the number written."""
+def write_json(conn: Connectivity, out: TextIO, *, explain: bool = False) -> int:
+    """`json.dumps(flows_json(conn, explain=explain), indent=2)`, the flows streamed; returns how many."""
     doc = _without_flows(conn)
     head, _, tail = json.dumps(doc, indent=2).partition(f'"{_MARK}"')
     out.write(head)
     n = 0
-    for f in sorted_flows(conn):
+    for f in sorted_flows(conn, explain=explain):
         out.write(("[\n" if n == 0 else ",\n") + "\n".join("    " + line for line in json.dumps(f, indent=2).splitlines()))
         n += 1
     out.write("\n  ]" if n else "[]")

@@ -29,6 +29,8 @@ from verifier.model import Bundle, Issue
 from verifier.records import Finding
 from verifier.rules.unresolved import unresolved_dependency_findings
 
+from . import progress
+
 Deps = str | list[dict[str, Any]] | None
 
 
@@ -88,11 +90,14 @@ def compute_truth(
     lint the bundle again up to four times: most of the time on a large cluster with broken findings).
     """
     start = time.perf_counter()
-    conn = verifier.analyze(bundle)
-    gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer,
-                                               observed_origin=observed_origin)
-    results = evaluate_dependencies(bundle, gathered, conn=conn)
-    report = lint_report(bundle, results, conn, texts=texts, fixes=fixes)
+    with progress.working("compiling policies, computing connectivity") as shown:
+        conn = verifier.analyze(bundle)
+        shown.show("gathering dependencies")
+        gathered, dep_issues = gather_dependencies(bundle, deps, deps_origin, observed, infer=infer,
+                                                   observed_origin=observed_origin)
+        results = evaluate_dependencies(bundle, gathered, conn=conn)
+        report = lint_report(bundle, results, conn, texts=texts, fixes=fixes,
+                             on_step=lambda what, done, total: shown.count(what, done, total) if total else shown.show(what))
     unresolved = unresolved_dependency_findings(dep_issues)
     if unresolved:
         report = dataclasses.replace(report, findings=tuple(sort_findings([*unresolved, *report.findings])))

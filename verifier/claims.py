@@ -181,10 +181,12 @@ def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCh
     return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"allowed": verdict.allowed}, explanation)
 
 
-def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> list[DependencyResult]:
+def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth,
+                           candidates: Sequence[DependencyResult] | None = None) -> list[DependencyResult]:
+    """The dependencies `claim` is about, among `candidates` (default: all of the truth's)."""
     out = []
     claim_net = _as_network(claim.to)
-    for d in truth.dependencies:
+    for d in truth.dependencies if candidates is None else candidates:
         dep = d.dependency
         same_cidr = claim_net is not None and dep.cidr is not None and _as_network(dep.cidr) == claim_net
         same_dst = claim.to in (dep.dst, dep.service) or same_cidr
@@ -192,6 +194,15 @@ def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth) -> 
         if dep.src == claim.from_ and same_dst and same_port and dep.protocol == claim.protocol:
             out.append(d)
     return out
+
+
+def _claimed_dependencies(claims: Sequence[DependencyBrokenClaim], truth: GroundTruth) -> set[int]:
+    """The ids of the dependencies some claim is about: each claim is matched against its source's dependencies
+    only, so a large answer is not claims x dependencies x dependencies."""
+    by_src: dict[str, list[DependencyResult]] = {}
+    for d in truth.dependencies:
+        by_src.setdefault(d.dependency.src, []).append(d)
+    return {id(d) for c in claims for d in _matching_dependencies(c, truth, by_src.get(c.from_, []))}
 
 
 def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
@@ -302,9 +313,9 @@ def _missed(answer: ModelAnswer, truth: GroundTruth, scope: tuple[str, ...]) -> 
                 allowed = truth.conn.is_allowed(src, dst, port, proto)
                 missed.append(MissedItem("flow", {"from": src, "to": dst, "port": port, "protocol": proto, "allowed": allowed}))
     if "dependency_broken" in scope:
-        said_deps = [c for c in claims if isinstance(c, DependencyBrokenClaim)]
+        claimed = _claimed_dependencies([c for c in claims if isinstance(c, DependencyBrokenClaim)], truth)
         for d in truth.dependencies:
-            if not d.allowed and not any(d in _matching_dependencies(c, truth) for c in said_deps):
+            if not d.allowed and id(d) not in claimed:
                 dep = d.dependency
                 missed.append(MissedItem("dependency_broken", _dep_item(dep), d.explanation))
     if "dns_egress_missing" in scope:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,34 +63,65 @@ def lint(
 def lint_report(
     bundle: Bundle, deps_results: Sequence[DependencyResultLike] | None = None,
     conn: Connectivity | None = None, *, texts: Mapping[str, str] | None = None, fixes: bool = True,
+    on_step: StepReport | None = None,
 ) -> LintReport:
     """`lint` plus the dependency verdicts, the coverage table and the converged fixes, computed once.
 
     Each finding's `fix` is the YAML of the fixes it needs (`details["fixes"]` their ids) or
-    None where a human must choose; `fixes=False` skips computing them.
+    None where a human must choose; `fixes=False` skips computing them. `on_step(what, done,
+    total)` hears of each step as it starts (a progress line; it must not raise).
     """
-    ctx = LintContext(bundle, conn, deps_results or (), texts)
-    found, rows = _findings(ctx)
+    step = on_step or _no_step
+    ctx = LintContext(bundle, conn, deps_results or (), texts, snippets=not fixes)  # fixes replace the snippets
+    found, rows = _findings(ctx, step)
+    step("fixes", 0, 0)
     fixed = _with_fixes(ctx, found) if fixes else None
     if fixed is not None:
         found = attach_fixes(found, fixed)
+    step("field lines", 0, 0)
     found = _at_field_lines(found, ctx.texts, bundle)
     deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
     return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows), fixed.fixes if fixed else ())
 
 
-def _findings(ctx: LintContext) -> tuple[list[Finding], list[CoverageRow]]:
+#: Reports a step of `lint_report` as it starts: (what, done, total); total 0 for a step without parts.
+StepReport = Callable[[str, int, int], None]
+
+
+def _no_step(what: str, done: int, total: int) -> None:
+    return None
+
+
+def _findings(ctx: LintContext, step: StepReport = _no_step) -> tuple[list[Finding], list[CoverageRow]]:
+    step("rules", 0, 0)
     dns = DnsView(ctx)
     rows = coverage_rows(ctx)
-    found = [
-        *dns_findings(ctx, dns), *ipblock_findings(ctx, dns), *side_findings(ctx),
-        *breadth_findings(ctx), *namespace_label_findings(ctx), *selects_nothing_findings(ctx),
-        *default_deny_findings(ctx, rows), *legacy_annotation_findings(ctx), *cni_findings(ctx),
-        *hostname_findings(ctx), *unevaluated_findings(ctx), *invalid_object_findings(ctx),
-        *admin_findings(ctx),
+    rules: list[Callable[[], list[Finding]]] = [
+        lambda: dns_findings(ctx, dns), lambda: ipblock_findings(ctx, dns), lambda: _side_findings(ctx),
+        lambda: breadth_findings(ctx), lambda: namespace_label_findings(ctx), lambda: selects_nothing_findings(ctx),
+        lambda: default_deny_findings(ctx, rows), lambda: legacy_annotation_findings(ctx), lambda: cni_findings(ctx),
+        lambda: hostname_findings(ctx), lambda: unevaluated_findings(ctx), lambda: invalid_object_findings(ctx),
+        lambda: admin_findings(ctx),
     ]
+    found: list[Finding] = []
+    for done, rule in enumerate(rules, 1):
+        step("rules", done, len(rules) + 1)
+        found += rule()
+    step("rules", len(rules) + 1, len(rules) + 1)
     found += dependency_findings(ctx, found)
     return _with_policy_locations(found, ctx.bundle), rows
+
+
+def _side_findings(ctx: LintContext) -> list[Finding]:
+    """The one-sided rules; in a fix round (no explanations) only when there are dependencies.
+
+    Their fixes open only flows a dependency needs (`fixes._one_sided_fix`) and they are read
+    otherwise only as causes of broken dependencies; the fix rounds read findings only to
+    propose fixes, so without dependencies they are moot there.
+    """
+    if not ctx.explanations and not ctx.deps:
+        return []
+    return side_findings(ctx)
 
 
 def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding]:
@@ -111,7 +142,7 @@ def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding
 
 def _with_fixes(ctx: LintContext, found: list[Finding]) -> FixSet:
     def relint(bundle: Bundle, results: Sequence[DependencyResultLike]) -> list[Finding]:
-        return _findings(LintContext(bundle, None, results))[0]
+        return _findings(LintContext(bundle, None, results, explanations=False))[0]  # read only to propose fixes
     deps = [r.dependency for r in ctx.deps]
     return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)
 

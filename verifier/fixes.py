@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .compile import compile_bundle
+from .compile import Grant, compile_bundle
 from .connectivity import Connectivity, compute_connectivity
 from .dependencies import DependencyResult, evaluate_dependencies
 from .explain import RuleRef
@@ -39,6 +39,7 @@ from .policy_manifest import (
 )
 from .ports import PortSet
 from .records import Dependency, Finding
+from .rules import yamltext
 from .selectors import iter_bits, matches, unmet
 
 FixAction = Literal["add", "patch"]
@@ -94,7 +95,10 @@ class Fix:
         if self.action == "patch":
             ops = json.dumps(list(self.patch), separators=(",", ":"))
             head += f"# kubectl patch networkpolicy {self.name} -n {self.namespace} --type json -p '{ops}'\n"
-        return head + yaml.safe_dump(self.manifest, sort_keys=False, default_flow_style=False, width=100)
+        # Written as text where it can be (PyYAML's Python dumper cost seconds on big bundles), else PyYAML.
+        body = yamltext.dump(self.manifest)
+        return head + (body if body is not None else
+                       yaml.safe_dump(self.manifest, sort_keys=False, default_flow_style=False, width=100))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +109,22 @@ class FixSet:
     by_finding: tuple[tuple[str, ...], ...]
     rounds: int
     converged: bool
+    # Each fix's position and YAML, filled on first use: thousands of findings share a few fixes.
+    _yaml: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def yaml_for(self, ids: Iterable[str]) -> str | None:
-        chosen = [f for f in self.fixes if f.id in set(ids)]
-        return "---\n".join(f.yaml() for f in chosen) or None
+        """The YAML of the fixes named by `ids`, in the order of `fixes`."""
+        if not self._yaml and self.fixes:
+            self._yaml.update({f.id: (i, "") for i, f in enumerate(self.fixes)})
+        chosen = sorted(self._yaml[i][0] for i in set(ids) if i in self._yaml)
+        return "---\n".join(self._fix_yaml(self.fixes[i]) for i in chosen) or None
+
+    def _fix_yaml(self, fix: Fix) -> str:
+        index, text = self._yaml[fix.id]
+        if not text:
+            text = fix.yaml()
+            self._yaml[fix.id] = (index, text)
+        return text
 
 
 # --- collecting fixes --------------------------------------------------------------------------
@@ -123,6 +139,7 @@ class FixCollector:
         self.patches: dict[str, list[PatchOp]] = {}
         self.meta: dict[str, tuple[str, int, tuple[str, ...]]] = {}  # id -> (description, round, isolates)
         self.version = 0
+        self._fixes: tuple[int, list[Fix]] | None = None
 
     def add(self, manifest: Manifest, description: str, round_: int, isolates: tuple[str, ...] = ()) -> str:
         ns, wanted = manifest["metadata"]["namespace"], manifest["metadata"]["name"]
@@ -157,6 +174,12 @@ class FixCollector:
         return key if key in self.patches else None
 
     def fixes(self) -> list[Fix]:
+        """Every fix collected so far, in order (computed once per change: patches are applied to copies)."""
+        if self._fixes is None or self._fixes[0] != self.version:
+            self._fixes = (self.version, self._all_fixes())
+        return list(self._fixes[1])
+
+    def _all_fixes(self) -> list[Fix]:
         out = []
         for key, manifest in self.adds.items():
             desc, round_, iso = self.meta[key]
@@ -234,6 +257,23 @@ class FixView:
     @cached_property
     def workloads(self) -> dict[str, Workload]:
         return {w.id: w for w in self.bundle.workloads}
+
+    @cached_property
+    def needs(self) -> dict[tuple[str, str], list[Dependency]]:
+        """The dependencies between two workloads, by (source id, destination id)."""
+        out: dict[tuple[str, str], list[Dependency]] = defaultdict(list)
+        for r in self.results:
+            if r.dependency.dst is not None:
+                out[(r.dependency.src, r.dependency.dst)].append(r.dependency)
+        return out
+
+    @cached_property
+    def grants_by_rule(self) -> dict[RuleRef, list[Grant]]:
+        """The compiled grants of each policy rule (one pass, not one scan per finding)."""
+        out: dict[RuleRef, list[Grant]] = defaultdict(list)
+        for g in self.conn.compiled.grants:
+            out[g.rule].append(g)
+        return out
 
     @cached_property
     def policies(self) -> dict[str, NetworkPolicy]:
@@ -464,10 +504,9 @@ def _one_sided_fix(view: FixView, f: Finding, c: FixCollector, round_: int) -> l
     if p is None or m is None:
         return []
     direction, index = m.group(1), int(m.group(2))
-    needs = defaultdict(list)
-    for r in view.results:
-        if r.dependency.dst is not None:
-            needs[(r.dependency.src, r.dependency.dst)].append(r.dependency)
+    needs = view.needs
+    if not needs:
+        return []  # only flows a dependency needs are opened: with none known there is nothing to look for
     out = []
     for src, dst, missing in _one_sided_gaps(view, RuleRef(p.id, direction, index)):  # type: ignore[arg-type]
         for d in needs.get((src.id, dst.id), ()):
@@ -482,7 +521,7 @@ def _one_sided_gaps(view: FixView, ref: RuleRef) -> list[tuple[Workload, Workloa
     cmp = view.conn.compiled
     other = view.conn.ingress if ref.direction == "egress" else view.conn.egress
     out = []
-    for g in (g for g in cmp.grants if g.rule == ref):
+    for g in view.grants_by_rule.get(ref, ()):
         for s in iter_bits(g.src):
             for d in iter_bits(g.dst):
                 passed = 0

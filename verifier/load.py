@@ -12,10 +12,11 @@ ValidationFailed once every document has been checked.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .bundles import BundleBuilder
@@ -46,6 +47,7 @@ def load_bundle(
     texts: dict[str, str] | None = None,
     exclude: Collection[str | os.PathLike[str]] = (),
     rendered: Iterable[tuple[str, str]] = (),
+    on_file: Callable[[str, int], None] | None = None,
 ) -> Bundle:
     """Load every manifest under `paths` (then the named `rendered` texts) into one Bundle.
 
@@ -57,7 +59,8 @@ def load_bundle(
     and `--flows` files) are never read as manifests, even inside a directory given. A
     directory holding a Helm chart (`Chart.yaml`) or a kustomization is refused: its files
     are templates and patches, not manifests (the CLI renders such directories first and
-    passes the result as `rendered`). `texts`, when given, receives every input's text by name.
+    passes the result as `rendered`). `texts`, when given, receives every input's text by name;
+    `on_file(name, n)` hears of the n-th input as it is read (a progress line).
 
     Raises:
         InputError: a path does not exist, cannot be read, is larger than MAX_FILE_BYTES, or is
@@ -68,12 +71,11 @@ def load_bundle(
     builder = BundleBuilder(default_namespace)
     with gc_paused():
         skip = {os.path.realpath(p) for p in exclude}
-        for name, text in _read_inputs(paths, stdin, skip):
+        inputs = itertools.chain(_read_inputs(paths, stdin, skip), rendered)
+        for n, (name, text) in enumerate(inputs, 1):
+            if on_file is not None:
+                on_file(name, n)
             if texts is not None and isinstance(text, str):
-                texts[name] = text
-            _add_text(builder, text, name, strict)
-        for name, text in rendered:
-            if texts is not None:
                 texts[name] = text
             _add_text(builder, text, name, strict)
     return builder.finish(strict)

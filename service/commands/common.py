@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 import verifier
+from service import progress
 from verifier.errors import InputError, NothingToCheck, UnreadableInput
 from verifier.model import Bundle, SourceRef
 
@@ -57,8 +58,16 @@ def bundle_options(func: F) -> F:
         help="A kustomization directory to render with kubectl kustomize (as kubectl -k). A PATH holding a "
              "kustomization.yaml or a Helm Chart.yaml is rendered the same way (helm template).",
     )(func)
+    func = click.option(
+        "-q", "--quiet", is_flag=True, expose_value=False, callback=_remember_quiet,
+        help="No progress line on stderr (it is shown only when stderr is a terminal).",
+    )(func)
     func = click.argument("paths", nargs=-1, required=False, metavar="PATH...")(func)
     return func
+
+
+def _remember_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta["netreason.quiet"] = value
 
 
 def _remember_kustomize(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> None:
@@ -96,9 +105,15 @@ def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool
     if not paths and not kustomize:
         raise click.UsageError("give at least one PATH (a file, a directory or - for stdin) or -k DIR")
     start = time.perf_counter()
-    sources = split_sources(list(paths), kustomize)
-    bundle = verifier.load_bundle(sources.paths, default_namespace=default_namespace, strict=strict, stdin=sys.stdin,
-                                  texts=texts, exclude=[p for p in exclude if p], rendered=sources.rendered)
+    if ctx is not None and "netreason.progress" not in ctx.meta:  # one line per command, however many loads
+        ctx.meta["netreason.progress"] = progress.start(ctx.meta.get("netreason.quiet", False))
+        ctx.call_on_close(progress.stop)
+    with progress.working("reading manifests") as shown:
+        sources = split_sources(list(paths), kustomize)
+        bundle = verifier.load_bundle(sources.paths, default_namespace=default_namespace, strict=strict,
+                                      stdin=sys.stdin, texts=texts, exclude=[p for p in exclude if p],
+                                      rendered=sources.rendered, on_file=lambda _, n: shown.count("reading files", n))
+        shown.show(f"loaded {len(bundle.workloads):,} workloads, {len(bundle.policies):,} policies")
     elapsed = time.perf_counter() - start
     if not quiet:
         report_issues(bundle)

@@ -71,20 +71,28 @@ def eval_group() -> None:
 @click.option("--rpm", default=None, type=click.FloatRange(min=0.1), help="At most this many requests per minute.")
 @click.option("--fresh", is_flag=True, help="Call the models again instead of reusing cached responses.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=float, help="Seconds per model call.")
+@click.option("--budget", default=None, metavar="CONTEXT[:OUTPUT]",
+              help="Prompt budget in tokens for every model (default: each model's own, or NETREASON_MODEL_BUDGET); "
+                   "a scenario over it is asked in slices.")
+@click.option("--tiers", default=None, metavar="N[,N...]",
+              help="Run the scale tiers of N workloads (evals/tiers: 300, 1000, 5000) instead of the corpus.")
 @output_option(FORMATS, "text")
 @dir_option
 @db_option
 def run_cmd(models: str, prompts: str, pattern: str | None, concurrency: int, repeat: int, rpm: float | None,
-            fresh: bool, timeout_s: float, fmt: str, scenario_dir: Path | None, database_url: str | None) -> None:
+            fresh: bool, timeout_s: float, budget: str | None, tiers: str | None, fmt: str, scenario_dir: Path | None,
+            database_url: str | None) -> None:
     """Ask every model every prompt on every scenario, store the responses, then score them."""
     from evals.grading import score_run
     from evals.runner import RunConfig, run_eval
-    from evals.scenarios import load_scenarios
+    from service.budgets import BudgetError, budget_for
 
-    scenarios = load_scenarios(scenario_dir, pattern)
-    if not scenarios:
-        raise click.UsageError(f"no scenario matches {pattern!r}")
-    config = RunConfig(_csv(models), _csv(prompts), repeat, concurrency, rpm, fresh, timeout_s, pattern)
+    try:
+        budget_for(None, budget)  # an unreadable budget fails before any work
+    except BudgetError as e:
+        raise click.UsageError(str(e)) from None
+    scenarios = _selected(scenario_dir, pattern, tiers)
+    config = RunConfig(_csv(models), _csv(prompts), repeat, concurrency, rpm, fresh, timeout_s, pattern, budget)
     store = _store(database_url)
     with _progress("eval run") as progress:
         task = progress.add_task("run", total=None)
@@ -95,6 +103,27 @@ def run_cmd(models: str, prompts: str, pattern: str | None, concurrency: int, re
     extra = {"run_id": summary.run_id, "responses": summary.jobs, "cached": summary.cached,
              "called": summary.called, "errors": summary.errors, "seconds": round(summary.seconds, 2)}
     _print_summary(scores, fmt, extra)
+
+
+def _selected(scenario_dir: Path | None, pattern: str | None, tiers: str | None) -> list[Any]:
+    from evals.scenarios import load_scenarios
+    from evals.tiers import TIER_DIR
+
+    if tiers is None:
+        scenarios = load_scenarios(scenario_dir, pattern)
+        if not scenarios:
+            raise click.UsageError(f"no scenario matches {pattern!r}")
+        return scenarios
+    try:
+        sizes = {int(t) for t in _csv(tiers)}
+    except ValueError:
+        raise click.BadParameter(f"{tiers!r} is not a comma-separated list of workload counts", param_hint="--tiers")
+    scenarios = [s for s in load_scenarios(scenario_dir or TIER_DIR, pattern) if s.scale in sizes]
+    missing = sizes - {s.scale for s in scenarios}
+    if missing or not sizes:
+        raise click.UsageError(f"no tier of {', '.join(map(str, sorted(missing))) or '?'} workloads under "
+                               f"{scenario_dir or TIER_DIR}; write one with `python -m evals.tiers --scales N`")
+    return scenarios
 
 
 @eval_group.command("score")

@@ -68,14 +68,32 @@ def resolve_flow_filter(spec: FilterSpec, bundle: Bundle, fmt: str, exposure: bo
     return resolve(spec, bundle)
 
 
-def apply_flow_filter(doc: dict[str, Any], wf: WorkloadFilter) -> dict[str, Any]:
-    """The rows `wf` keeps; when it keeps none, say so on stderr and exit 1 (nothing allowed matches)."""
+def render_filtered(doc: dict[str, Any], wf: WorkloadFilter, fmt: str, limit: int) -> str:
+    """The rows `wf` keeps of a flows document, rendered as `fmt` (the table cut at `limit` pairs, 0: all).
+
+    When it keeps none, say so on stderr and exit 1 (nothing allowed matches).
+    """
+    from service.renderers import flows as render
+    from service.renderers.flows_markdown import render_markdown
+    from service.renderers.outside import cap_outside
+    from service.terminal import plain_terminal
+
     kept = filter_flows_doc(doc, wf)
     if not shown_rows(kept):
         click.echo(f"error: no allowed flow matches {wf.spec.describe()} (the workloads exist; every flow "
                    "between them is denied: netreason check says why)", err=True)
         raise SystemExit(1)
-    return kept
+    if fmt != "table":
+        return {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot,
+                "markdown": render_markdown}[fmt](kept)
+    pairs = sorted({(f["from"], f["to"]) for f in kept["flows"]})
+    footer = cap_outside(kept, limit)
+    if limit and len(pairs) > limit:
+        shown = set(pairs[:limit])
+        kept = {**kept, "flows": [f for f in kept["flows"] if (f["from"], f["to"]) in shown]}
+        footer.insert(0, f"... {len(pairs) - limit:,} more workload pair(s) not shown (--limit {limit}); "
+                         "-o csv or -o json lists them all.")
+    return render.render_table(kept, plain=plain_terminal(), footer=footer)
 
 
 def filtered_truth(truth: Truth, spec: FilterSpec) -> Truth:

@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import nullcontext
 
 import click
 
 import verifier
+from service import progress
 from service.renderers import flows as render
 from service.renderers.flows_markdown import render_markdown
+from service.renderers.outside import cap_outside
 from service.terminal import plain_terminal
 from verifier.export import flows_json, verdict_json
 
 from .common import EXIT_CODES_HELP, PORT, bundle_options, load
 from .exposure_opts import exposure_options, render_exposure
-from .filter_opts import FILTER_HELP, apply_flow_filter, filter_options, filter_spec, resolve_flow_filter
+from .filter_opts import FILTER_HELP, filter_options, filter_spec, render_filtered, resolve_flow_filter
 from .output import emit, output_file_option, output_option
+
+#: Workload pairs the table shows without --limit: about a screenful.
+SCREENFUL = 50
 
 
 @click.command(epilog=FILTER_HELP + "\n\n" + EXIT_CODES_HELP)
@@ -26,10 +32,14 @@ from .output import emit, output_file_option, output_option
                "summary prints counts and time per phase only: for clusters too large to list pair by pair.")
 @output_file_option
 @click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
+@click.option("--limit", type=click.IntRange(min=0), default=SCREENFUL, show_default=True, metavar="N",
+              help="Table: show the first N workload pairs and say how many were left out (0: all of them). "
+                   "-o csv and -o json (with --explain too) always list every flow, streamed row by row; "
+                   "-o dot is built whole in memory.")
 @exposure_options
 @filter_options
 def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, output_file: str | None,
-          explain: bool, exposure: bool, ingress_controllers: tuple[str, ...], src_filter: str | None,
+          explain: bool, limit: int, exposure: bool, ingress_controllers: tuple[str, ...], src_filter: str | None,
           dst_filter: str | None, selector: str | None, all_namespaces: bool) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
@@ -52,9 +62,11 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
     wanted = filter_spec(src_filter, dst_filter, selector, all_namespaces, default_namespace)
     wf = resolve_flow_filter(wanted, bundle, fmt, exposure)
     t0 = time.perf_counter()
-    compiled = verifier.compile_bundle(bundle)
-    t1 = time.perf_counter()
-    conn = verifier.compute_connectivity(compiled)
+    with progress.working("compiling policies") as shown:
+        compiled = verifier.compile_bundle(bundle)
+        t1 = time.perf_counter()
+        shown.show("computing connectivity")
+        conn = verifier.compute_connectivity(compiled)
     t2 = time.perf_counter()
     if exposure:
         emit(render_exposure(conn, ingress_controllers, fmt), fmt, output_file)
@@ -64,13 +76,49 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         timings = {"parse": t_load, "compile": t1 - t0, "compute": t2 - t1, "count": time.perf_counter() - t2}
         emit(render.render_summary(doc, timings), fmt, output_file)
         return
-    doc = flows_json(conn, explain=explain)
-    if wf is not None:  # filtered rows must never go through a writer that lists every flow unfiltered
-        doc = apply_flow_filter(doc, wf)
-    table = lambda d: render.render_table(d, plain=plain_terminal())  # noqa: E731
-    out = {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot, "table": table,
-           "markdown": render_markdown}[fmt](doc)
-    emit(out, fmt, output_file)
+    if wf is not None:  # filtered rows never go through the streaming writers, which list every flow
+        emit(render_filtered(flows_json(conn, explain=explain), wf, fmt, limit), fmt, output_file)
+        return
+    if fmt in ("csv", "json"):
+        stream_flows(conn, fmt, explain, output_file)
+        return
+    if fmt == "table":
+        emit(flows_table(conn, limit), fmt, output_file)
+        return
+    if fmt == "markdown":
+        emit(render_markdown(flows_json(conn)), fmt, output_file)
+        return
+    emit(render.render_dot(flows_json(conn, explain=explain)), fmt, output_file)
+
+
+def stream_flows(conn: verifier.Connectivity, fmt: str, explain: bool, output_file: str | None) -> None:
+    """-o csv|json row by row (`service.flowstream`): memory bounded by the classes, not the pair count."""
+    from service import flowstream
+
+    with (open(output_file, "w", encoding="utf-8", newline="") if output_file else nullcontext(sys.stdout)) as out:
+        if fmt == "csv":
+            flowstream.write_csv(conn, out)
+        else:
+            flowstream.write_json(conn, out, explain=explain)
+            out.write("\n")
+        out.flush()
+    if output_file:
+        click.echo(f"wrote {output_file}", err=True)
+
+
+def flows_table(conn: verifier.Connectivity, limit: int) -> str:
+    """The table of the first `limit` pairs (all with 0), and a line saying how many were left out."""
+    from service import flowstream
+
+    total = flowstream.pair_count(conn)
+    if not limit or total <= limit:
+        whole = flows_json(conn)
+        return render.render_table(whole, plain=plain_terminal(), footer=cap_outside(whole, limit))
+    doc = flows_json(conn, flows=False)
+    doc["flows"] = flowstream.first_pairs(conn, limit)
+    more = (f"... {total - limit:,} more workload pair(s) not shown (--limit {limit}); -o csv or -o json lists "
+            f"all {total:,} (streamed), --limit 0 shows them all here, -o summary counts them.")
+    return render.render_table(doc, plain=plain_terminal(), footer=[more, *cap_outside(doc, limit)])
 
 
 @click.command(epilog=EXIT_CODES_HELP)

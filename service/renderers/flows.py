@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from .outside import legend, outside_flows
@@ -58,8 +59,8 @@ def render_dot(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False) -> str:
-    """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns."""
+def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = False, footer: Sequence[str] = ()) -> str:
+    """The flows as a table; `plain` (TERM=dumb) draws no box, only aligned columns; `footer` lines follow it."""
     from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
     from rich.table import Table
 
@@ -72,6 +73,8 @@ def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = Fa
         table.add_row(src, dst, *(protos.get(p, "-") for p in PROTOCOLS))
     console = Console(file=io.StringIO(), width=width or 160, force_terminal=False)
     console.print(table)
+    for line in footer:
+        console.print(line, markup=False)
     console.print(legend(doc), soft_wrap=True)
     for note in doc.get("notes", []):
         console.print(f"note: {note}")

@@ -80,3 +80,18 @@ def union(ranges: list[list[int]]) -> list[list[int]]:
         else:
             out.append([lo, hi])
     return out
+
+
+def cap_outside(doc: dict[str, Any], limit: int) -> list[str]:
+    """Keep the outside traffic of the first `limit` workloads that have any (0: all); say what was left out.
+
+    Cuts whole workloads, never part of one's rows, so no row shows fewer ports than it has.
+    """
+    names = sorted({e["from"] for e in doc.get("external_egress", [])} | {e["to"] for e in doc.get("external_ingress", [])})
+    if not limit or len(names) <= limit:
+        return []
+    kept = set(names[:limit])
+    doc["external_egress"] = [e for e in doc.get("external_egress", []) if e["from"] in kept]
+    doc["external_ingress"] = [e for e in doc.get("external_ingress", []) if e["to"] in kept]
+    return [f"... outside traffic of {len(names) - limit:,} more workload(s) not shown (--limit {limit}); "
+            "-o csv or -o json lists it all, --to outside / --from outside picks it."]

@@ -102,7 +102,7 @@ def test_report_renders_markdown_and_self_contained_html_with_a_size_chart(eval_
     out = tmp_path / "r.html"
     result = runner.invoke(cli, ["eval", "report", summary.run_id, "--db", db, "--format", "html", "--output-file", str(out)])
     page = out.read_text()
-    assert result.exit_code == 0 and page.count("<svg") == 2 and "<polyline" in page
+    assert result.exit_code == 0 and page.count("<svg") == 5 and "<polyline" in page
     assert "simulated:and-as-or (simulated)" in page and "<script" not in page and "http://" not in page.replace(
         "http://www.w3.org/2000/svg", "")
     markdown = runner.invoke(cli, ["eval", "report", summary.run_id, "--db", db]).output

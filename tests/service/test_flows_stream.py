@@ -13,6 +13,7 @@ import verifier
 from benchmarks.gen_cluster import generate
 from benchmarks.tiers import TierSpec
 from service.cli import cli
+from service.commands.flows_cmd import SCREENFUL
 from service.renderers.flows import render_csv
 from verifier.export import flows_json
 
@@ -61,3 +62,49 @@ def test_streamed_json_of_a_bundle_without_flows_is_valid() -> None:
             "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n")
     result = CliRunner().invoke(cli, ["flows", "-", "-o", "json"], input=text, catch_exceptions=False)
     assert json.loads(result.stdout)["flows"] == []
+
+
+@pytest.mark.parametrize("which", ["shop", "big"])
+def test_streamed_explain_json_is_the_whole_documents_text(which: str, big: Path) -> None:
+    path = str(SHOP if which == "shop" else big)
+    doc = flows_json(verifier.analyze(verifier.load_bundle([path])), explain=True)
+    assert all(f["allowed_by"] for f in doc["flows"])
+    result = run("flows", path, "-o", "json", "--explain")
+    assert result.exit_code == 0 and result.stdout == json.dumps(doc, indent=2) + "\n"
+
+
+def test_streamed_csv_to_an_output_file(big: Path, tmp_path: Path) -> None:
+    out = tmp_path / "flows.csv"
+    result = run("flows", str(big), "-o", "csv", "--output-file", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert out.read_text() == render_csv(flows_json(verifier.analyze(verifier.load_bundle([str(big)]))))
+
+
+def table_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("│")]  # the header uses another border
+
+
+def test_table_shows_a_screenful_and_says_how_many_were_left_out(big: Path) -> None:
+    conn = verifier.analyze(verifier.load_bundle([str(big)]))
+    pairs = {(f["from"], f["to"]) for f in flows_json(conn)["flows"]}
+    assert len(pairs) > SCREENFUL
+    result = run("flows", str(big))
+    assert result.exit_code == 0
+    rows = table_rows(result.stdout)
+    assert len(rows) == SCREENFUL
+    assert [tuple(c.strip() for c in r.split("│")[1:3]) for r in rows] == sorted(pairs)[:SCREENFUL]
+    assert f"{len(pairs) - SCREENFUL:,} more workload pair(s) not shown (--limit {SCREENFUL})" in result.stdout
+    assert "-o csv" in result.stdout and f"all {len(pairs):,}" in result.stdout
+
+
+def test_table_limit_and_limit_zero(big: Path) -> None:
+    three = run("flows", str(big), "--limit", "3")
+    assert three.exit_code == 0 and len(table_rows(three.stdout)) == 3 and "not shown (--limit 3)" in three.stdout
+    everything = run("flows", str(big), "--limit", "0")
+    pairs = {(f["from"], f["to"]) for f in flows_json(verifier.analyze(verifier.load_bundle([str(big)])))["flows"]}
+    assert len(table_rows(everything.stdout)) == len(pairs) and "not shown" not in everything.stdout
+
+
+def test_small_table_is_printed_whole() -> None:
+    result = run("flows", str(SHOP))
+    assert result.exit_code == 0 and "not shown" not in result.stdout and len(table_rows(result.stdout)) == 12

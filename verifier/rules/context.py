@@ -18,6 +18,7 @@ from ..explain import Explainer
 from ..model import Bundle, LabelSelector, NetworkPolicy, Peer, Rule, SourceRef, Workload
 from ..selectors import matches
 from . import yamltext
+from .nearest import LabelIndex
 
 Direction = Literal["ingress", "egress"]
 
@@ -49,7 +50,12 @@ class LintContext:
     def __init__(
         self, bundle: Bundle, conn: Connectivity | None = None,
         deps: Sequence[DependencyResultLike] = (), texts: Mapping[str, str] | None = None,
+        *, snippets: bool = True, explanations: bool = True,
     ) -> None:
+        # `snippets=False`: a rule may leave out its finding's fix YAML (the converged fixes replace it);
+        # `explanations=False`: also the long why of its message (findings only read to propose fixes).
+        self.snippets = snippets and explanations
+        self.explanations = explanations
         self.bundle = bundle
         self.conn = conn if conn is not None else compute_connectivity(compile_bundle(bundle))
         self.deps = tuple(deps)
@@ -146,6 +152,17 @@ class LintContext:
 
     def workloads_in(self, namespaces: Sequence[str]) -> list[Workload]:
         return [w for n in namespaces for w in self.by_namespace.get(n, ())]
+
+    def label_index(self, namespaces: Sequence[str]) -> LabelIndex:
+        """The labels of the workloads in `namespaces`, indexed for typo hints (built once per namespace set)."""
+        key = tuple(namespaces)
+        if key not in self._label_indexes:
+            self._label_indexes[key] = LabelIndex([(w.id, w.labels) for w in self.workloads_in(key)])
+        return self._label_indexes[key]
+
+    @cached_property
+    def _label_indexes(self) -> dict[tuple[str, ...], LabelIndex]:
+        return {}
 
     def peers(self) -> Iterator[PeerRef]:
         """Every peer of every rule in the directions each policy affects, in bundle order."""

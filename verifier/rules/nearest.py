@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
+import itertools
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 
 from ..model import LabelSelector, Requirement
@@ -26,14 +28,68 @@ class Nearest:
     suggestion: dict[str, str]  # replacement key=value for each unmet requirement; {} if none is close
 
 
-def nearest(selector: LabelSelector, candidates: Sequence[tuple[str, Mapping[str, str]]]) -> Nearest | None:
-    """The candidate that fails the fewest requirements, ties broken by how close its labels are.
+class LabelIndex:
+    """The label sets of a pool of objects, indexed for typo hints: built once, asked many times.
+
+    `nearest` answers from the index instead of comparing the selector with every object: the
+    objects that satisfy each requirement come from the (key, value) index, the probable typos
+    from the distinct values under a key (and the keys carrying a value), never from a scan of
+    the pool.
+    """
+
+    def __init__(self, candidates: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        self.candidates = list(candidates)
+        self.by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.values: dict[str, set[str]] = defaultdict(set)  # key -> distinct values under it
+        self.keys: dict[str, set[str]] = defaultdict(set)  # value -> keys carrying it
+        for i, (_, labels) in enumerate(self.candidates):
+            for key, value in labels.items():
+                self.by_pair[(key, value)].append(i)
+                self.values[key].add(value)
+                self.keys[value].add(key)
+        self.order = sorted(range(len(self.candidates)), key=lambda i: self.candidates[i][0])  # by name
+
+    def satisfying(self, req: Requirement) -> set[int]:
+        """The candidates that meet one requirement."""
+        pairs = self.values.get(req.key, set())
+        if req.operator in ("In", "NotIn"):
+            hits = {i for v in req.values for i in self.by_pair.get((req.key, v), ())}
+        else:  # Exists, DoesNotExist
+            hits = {i for v in pairs for i in self.by_pair[(req.key, v)]}
+        return hits if req.operator in ("In", "Exists") else set(range(len(self.candidates))) - hits
+
+    def close_to(self, req: Requirement) -> set[int]:
+        """Candidates with a probable typo of `key=value`: a close value under the key, or the value under a close key."""
+        if req.operator != "In" or len(req.values) != 1:
+            return set()
+        key, value = req.key, req.values[0]
+        out = {i for v in self.values.get(key, ()) if _ratio(value, v) >= CLOSE for i in self.by_pair[(key, v)]}
+        out |= {i for k in self.keys.get(value, ()) if _ratio(key, k) >= CLOSE_KEY for i in self.by_pair[(k, value)]}
+        return out
+
+
+def nearest(selector: LabelSelector, candidates: Sequence[tuple[str, Mapping[str, str]]] | LabelIndex) -> Nearest | None:
+    """The candidate that fails the fewest requirements, ties broken by how close its labels are, then name.
 
     A suggestion is made only when every unmet requirement is `key=value` and the candidate has
     a close value under the same key, or the same value under a close key.
     """
+    index = candidates if isinstance(candidates, LabelIndex) else LabelIndex(candidates)
+    reqs = selector.requirements
+    met: Counter[int] = Counter()
+    for req in reqs:
+        met.update(index.satisfying(req))
+    most = max((n for n in met.values() if n < len(reqs)), default=0)
+    group: list[int]
+    if most:  # the best fail fewer than all requirements: only they (found through the index) compete
+        group = [i for i, n in met.items() if n == most]
+    else:  # the best fail every requirement: closeness comes only from a typo of the first one,
+        # else the first by name of those that meet nothing (skipping the few that meet everything)
+        group = [i for i in index.close_to(reqs[0]) if i not in met] if reqs else []
+        group += [i for i in itertools.islice((i for i in index.order if i not in met), 1)]
     best: tuple[tuple[int, float, str], Nearest] | None = None
-    for name, labels in candidates:
+    for i in group:
+        name, labels = index.candidates[i]
         missing = tuple(unmet(selector, labels))
         if not missing:
             continue

@@ -11,7 +11,7 @@ from ..records import Finding
 from ..policy_manifest import ALWAYS_PRESENT_NAMESPACES
 from ..selectors import matches
 from .context import LintContext, PeerRef, selector_yaml, to_yaml
-from .nearest import Nearest, nearest, values_in_use
+from .nearest import LabelIndex, Nearest, nearest, values_in_use
 
 
 def selects_nothing_findings(ctx: LintContext) -> list[Finding]:
@@ -27,7 +27,7 @@ def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | Non
     pool = ctx.by_namespace.get(p.namespace, [])
     if not pool or any(matches(p.pod_selector, w.labels) for w in pool):
         return None
-    hint, fix, near = _typo_hint(p.pod_selector, pool, "podSelector")
+    hint, fix, near = _typo_hint(p.pod_selector, pool, ctx.label_index([p.namespace]), "podSelector")
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"policy {p.id} selects no pod: no workload in {p.namespace} has {p.pod_selector}, so the policy "
@@ -46,7 +46,7 @@ def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding | None:
     if not pool or any(matches(peer.pod_selector, w.labels) for w in pool):
         return None  # no namespace matched: namespace-label-missing says so
     where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
-    hint, fix, near = _typo_hint(peer.pod_selector, pool, "podSelector")
+    hint, fix, near = _typo_hint(peer.pod_selector, pool, ctx.label_index(namespaces), "podSelector")
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"{ref.where} of {p.id} admits pods {peer.pod_selector} in {where}, but no workload there has "
@@ -63,9 +63,10 @@ def _near_json(near: Nearest | None) -> dict[str, object]:
     return {"nearest": near.name, "suggestion": dict(near.suggestion)}
 
 
-def _typo_hint(selector: LabelSelector, pool: list[Workload], field: str) -> tuple[str, str | None, Nearest | None]:
-    """A sentence naming the nearest labels that exist, a fixed selector, and the nearest match."""
-    near = nearest(selector, [(w.id, w.labels) for w in pool])
+def _typo_hint(selector: LabelSelector, pool: list[Workload], index: LabelIndex,
+              field: str) -> tuple[str, str | None, Nearest | None]:
+    """A sentence naming the nearest labels that exist (`index`: the pool's labels), a fixed selector, the match."""
+    near = nearest(selector, index)
     if near is not None and near.suggestion:
         labels = ", ".join(f"{k}: {v}" for k, v in near.suggestion.items())
         fixed = _replace(selector, near)

@@ -59,14 +59,17 @@ def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, r
     proto, ranges = ports.ranges[0]
     port = ranges[0][0]
     # Only the other side's verdict is reported: explain that side alone, not the whole connection.
-    if direction == "egress":
-        rule_id, other, who = "egress-without-ingress", ctx.explainer.side(src, dst, port, proto, "ingress"), f"ingress at {dst.id}"
-        fix = _ingress_fix(src, dst, proto, port)
-    else:
-        rule_id, other, who = "ingress-without-egress", ctx.explainer.side(src, dst, port, proto, "egress"), f"egress at {src.id}"
-        fix = _egress_fix(src, dst, proto, port)
+    # (Both it and the fix snippet are the costly part of this rule; see LintContext for when they are left out.)
+    other_side: Direction = "ingress" if direction == "egress" else "egress"
+    rule_id = f"{direction}-without-{other_side}"
+    who = f"ingress at {dst.id}" if direction == "egress" else f"egress at {src.id}"
+    fix = None
+    if ctx.snippets:
+        fix = _ingress_fix(src, dst, proto, port) if direction == "egress" else _egress_fix(src, dst, proto, port)
     msg = (f"{direction} rule {i} of {p.id} opens {src.id} -> {dst.id} ({ports}), but {who} does not allow it, "
-           f"so the rule has no effect. {who}: {other.explain()}")
+           f"so the rule has no effect.")
+    if ctx.explanations:
+        msg += f" {who}: {ctx.explainer.side(src, dst, port, proto, other_side).explain()}"
     return Finding(rule_id, "warning", p.id, msg, p.source, fix,
                    {"key": f"{direction}[{i}]", "field": f"spec.{direction}[{i}]", "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
 

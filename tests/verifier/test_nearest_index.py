@@ -1,0 +1,60 @@
+"""Typo hints come from a label index (`LabelIndex`), and give exactly what comparing the selector with
+every object gave: the candidate failing the fewest requirements, then the closest labels, then the name."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from verifier.model import LabelSelector, Requirement
+from verifier.rules import nearest as near_mod
+from verifier.rules.nearest import LabelIndex, Nearest, nearest
+from verifier.selectors import unmet
+
+KEYS = ["app", "apps", "tier", "team", "role", "x-client", "x-db-client"]
+VALUES = ["web", "wbe", "webs", "api", "apl", "db", "postgres", "postgers", "payments", "paymnts", "cache", "a", "b"]
+
+
+def by_scan(selector: LabelSelector, candidates: Sequence[tuple[str, Mapping[str, str]]]) -> Nearest | None:
+    """The reference: every candidate compared with the selector (what the index must reproduce)."""
+    best = None
+    for name, labels in candidates:
+        missing = tuple(unmet(selector, labels))
+        if not missing:
+            continue
+        suggestion, closeness = near_mod._suggest(missing, labels)
+        score = (len(missing), -closeness, name)
+        if best is None or score < best[0]:
+            best = (score, Nearest(name, labels, missing, suggestion))
+    return best[1] if best else None
+
+
+def random_requirement(rng: random.Random) -> Requirement:
+    op = rng.choices(["In", "NotIn", "Exists", "DoesNotExist"], weights=[8, 1, 1, 1])[0]
+    values = tuple(rng.sample(VALUES, rng.choice([1, 1, 1, 2]))) if op in ("In", "NotIn") else ()
+    return Requirement(rng.choice(KEYS), op, values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_index_answers_as_the_scan_did(seed: int) -> None:
+    rng = random.Random(seed)
+    pool = [(f"ns/w{rng.randrange(1000):03d}-{i}", {k: rng.choice(VALUES) for k in rng.sample(KEYS, rng.randint(0, 3))})
+            for i in range(rng.randint(0, 30))]
+    index = LabelIndex(pool)
+    for _ in range(30):
+        selector = LabelSelector(tuple(random_requirement(rng) for _ in range(rng.randint(0, 3))))
+        assert nearest(selector, index) == by_scan(selector, pool), selector
+
+
+def test_a_typo_is_found_through_the_index_without_comparing_every_workload(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = [(f"shop/w{i:04d}", {"app": f"service-{i:04d}", "tier": "backend"}) for i in range(2000)]
+    pool.append(("shop/payments", {"app": "payments", "tier": "backend"}))
+    index = LabelIndex(pool)
+    calls = []
+    real_unmet = near_mod.unmet
+    monkeypatch.setattr(near_mod, "unmet", lambda s, labels: calls.append(1) or real_unmet(s, labels))
+    found = nearest(LabelSelector((Requirement("app", "In", ("paymnts",)),)), index)
+    assert found is not None and found.name == "shop/payments" and found.suggestion == {"app": "payments"}
+    assert len(calls) <= 3, "only the candidates the index names are compared"
