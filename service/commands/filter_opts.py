@@ -87,7 +87,7 @@ def render_filtered(doc: dict[str, Any], wf: WorkloadFilter, fmt: str, limit: in
         return {"json": render.render_json, "csv": render.render_csv, "dot": render.render_dot,
                 "markdown": render_markdown}[fmt](kept)
     pairs = sorted({(f["from"], f["to"]) for f in kept["flows"]})
-    footer = cap_outside(kept, limit)
+    footer = cap_outside(kept, max(limit - len(pairs), 0) if limit else None)
     if limit and len(pairs) > limit:
         shown = set(pairs[:limit])
         kept = {**kept, "flows": [f for f in kept["flows"] if (f["from"], f["to"]) in shown]}

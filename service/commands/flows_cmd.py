@@ -113,12 +113,13 @@ def flows_table(conn: verifier.Connectivity, limit: int) -> str:
     total = flowstream.pair_count(conn)
     if not limit or total <= limit:
         whole = flows_json(conn)
-        return render.render_table(whole, plain=plain_terminal(), footer=cap_outside(whole, limit))
+        outside = max(limit - total, 0) if limit else None  # the rows left of the screenful
+        return render.render_table(whole, plain=plain_terminal(), footer=cap_outside(whole, outside))
     doc = flows_json(conn, flows=False)
     doc["flows"] = flowstream.first_pairs(conn, limit)
     more = (f"... {total - limit:,} more workload pair(s) not shown (--limit {limit}); -o csv or -o json lists "
             f"all {total:,} (streamed), --limit 0 shows them all here, -o summary counts them.")
-    return render.render_table(doc, plain=plain_terminal(), footer=[more, *cap_outside(doc, limit)])
+    return render.render_table(doc, plain=plain_terminal(), footer=[more, *cap_outside(doc, 0)])
 
 
 @click.command(epilog=EXIT_CODES_HELP)

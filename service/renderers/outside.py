@@ -82,16 +82,22 @@ def union(ranges: list[list[int]]) -> list[list[int]]:
     return out
 
 
-def cap_outside(doc: dict[str, Any], limit: int) -> list[str]:
-    """Keep the outside traffic of the first `limit` workloads that have any (0: all); say what was left out.
-
-    Cuts whole workloads, never part of one's rows, so no row shows fewer ports than it has.
-    """
-    names = sorted({e["from"] for e in doc.get("external_egress", [])} | {e["to"] for e in doc.get("external_ingress", [])})
-    if not limit or len(names) <= limit:
+def cap_outside(doc: dict[str, Any], rows: int | None) -> list[str]:
+    """Keep at most `rows` rows of outside traffic (None: all), cutting whole workloads so no row shows
+    fewer ports than it has; the lines to print saying what was left out."""
+    per_workload: dict[str, int] = {}
+    for r in outside_flows(doc):
+        per_workload[r["workload"]] = per_workload.get(r["workload"], 0) + 1
+    kept: set[str] = set()
+    used = 0
+    for name, n in sorted(per_workload.items()):
+        if rows is not None and used + n > rows:
+            break
+        kept.add(name)
+        used += n
+    if len(kept) == len(per_workload):
         return []
-    kept = set(names[:limit])
     doc["external_egress"] = [e for e in doc.get("external_egress", []) if e["from"] in kept]
     doc["external_ingress"] = [e for e in doc.get("external_ingress", []) if e["to"] in kept]
-    return [f"... outside traffic of {len(names) - limit:,} more workload(s) not shown (--limit {limit}); "
+    return [f"... outside traffic of {len(per_workload) - len(kept):,} workload(s) not shown (--limit); "
             "-o csv or -o json lists it all, --to outside / --from outside picks it."]

@@ -124,7 +124,7 @@ def test_csv_has_explicit_outside_rows_with_except_ports_and_policy_types(export
 
 
 def test_table_dot_and_markdown_show_the_outside_and_say_what_a_missing_row_means(export: str) -> None:
-    table = netreason("flows", export, env={"TERM": "dumb"})
+    table = netreason("flows", export, "--limit", "0", env={"TERM": "dumb"})
     assert table.code == 0 and "anything not listed is denied" not in table.stdout
     assert "Workload pairs not listed are denied" in table.stdout
     line = next(x for x in table.stdout.splitlines() if "outside:192.168.0.0/16" in x)
@@ -136,6 +136,14 @@ def test_table_dot_and_markdown_show_the_outside_and_say_what_a_missing_row_mean
     md = netreason("flows", export, "-o", "markdown")
     assert md.code == 0 and "| outside:anywhere | sock-shop/front-end | 8079 | - | - |" in md.stdout
     assert "| sock-shop/front-end | sock-shop/catalogue | 80 | - | - |" in md.stdout
+
+
+def test_the_table_screenful_counts_outside_rows_and_says_what_it_left_out(export: str) -> None:
+    table = netreason("flows", export, "--limit", "40", env={"TERM": "dumb"})
+    rows = [x for x in table.stdout.splitlines() if "/" in x and ("sock-shop/" in x or "tools/" in x)
+            and not x.startswith(("...", "note:", "Workload pairs"))]
+    assert table.code == 0 and len(rows) <= 40
+    assert "outside traffic of" in table.stdout and "--to outside" in table.stdout
 
 
 def test_markdown_stays_under_its_limit_and_says_what_it_left_out(export: str) -> None:
