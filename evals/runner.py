@@ -279,7 +279,7 @@ async def _call_whole(run_id: str, job: Job, provider: Provider, config: RunConf
     except ProviderError as e:
         return EvalResponse(*base, "", {}, 0.0, f"{type(e).__name__}: {e}", False)
     reply, usage = result.reply, result.usage
-    usage_json = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+    usage_json: dict[str, Any] = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                   "attempts": sum(r.attempts for r in result.replies), "repaired": result.repaired}
     if result.error is not None:
         usage_json["schema_error"] = str(result.error)[:500]  # kept (and cached): the model's own answer

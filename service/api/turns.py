@@ -19,12 +19,13 @@ from verifier.errors import InputError
 
 from .. import chat
 from ..minimize import minimized_text
-from ..pipeline import Analysis, Truth
+from ..pipeline import Analysis
 from ..providers.specs import display_spec
 from ..redact import scrub_secret_values
 from ..renderers.blocks import reply_blocks
 from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
+from ..truth import Truth
 from .deps import ServiceState
 from .manifests import CHAT_PREFIX, NAME_PATTERN, LoadedSnapshot, Snapshot, load_manifest_text, load_snapshot_sync
 from .results import analysis_link

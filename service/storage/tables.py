@@ -8,12 +8,16 @@ here never changes what an old migration does. To change the schema, append a mi
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 METADATA = sa.MetaData()
 
 # A timestamp column: stored in UTC (PostgreSQL keeps the zone; SQLite stores it naive).
-_when = lambda name="created_at", **kw: sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)  # noqa: E731
+def _when(name: str = "created_at", **kw: Any) -> sa.Column[Any]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)
+
 
 migrations_table = sa.Table(
     "_migrations", METADATA,

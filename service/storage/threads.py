@@ -27,19 +27,21 @@ class ThreadRepository(Repository):
     """Chat threads and their messages."""
 
     def add_message(self, thread_id: str, role: str, text: str, *, cluster_name: str | None = None,
-                    cluster_revision: int | None = None, claims: Any = None, channel: str | None = None) -> ThreadMessage:
+                    cluster_revision: int | None = None, claims: Any = None,
+                    channel: str | None = None) -> ThreadMessage:
         """Append a message to thread `thread_id`, creating the thread on its first message."""
         now = utcnow()
         with self._tx() as conn:
             if conn.execute(sa.select(threads.c.thread_id).where(threads.c.thread_id == thread_id)).first() is None:
-                conn.execute(threads.insert().values(thread_id=thread_id, channel=channel, created_at=now, updated_at=now))
+                conn.execute(threads.insert().values(thread_id=thread_id, channel=channel, created_at=now,
+                                                     updated_at=now))
             else:
                 conn.execute(threads.update().where(threads.c.thread_id == thread_id).values(updated_at=now))
             values = dict(thread_id=thread_id, role=role, text=text, cluster_name=cluster_name,
                           cluster_revision=cluster_revision, claims=claims, created_at=now)
             key = conn.execute(thread_messages.insert().values(**values)).inserted_primary_key
             new_id = int(key[0]) if key is not None else 0
-        return ThreadMessage(id=new_id, **values)  # type: ignore[arg-type]
+        return ThreadMessage(id=new_id, **values)
 
     def thread_messages(self, thread_id: str, *, limit: int | None = None) -> list[ThreadMessage]:
         """Messages of `thread_id`, oldest first; with `limit`, only the newest `limit` of them."""
