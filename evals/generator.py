@@ -9,7 +9,7 @@ with both selectors) and every filler dependency is allowed under the true seman
 under the misreadings the simulated models make: those misreadings only ever allow more,
 so scores move on the trap and nowhere else.
 
-`build(template, seed, workloads)` is deterministic: the same arguments give the same
+`build_template(template, seed, workloads)` (and `builds.build`, which adds the tiers) is deterministic: the same arguments give the same
 manifests, on any machine. Ground truth is never written here; the verifier computes it.
 
     python -m evals.generator --out evals/scenarios/generated --seeds 1-3 --scales 5,20
@@ -344,16 +344,13 @@ FAMILY_PROMPTS["dns-egress"] = ["dns", "flows"]
 FAMILY_PROMPTS["default-deny-rollout"] = ["flows", "breakage", "dns"]
 
 
-def build(template: str, seed: int, workloads: int) -> Generated:
-    """The scenario `template` with `seed`, padded with filler to `workloads` workloads.
+def build_template(template: str, seed: int, workloads: int) -> Generated:
+    """The scenario `template` (one of TEMPLATES) with `seed`, padded with filler to `workloads` workloads.
+    `builds.build` also knows the tiers, which compose many templates.
 
     Raises:
         KeyError: no such template (the message lists them).
     """
-    if template == "tiered":  # a tier composes many templates (evals/tiers.py, which imports this module)
-        from .tiers import compose
-
-        return compose(seed, workloads)
     if template not in TEMPLATES:
         raise KeyError(f"unknown scenario template {template!r}; known: {', '.join(sorted(TEMPLATES))}, tiered")
     rng = random.Random(f"{template}/{seed}")

@@ -12,14 +12,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from service.pipeline import Truth, compute_truth, scope_for
+from service.pipeline import scope_for
 from service.providers.structured import parse_json_object
 from service.store import EvalResponse, Store
+from service.truth import Truth, compute_truth
 from verifier.claims import ClaimReport, check_answer
 from verifier.answers import AnswerShapeError, ParsedAnswer
 from verifier.answers import parse_answer as parse_tolerant
 
-from .prices import load_prices, price_for
+from service.prices import load_prices, price_for
 from .scenarios import Scenario, load_scenarios
 from .scoring import ClaimOutcome, Key, TruthItems, cost_usd, score_response
 

@@ -37,7 +37,7 @@ from service.pipeline import plan as plan_slices
 from service.prompting import PreparedPrompt
 from service.providers.answers import complete_answer
 from service.providers.base import Provider, ProviderReply, ProviderRequest
-from service.providers.errors import ProviderError, ProviderRateLimited
+from service.providers.errors import ProviderError
 from service.providers.registry import get_provider
 from service.sliced import ask_slices
 from service.slices import Slice
@@ -45,10 +45,8 @@ from service.store import EvalResponse, Store
 
 from .grading import compute_scenario_truth
 from .scenarios import Scenario
-from .simulated import register as register_simulated
 
 RUN_SCHEMA = "netreason.eval-run/v1"
-RATE_LIMIT_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,6 @@ async def run_eval(
     the cache). Raises only for configuration problems (unknown prompt or model prefix).
     """
     start = time.perf_counter()
-    register_simulated()
     jobs = plan(scenarios, config)
     resolved = {m: (providers or {}).get(m) or get_provider(m) for m in config.models}
     run_id = store.create_eval_run(run_config_json(config, scenarios))
@@ -274,20 +271,15 @@ async def _call_whole(run_id: str, job: Job, provider: Provider, config: RunConf
                       limiter: RateLimiter) -> EvalResponse:
     request = build_request(PreparedPrompt(job.rendered), config.timeout_s)
     base = (run_id, job.model, job.prompt, job.scenario.id, job.repeat, job.cache_key)
-    for attempt in range(RATE_LIMIT_RETRIES + 1):
-        await limiter.wait()
-        try:
-            result = await complete_answer(provider, request)
-            break
-        except ProviderRateLimited as e:
-            # The providers already retried with Retry-After; back off once more at the run level.
-            if attempt == RATE_LIMIT_RETRIES:
-                return EvalResponse(*base, "", {}, 0.0, f"ProviderRateLimited: {e}", False)
-            await asyncio.sleep(e.retry_after or 2.0 * (attempt + 1))
-        except ProviderError as e:
-            return EvalResponse(*base, "", {}, 0.0, f"{type(e).__name__}: {e}", False)
+    await limiter.wait()
+    try:
+        # The one model call `analyze` makes too; retries (Retry-After included) are the provider's RetryPolicy,
+        # the only retry layer: a failure that outlasts it is stored as the response's error.
+        result = await complete_answer(provider, request)
+    except ProviderError as e:
+        return EvalResponse(*base, "", {}, 0.0, f"{type(e).__name__}: {e}", False)
     reply, usage = result.reply, result.usage
-    usage_json = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+    usage_json: dict[str, Any] = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                   "attempts": sum(r.attempts for r in result.replies), "repaired": result.repaired}
     if result.error is not None:
         usage_json["schema_error"] = str(result.error)[:500]  # kept (and cached): the model's own answer

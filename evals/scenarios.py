@@ -45,7 +45,7 @@ import verifier
 from verifier.errors import InputError
 from verifier.model import Bundle
 
-from .generator import build
+from .builds import build
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SCALES = (5, 20, 80, 300)

@@ -23,7 +23,6 @@ from typing import Literal
 
 Verdict = Literal["confirmed", "contradicted", "unverifiable"]
 Key = tuple[str, ...]
-CLAIM_TYPES = ("flow", "dependency_broken", "dns_egress_missing", "finding", "policy_selects")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ one, add `_NAME@N+1.yaml` and new prompt versions that include it. A prompt file
     name, version, description
     answer_schema   name of a pydantic model in `verifier.claims_schema.ANSWER_SCHEMAS`;
                     its strict JSON schema is attached at load time, never written in the file
+    claim_types     the claim types the prompt asks for (`verifier.claims_schema.CLAIM_TYPES`): the
+                    truth items of these types that no claim mentions are reported as missed
     include         fragment refs whose text precedes `system`
     variables       name -> {description, default?}: every `{name}` the templates use
     system, user    langchain-core f-string templates (`{brief}`; a literal brace is `{{`)
@@ -33,7 +35,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from verifier.claims_schema import ANSWER_SCHEMAS, describe_validation_error, strict_json_schema
+from verifier.claims_schema import ANSWER_SCHEMAS, CLAIM_TYPES, describe_validation_error, strict_json_schema
 from verifier.errors import NetreasonError
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
@@ -71,6 +73,7 @@ class PromptFile(_Strict):
     version: int = Field(ge=1)
     description: str
     answer_schema: str
+    claim_types: list[str] = []
     include: list[str] = []
     variables: dict[str, VariableFile]
     system: str
@@ -131,6 +134,8 @@ class PromptSpec:
     user: str = field(repr=False)  # user template
     examples: int  # number of few-shot examples
     template: ChatPromptTemplate = field(repr=False, compare=False)
+    #: The claim types the prompt asks for: only those produce `missed` items.
+    claim_types: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -216,6 +221,10 @@ def _load_prompt_file(path: Path, fragments: Mapping[str, str]) -> PromptSpec:
             f"{path}:{_line(root, ['answer_schema'])}: answer_schema: unknown schema {spec.answer_schema!r}; "
             f"known: {', '.join(sorted(ANSWER_SCHEMAS))}"
         )
+    unknown_types = [t for t in spec.claim_types if t not in CLAIM_TYPES]
+    if unknown_types:
+        raise PromptError(f"{path}:{_line(root, ['claim_types'])}: claim_types: unknown claim type(s) "
+                          f"{', '.join(unknown_types)}; known: {', '.join(CLAIM_TYPES)}")
     missing = [f for f in spec.include if f not in fragments]
     if missing:
         raise PromptError(f"{path}:{_line(root, ['include'])}: include: unknown fragment(s) {', '.join(missing)}")
@@ -224,6 +233,7 @@ def _load_prompt_file(path: Path, fragments: Mapping[str, str]) -> PromptSpec:
     return PromptSpec(
         spec.name, spec.version, spec.description, spec.answer_schema, strict_json_schema(model),
         dict(spec.variables), path, system, spec.user.rstrip(), len(spec.examples), template,
+        tuple(spec.claim_types),
     )
 
 

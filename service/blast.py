@@ -7,11 +7,12 @@ one-line change in a 5,000-pod cluster is a small prompt. Computed from a diff d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verifier.selectors import iter_bits
 
-from .truth import Truth
+if TYPE_CHECKING:
+    from .truth import Truth  # for annotations only: truth calls blast_radius
 
 #: Workloads a blast radius lists at most in a document (the count is always given).
 MAX_LISTED = 500

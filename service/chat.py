@@ -46,7 +46,7 @@ BaseLoader = Callable[[], Awaitable["Truth | None"]]
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class QuestionSide:
     """One side of a question: a name `questions.resolve` understands, or every workload of a namespace."""
 
     ref: str
@@ -63,8 +63,8 @@ class Endpoint:
 class ChatQuestion:
     """A reachability question whose endpoints may be whole namespaces; `port` None = every declared port."""
 
-    src: Endpoint
-    dst: Endpoint
+    src: QuestionSide
+    dst: QuestionSide
     port: int | None = None
     protocol: str = "TCP"
 
@@ -82,7 +82,7 @@ class ChatQuestion:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChatQuestion:
         """The inverse of `to_json` (what a stored turn holds)."""
-        return cls(Endpoint(**data["src"]), Endpoint(**data["dst"]), data.get("port"), data.get("protocol", "TCP"))
+        return cls(QuestionSide(**data["src"]), QuestionSide(**data["dst"]), data.get("port"), data.get("protocol", "TCP"))
 
 
 _LEAD = r"^\s*(?:(?:and|but|ok|so)\s+)?(?:(?:what|how)\s+about\s+)?"
@@ -100,21 +100,21 @@ def namespaces_of(bundle: Bundle) -> set[str]:
     return set(bundle.namespaces) | {w.namespace for w in bundle.workloads}
 
 
-def endpoint_for(bundle: Bundle, text: str) -> Endpoint:
+def endpoint_for(bundle: Bundle, text: str) -> QuestionSide:
     """What a name in a question stands for: "the marketing namespace", a workload or Service, or a bare
     namespace name that names no workload ("from marketing")."""
     text = text.strip()
     m = _NAMESPACE_TARGET.match(text)
     if m:
-        return Endpoint(m.group("a") or m.group("b"), namespace=True)
+        return QuestionSide(m.group("a") or m.group("b"), namespace=True)
     name = re.sub(r"^the\s+", "", text, flags=re.I)
     try:
         resolve(bundle, name)
     except AmbiguousName:
-        return Endpoint(name)
+        return QuestionSide(name)
     except InputError:
-        return Endpoint(name, namespace=name in namespaces_of(bundle))
-    return Endpoint(name)
+        return QuestionSide(name, namespace=name in namespaces_of(bundle))
+    return QuestionSide(name)
 
 
 def parse_followup(text: str, previous: ChatQuestion, bundle: Bundle) -> ChatQuestion | None:
@@ -186,7 +186,7 @@ def ground_answer(bundle: Bundle, q: ChatQuestion) -> GroundAnswer:
     return GroundAnswer(tuple(verdicts), max(0, len(pairs) - MAX_PAIRS))
 
 
-def _refs(bundle: Bundle, ep: Endpoint, q: ChatQuestion, *, as_dst: bool) -> list[str]:
+def _refs(bundle: Bundle, ep: QuestionSide, q: ChatQuestion, *, as_dst: bool) -> list[str]:
     if not ep.namespace:
         return [ep.ref]
     members = [w for w in bundle.workloads if w.namespace == ep.ref]

@@ -24,7 +24,8 @@ LAZY_COMMANDS = {
     "fix": "service.commands.fix_cmd:fix",
     "plan": "service.commands.plan_cmd:plan",
     "probe": "service.commands.probe_cmd:probe_group",
-    "eval": "service.commands.eval_cmd:eval_group",
+    "tokens": "service.commands.tokens_cmd:tokens_group",
+    "eval": "evals.cli:eval_group",  # evals depends on service, never the reverse: named, not imported
     "completion": "service.commands.completion_cmd:completion",
 }
 

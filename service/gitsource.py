@@ -10,11 +10,12 @@ import os
 import subprocess
 from dataclasses import dataclass
 
+from verifier.declared import DEFAULT_DEPS_FILE
 from verifier.errors import InputError
 from verifier.load import MANIFEST_SUFFIXES, load_texts
 from verifier.model import Bundle, SourceRef
 
-DEPS_FILE = "netreason.deps.yaml"
+DEPS_FILE = DEFAULT_DEPS_FILE
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,17 +31,6 @@ from .sliced import ask_slices
 from .slices import Scope, Slice, SliceContext, plan_slices
 from .truth import Truth, compute_truth, truth_json  # noqa: F401  (the pipeline's public names)
 
-#: Which claim types each prompt asks for: only those produce `missed` items.
-PROMPT_SCOPES: dict[str, tuple[str, ...]] = {
-    "flows": ("flow",),
-    "breakage": ("dependency_broken",),
-    "dns": ("dns_egress_missing",),
-    "review": ("dependency_broken", "finding"),
-    # The plan is verified: a broken dependency or a DNS gap after it is what an explanation must not miss.
-    "plan": ("dependency_broken", "dns_egress_missing"),
-    "ask": (),
-}
-
 #: About 100k tokens: beyond this the brief is too large to send in one prompt.
 MAX_PROMPT_CHARS = 400_000
 
@@ -83,16 +72,14 @@ class Analysis:
     scope: Scope = Scope()
 
 
-def enable_simulated(spec: str | None) -> None:
-    """`simulated:MODE` models (the eval suite's, labelled simulated everywhere) work in the CLI and the API alike."""
-    if spec and spec.strip().startswith("simulated:"):
-        from evals.simulated import register
-
-        register()
-
-
 def scope_for(prompt_ref: str) -> tuple[str, ...]:
-    return PROMPT_SCOPES.get(prompt_ref.split("@", 1)[0], ())
+    """The claim types prompt `prompt_ref` asks for (its file's `claim_types`); none for a prompt not in the library."""
+    from prompts.library import PromptError, load_prompt
+
+    try:
+        return load_prompt(prompt_ref).claim_types
+    except PromptError:
+        return ()
 
 
 def build_request(prepared: PreparedPrompt, timeout_s: float) -> ProviderRequest:
@@ -218,15 +205,15 @@ def load_prompt_ref(prompt: str) -> str:
 
 
 def _prices(spec: str) -> dict[str, float] | None:
-    from evals.prices import price_for
+    from .prices import price_for
 
     return None if spec.startswith("simulated:") else price_for(_price_table(), spec)
 
 
 @functools.cache
 def _price_table() -> dict[str, dict[str, float]]:
-    """evals/prices.yaml, read once: it is read for every model call, on the event loop."""
-    from evals.prices import load_prices
+    """service/prices.yaml, read once: it is read for every model call, on the event loop."""
+    from .prices import load_prices
 
     return load_prices()
 

@@ -14,6 +14,8 @@ from verifier.exposure import backend_services
 from verifier.model import SourceRef
 from verifier.plan import Plan
 
+from .plancommands import step_commands
+
 if TYPE_CHECKING:
     from .truth import Truth
 
@@ -107,16 +109,6 @@ def _step_lines(step: dict[str, Any], out_dir: str) -> list[str]:
     out += _problems(check)
     out += ["Rollback:", "", "```sh", *step_commands(step, out_dir)[1], "```"]
     return out
-
-
-def step_commands(step: dict[str, Any], out_dir: str) -> tuple[list[str], list[str]]:
-    """A step's apply commands (its folder, then deleting the policies it replaces) and its rollback commands."""
-    folder = f"{out_dir}/{step['directory']}"
-    apply = [f"kubectl apply -f {folder}/"] + [
-        f"kubectl delete networkpolicy -n {step['namespace']} {p['policy'].split('/', 1)[1]}" for p in step["removes"]]
-    rollback = [f"kubectl delete -f {folder}/"] + [
-        f"kubectl apply -f {p['file']}  # restores {p['policy']}" for p in step["removes"] if p.get("file")]
-    return apply, rollback
 
 
 def _problems(check: dict[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from verifier.declared import DEFAULT_DEPS_FILE
 from verifier.errors import InputError
 
 from .questions import resolve
@@ -103,7 +104,7 @@ def _dependencies(truth: Truth, q: RolloutQuestion, base: Truth | None) -> Rollo
     total = len(truth.dependencies)
     head = (f"{len(items)} of {total} dependencies are broken." if items
             else f"No dependency is broken ({total} checked)." if total
-            else "No dependencies are known: declare them in netreason.deps.yaml (or pass --deps or --flows).")
+            else f"No dependencies are known: declare them in {DEFAULT_DEPS_FILE} (or pass --deps or --flows).")
     return RolloutAnswer("dependencies", head, tuple(items[:MAX_ITEMS]), len(items))
 
 

@@ -8,10 +8,10 @@ a scope only decides what is asked and reported. `--namespace NS` covers the nam
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from verifier.errors import InputError
+from verifier.suggest import or_hint
 
 from .slices import Scope, SliceContext
 from .truth import Truth
@@ -83,5 +83,4 @@ def _inside(ctx: SliceContext, scope: Scope):
 
 
 def _close(ref: str, known: set[str]) -> str:
-    close = difflib.get_close_matches(ref, sorted(known), n=2, cutoff=0.6)
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
+    return or_hint(ref, known, n=2)

@@ -14,13 +14,13 @@ container serves but the Service does is the Service's.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from verifier.errors import InputError
 from verifier.model import Bundle, Service, ServicePort, Workload
 from verifier.objects import selector_from
 from verifier.selectors import matches
+from verifier.suggest import LOOSE_CUTOFF, list_hint
 
 #: The kind word that marks a Service reference, as kubectl spells it (`svc/NAME`, `service/NAME`).
 SERVICE_WORDS = ("svc", "service", "services")
@@ -207,6 +207,5 @@ def _mapped(svc: Service, sp: ServicePort, w: Workload) -> list[Target]:
 def _unknown(bundle: Bundle, text: str) -> InputError:
     known = sorted({w.id for w in bundle.workloads} | {w.name for w in bundle.workloads}
                    | {f"svc/{s.name}" for s in bundle.services})
-    close = difflib.get_close_matches(text, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    hint = list_hint(text, known, n=3, cutoff=LOOSE_CUTOFF)
     return InputError(f"no workload or Service named {text!r}{hint}")

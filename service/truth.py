@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 import verifier
-from verifier.claims import GroundTruth
+from verifier.claims import ClaimIndex
 from verifier.connectivity import Connectivity
 from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
 from verifier.diff import BundleDiff, diff_json, diff_sides
@@ -58,9 +58,9 @@ class Truth:
                 f"{len(self.bundle.policies)} policies, {len(self.findings)} findings)")
 
     @cached_property
-    def claims(self) -> GroundTruth:
+    def claims(self) -> ClaimIndex:
         """The lookups claims are checked against (built on first use: lint and diff never need them)."""
-        return GroundTruth(self.bundle, self.conn, self.dependencies, self.findings)
+        return ClaimIndex(self.bundle, self.conn, self.dependencies, self.findings)
 
     @property
     def coverage(self) -> tuple[Any, ...]:

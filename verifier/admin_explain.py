@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .admin import AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminRuleRef, admin_order, baseline_of, rule_ref
-from .cidrs import block_contains_ip
+from .addresses import block_contains_ip
 from .model import Bundle, IPBlock, Protocol, Workload
 from .selectors import matches
 

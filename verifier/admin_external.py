@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from .cidrs import network
+from .addresses import network
 from .model import IPBlock
 from .ports import PortSet
 
@@ -31,13 +31,15 @@ if TYPE_CHECKING:
 
 
 def admin_external(tiers: AdminTiers, atoms: PortAtoms, s: int, isolated: bool,
-                   rows: list[ExternalEgress]) -> list[ExternalEgress]:
-    """`rows` (NetworkPolicy's view of class `s`) corrected by the admin tiers."""
-    from .connectivity import ExternalEgress
+                   rows: list[ExternalEgress], make: type[ExternalEgress]) -> list[ExternalEgress]:
+    """`rows` (NetworkPolicy's view of class `s`) corrected by the admin tiers; `make` builds a row.
 
+    `make` is `connectivity.ExternalEgress`, passed in so that this module, which connectivity
+    calls, does not import connectivity back.
+    """
     if not isolated:
-        rows = _apply(_mine(tiers.baseline_egress, s), atoms, rows, ExternalEgress)
-    return _apply(_mine(tiers.egress, s), atoms, rows, ExternalEgress)
+        rows = _apply(_mine(tiers.baseline_egress, s), atoms, rows, make)
+    return _apply(_mine(tiers.egress, s), atoms, rows, make)
 
 
 def _mine(grants: list[AdminGrant], s: int) -> list[AdminGrant]:

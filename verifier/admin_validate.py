@@ -15,21 +15,22 @@ from typing import Any
 from . import naming
 from .admin import AdminKind, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject
 from .documents import FieldPath
-from .ipformat import check_cidr
+from .addresses import check_cidr
 from .model import SourceRef
 from .objects import selector_from
-from .validate import (
+from .fieldcheck import (
     Out,
     Violation,
-    _add,
-    _is_int,
-    _kind_of,
-    _label_selector,
-    _list,
-    _mapping,
-    _object_meta,
-    _protocol,
-    _unknown_fields,
+    add,
+    fields,
+    is_int,
+    kind_of,
+    label_selector,
+    list_of,
+    mapping,
+    object_meta,
+    protocol,
+    unknown_fields,
 )
 
 MAX_RULES = 100
@@ -53,24 +54,24 @@ ACTIONS = {"AdminNetworkPolicy": ("Allow", "Deny", "Pass"), "BaselineAdminNetwor
 def validate_admin_policy(kind: str, obj: dict[str, Any]) -> list[Violation]:
     """Every violation of an ANP or BANP object, in document order."""
     out: Out = []
-    _unknown_fields(obj, TOP_FIELDS, (), out)
-    _object_meta(obj, naming.dns1123_subdomain, out, namespaced=False)
+    unknown_fields(obj, TOP_FIELDS, (), out)
+    object_meta(obj, naming.dns1123_subdomain, out, namespaced=False)
     raw_meta = obj.get("metadata")
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     if kind == "BaselineAdminNetworkPolicy" and meta.get("name") not in (None, "", "default"):
         # CEL: self.metadata.name == 'default'
         out.append(Violation(("metadata", "name"), 'Only one baseline admin network policy with metadata.name="default" '
                              "can be created in the cluster; name it default"))
-    spec = _mapping(obj.get("spec"), ("spec",), out)
+    spec = mapping(obj.get("spec"), ("spec",), out)
     if spec is None:
         out.append(Violation(("spec",), "Required value: an admin policy needs a spec with a subject"))
         return out
-    _unknown_fields(spec, SPEC_FIELDS[kind], ("spec",), out)
+    unknown_fields(spec, SPEC_FIELDS[kind], ("spec",), out)
     if kind == "AdminNetworkPolicy":
         _priority(spec.get("priority"), out)
     _subject(spec.get("subject"), out)
     for direction in ("ingress", "egress"):
-        rules = _list(spec.get(direction), ("spec", direction), out)
+        rules = list_of(spec.get(direction), ("spec", direction), out)
         _at_most(rules, MAX_RULES, ("spec", direction), "rules", out)
         for i, rule in enumerate(rules):
             _rule(kind, direction, rule, ("spec", direction, i), out)
@@ -81,40 +82,38 @@ def _priority(value: Any, out: Out) -> None:
     path: FieldPath = ("spec", "priority")
     if value is None:
         out.append(Violation(path, "Required value: give the priority, 0 (checked first) to 1000"))
-    elif not _is_int(value):
-        out.append(Violation(path, f"must be an integer, got {_kind_of(value)}"))
+    elif not is_int(value):
+        out.append(Violation(path, f"must be an integer, got {kind_of(value)}"))
     elif not 0 <= value <= 1000:
         out.append(Violation(path, f"{value} must be between 0 and 1000 (lower values are checked first)"))
 
 
 def _subject(value: Any, out: Out) -> None:
     path: FieldPath = ("spec", "subject")
-    subject = _mapping(value, path, out)
+    subject = mapping(value, path, out)
     if subject is None:
         if value is None:
             out.append(Violation(path, "Required value: give the subject (namespaces or pods)"))
         return
-    _unknown_fields(subject, SUBJECT_FIELDS, path, out)
+    unknown_fields(subject, SUBJECT_FIELDS, path, out)
     _one_of(subject, SUBJECT_FIELDS, path, out)
     if subject.get("namespaces") is not None:
-        _label_selector(subject["namespaces"], (*path, "namespaces"), out)
+        label_selector(subject["namespaces"], (*path, "namespaces"), out)
     if subject.get("pods") is not None:
         _namespaced_pods(subject["pods"], (*path, "pods"), out)
 
 
 def _namespaced_pods(value: Any, path: FieldPath, out: Out) -> None:
-    pods = _mapping(value, path, out) or {}
-    _unknown_fields(pods, PODS_FIELDS, path, out)
+    pods = fields(value, PODS_FIELDS, path, out)
     for key in ("namespaceSelector", "podSelector"):
         if pods.get(key) is None:
             out.append(Violation((*path, key), f"Required value: {key} is required ({{}} selects all)"))
         else:
-            _label_selector(pods[key], (*path, key), out)
+            label_selector(pods[key], (*path, key), out)
 
 
 def _rule(kind: str, direction: str, value: Any, path: FieldPath, out: Out) -> None:
-    rule = _mapping(value, path, out) or {}
-    _unknown_fields(rule, RULE_FIELDS[direction], path, out)
+    rule = fields(value, RULE_FIELDS[direction], path, out)
     name = rule.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > MAX_RULE_NAME):
         out.append(Violation((*path, "name"), f"must be a string of at most {MAX_RULE_NAME} characters"))
@@ -124,7 +123,7 @@ def _rule(kind: str, direction: str, value: Any, path: FieldPath, out: Out) -> N
         got = "Required value" if action is None else f"Unsupported value: {action!r}"
         out.append(Violation((*path, "action"), f"{got}: supported values: {allowed}"))
     key = "from" if direction == "ingress" else "to"
-    peers = _list(rule.get(key), (*path, key), out)
+    peers = list_of(rule.get(key), (*path, key), out)
     if not peers:
         out.append(Violation((*path, key), f"Required value: `{key}` must list at least one peer"))
     _at_most(peers, MAX_PEERS, (*path, key), "peers", out)
@@ -135,12 +134,11 @@ def _rule(kind: str, direction: str, value: Any, path: FieldPath, out: Out) -> N
 
 
 def _peer(direction: str, value: Any, path: FieldPath, out: Out) -> None:
-    peer = _mapping(value, path, out) or {}
-    _unknown_fields(peer, PEER_FIELDS[direction], path, out)
+    peer = fields(value, PEER_FIELDS[direction], path, out)
     _one_of(peer, PEER_FIELDS[direction], path, out)
     for key in ("namespaces", "nodes"):
         if peer.get(key) is not None:
-            _label_selector(peer[key], (*path, key), out)
+            label_selector(peer[key], (*path, key), out)
     if peer.get("pods") is not None:
         _namespaced_pods(peer["pods"], (*path, "pods"), out)
     if "networks" in peer:
@@ -148,48 +146,47 @@ def _peer(direction: str, value: Any, path: FieldPath, out: Out) -> None:
 
 
 def _networks(value: Any, path: FieldPath, out: Out) -> None:
-    networks = _list(value, path, out)
+    networks = list_of(value, path, out)
     if not networks:
         out.append(Violation(path, "must list at least one CIDR"))
     _at_most(networks, MAX_NETWORKS, path, "CIDRs", out)
     for i, cidr in enumerate(networks):
         if not isinstance(cidr, str):
-            out.append(Violation((*path, i), f"must be a CIDR string, got {_kind_of(cidr)}"))
+            out.append(Violation((*path, i), f"must be a CIDR string, got {kind_of(cidr)}"))
             continue
         _, problems = check_cidr(cidr)
-        _add(out, (*path, i), f"invalid CIDR {cidr!r}", problems)
+        add(out, (*path, i), f"invalid CIDR {cidr!r}", problems)
 
 
 def _ports(rule: dict[str, Any], path: FieldPath, out: Out) -> None:
     if "ports" not in rule or rule["ports"] is None:
         return
-    ports = _list(rule["ports"], (*path, "ports"), out)
+    ports = list_of(rule["ports"], (*path, "ports"), out)
     _at_most(ports, MAX_PORTS, (*path, "ports"), "ports", out)
     for i, port in enumerate(ports):
         _port(port, (*path, "ports", i), out)
 
 
 def _port(value: Any, path: FieldPath, out: Out) -> None:
-    port = _mapping(value, path, out) or {}
-    _unknown_fields(port, PORT_FIELDS, path, out)
+    port = fields(value, PORT_FIELDS, path, out)
     _one_of(port, PORT_FIELDS, path, out)
     if port.get("portNumber") is not None:
-        number = _mapping(port["portNumber"], (*path, "portNumber"), out) or {}
-        _protocol(number.get("protocol"), (*path, "portNumber", "protocol"), out)
+        number = mapping(port["portNumber"], (*path, "portNumber"), out) or {}
+        protocol(number.get("protocol"), (*path, "portNumber", "protocol"), out)
         _port_value(number.get("port"), (*path, "portNumber", "port"), out)
     if port.get("portRange") is not None:
         _port_range(port["portRange"], (*path, "portRange"), out)
     name = port.get("namedPort")
     if name is not None:
         if not isinstance(name, str):
-            out.append(Violation((*path, "namedPort"), f"must be a string, got {_kind_of(name)}"))
+            out.append(Violation((*path, "namedPort"), f"must be a string, got {kind_of(name)}"))
         else:
-            _add(out, (*path, "namedPort"), f"invalid port name {name!r}", naming.port_name(name))
+            add(out, (*path, "namedPort"), f"invalid port name {name!r}", naming.port_name(name))
 
 
 def _port_range(value: Any, path: FieldPath, out: Out) -> None:
-    rng = _mapping(value, path, out) or {}
-    _protocol(rng.get("protocol"), (*path, "protocol"), out)
+    rng = mapping(value, path, out) or {}
+    protocol(rng.get("protocol"), (*path, "protocol"), out)
     start, end = rng.get("start"), rng.get("end")
     ok = _port_value(start, (*path, "start"), out) & _port_value(end, (*path, "end"), out)
     if ok and isinstance(start, int) and isinstance(end, int) and start >= end:
@@ -201,8 +198,8 @@ def _port_range(value: Any, path: FieldPath, out: Out) -> None:
 def _port_value(value: Any, path: FieldPath, out: Out) -> bool:
     if value is None:
         out.append(Violation(path, "Required value: give a port number 1-65535"))
-    elif not _is_int(value):
-        out.append(Violation(path, f"must be an integer, got {_kind_of(value)}"))
+    elif not is_int(value):
+        out.append(Violation(path, f"must be an integer, got {kind_of(value)}"))
     elif not 1 <= value <= 65535:
         out.append(Violation(path, f"{value} must be between 1 and 65535"))
     else:

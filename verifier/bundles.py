@@ -16,7 +16,8 @@ from .objects import implicit_namespace, namespace_from, network_policy_from, se
 from .owners import Candidate, controller_ref, fold_workloads
 from .routes import Route, is_route, route_from
 from .unevaluated import UNEVALUATED_KINDS, unevaluated_policy
-from .validate import Violation, validate_object
+from .fieldcheck import Violation
+from .validate import validate_object
 
 #: API groups each modelled kind is served from, current one first ("" is the core group,
 #: `apiVersion: v1`). The same kind from another group (Calico's NetworkPolicy) is not ours.

@@ -9,13 +9,12 @@ mentions are listed as `missed`.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .addresses import parse_network
 from .admin import AdminPolicy, admin_policy_named
 from .answers import RejectedClaim
 from .claims_schema import (
@@ -32,6 +31,7 @@ from .explain import Explainer
 from .model import Bundle, Protocol
 from .records import Dependency, Finding
 from .selectors import iter_bits
+from .suggest import or_hint
 
 ClaimVerdict = Literal["confirmed", "contradicted", "unverifiable", "unparseable"]
 VERDICTS: tuple[ClaimVerdict, ...] = ("confirmed", "contradicted", "unverifiable", "unparseable")
@@ -82,8 +82,10 @@ class ClaimReport:
         }
 
 
-class GroundTruth:
-    """Everything a claim can be checked against, computed once per bundle."""
+class ClaimIndex:
+    """The lookups a claim is checked against (workloads, services and policies by id, findings by rule and
+    object, the explainer), built once over one truth: `service.truth.Truth` is the truth (what the verifier
+    computed for a bundle); this is its index for claim checking (`Truth.claims`), not a second truth."""
 
     def __init__(
         self, bundle: Bundle, conn: Connectivity, dependencies: Sequence[DependencyResult] = (),
@@ -123,7 +125,7 @@ class GroundTruth:
         return unique[:MAX_FLOW_ITEMS], len(unique) > MAX_FLOW_ITEMS
 
 
-def check_answer(answer: ModelAnswer, truth: GroundTruth, scope: Iterable[str] = (),
+def check_answer(answer: ModelAnswer, truth: ClaimIndex, scope: Iterable[str] = (),
                  rejected: Sequence[RejectedClaim] = ()) -> ClaimReport:
     """Check every claim of an answer; list in-scope truth that no claim mentions.
 
@@ -149,7 +151,7 @@ def _unparseable(rejected: RejectedClaim) -> ClaimCheck:
     return ClaimCheck(claim, "unparseable", explanation=rejected.reason)
 
 
-def check_claim(claim: Any, truth: GroundTruth) -> ClaimCheck:
+def check_claim(claim: Any, truth: ClaimIndex) -> ClaimCheck:
     """The verdict on one claim."""
     data = claim.model_dump(mode="json", by_alias=True)
     if isinstance(claim, FlowClaim):
@@ -165,7 +167,7 @@ def check_claim(claim: Any, truth: GroundTruth) -> ClaimCheck:
     raise TypeError(f"unknown claim type {type(claim).__name__}")
 
 
-def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _flow(claim: FlowClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_) or truth.unknown_workload(claim.to)
     if bad:
         return ClaimCheck(data, "unverifiable", explanation=bad)
@@ -181,14 +183,14 @@ def _flow(claim: FlowClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCh
     return ClaimCheck(data, "confirmed" if ok else "contradicted", None if ok else {"allowed": verdict.allowed}, explanation)
 
 
-def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth,
+def _matching_dependencies(claim: DependencyBrokenClaim, truth: ClaimIndex,
                            candidates: Sequence[DependencyResult] | None = None) -> list[DependencyResult]:
     """The dependencies `claim` is about, among `candidates` (default: all of the truth's)."""
     out = []
-    claim_net = _as_network(claim.to)
+    claim_net = parse_network(claim.to)
     for d in truth.dependencies if candidates is None else candidates:
         dep = d.dependency
-        same_cidr = claim_net is not None and dep.cidr is not None and _as_network(dep.cidr) == claim_net
+        same_cidr = claim_net is not None and dep.cidr is not None and parse_network(dep.cidr) == claim_net
         same_dst = claim.to in (dep.dst, dep.service) or same_cidr
         same_port = claim.port in (dep.port, dep.service_port)
         if dep.src == claim.from_ and same_dst and same_port and dep.protocol == claim.protocol:
@@ -196,7 +198,7 @@ def _matching_dependencies(claim: DependencyBrokenClaim, truth: GroundTruth,
     return out
 
 
-def _claimed_dependencies(claims: Sequence[DependencyBrokenClaim], truth: GroundTruth) -> set[int]:
+def _claimed_dependencies(claims: Sequence[DependencyBrokenClaim], truth: ClaimIndex) -> set[int]:
     """The ids of the dependencies some claim is about: each claim is matched against its source's dependencies
     only, so a large answer is not claims x dependencies x dependencies."""
     by_src: dict[str, list[DependencyResult]] = {}
@@ -205,9 +207,9 @@ def _claimed_dependencies(claims: Sequence[DependencyBrokenClaim], truth: Ground
     return {id(d) for c in claims for d in _matching_dependencies(c, truth, by_src.get(c.from_, []))}
 
 
-def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     bad = truth.unknown_workload(claim.from_)
-    if not bad and _as_network(claim.to) is not None:
+    if not bad and parse_network(claim.to) is not None:
         return _cidr_dependency(claim, data, truth)
     if not bad and claim.to not in truth.workloads and claim.to not in truth.services:
         bad = f"no workload or Service {claim.to!r} exists{_close(claim.to, {**truth.workloads, **truth.services})}"
@@ -224,7 +226,7 @@ def _dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: Groun
     return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation)
 
 
-def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     """A breakage claim about an IP range: the known dependency's verdict, else what the source's egress
     policies decide for that range (outside the cluster only the source's egress applies)."""
     deps = _matching_dependencies(claim, truth)
@@ -240,15 +242,7 @@ def _cidr_dependency(claim: DependencyBrokenClaim, data: dict[str, Any], truth: 
     return ClaimCheck(data, "contradicted", {"broken": False}, deps[0].explanation + note)
 
 
-def _as_network(ref: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    """`ref` as an IP range when it is one (`10.0.0.0/8`, `192.0.2.7/32`), else None."""
-    try:
-        return ipaddress.ip_network(ref, strict=False)
-    except ValueError:
-        return None
-
-
-def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     bad = truth.unknown_workload(claim.workload)
     if bad:
         return ClaimCheck(data, "unverifiable", explanation=bad)
@@ -258,7 +252,7 @@ def _dns(claim: DnsEgressMissingClaim, data: dict[str, Any], truth: GroundTruth)
     return ClaimCheck(data, "contradicted", {"dns_egress_missing": False}, f"{claim.workload} can reach cluster DNS on UDP/53 and TCP/53")
 
 
-def _finding(claim: FindingClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _finding(claim: FindingClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     known_objects = {*truth.workloads, *truth.policies, *truth.bundle.namespaces,
                      *(p.name for p in truth.bundle.admin_policies)}
     objects_with_findings = {obj for _, obj in truth.findings}
@@ -272,7 +266,7 @@ def _finding(claim: FindingClaim, data: dict[str, Any], truth: GroundTruth) -> C
                       f"no {claim.rule} finding for {claim.object}" + (f"; it has {', '.join(actual)}" if actual else ""))
 
 
-def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: GroundTruth) -> ClaimCheck:
+def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: ClaimIndex) -> ClaimCheck:
     admin = admin_policy_named(truth.bundle, claim.policy)
     if claim.policy not in truth.policies and admin is not None:
         return _admin_selects(claim, data, truth, admin)
@@ -288,7 +282,7 @@ def _policy_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: Grou
                       f"{claim.policy} selects {selector}: {', '.join(actual) or 'no workload'}")
 
 
-def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: GroundTruth, admin: AdminPolicy) -> ClaimCheck:
+def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: ClaimIndex, admin: AdminPolicy) -> ClaimCheck:
     """`policy_selects` about an AdminNetworkPolicy or the baseline: its subject's workloads."""
     unknown = [w for w in claim.workloads if w not in truth.workloads]
     if unknown:
@@ -301,7 +295,7 @@ def _admin_selects(claim: PolicySelectsClaim, data: dict[str, Any], truth: Groun
                       f"{admin.label} has subject {admin.subject}: {', '.join(actual) or 'no workload'}")
 
 
-def _missed(answer: ModelAnswer, truth: GroundTruth, scope: tuple[str, ...]) -> tuple[list[MissedItem], bool]:
+def _missed(answer: ModelAnswer, truth: ClaimIndex, scope: tuple[str, ...]) -> tuple[list[MissedItem], bool]:
     claims = answer.claims
     missed: list[MissedItem] = []
     truncated = False
@@ -336,5 +330,4 @@ def _dep_item(dep: Dependency) -> dict[str, Any]:
 
 
 def _close(ref: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(ref, list(known), n=2, cutoff=0.6)
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
+    return or_hint(ref, known, n=2)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .cidrs import EVERYWHERE, block_contains_ip
+from .addresses import EVERYWHERE, block_contains_ip
 from .explain import Direction, RuleRef
 from .gcpause import gc_paused
 from .model import Bundle, IPBlock, LabelSelector, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .cidrs import EVERYWHERE
+from .addresses import EVERYWHERE
 from .compile import CompiledBundle, ExternalGrant
 from .errors import UnknownWorkload
 from .gcpause import gc_paused
@@ -138,7 +138,7 @@ class Connectivity:
             return rows
         from .admin_external import admin_external
 
-        return admin_external(c.admin, c.atoms, s, isolated, rows)
+        return admin_external(c.admin, c.atoms, s, isolated, rows, ExternalEgress)
 
     def external_ingress(self, dst: str) -> list[ExternalEgress]:
         """Ingress a workload accepts from outside addresses, rule by rule.

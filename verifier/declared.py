@@ -16,18 +16,21 @@ there. A name that matches nothing is an error Issue naming the entry and the cl
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from .endpoints import Endpoint, closest_names, describe_ports, find_service, find_workload, service_endpoints
+from .addresses import parse_network
+from .endpoints import Endpoint, describe_ports, find_service, find_workload, service_endpoints
 from .model import PROTOCOLS, Bundle, Issue, Protocol, Service, ServicePort, Severity, SourceRef, Workload
 from .records import Dependency
+from .suggest import LOOSE_CUTOFF, closest_names
 
 #: File read when `--deps` is not given, beside the manifests.
 DEFAULT_DEPS_FILE = "netreason.deps.yaml"
+#: The names a dependency file beside the manifests may have: never read as manifests.
+DEPS_FILE_NAMES = (DEFAULT_DEPS_FILE, "netreason.deps.yml")
 
 
 def looks_like_dependencies(values: list[Any]) -> bool:
@@ -227,7 +230,7 @@ def _split(ref: str, namespace: str | None) -> tuple[str | None, str]:
 
 
 def _closest(name: str, pool: list[str]) -> str:
-    close = closest_names(name, pool)
+    close = closest_names(name, pool, cutoff=LOOSE_CUTOFF)
     return f"; closest: {', '.join(close)}" if close else ""
 
 
@@ -280,8 +283,5 @@ def _service_ports(service: Service, port: int | str, protocol: Protocol) -> lis
 
 def _cidr(ref: str) -> str | None:
     """`ref` as a canonical CIDR (an address becomes /32 or /128); None if it is a name."""
-    try:
-        net = ipaddress.ip_network(ref, strict=False)
-    except ValueError:
-        return None
-    return str(net)
+    net = parse_network(ref)
+    return None if net is None else str(net)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .cidrs import network
+from .addresses import network
 from .compile import compile_bundle
 from .connectivity import Connectivity, ExternalEgress, compute_connectivity
 from .declared import DEFAULT_DEPS_FILE, declared_dependencies

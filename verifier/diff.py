@@ -17,8 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .addresses import AddressSet, block_addresses, subtract, to_cidrs, union
-from .cidrs import network
+from .addresses import AddressSet, block_addresses, network, subtract, to_cidrs, union
 from .compile import compile_bundle
 from .connectivity import Connectivity, compute_connectivity
 from .findings import finding_json, lint

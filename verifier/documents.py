@@ -4,12 +4,17 @@ Loading keeps only the line where each object starts (cheap: libyaml reports it 
 parsing). The line of an individual field is needed only when an issue names that field,
 so it is found lazily: the document's own text is re-composed with libyaml, which keeps
 line marks, and the field path is walked in the node tree (`field_line`).
+
+This is the one place that walks a YAML node tree to a field's line: `FieldLines` (every rule
+field of a policy, recorded once), `field_lines` (the deepest existing step, for validation
+errors) and `walk_exact` (used by `rules/locate.py` for findings) share `child_line`.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +31,8 @@ class Key(str):
 
 Segment = str | int
 FieldPath = tuple[Segment, ...]
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def render_path(path: FieldPath) -> str:
@@ -109,18 +116,22 @@ def _record(root: yaml.Node, offset: int) -> dict[str, int]:
         node, path, depth = queue.popleft()
         if depth >= FIELD_DEPTH:
             continue
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:  # the last duplicate key wins, as in the loader
-                if isinstance(key, yaml.ScalarNode):
-                    child = f"{path}.{key.value}"
-                    lines[child] = key.start_mark.line + 1 + offset
-                    queue.append((value, child, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                child = f"{path}[{i}]"
-                lines[child] = item.start_mark.line + 1 + offset
-                queue.append((item, child, depth + 1))
+        for seg, value, line in _children(node):  # the last duplicate key wins, as in the loader
+            child = f"{path}[{seg}]" if isinstance(seg, int) else f"{path}.{seg}"
+            lines[child] = line + 1 + offset
+            queue.append((value, child, depth + 1))
     return lines
+
+
+def _children(node: yaml.Node) -> Iterator[tuple[Segment, yaml.Node, int]]:
+    """Each field (at its key's 0-based line) or list item (at its own) of `node`, in document order."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                yield key.value, value, key.start_mark.line
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield i, item, item.start_mark.line
 
 
 def field_lines(locator: Locator | None, paths: Sequence[FieldPath]) -> list[int | None]:
@@ -157,14 +168,31 @@ def _walk(node: yaml.Node, path: FieldPath) -> int:
     """0-based line of the deepest step of `path` that exists under `node`."""
     line: int = node.start_mark.line
     for seg in path:
-        step = _child(node, seg)
+        step = child_line(node, seg)
         if step is None:
             break
         node, line = step
     return line
 
 
-def _child(node: yaml.Node, seg: Segment) -> tuple[yaml.Node, int] | None:
+def walk_exact(node: yaml.Node, path: Iterable[Segment]) -> int | None:
+    """0-based line of `path` under `node` (a field at its key, a list item at its own line); None if absent."""
+    line: int = node.start_mark.line
+    for seg in path:
+        step = child_line(node, seg)
+        if step is None:
+            return None
+        node, line = step
+    return line
+
+
+def parse_path(field: str) -> FieldPath:
+    """`spec.ingress[0].from[1]` as segments: `("spec", "ingress", 0, "from", 1)`."""
+    return tuple(key if key else int(index) for key, index in _SEGMENT.findall(field))
+
+
+def child_line(node: yaml.Node, seg: Segment) -> tuple[yaml.Node, int] | None:
+    """One step down the node tree and the 0-based line to report: a list item's own, a field's key."""
     if isinstance(node, yaml.SequenceNode) and isinstance(seg, int):
         if 0 <= seg < len(node.value):
             item: yaml.Node = node.value[seg]
@@ -172,8 +200,8 @@ def _child(node: yaml.Node, seg: Segment) -> tuple[yaml.Node, int] | None:
         return None
     if isinstance(node, yaml.MappingNode) and isinstance(seg, str):
         found: tuple[yaml.Node, int] | None = None
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == seg:
-                found = value, key.start_mark.line  # the last duplicate key wins, as in the loader
+        for key, value, line in _children(node):
+            if key == seg:
+                found = value, line  # the last duplicate key wins, as in the loader
         return found
     return None

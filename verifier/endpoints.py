@@ -7,8 +7,6 @@ through here to become workload-to-workload flows on the port a policy matches.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .model import Bundle, Protocol, Service, ServicePort, Workload
@@ -81,8 +79,3 @@ def describe_ports(service: Service) -> str:
     """`80->http/TCP, 443->8443/TCP`: what a Service exposes, for messages."""
     parts = [f"{p.port}->{p.target_port}/{p.protocol}" for p in service.ports]
     return ", ".join(parts) or "no ports"
-
-
-def closest_names(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """The names most like `name` (difflib ratio >= 0.5), best first."""
-    return difflib.get_close_matches(name, sorted(set(candidates)), n=n, cutoff=0.5)

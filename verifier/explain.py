@@ -12,10 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .cidrs import block_contains_ip
+from .addresses import block_contains_ip
 from .errors import UnknownWorkload
 from .model import Bundle, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from .selectors import describe_labels, matches, unmet
+from .suggest import list_hint
 from .unevaluated import unevaluated_policies
 
 if TYPE_CHECKING:
@@ -324,7 +325,4 @@ def _unique(*ws: Workload) -> list[Workload]:
 
 
 def _suggest(ref: str, known: dict[str, Workload]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(ref, list(known), n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(close)}?" if close else ""
+    return list_hint(ref, known, n=3)

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .endpoints import closest_names, describe_ports, find_service, service_endpoints
+from .endpoints import describe_ports, find_service, service_endpoints
+from .suggest import LOOSE_CUTOFF, closest_names
 from .model import Bundle, EnvVar, Issue, Service, ServicePort, Severity, Workload
 from .records import Dependency
 
@@ -227,7 +228,7 @@ def _no_service(bundle: Bundle, ref: tuple[str, str], host: str) -> str:
     ns, name = ref
     if ns not in bundle.namespaces:
         return f"names host {host}, in namespace {ns}, which is not in the bundle; no dependency inferred"
-    close = closest_names(name, (s.name for s in bundle.services if s.namespace == ns))
+    close = closest_names(name, (s.name for s in bundle.services if s.namespace == ns), cutoff=LOOSE_CUTOFF)
     hint = f" (closest: {', '.join(close)})" if close else ""
     return f"names host {host}, but there is no Service {ns}/{name} in the bundle{hint}; no dependency inferred"
 

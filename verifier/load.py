@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .bundles import BundleBuilder
-from .declared import looks_like_dependencies
+from .declared import DEPS_FILE_NAMES, looks_like_dependencies
 from .documents import Document
 from .errors import InputError, ManifestSyntaxError
 from .gcpause import gc_paused
@@ -31,7 +31,7 @@ from .parse import MAX_LIST_DEPTH, list_items, parse_text
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 #: Files a directory scan leaves alone: netreason's own inputs that live beside manifests
 #: (the declared dependencies, `--deps`), not Kubernetes objects.
-NOT_MANIFESTS = ("netreason.deps.yaml", "netreason.deps.yml")
+NOT_MANIFESTS = DEPS_FILE_NAMES
 #: Larger files are refused rather than read into memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 #: The SourceRef file name of manifests read from standard input.

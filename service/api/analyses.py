@@ -11,20 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from .deps import ServiceState, State, require_token_or_link
-from .formats import Format, render
+from .deps import State, require_token_or_link
+from .formats import Format
+from .results import render_stored
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
-
-
-def analysis_link(state: ServiceState, analysis_id: str, fmt: str = "html", *, signed: bool = False) -> str:
-    """Where a stored analysis can be read (absolute when NETREASON_PUBLIC_URL is set).
-
-    `signed` links open without a bearer token until NETREASON_LINK_TTL_S has passed: use them for
-    people (Slack, PR comments), and plain links for API clients, which hold a token.
-    """
-    url = f"{state.settings.public_url.rstrip('/')}/v1/analyses/{analysis_id}?format={fmt}"
-    return f"{url}&{state.signed_link_query(analysis_id)}" if signed else url
 
 
 @router.get("/analyses/{analysis_id}", summary="A stored analysis or review, in the format asked for",
@@ -37,12 +28,4 @@ async def get_analysis(analysis_id: str, state: State,
         AnalysisNotFound: 404. ApiProblem: 401 without either. LinkInvalid, LinkExpired: 403.
     """
     stored = await run_in_threadpool(state.store.get_analysis, analysis_id)
-    if stored.kind == "chat":
-        from .chat import render_chat_report
-
-        return render_chat_report(stored.result, format)
-    if stored.kind == "review":
-        from .review import render_review
-
-        return render_review(stored.result, format)
-    return render(stored.result, format)
+    return render_stored(stored.kind, stored.result, format)

@@ -14,7 +14,7 @@ from .. import pipeline
 from ..budgets import budget_for
 from ..scoping import apply_scope, check_scope, resolve_focus
 from ..slices import Scope
-from .analyses import analysis_link
+from .results import analysis_link
 from ..providers.specs import display_spec
 from .deps import State
 from .formats import Format, render

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from ..links import sign_link, verify_link
 from ..metrics import Metrics
 from ..provider_pool import ProviderPool
+from .background import Background
 from .workpool import WorkPool
 from ..settings import Settings
 from ..store import Store
@@ -34,6 +35,8 @@ class ServiceState:
     providers: ProviderPool = field(default_factory=ProviderPool)
     #: Slots and threads for analysis-sized work (`service.api.workpool`); built by the lifespan.
     work: WorkPool = field(default_factory=lambda: WorkPool(threads=2, max_active=8, max_queued=64))
+    #: Tasks routes run after answering (Slack), counted until they finish (`background.Background`).
+    background: Background = field(default_factory=Background)
     _tokens_seen: bool = field(default=False, repr=False)
     _tokens_checked_at: float = field(default=float("-inf"), repr=False)
     _tokens_gen: int = field(default=0, repr=False)

@@ -6,7 +6,6 @@ This is the call a CI job makes on a pull request. The verifier's diff is the re
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -16,13 +15,13 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import pipeline
 from ..truth import diff_doc
-from ..renderers.review import render_review_comment, render_review_html
-from .analyses import analysis_link
+from ..renderers.review import render_review_comment
+from .results import analysis_link, render_review
 from ..providers.specs import display_spec
 from .deps import ServiceState, State
 from ..store import new_analysis_id
-from .formats import Format, findings_sarif, render
-from .diff import share_deps, side_truths  # noqa: F401  (share_deps: part of this module's interface)
+from .formats import Format, findings_sarif
+from .sides import side_truths
 from .manifests import Snapshot
 from ..blast import blast_radius
 from ..slices import Scope
@@ -124,9 +123,3 @@ async def _review(body: ReviewRequest, state: ServiceState, spec: str | None, re
         headers = {"Location": analysis_link(state, analysis_id, "json"), "X-Netreason-Analysis-Id": analysis_id}
     return bounded(state, await offload(render_review, doc, body.format, headers=headers))
 
-
-def render_review(doc: dict[str, Any], fmt: Format, *, headers: dict[str, str] | None = None) -> Response:
-    """A review document in `fmt`: json (all of it), markdown (the PR comment), sarif (introduced findings),
-    html (one page: the verifier's diff beside the model's checked summary)."""
-    return render(doc, fmt, headers=headers, markdown=lambda d: d["comment_markdown"],
-                  html=render_review_html, sarif=lambda d: d["sarif"])

@@ -42,7 +42,6 @@ def choose_model(requested: str | None, state: ServiceState) -> str | None:
         raise ApiProblem(403, "model-not-allowed", "Model not allowed",
                          f"this server only uses the models in NETREASON_ALLOWED_MODELS (default: NETREASON_MODEL); "
                          f"allowed: {allowed}")
-    pipeline.enable_simulated(spec)
     return spec or None
 
 

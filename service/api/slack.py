@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from typing import Annotated, Any
 
@@ -39,10 +38,9 @@ from ..slack import (
     verify_request,
 )
 from ..store import Store
-from .chat import SnapshotChoice, run_chat_turn
 from .deps import ServiceState, State
 from .errors import ApiProblem
-from .manifests import NAME_PATTERN
+from .turns import SnapshotChoice, run_chat_turn, split_cluster
 
 log = logging.getLogger("netreason.slack")
 
@@ -78,26 +76,6 @@ def slack_client(state: ServiceState) -> SlackClient:
     return SlackClient(token.get_secret_value() if token else "", state.settings.slack_api_url)
 
 
-def split_cluster(store: Store, text: str) -> tuple[str | None, str]:
-    """(`prod`, the question without it) when the text names a stored cluster snapshot anywhere, else
-    (None, `text`): "prod can api reach db", "what breaks in prod?", "who lost DNS on the staging cluster?"."""
-    text = text.strip()
-    names = {name for name, _ in store.cluster_names()}
-    first, _, rest = text.partition(" ")
-    if rest and re.match(NAME_PATTERN, first) and first in names:
-        return first, rest.strip()
-    for name in sorted(names, key=len, reverse=True):  # the longest name first: "prod-eu" before "prod"
-        pattern = (rf"(?:\s+(?:in|on|for|of|at)\s+(?:the\s+)?(?:cluster\s+)?{re.escape(name)}(?:\s+cluster)?"
-                   rf"|\s*\b(?:cluster\s+)?{re.escape(name)}(?:\s+cluster)?)(?![\w/.-])")
-        m = re.search(pattern, text, re.I)
-        if m and (m.start() == 0 or not text[m.start() - 1].isalnum() or text[m.start()] == " "):
-            rest = (text[: m.start()] + " " + text[m.end():]).strip()
-            rest = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", rest))
-            if rest:
-                return name, rest
-    return None, text
-
-
 # --- events -----------------------------------------------------------------------------------------------
 
 
@@ -128,7 +106,7 @@ async def events(body: SignedBody, request: Request, state: State, background: B
         log.info("slack event %s: duplicate delivery (retry %s, %s) ignored", message.event_id,
                  request.headers.get("x-slack-retry-num"), request.headers.get("x-slack-retry-reason"))
         return JSONResponse({"ok": True, "duplicate": True})
-    background.add_task(process_event, state, message, mention, attempt)
+    state.background.add(background, process_event, state, message, mention, attempt)
     return JSONResponse({"ok": True})
 
 
@@ -201,7 +179,7 @@ async def commands(body: SignedBody, state: State, background: BackgroundTasks) 
     command = parse_command(body)
     if not command.text or command.text.lower() in ("help", "?"):
         return JSONResponse({"response_type": "ephemeral", "text": USAGE})
-    background.add_task(answer_command, state, command)
+    state.background.add(background, answer_command, state, command)
     return JSONResponse({"response_type": "ephemeral", "text": f"Working on it: {command.text}"})
 
 

@@ -34,12 +34,6 @@ def _model_option(func):
     return func
 
 
-def _enable_simulated(model: str | None) -> None:
-    from service.pipeline import enable_simulated
-
-    enable_simulated(model)
-
-
 def _check_model(model: str | None) -> None:
     """Build the provider once before any work: an unknown provider or a missing key is exit 2, not a
     report with an empty claims table.
@@ -106,7 +100,7 @@ def _slicing_options(func):
     func = click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
                         help="Slices asked at once.")(func)
     func = click.option("--max-cost", "max_cost", type=click.FloatRange(min=0), metavar="USD",
-                        help="Stop before a slice whose estimated cost (evals/prices.yaml) would pass this total.")(func)
+                        help="Stop before a slice whose estimated cost (service/prices.yaml) would pass this total.")(func)
     func = click.option("--dry-run", is_flag=True,
                         help="Print the slices, their tokens and estimated cost; ask nothing.")(func)
     func = click.option("--progress/--no-progress", default=None,
@@ -146,7 +140,6 @@ def analyze(paths, namespaces, strict, deps_path, flows_path, fmt, output_file, 
     from service.scoping import apply_scope, check_scope, resolve_focus
     from service.slices import Scope
 
-    _enable_simulated(model)
     _check_model(model)
     truth = _truth(paths, namespaces[0] if namespaces else "default", strict, deps_path, flows_path)
     from service.budgets import BudgetError, budget_for
@@ -214,7 +207,7 @@ def _dry_run(truth, model, prompt, options, anonymize, fmt, output_file) -> None
 
 def _dry_run_text(doc: dict) -> str:
     b, t = doc["budget"], doc["totals"]
-    cost = "n/a (no price in evals/prices.yaml)" if t["estimated_cost_usd"] is None else f"${t['estimated_cost_usd']:.4f}"
+    cost = "n/a (no price in service/prices.yaml)" if t["estimated_cost_usd"] is None else f"${t['estimated_cost_usd']:.4f}"
     lines = [f"{doc['model']} with {doc['prompt']}: budget {b['input_tokens_per_slice']:,} prompt tokens and "
              f"{b['output_tokens']:,} output tokens per slice ({b['source']})",
              f"{t['slices']} slice(s), {t['prompt_tokens']:,} prompt tokens, about {t['estimated_output_tokens']:,} "
@@ -254,7 +247,6 @@ def ask(paths, question, default_namespace, strict, deps_path, flows_path, fmt, 
     """
     from service import pipeline
 
-    _enable_simulated(model)
     _check_model(model)
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)
     q = parse_question(question)

@@ -13,6 +13,7 @@ import click
 
 import verifier
 from service import progress
+from verifier.declared import DEFAULT_DEPS_FILE
 from verifier.errors import InputError, NothingToCheck, UnreadableInput
 from verifier.model import Bundle, SourceRef
 
@@ -149,7 +150,7 @@ def report_issues(bundle: Bundle) -> None:
         click.echo(f"{issue.severity}: {issue}{left_out}", err=True)
 
 
-DEFAULT_DEPS_NAME = "netreason.deps.yaml"
+DEFAULT_DEPS_NAME = DEFAULT_DEPS_FILE
 
 
 def default_deps_path(paths: Sequence[str]) -> Path | None:

@@ -16,7 +16,6 @@ from verifier.exposure import ExternalActors
 from verifier.plan import make_plan, plan_json
 
 from .analyze_cmd import _check_model as check_model
-from .analyze_cmd import _enable_simulated as enable_simulated
 from .common import (bundle_options, cli_truth, deps_options, print_dependency_issues, read_deps_text,
                      read_flows)
 
@@ -65,7 +64,6 @@ def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     if model:
         from prompts.library import load_prompt
 
-        enable_simulated(model)
         check_model(model)
         load_prompt(prompt)  # an unknown prompt is exit 2 before any work
     truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer)

@@ -18,7 +18,7 @@ from verifier.answers import (
 )
 from verifier.claims_schema import ModelAnswer
 
-from .base import Message, Provider, ProviderReply, ProviderRequest, Usage
+from .base import Message, Provider, ProviderReply, ProviderRequest, ReplyTrail
 from .errors import ProviderOutputInvalid
 
 #: Maps an answer's names back (pseudonyms -> real); identity when not anonymized.
@@ -28,7 +28,7 @@ MAX_REPAIR_CLAIMS = 50
 
 
 @dataclass(frozen=True)
-class AnswerResult:
+class AnswerResult(ReplyTrail):
     """The merged answer (None when nothing usable came back), rejected claims, and every reply."""
 
     parsed: ParsedAnswer | None
@@ -36,19 +36,8 @@ class AnswerResult:
     error: ProviderOutputInvalid | None = None
 
     @property
-    def reply(self) -> ProviderReply:
-        return self.replies[-1]
-
-    @property
     def repaired(self) -> bool:
         return len(self.replies) > 1 and self.parsed is not None
-
-    @property
-    def usage(self) -> Usage:
-        total = Usage()
-        for reply in self.replies:
-            total = total + reply.usage
-        return total
 
     def merged_text(self) -> str:
         """The answer as one JSON text: the reply verbatim, or after a repair the merged claims."""

@@ -10,36 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from typing import Any, Literal
 
 import anthropic
 
 from .base import ProviderReply, ProviderRequest, Usage, tool_name
-from .errors import (
-    MALFORMED_BODY_ERRORS,
-    MissingApiKey,
-    ProviderAuthError,
-    ProviderConfigError,
-    ProviderError,
-    ProviderRateLimited,
-    ProviderRequestRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-    malformed_reply,
-)
-from .loopclient import LoopBoundClient
-from .retry import AttemptLog, Clock, RetryPolicy, Sleep, parse_retry_after, timed_with_retries
+from .errors import ProviderConfigError, ProviderError
+from .retry import AttemptLog, Clock, RetryPolicy, Sleep
+from .sdk import SdkProvider, map_http_status, map_sdk_error
 from .structured import parse_json_object
 
 AnthropicMode = Literal["tool", "output_format"]
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     """A Claude model (`anthropic:MODEL`). Key from `api_key` or ANTHROPIC_API_KEY, URL from ANTHROPIC_BASE_URL."""
 
     provider_name = "anthropic"
+    key_env = "ANTHROPIC_API_KEY"
+    base_url_env = "ANTHROPIC_BASE_URL"
+    sdk_error = anthropic.AnthropicError
 
     def __init__(
         self,
@@ -52,46 +43,21 @@ class AnthropicProvider:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
-        self.model = model
-        self._api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or ""
-        if not self._api_key:
-            raise MissingApiKey(self.provider_name, "ANTHROPIC_API_KEY")
+        super().__init__(model, api_key=api_key, base_url=base_url, retry=retry, sleep=sleep, clock=clock)
         if mode not in ("tool", "output_format"):
             raise ProviderConfigError(f"unknown Anthropic mode {mode!r}: use 'tool' or 'output_format'")
-        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         self.mode = mode
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._clock = clock
-        self._clients = LoopBoundClient(
-            lambda: anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0))
 
-    async def complete(self, request: ProviderRequest) -> ProviderReply:
-        """Send `request` to the Messages API; see `Provider.complete`.
+    def _make_client(self) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0)
 
-        Raises:
-            ProviderError: the mapped SDK failure once retries are exhausted.
-        """
-        return await timed_with_retries(lambda log: self._attempt(request, log), self._retry, self._sleep, self._clock)
+    def map_error(self, exc: Exception) -> ProviderError:
+        return map_anthropic_error(exc, self.provider_name)
 
     async def _attempt(self, request: ProviderRequest, log: AttemptLog) -> ProviderReply:
-        try:
-            message = await self._client_once().messages.create(**self._params(request), timeout=request.timeout_s)
-        except anthropic.AnthropicError as exc:
-            raise map_anthropic_error(exc, self.provider_name) from exc
-        except MALFORMED_BODY_ERRORS as exc:
-            raise malformed_reply(exc, self.provider_name) from exc
-        try:
-            return self._reply(message, request)
-        except MALFORMED_BODY_ERRORS as exc:
-            raise malformed_reply(exc, self.provider_name) from exc
-
-    def _client_once(self) -> anthropic.AsyncAnthropic:
-        return self._clients.get()
-
-    async def aclose(self) -> None:
-        """Close the SDK client's connections (optional; they are also dropped with the provider)."""
-        await self._clients.aclose()
+        params = self._params(request)
+        return await self._call(lambda: self._client_once().messages.create(**params, timeout=request.timeout_s),
+                                lambda message: self._reply(message, request))
 
     def _params(self, request: ProviderRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -135,24 +101,7 @@ def _tool_input(blocks: list[Any], name: str) -> dict[str, Any] | None:
 
 def map_anthropic_error(exc: Exception, provider: str) -> ProviderError:
     """Translate an `anthropic` SDK exception into the matching `ProviderError` subclass."""
-    if isinstance(exc, anthropic.APITimeoutError):
-        return ProviderTimeout("no answer before the request timeout", provider=provider)
-    if isinstance(exc, anthropic.APIConnectionError):
-        return ProviderUnavailable(f"cannot connect: {exc}", provider=provider)
-    if isinstance(exc, anthropic.APIStatusError):
-        return _map_status(exc, provider)
-    return ProviderConfigError(str(exc), provider=provider)
-
-
-def _map_status(exc: anthropic.APIStatusError, provider: str) -> ProviderError:
-    status = exc.status_code
-    message = exc.api_message or exc.message
-    if status == 429:
-        retry_after = parse_retry_after(dict(exc.response.headers))
-        return ProviderRateLimited(message, retry_after=retry_after, provider=provider)
-    if status in (401, 403):
-        return ProviderAuthError(f"key refused (HTTP {status}): {message}", provider=provider, status=status)
-    # 529 is Anthropic's "overloaded"; 408/409 are transient too.
-    if status >= 500 or status in (408, 409):
-        return ProviderUnavailable(f"HTTP {status}: {message}", provider=provider, status=status)
-    return ProviderRequestRejected(f"HTTP {status}: {message}", provider=provider, status=status)
+    return map_sdk_error(exc, provider, timeout=anthropic.APITimeoutError, connection=anthropic.APIConnectionError,
+                         status=anthropic.APIStatusError,
+                         on_status=lambda e: map_http_status(e.status_code, e.api_message or e.message,
+                                                             e.response.headers, provider))

@@ -117,3 +117,23 @@ class Provider(Protocol):
             ProviderError: a subclass naming the failure (timeout, rate limit, auth, config, ...).
         """
         ...
+
+
+class ReplyTrail:
+    """What every result of a model call built from several replies (a repair round) shares: the last reply and
+    the tokens of all of them. Mixed into `structured.JsonResult` and `answers.AnswerResult`, which hold `replies`."""
+
+    replies: tuple[ProviderReply, ...]
+
+    @property
+    def reply(self) -> ProviderReply:
+        """The last reply (the repaired one when a repair round ran)."""
+        return self.replies[-1]
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens summed over every reply, repair round included."""
+        total = Usage()
+        for reply in self.replies:
+            total = total + reply.usage
+        return total

@@ -6,8 +6,9 @@
     ollama:llama3.1                                      the same, at $NETREASON_OLLAMA_URL (default localhost:11434/v1)
     langchain:LABEL                                      a BaseChatModel passed as chat_model=
     scripted:NAME                                        queued replies (replies=, responder=)
+    simulated:MODE                                       the eval suite's simulated models (labelled simulated)
 
-Other prefixes (the evals' `simulated:NAME`) are added with `register_provider`.
+Other prefixes are added with `register_provider`.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def _langchain(label: str, **overrides: Any) -> Provider:
     return LangChainProvider(chat_model, label=label or None, **overrides)
 
 
+def _simulated(mode: str, **_: Any) -> Provider:
+    from .simulated import SimulatedProvider
+
+    return SimulatedProvider(mode)
+
+
 def _scripted(name: str, **overrides: Any) -> Provider:
     from .scripted import ScriptedProvider
 
@@ -83,6 +90,7 @@ _FACTORIES: dict[str, ProviderFactory] = {
     "ollama": _ollama,
     "langchain": _langchain,
     "scripted": _scripted,
+    "simulated": _simulated,
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 from verifier.answers import extract_json_object
 from verifier.errors import NetreasonError
 
-from .base import Message, Provider, ProviderReply, ProviderRequest, Usage
+from .base import Message, Provider, ProviderReply, ProviderRequest, ReplyTrail
 from .errors import ProviderOutputInvalid
 
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def append_repair_turn(request: ProviderRequest, bad_text: str, problem: str) ->
 
 
 @dataclass(frozen=True)
-class JsonResult(Generic[T]):
+class JsonResult(ReplyTrail, Generic[T]):
     """Outcome of `complete_json`: the validated value or the error, and every reply that led there."""
 
     value: T | None
@@ -52,22 +52,9 @@ class JsonResult(Generic[T]):
     error: ProviderOutputInvalid | None = None
 
     @property
-    def reply(self) -> ProviderReply:
-        """The last reply (the repaired one when a repair round ran)."""
-        return self.replies[-1]
-
-    @property
     def repaired(self) -> bool:
         """True when the first answer was invalid and the repair round produced a valid one."""
         return self.error is None and len(self.replies) > 1
-
-    @property
-    def usage(self) -> Usage:
-        """Tokens summed over every reply, repair round included."""
-        total = Usage()
-        for reply in self.replies:
-            total = total + reply.usage
-        return total
 
     def unwrap(self) -> T:
         """Return the value.

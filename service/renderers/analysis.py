@@ -6,50 +6,16 @@ text uses rich tables on a terminal.
 
 from __future__ import annotations
 
-import json
 import io
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from .sentences import VERDICT_MARK, claim_text, missed_text
 from .untrusted import UNCHECKED, markdown_summary, markdown_text
 
-VERDICT_MARK = {"confirmed": "✅ confirmed", "contradicted": "❌ contradicted", "unverifiable": "❓ unverifiable",
-                "unparseable": "⚠️ unparseable"}
-
-
-def claim_text(claim: dict[str, Any]) -> str:
-    """One line that says what a claim claims, whatever its type (an unparseable claim as compact JSON)."""
-    try:
-        return _claim_sentence(claim)
-    except (KeyError, TypeError, AttributeError):
-        return json.dumps(claim, default=str)[:300]
-
-
-def _claim_sentence(claim: dict[str, Any]) -> str:
-    t = claim.get("type")
-    if t == "flow":
-        verb = "can reach" if claim.get("allowed") else "cannot reach"
-        return f"{claim['from']} {verb} {claim['to']} on {claim.get('protocol', 'TCP')}/{claim['port']}"
-    if t == "dependency_broken":
-        return f"dependency {claim['from']} -> {claim['to']}:{claim['port']}/{claim.get('protocol', 'TCP')} is broken"
-    if t == "dns_egress_missing":
-        return f"{claim['workload']} cannot reach cluster DNS"
-    if t == "finding":
-        return f"{claim['rule']} on {claim['object']}"
-    if t == "policy_selects":
-        return f"{claim['policy']} selects {', '.join(claim.get('workloads') or []) or 'nothing'}"
-    return str(claim)
-
-
-def missed_text(m: dict[str, Any]) -> str:
-    item = dict(m["item"])
-    item.setdefault("type", m["type"])
-    if m["type"] == "flow":
-        item["allowed"] = item.get("allowed")
-    return claim_text(item)
-
+__all__ = ["VERDICT_MARK", "claim_text", "missed_text", "render_html", "render_markdown", "render_text", "truth_lines"]
 
 def truth_lines(doc: dict[str, Any]) -> list[str]:
     """The ground truth as short sentences: broken dependencies, DNS gaps, worst findings."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .untrusted import MAX_SUMMARY_CHARS, UNCHECKED
-from .analysis import VERDICT_MARK, claim_text
+from .sentences import VERDICT_MARK, claim_text
 from .chat import rollout_lines
 
 MAX_BLOCKS = 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .untrusted import markdown_summary
-from .analysis import VERDICT_MARK, claim_text
+from .sentences import VERDICT_MARK, claim_text
 
 #: Verdict lines written out before the rest is left to the full report.
 MAX_VERDICT_LINES = 25

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .untrusted import markdown_summary, markdown_text
-from .analysis import VERDICT_MARK, claim_text, missed_text
 from .bounded import MARKDOWN_LIMIT, cap
 from .findings import render_diff_markdown
+from .sentences import VERDICT_MARK, claim_text, missed_text, status_sentence
 
 COMMENT_MARKER = "<!-- netreason-review -->"
 #: Missed items listed in the comment before "and N more".
@@ -22,16 +22,6 @@ MAX_MISSED = 10
 
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" for line in text.strip().splitlines())
-
-
-def status_sentence(doc: dict[str, Any]) -> str:
-    s = doc["diff"]["summary"]
-    if s["dependencies_broken"]:
-        n = s["dependencies_broken"]
-        return f"This change breaks {n} dependenc{'y' if n == 1 else 'ies'}."
-    if s["findings_introduced"]:
-        return f"This change breaks no dependency and introduces {s['findings_introduced']} finding(s)."
-    return "This change breaks no dependency and introduces no finding."
 
 
 def _status_line(doc: dict[str, Any]) -> str:

@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from tests.fakes.github_server import FakeGitHub, fake_github
-from tests.service.test_api import APP, APP_DEPS, POLICY
+from tests.fakes.app_repo import git, make_app_repo
+from tests.service.test_api import POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -36,25 +37,12 @@ def github() -> Iterator[str]:
         yield url
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo,
-                          check=True, capture_output=True, text=True)
-    return done.stdout
-
-
 def _pull_request(tmp_path: Path, policy: str) -> Path:
     """A checkout of a PR branch as actions/checkout leaves it: one commit deep, no origin/main."""
-    origin = tmp_path / "origin"
-    (origin / "k8s").mkdir(parents=True)
-    (origin / "k8s" / "app.yaml").write_text(APP)
-    (origin / "k8s" / "policy.yaml").write_text(POLICY)
-    (origin / "k8s" / "netreason.deps.yaml").write_text(APP_DEPS)
-    _git(origin, "init", "-q", "-b", "main")
-    _git(origin, "add", ".")
-    _git(origin, "commit", "-q", "-m", "base")
-    _git(origin, "checkout", "-q", "-b", "pr")
+    origin = make_app_repo(tmp_path / "origin")
+    git(origin, "checkout", "-q", "-b", "pr")
     (origin / "k8s" / "policy.yaml").write_text(policy)
-    _git(origin, "commit", "-q", "-am", "change")
+    git(origin, "commit", "-q", "-am", "change")
     work = tmp_path / "work"
     subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "pr", f"file://{origin}", str(work)],
                    check=True, capture_output=True)

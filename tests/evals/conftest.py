@@ -12,7 +12,7 @@ from service.store import Store
 
 @pytest.fixture(autouse=True, scope="module")
 def _provider_registry_restored():
-    """Runs register `simulated:`; put the process-wide registry back as it was after each module."""
+    """Put the process-wide provider registry back as it was after each module (a test may register a prefix)."""
     saved = dict(registry._FACTORIES)
     yield
     registry._FACTORIES.clear()

@@ -6,8 +6,9 @@ import pytest
 import yaml
 
 import verifier
-from evals.brief_parser import BriefParseError, extract_brief, parse_brief, parse_selector
-from evals.generator import TEMPLATES, build
+from service.brief import BriefParseError, extract_brief, parse_brief, parse_selector
+from evals.builds import build
+from evals.generator import TEMPLATES
 from service.brief import render_brief
 from tests.shared import corpus_apps, require_shared, scenario_files
 from verifier.model import Requirement

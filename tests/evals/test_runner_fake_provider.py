@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from evals.grading import score_run
 from evals.runner import RunConfig, run_eval
 from evals.scenarios import load_scenarios
-from evals.simulated import answer_for
+from service.providers.simulated import answer_for
 from service.cli import cli
 from service.providers.base import Message, ProviderRequest
 from service.providers.errors import ProviderTimeout
@@ -107,3 +107,19 @@ def test_report_renders_markdown_and_self_contained_html_with_a_size_chart(eval_
         "http://www.w3.org/2000/svg", "")
     markdown = runner.invoke(cli, ["eval", "report", summary.run_id, "--db", db]).output
     assert "## Worst cases" in markdown and "contradicted" in markdown and "(simulated)" in markdown
+
+
+def test_a_rate_limited_model_is_retried_by_the_provider_alone_then_stored_as_an_error(fake_provider_env, tmp_path):
+    # One retry layer: the provider's RetryPolicy (3 attempts). The runner adds none of its own, so a model
+    # that keeps answering 429 costs exactly 3 requests per response and the response is stored as failed.
+    from tests.fakes.provider_server import rate_limited
+
+    server, runner, db = fake_provider_env, CliRunner(), f"sqlite:///{tmp_path / 'e.db'}"
+    server.set_responder(lambda recorded: rate_limited(retry_after="0"))
+    args = ["eval", "run", "--models", MODEL, "--prompts", "breakage@1", "--scenarios", "hand/*", "--db", db,
+            "--format", "json"]
+    result = runner.invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["called"] > 0 and doc["errors"] == doc["called"]
+    assert len(server.requests) == 3 * doc["called"]

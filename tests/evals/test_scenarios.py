@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evals.generator import TEMPLATES, build, stub
+from evals.builds import build
+from evals.generator import TEMPLATES, stub
 from evals.scenarios import SCENARIO_DIR, ScenarioError, load_scenarios, read_scenario
 from service.pipeline import compute_truth
 from tests.shared import require_shared

@@ -15,7 +15,7 @@ from evals.grading import score_run
 from evals.runner import RunConfig, run_eval
 from evals.scenarios import load_scenarios
 from evals.scoring import ResponseScore, TypeCounts, hallucination_rate, precision, recall, sum_counts
-from evals.simulated import SimulatedProvider, and_as_or, identify_prompt, ignores_policytypes
+from service.providers.simulated import SimulatedProvider, and_as_or, identify_prompt, ignores_policytypes
 from service.pipeline import build_request
 from service.prompting import prepare_prompt
 from service.providers.errors import ProviderConfigError

@@ -8,7 +8,8 @@ from functools import cache
 import pytest
 
 import verifier
-from evals.generator import NAME_LABEL, build
+from evals.builds import build
+from evals.generator import NAME_LABEL
 from evals.scenarios import load_scenarios, read_scenario
 from evals.tiers import TIER_DIR, TIER_SCALES, TRAPS, Tier, build_trap, compose_tier, trap_count, write_tier_stubs
 from service.pipeline import Truth, compute_truth

@@ -21,7 +21,7 @@ from service.cli import cli
 from service.minimize import minimized_text
 from service.settings import Settings
 from service.store import Store
-from service.store_schema import MIGRATIONS
+from service.storage.migrations import MIGRATIONS
 from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer, slow
 from tests.service.prom import sample

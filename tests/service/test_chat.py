@@ -10,7 +10,7 @@ import pytest
 import verifier
 from service.chat import (
     ChatQuestion,
-    Endpoint,
+    QuestionSide,
     ThreadContext,
     endpoint_for,
     ground_answer,
@@ -25,7 +25,7 @@ from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer, slow
 from tests.service.chat_support import marketing_namespace, shop_deps, shop_manifests
 
-API_TO_PAYMENTS = ChatQuestion(Endpoint("api"), Endpoint("payments-api"), 8443)
+API_TO_PAYMENTS = ChatQuestion(QuestionSide("api"), QuestionSide("payments-api"), 8443)
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +37,14 @@ def shop() -> verifier.Bundle:
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("and from the marketing namespace?", ChatQuestion(Endpoint("marketing", True), Endpoint("payments-api"), 8443)),
-    ("what about from namespace monitoring", ChatQuestion(Endpoint("monitoring", True), Endpoint("payments-api"), 8443)),
-    ("and from marketing?", ChatQuestion(Endpoint("marketing", True), Endpoint("payments-api"), 8443)),
-    ("and from web?", ChatQuestion(Endpoint("web"), Endpoint("payments-api"), 8443)),
-    ("And to postgres:5432?", ChatQuestion(Endpoint("api"), Endpoint("postgres"), 5432)),
-    ("and to postgres?", ChatQuestion(Endpoint("api"), Endpoint("postgres"), None)),
-    ("and on port 9090/udp?", ChatQuestion(Endpoint("api"), Endpoint("payments-api"), 9090, "UDP")),
-    ("and from everything in the shop namespace?", ChatQuestion(Endpoint("shop", True), Endpoint("payments-api"), 8443)),
+    ("and from the marketing namespace?", ChatQuestion(QuestionSide("marketing", True), QuestionSide("payments-api"), 8443)),
+    ("what about from namespace monitoring", ChatQuestion(QuestionSide("monitoring", True), QuestionSide("payments-api"), 8443)),
+    ("and from marketing?", ChatQuestion(QuestionSide("marketing", True), QuestionSide("payments-api"), 8443)),
+    ("and from web?", ChatQuestion(QuestionSide("web"), QuestionSide("payments-api"), 8443)),
+    ("And to postgres:5432?", ChatQuestion(QuestionSide("api"), QuestionSide("postgres"), 5432)),
+    ("and to postgres?", ChatQuestion(QuestionSide("api"), QuestionSide("postgres"), None)),
+    ("and on port 9090/udp?", ChatQuestion(QuestionSide("api"), QuestionSide("payments-api"), 9090, "UDP")),
+    ("and from everything in the shop namespace?", ChatQuestion(QuestionSide("shop", True), QuestionSide("payments-api"), 8443)),
 ])
 def test_follow_ups_replace_one_part_of_the_previous_question(shop, text, expected):
     assert parse_followup(text, API_TO_PAYMENTS, shop) == expected
@@ -52,20 +52,20 @@ def test_follow_ups_replace_one_part_of_the_previous_question(shop, text, expect
 
 def test_a_new_question_is_not_a_follow_up_and_other_text_is_no_question(shop):
     q, followup = interpret("can web reach api:8080?", API_TO_PAYMENTS, shop)
-    assert q == ChatQuestion(Endpoint("web"), Endpoint("api"), 8080) and not followup
+    assert q == ChatQuestion(QuestionSide("web"), QuestionSide("api"), 8080) and not followup
     assert interpret("and from the marketing namespace?", None, shop) == (None, False)
     assert interpret("thanks, that helps", API_TO_PAYMENTS, shop) == (None, False)
 
 
 def test_a_bare_namespace_name_is_a_namespace_but_a_workload_name_wins(shop):
-    assert endpoint_for(shop, "monitoring") == Endpoint("monitoring", True)
-    assert endpoint_for(shop, "prometheus") == Endpoint("prometheus")
-    assert endpoint_for(shop, "the payments namespace") == Endpoint("payments", True)
-    assert endpoint_for(shop, "nosuch") == Endpoint("nosuch")  # left for resolve() to explain
+    assert endpoint_for(shop, "monitoring") == QuestionSide("monitoring", True)
+    assert endpoint_for(shop, "prometheus") == QuestionSide("prometheus")
+    assert endpoint_for(shop, "the payments namespace") == QuestionSide("payments", True)
+    assert endpoint_for(shop, "nosuch") == QuestionSide("nosuch")  # left for resolve() to explain
 
 
 def test_a_namespace_source_is_checked_workload_by_workload(shop):
-    ground = ground_answer(shop, ChatQuestion(Endpoint("shop", True), Endpoint("payments-api"), 8443))
+    ground = ground_answer(shop, ChatQuestion(QuestionSide("shop", True), QuestionSide("payments-api"), 8443))
     got = {(v.src, v.allowed) for v in ground.verdicts}
     # The ingress rule at payments-api admits app=api from team=shop namespaces; shop has no team label.
     assert got == {("shop/web", False), ("shop/api", False), ("shop/worker", False)}
@@ -73,9 +73,9 @@ def test_a_namespace_source_is_checked_workload_by_workload(shop):
 
 
 def test_a_name_the_verifier_cannot_resolve_is_an_answer_not_a_crash(shop):
-    ground = ground_answer(shop, ChatQuestion(Endpoint("api"), Endpoint("postgre"), 5432))
+    ground = ground_answer(shop, ChatQuestion(QuestionSide("api"), QuestionSide("postgre"), 5432))
     assert ground.verdicts == () and "did you mean" in ground.error and "postgres" in ground.error
-    empty = ground_answer(shop, ChatQuestion(Endpoint("nothing-here", True), Endpoint("postgres"), 5432))
+    empty = ground_answer(shop, ChatQuestion(QuestionSide("nothing-here", True), QuestionSide("postgres"), 5432))
     assert "namespace 'nothing-here' has no workloads" in empty.error
 
 
@@ -86,7 +86,7 @@ def test_the_model_sees_the_earlier_turns_and_how_the_follow_up_is_read(tmp_path
                       claims={"question": API_TO_PAYMENTS.to_json()})
     ctx = thread_context(store, "t")
     assert ctx.previous == API_TO_PAYMENTS and ctx.turns == 1
-    follow = ChatQuestion(Endpoint("marketing", True), Endpoint("payments-api"), 8443)
+    follow = ChatQuestion(QuestionSide("marketing", True), QuestionSide("payments-api"), 8443)
     text = model_question("and from the marketing namespace?", follow, True, ctx.history)
     assert text.splitlines() == [
         "Earlier in this conversation (oldest first):",

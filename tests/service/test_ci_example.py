@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes.api_server import ApiServer
 from tests.fakes.github_server import FakeGitHub, fake_github
-from tests.service.test_api import APP, APP_DEPS, POLICY
+from tests.service.test_api import POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "examples" / "ci" / "review-pr.sh"
@@ -28,23 +28,6 @@ def github() -> Iterator[str]:
         yield url
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, check=True,
-                   capture_output=True)
-
-
-def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    (repo / "k8s").mkdir(parents=True)
-    (repo / "k8s" / "app.yaml").write_text(APP)
-    (repo / "k8s" / "policy.yaml").write_text(POLICY)
-    (repo / "k8s" / "netreason.deps.yaml").write_text(APP_DEPS)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "base")
-    return repo
-
-
 def _run(repo: Path, api: ApiServer, github: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NETREASON_URL": api.base_url, "BASE_REF": "main", "MANIFEST_DIR": "k8s",
            "GITHUB_TOKEN": "gh-test", "GITHUB_REPOSITORY": "acme/shop", "PR_NUMBER": "5", "GITHUB_API_URL": github}
@@ -52,8 +35,8 @@ def _run(repo: Path, api: ApiServer, github: str) -> subprocess.CompletedProcess
 
 
 def test_the_ci_script_fails_a_breaking_change_and_posts_one_comment(
-        tmp_path: Path, api_server: ApiServer, github: str) -> None:
-    repo = _repo(tmp_path)
+        app_repo: Path, api_server: ApiServer, github: str) -> None:
+    repo = app_repo
     (repo / "k8s" / "policy.yaml").write_text(POLICY.replace("{app: web}", "{app: frontend}"))
     first = _run(repo, api_server, github)
     assert first.returncode == 1, first.stderr
@@ -68,8 +51,8 @@ def test_the_ci_script_fails_a_breaking_change_and_posts_one_comment(
     assert [c[:2] for c in FakeGitHub.calls if c[0] != "GET"][-1] == ("PATCH", "/repos/acme/shop/issues/comments/77")
 
 
-def test_the_ci_script_passes_a_harmless_change(tmp_path: Path, api_server: ApiServer, github: str) -> None:
-    repo = _repo(tmp_path)
+def test_the_ci_script_passes_a_harmless_change(app_repo: Path, api_server: ApiServer, github: str) -> None:
+    repo = app_repo
     (repo / "k8s" / "policy.yaml").write_text(POLICY + "# a comment only\n")
     result = _run(repo, api_server, github)
     assert result.returncode == 0, result.stderr

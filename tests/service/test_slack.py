@@ -110,6 +110,11 @@ class SlackApp:
                 "Content-Type": content_type, **headers}
         return self.client.post(path, content=body, headers=sent)
 
+    def settle(self, timeout: float = 15.0) -> None:
+        """Wait until every answer the app has scheduled so far has finished: after this nothing more is posted
+        unless a new request comes in (the app counts its background tasks from the moment it schedules one)."""
+        assert self.server.app.state.service.background.wait_idle(timeout), "background answers still running"
+
     def event(self, payload: dict, **headers: str) -> httpx.Response:
         return self.post_signed("/slack/events", json.dumps(payload).encode(), **headers)
 
@@ -201,7 +206,7 @@ def test_a_retried_event_is_processed_once(app):
     # A later, different event is answered after the first: had a retry been processed, it would sit between.
     app.event(mention("Ev-next", "can api reach postgres:5432?", "1700000002.000100"))
     posts = app.slack.wait_for_posts(2)
-    time.sleep(0.3)
+    app.settle()
     assert sorted(p.body["thread_ts"] for p in app.slack.posts()) == ["1700000001.000100", "1700000002.000100"]
     assert len(posts) == 2
 
@@ -225,7 +230,7 @@ def test_people_talking_in_other_threads_are_left_alone(app):
     app.event(bot_echo)
     app.event(mention("Ev-sentinel", "can web reach api:8080?", "1700000030.000100"))
     [post] = app.slack.wait_for_posts(1)
-    time.sleep(0.3)
+    app.settle()
     assert post.body["thread_ts"] == "1700000030.000100" and len(app.slack.posts()) == 1
 
 
@@ -266,7 +271,7 @@ def test_the_slash_command_acknowledges_at_once_and_answers_in_a_thread(app):
 def test_the_slash_command_without_a_question_explains_itself(app):
     r = app.command("")
     assert r.json()["response_type"] == "ephemeral" and "/netreason prod can api reach postgres:5432" in r.json()["text"]
-    time.sleep(0.2)
+    app.settle()
     assert app.slack.posts() == []
 
 
@@ -338,7 +343,7 @@ def test_a_retry_after_the_answer_was_posted_is_ignored(app):
     app.slack.wait_for_posts(1)
     _wait_for_state(app, "Ev-done", ("done", 1))
     assert _retry(app, event, 1).json() == {"ok": True, "duplicate": True}
-    time.sleep(0.3)
+    app.settle()
     assert len(app.slack.posts()) == 1
 
 
@@ -358,7 +363,7 @@ def test_a_retry_while_the_first_attempt_is_answering_is_ignored(slow_model_app)
     [post] = app.slack.wait_for_posts(1, timeout=15)
     assert "web reaches api." in _body(post)
     _wait_for_state(app, "Ev-busy", ("done", 1))
-    time.sleep(0.3)
+    app.settle()
     assert len(app.slack.posts()) == 1
 
 
@@ -423,7 +428,7 @@ def test_a_response_url_outside_the_allowed_prefix_is_never_posted_to(hooks_app)
         assert app.command("prod can web reach api:8080", channel="C_PRIVATE", response_url=url).status_code == 200
     app.command("prod can web reach api:8080", channel="C_PRIVATE", response_url=app.slack.hooks_url + "ok")
     app.slack.wait_for_responses(1)
-    time.sleep(0.5)  # the refused commands ran alongside; had one posted, it would be recorded by now
+    app.settle()  # the refused commands ran alongside; had one posted, it is recorded once they have finished
     assert [p.path for p in app.slack.responses()] == ["/hooks/ok"]
     assert [p.body["channel"] for p in app.slack.posts()] == ["C_PRIVATE"] * 4  # four questions, all refused
 
@@ -432,7 +437,7 @@ def test_the_default_prefix_refuses_anything_but_slacks_hooks(app):
     app.slack.leave("C_PRIVATE")
     app.command("prod can web reach api:8080", channel="C_PRIVATE", response_url=app.slack.hooks_url + "commands/1")
     app.slack.wait_for_posts(1)
-    time.sleep(0.5)
+    app.settle()
     assert app.slack.responses() == []
 
 

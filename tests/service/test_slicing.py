@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from evals.simulated import answer_for
+from service.providers.simulated import answer_for
 from service.cli import cli
 from service.providers.base import Message, ProviderRequest
 from tests.fakes.provider_server import RecordedRequest, answer, server_error
@@ -76,7 +76,7 @@ def test_dry_run_prints_slices_tokens_and_cost_and_calls_nothing(fake_provider_e
     assert doc["schema"] == "netreason.slices/v1" and fake_provider_env.requests == []
     assert doc["totals"]["slices"] == len(doc["slices"]) > 1
     assert doc["totals"]["prompt_tokens"] == sum(s["prompt_tokens"] for s in doc["slices"])
-    price_in, price_out = 0.40, 1.60  # evals/prices.yaml, gpt-4.1-mini
+    price_in, price_out = 0.40, 1.60  # service/prices.yaml, gpt-4.1-mini
     first = doc["slices"][0]
     assert first["estimated_cost_usd"] == round((first["prompt_tokens"] * price_in + first["estimated_output_tokens"] * price_out) / 1e6, 6)
     text = CliRunner().invoke(cli, ["analyze", EXAMPLE, "--model", "openai:gpt-4.1-mini", "--dry-run"]).output

@@ -21,17 +21,10 @@ from service.store import (
     hash_token,
     safe_url,
 )
-from service.store_schema import MIGRATIONS
+from service.storage.migrations import MIGRATIONS
 from tests.service.pg_server import postgres_admin_url, postgres_url  # noqa: F401
 
 MIGRATION_NAMES = [name for name, _step in MIGRATIONS]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sub' / 'netreason.db'}"
-    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import verifier
 from service.brief import render_brief
-from verifier.claims import GroundTruth, check_answer
+from verifier.claims import ClaimIndex, check_answer
 from verifier.claims_schema import ModelAnswer
 
 APP = (Path(__file__).parents[1] / "service" / "test_admin_cli.py").read_text().split('APP = """')[1].split('"""')[0]
 
 
-def truth() -> GroundTruth:
+def truth() -> ClaimIndex:
     bundle = verifier.load_text(APP)
-    return GroundTruth(bundle, verifier.analyze(bundle))
+    return ClaimIndex(bundle, verifier.analyze(bundle))
 
 
 def test_a_flow_claim_that_ignores_the_anp_deny_is_contradicted() -> None:

@@ -11,7 +11,7 @@ import pytest
 from verifier.model import LabelSelector, Requirement
 from verifier.rules import nearest as near_mod
 from verifier.rules.nearest import LabelIndex, Nearest, nearest
-from verifier.selectors import unmet
+from verifier.selectors import matches, unmet
 
 KEYS = ["app", "apps", "tier", "team", "role", "x-client", "x-db-client"]
 VALUES = ["web", "wbe", "webs", "api", "apl", "db", "postgres", "postgers", "payments", "paymnts", "cache", "a", "b"]
@@ -46,6 +46,7 @@ def test_index_answers_as_the_scan_did(seed: int) -> None:
     for _ in range(30):
         selector = LabelSelector(tuple(random_requirement(rng) for _ in range(rng.randint(0, 3))))
         assert nearest(selector, index) == by_scan(selector, pool), selector
+        assert index.matches_any(selector) == any(matches(selector, labels) for _, labels in pool), selector
 
 
 def test_a_typo_is_found_through_the_index_without_comparing_every_workload(monkeypatch: pytest.MonkeyPatch) -> None:

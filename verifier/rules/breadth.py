@@ -10,7 +10,7 @@ Kubernetes semantics that make these mistakes easy:
 
 from __future__ import annotations
 
-from ..cidrs import covers_everything
+from ..addresses import covers_everything
 from ..model import NetworkPolicy, Peer, Rule
 from ..records import Finding
 from ..selectors import matches

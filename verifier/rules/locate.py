@@ -6,14 +6,12 @@ line. A field that does not exist in the text leaves the line unchanged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import yaml
 
+from ..documents import parse_path, walk_exact
 from ..model import SourceRef
-
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 class FieldLocator:
@@ -28,14 +26,8 @@ class FieldLocator:
         root = self._document(source)
         if root is None:
             return None
-        node: yaml.Node = root
-        line: int = root.start_mark.line
-        for key, index in _SEGMENT.findall(field):
-            step = _child(node, key if key else int(index))
-            if step is None:
-                return None
-            node, line = step
-        return line + 1
+        line = walk_exact(root, parse_path(field))
+        return None if line is None else line + 1
 
     def _document(self, source: SourceRef) -> yaml.Node | None:
         docs = self._compose(source.file)
@@ -55,18 +47,3 @@ class FieldLocator:
                 self._docs[file] = []
         return self._docs[file]
 
-
-def _child(node: yaml.Node, seg: str | int) -> tuple[yaml.Node, int] | None:
-    """The child node and the 0-based line to report: a list item's own, a field's key."""
-    if isinstance(node, yaml.SequenceNode) and isinstance(seg, int):
-        if 0 <= seg < len(node.value):
-            item: yaml.Node = node.value[seg]
-            return item, item.start_mark.line
-        return None
-    if isinstance(node, yaml.MappingNode) and isinstance(seg, str):
-        found: tuple[yaml.Node, int] | None = None
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == seg:
-                found = value, key.start_mark.line  # the last duplicate wins, as in the loader
-        return found
-    return None

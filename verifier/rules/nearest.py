@@ -58,14 +58,42 @@ class LabelIndex:
             hits = {i for v in pairs for i in self.by_pair[(req.key, v)]}
         return hits if req.operator in ("In", "Exists") else set(range(len(self.candidates))) - hits
 
+    def matches_any(self, selector: LabelSelector) -> bool:
+        """Whether some candidate has every label the selector requires (from the index, not a scan)."""
+        hits: set[int] | None = None
+        for req in selector.requirements:
+            met = self.satisfying(req)
+            hits = met if hits is None else hits & met
+            if not hits:
+                return False
+        return bool(self.candidates)
+
     def close_to(self, req: Requirement) -> set[int]:
         """Candidates with a probable typo of `key=value`: a close value under the key, or the value under a close key."""
         if req.operator != "In" or len(req.values) != 1:
             return set()
         key, value = req.key, req.values[0]
-        out = {i for v in self.values.get(key, ()) if _ratio(value, v) >= CLOSE for i in self.by_pair[(key, v)]}
-        out |= {i for k in self.keys.get(value, ()) if _ratio(key, k) >= CLOSE_KEY for i in self.by_pair[(k, value)]}
+        out = {i for v in self.values.get(key, ()) if _close(value, v, CLOSE) for i in self.by_pair[(key, v)]}
+        out |= {i for k in self.keys.get(value, ()) if _close(key, k, CLOSE_KEY) for i in self.by_pair[(k, value)]}
         return out
+
+
+def _close(a: str, b: str, cutoff: float) -> bool:
+    """`_ratio(a, b) >= cutoff`, ruling most pairs out first by bounds that cost no alignment.
+
+    As difflib.get_close_matches does: the ratio is at most 2*min(len)/(sum of lengths), and at
+    most 2*(characters in common, with multiplicity)/(sum of lengths).
+    """
+    total = len(a) + len(b)
+    if not total or 2 * min(len(a), len(b)) < cutoff * total:
+        return bool(not total and cutoff <= 1.0)
+    common = sum((_chars(a) & _chars(b)).values())
+    return 2 * common >= cutoff * total and _ratio(a, b) >= cutoff
+
+
+@lru_cache(maxsize=1 << 16)
+def _chars(text: str) -> Counter[str]:
+    return Counter(text)
 
 
 def nearest(selector: LabelSelector, candidates: Sequence[tuple[str, Mapping[str, str]]] | LabelIndex) -> Nearest | None:

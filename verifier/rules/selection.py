@@ -25,9 +25,10 @@ def selects_nothing_findings(ctx: LintContext) -> list[Finding]:
 
 def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | None:
     pool = ctx.by_namespace.get(p.namespace, [])
-    if not pool or any(matches(p.pod_selector, w.labels) for w in pool):
+    index = ctx.label_index([p.namespace])
+    if not pool or index.matches_any(p.pod_selector):
         return None
-    hint, fix, near = _typo_hint(p.pod_selector, pool, ctx.label_index([p.namespace]), "podSelector")
+    hint, fix, near = _typo_hint(p.pod_selector, pool, index, "podSelector")
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"policy {p.id} selects no pod: no workload in {p.namespace} has {p.pod_selector}, so the policy "
@@ -43,7 +44,7 @@ def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding | None:
         return None
     namespaces = ctx.peer_namespaces(p, peer)
     pool = ctx.workloads_in(namespaces)
-    if not pool or any(matches(peer.pod_selector, w.labels) for w in pool):
+    if not pool or ctx.label_index(namespaces).matches_any(peer.pod_selector):
         return None  # no namespace matched: namespace-label-missing says so
     where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
     hint, fix, near = _typo_hint(peer.pod_selector, pool, ctx.label_index(namespaces), "podSelector")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis import claim_text, missed_text
+from ..sentences import claim_text, missed_text
 from .page import badge, esc, plural, section, table, why_lines
 
 #: Claims listed (a model's answer is bounded by its output tokens; this bounds the page too).

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from ...planfiles import step_commands
+from ...plancommands import step_commands
 from . import truth_parts as tp
 from .page import badge, code, esc, plural, section, table
 

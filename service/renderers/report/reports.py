@@ -13,7 +13,7 @@ from typing import Any
 from . import model_part as mp
 from . import plan_part as pp
 from . import truth_parts as tp
-from ..review import status_sentence
+from ..sentences import status_sentence
 from .netmap import MAP_CSS, map_html
 from .page import badge, code, esc, page, plural, section, table, why_lines
 

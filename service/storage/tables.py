@@ -1,22 +1,23 @@
-"""Tables of the service database and the numbered migrations that create them.
+"""The current schema, as SQLAlchemy Core tables: what the repositories query.
 
-The `Table` objects below describe the current schema and are what `store.py` queries. Migrations are
-applied in list order and recorded by name in `_migrations`; never edit or reorder an applied one. To
-change the schema, append `m00N_what_changed` that alters the tables (sa.text DDL, or create new tables)
-and update the `Table` objects to match.
+Never used to create or alter a database: that is `migrations`, whose DDL is frozen, so changing a table
+here never changes what an old migration does. To change the schema, append a migration to
+`migrations.MIGRATIONS` that alters the database, then change the table here to match
+(`tests/service/test_storage_migrations.py` checks that a migrated database has exactly these columns).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 METADATA = sa.MetaData()
 
 # A timestamp column: stored in UTC (PostgreSQL keeps the zone; SQLite stores it naive).
-_when = lambda name="created_at", **kw: sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)  # noqa: E731
+def _when(name: str = "created_at", **kw: Any) -> sa.Column[Any]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)
+
 
 migrations_table = sa.Table(
     "_migrations", METADATA,
@@ -129,47 +130,3 @@ server_secrets = sa.Table(
     sa.Column("value", sa.String(200), nullable=False),
     _when(),
 )
-
-
-Migration = Callable[[Connection], None]
-
-
-def m001_initial(conn: Connection) -> None:
-    """Every table of the first release."""
-    initial = [clusters, cluster_revisions, threads, thread_messages, slack_events, analyses, api_tokens,
-               eval_runs, eval_responses]
-    METADATA.create_all(conn, tables=initial)
-
-
-def m002_eval_scores(conn: Connection) -> None:
-    """Scores of eval runs, kept apart from the responses so a run can be re-scored offline."""
-    METADATA.create_all(conn, tables=[eval_scores])
-
-
-def m003_server_secrets(conn: Connection) -> None:
-    """Keys the server makes for itself (the report-link signing key), so they survive restarts."""
-    METADATA.create_all(conn, tables=[server_secrets])
-
-
-def m004_slack_event_states(conn: Connection) -> None:
-    """Slack deliveries get a state, so a retry can take over an attempt that failed or died.
-
-    Adds only the columns that are missing: m001 creates `slack_events` from the current table, which
-    has them already.
-    """
-    present = {column["name"] for column in sa.inspect(conn).get_columns("slack_events")}
-    for name in ("status", "claimed_at", "attempts"):
-        if name not in present:
-            column = sa.schema.CreateColumn(slack_events.c[name]).compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE slack_events ADD COLUMN {column}"))
-    conn.execute(slack_events.update().where(slack_events.c.claimed_at.is_(None))
-                 .values(claimed_at=slack_events.c.received_at))
-
-
-#: (name, step) in the order they apply.
-MIGRATIONS: list[tuple[str, Migration]] = [
-    ("m001_initial", m001_initial),
-    ("m002_eval_scores", m002_eval_scores),
-    ("m003_server_secrets", m003_server_secrets),
-    ("m004_slack_event_states", m004_slack_event_states),
-]

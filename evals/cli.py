@@ -11,7 +11,7 @@ import click
 
 from verifier.errors import NetreasonError
 
-from .output import emit, output_file_option, output_option
+from service.commands.output import emit, output_file_option, output_option
 
 FORMATS = ("text", "json", "markdown")
 

@@ -1,4 +1,4 @@
-"""The price table (`evals/prices.yaml`): USD per million input and output tokens, per model."""
+"""The price table (`service/prices.yaml`): USD per million input and output tokens, per model."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ PRICES_FILE = Path(__file__).resolve().parent / "prices.yaml"
 
 
 def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
-    """The price table at `path` (default `evals/prices.yaml`).
+    """The price table at `path` (default `service/prices.yaml`).
 
     Raises:
         InputError: unreadable, or an entry that is not `{input: N, output: N}`.

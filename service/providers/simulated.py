@@ -1,8 +1,9 @@
 """Simulated models: providers with known error profiles, for testing the eval suite itself.
 
-They are models like any other to the runner: they receive the rendered prompt (a
-`ProviderRequest`), read the cluster brief in its last user message back into a bundle
-(`brief_parser`), run the verifier on what they *believe* the cluster is, and answer in the
+Registered like every other provider (`simulated:MODE` in `registry`), so they work through the CLI,
+the API and the eval runner alike. They are models like any other: they receive the rendered
+prompt (a `ProviderRequest`), read the cluster brief in its last user message back into a bundle
+(`service.brief.parse_brief`), run the verifier on what they *believe* the cluster is, and answer in the
 claim schema. Every reply carries `simulated=True`; reports label them "simulated" and never
 count them as real accuracy.
 
@@ -35,13 +36,12 @@ from functools import cache
 from typing import Any
 
 from prompts.library import list_prompts
-from service.pipeline import compute_truth
-from service.providers.base import ProviderReply, ProviderRequest, Usage
-from service.providers.errors import ProviderConfigError
-from service.providers.registry import register_provider, registered_prefixes
 from verifier.model import Bundle, NetworkPolicy, Peer, Rule
 
-from .brief_parser import extract_brief, parse_brief
+from ..brief import extract_brief, parse_brief
+from ..truth import compute_truth
+from .base import ProviderReply, ProviderRequest, Usage
+from .errors import ProviderConfigError
 
 Mutation = Callable[[Bundle], Bundle]
 
@@ -181,12 +181,3 @@ class SimulatedProvider:
         return ProviderReply(text, data, self.model, self.provider_name, usage,
                              latency_ms=(time.perf_counter() - start) * 1000, simulated=True)
 
-
-def register() -> None:
-    """Make `simulated:MODE` specs available to `get_provider` (idempotent).
-
-    Called by the eval runner when a run starts, not at import, so importing the evals
-    package leaves the process-wide provider registry alone.
-    """
-    if "simulated" not in registered_prefixes():
-        register_provider("simulated", lambda mode, **_: SimulatedProvider(mode))
