@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from verifier.connectivity import Connectivity
-from verifier.export import flows_json, ranges
+from verifier.export import external_json, flows_json, ranges
 from verifier.selectors import iter_bits
+
+from .renderers.flows import csv_row
+from .renderers.outside import outside_flows
 
 
 def sorted_flows(conn: Connectivity, *, explain: bool = False) -> Iterator[dict[str, Any]]:
@@ -68,6 +71,9 @@ def write_csv(conn: Connectivity, out: TextIO) -> int:
     for f in sorted_flows(conn):
         writer.writerow([f["from"], f["to"], f["protocol"], ";".join(f"{lo}-{hi}" for lo, hi in f["ports"])])
         n += 1
+    outside = {"external_egress": external_json(conn), "external_ingress": external_json(conn, ingress=True)}
+    for f in outside_flows(outside):  # traffic with outside addresses: one row per workload at most per side
+        writer.writerow(csv_row(f))
     return n
 
 

@@ -6,12 +6,11 @@ Bounded: at most `max_edges` workload pairs are listed (namespace-pair counts al
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from verifier.model import Bundle, NetworkPolicy, Workload
+from verifier.model import Bundle, Workload
 from verifier.ports import PortSet
-from verifier.selectors import matches
 
 if TYPE_CHECKING:
     from .truth import Truth
@@ -84,40 +83,18 @@ def _outside_egress(truth: Truth) -> list[dict[str, Any]]:
 
 
 def outside_ingress(bundle: Bundle, truth: Truth) -> list[dict[str, Any]]:
-    """Workloads that accept connections from outside the cluster, and why.
+    """Workloads that accept connections from outside the cluster, and why (`Connectivity.external_ingress`).
 
     A pod no policy isolates for ingress accepts every source. An isolated pod accepts outside
     sources through a rule whose `from` is empty ("If this field is empty or missing, this rule
-    matches all sources", API reference) or names an ipBlock.
+    matches all sources", API reference) or names an ipBlock, on that rule's ports.
     """
-    c = truth.conn.compiled
-    opening = _policies_open_to_outside(bundle)
     out = []
     for w in sorted(bundle.workloads, key=lambda w: w.id):
-        cls = c.class_of[c.workload_index[w.id]]
-        if not c.ingress_isolated >> cls & 1:
+        rows = [r for r in truth.conn.external_ingress(w.id) if r.ports]
+        if rows and rows[0].rule == "unrestricted":
             out.append({"workload": w.id, "why": "not isolated for ingress: accepts every source"})
-            continue
-        why = [reason for p, reasons in opening.get(w.namespace, ()) if matches(p.pod_selector, w.labels)
-               for reason in reasons]
-        if why:
-            out.append({"workload": w.id, "why": "; ".join(why)})
+        elif rows:
+            out.append({"workload": w.id, "why": "; ".join(
+                f"{r.rule} admits {', '.join(str(b) for b in r.blocks)} on {ports_text(r.ports)}" for r in rows)})
     return out
-
-
-def _policies_open_to_outside(bundle: Bundle) -> dict[str, list[tuple[NetworkPolicy, list[str]]]]:
-    """Per namespace, the ingress policies with a rule that admits outside sources, and those rules."""
-    found: dict[str, list[tuple[NetworkPolicy, list[str]]]] = defaultdict(list)
-    for p in bundle.policies:
-        if not p.affects_ingress:
-            continue
-        reasons = []
-        for i, rule in enumerate(p.ingress):
-            if not rule.peers:
-                reasons.append(f"ingress rule {i} of {p.id} admits every source")
-            blocks = [str(peer.ip_block) for peer in rule.peers or () if peer.ip_block is not None]
-            if blocks:
-                reasons.append(f"ingress rule {i} of {p.id} admits {', '.join(blocks)}")
-        if reasons:
-            found[p.namespace].append((p, reasons))
-    return found

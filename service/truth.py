@@ -12,6 +12,7 @@ either side has already computed. No model SDK, prompt library or web framework 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,9 +24,10 @@ from verifier.claims import ClaimIndex
 from verifier.connectivity import Connectivity
 from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
 from verifier.diff import BundleDiff, diff_json, diff_sides
-from verifier.findings import LintReport, finding_json, lint_json, lint_report
+from verifier.findings import LintReport, finding_json, lint_json, lint_report, sort_findings
 from verifier.model import Bundle, Issue
 from verifier.records import Finding
+from verifier.rules.unresolved import unresolved_dependency_findings
 
 from . import progress
 
@@ -96,6 +98,9 @@ def compute_truth(
         results = evaluate_dependencies(bundle, gathered, conn=conn)
         report = lint_report(bundle, results, conn, texts=texts, fixes=fixes,
                              on_step=lambda what, done, total: shown.count(what, done, total) if total else shown.show(what))
+    unresolved = unresolved_dependency_findings(dep_issues)
+    if unresolved:
+        report = dataclasses.replace(report, findings=tuple(sort_findings([*unresolved, *report.findings])))
     return Truth(bundle, conn, tuple(results), report.findings, tuple(dep_issues), time.perf_counter() - start,
                  report, dict(texts or {}), label)
 

@@ -50,7 +50,11 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class ExternalGrant:
-    """Egress from `src` classes to addresses outside the cluster, by `rule`."""
+    """Traffic between `src` classes and addresses outside the cluster, by `rule`.
+
+    In `CompiledBundle.external` the classes send (egress to the blocks); in
+    `external_ingress` they receive (ingress from the blocks).
+    """
 
     rule: RuleRef
     src: int
@@ -71,6 +75,7 @@ class CompiledBundle:
     ingress_grants: list[int] = field(default_factory=list)
     egress_grants: list[int] = field(default_factory=list)
     external: list[ExternalGrant] = field(default_factory=list)
+    external_ingress: list[ExternalGrant] = field(default_factory=list)  # ports resolved per receiving class
     policy_targets: dict[str, int] = field(default_factory=dict)  # policy id -> classes selected
     workload_index: dict[str, int] = field(default_factory=dict)
     admin: AdminTiers | None = None  # AdminNetworkPolicy / baseline rules, when the bundle has any
@@ -193,10 +198,13 @@ class _Compiler:
 
     def _ingress_rule(self, policy: NetworkPolicy, i: int, rule: Rule, targets: int) -> None:
         ref = RuleRef(policy.id, "ingress", i)
-        sources, _ = self.peers(policy, rule.peers)
+        sources, blocks = self.peers(policy, rule.peers)
         # Named ports resolve on the destination: the selected pods here.
         for dst, ports in self.port_parts(rule.ports, targets):
             self._add(Grant(ref, sources, dst, ports), "ingress")
+            # Outside sources: an empty `from` ("matches all sources") or ipBlock peers.
+            if blocks and dst and ports:
+                self.c.external_ingress.append(ExternalGrant(ref, dst, blocks, ports))
 
     def _egress_rule(self, policy: NetworkPolicy, i: int, rule: Rule, targets: int) -> None:
         ref = RuleRef(policy.id, "egress", i)

@@ -28,7 +28,8 @@ Entries = list[tuple[int, int]]  # (destination classes, atom mask)
 
 @dataclass(frozen=True, slots=True)
 class ExternalEgress:
-    """Egress a workload has to addresses outside the cluster."""
+    """Traffic a workload may have with addresses outside the cluster: egress to the blocks
+    (`Connectivity.external_egress`) or ingress from them (`Connectivity.external_ingress`)."""
 
     blocks: tuple[IPBlock, ...]
     ports: PortSet
@@ -138,6 +139,25 @@ class Connectivity:
         from .admin_external import admin_external
 
         return admin_external(c.admin, c.atoms, s, isolated, rows, ExternalEgress)
+
+    def external_ingress(self, dst: str) -> list[ExternalEgress]:
+        """Ingress a workload accepts from outside addresses, rule by rule.
+
+        A pod no policy isolates for ingress accepts every source on every port. An isolated
+        pod accepts outside sources through rules whose `from` is empty ("If this field is
+        empty or missing, this rule matches all sources") or names ipBlocks, on the rule's
+        ports (named ports resolved on the pod). AdminNetworkPolicy ingress peers are
+        namespaces and pods only, so admin tiers do not change this.
+        """
+        d = self._class(dst)
+        c = self.compiled
+        if not c.ingress_isolated >> d & 1:
+            return [ExternalEgress(EVERYWHERE, PortSet.all_ports(), "unrestricted")]
+        merged: dict[tuple[str, tuple[IPBlock, ...]], int] = defaultdict(int)
+        for g in c.external_ingress:
+            if g.src >> d & 1:
+                merged[(str(g.rule), g.blocks)] |= g.ports
+        return [ExternalEgress(blocks, c.atoms.to_portset(mask), rule) for (rule, blocks), mask in merged.items()]
 
     # --- counts ------------------------------------------------------------
     def summary(self) -> dict[str, int]:

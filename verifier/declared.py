@@ -33,6 +33,17 @@ DEFAULT_DEPS_FILE = "netreason.deps.yaml"
 DEPS_FILE_NAMES = (DEFAULT_DEPS_FILE, "netreason.deps.yml")
 
 
+def looks_like_dependencies(values: list[Any]) -> bool:
+    """Whether parsed documents are entries of this format rather than Kubernetes objects.
+
+    Every Kubernetes object has `kind` and `apiVersion`; an entry has `from` and `to` or `port`.
+    A directory scan meets deps files under any name (`deps.yaml`), so content decides.
+    """
+    return bool(values) and all(
+        isinstance(v, dict) and "kind" not in v and "apiVersion" not in v and "from" in v and ("to" in v or "port" in v)
+        for v in values)
+
+
 class EntryError(Exception):
     """An entry that cannot be resolved; becomes an error Issue (never escapes this module)."""
 

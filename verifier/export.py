@@ -57,8 +57,9 @@ def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = Fal
 
     `flows` lists each ordered workload pair (a workload with itself included: replica
     to replica) and protocol with at least one allowed port, as sorted inclusive ranges
-    with named ports resolved; anything not listed is denied. With `explain`, each entry
-    also says which rules allow which of its ranges, on each side (`allowed_by`).
+    with named ports resolved; a workload pair not listed is denied. Traffic with addresses
+    outside the input is in `external_egress` and `external_ingress` (see `external_json`).
+    With `explain`, each entry also says which rules allow which of its ranges, on each side (`allowed_by`).
     `flows=False` leaves that list empty, for a writer that streams it.
     """
     bundle = conn.compiled.bundle
@@ -85,17 +86,26 @@ def flows_json(conn: Connectivity, *, external: bool = True, explain: bool = Fal
     }
     if external:
         doc["external_egress"] = external_json(conn)
+        doc["external_ingress"] = external_json(conn, ingress=True)
     return doc
 
 
-def external_json(conn: Connectivity) -> list[dict[str, Any]]:
+def external_json(conn: Connectivity, *, ingress: bool = False) -> list[dict[str, Any]]:
+    """Traffic with addresses outside the cluster, one entry per workload, block, protocol and rule.
+
+    Egress entries (`external_egress`) carry `from` (the workload); ingress entries
+    (`external_ingress`) carry `to`. `rule` is "unrestricted" for a workload no policy
+    isolates in that direction (every address: 0.0.0.0/0 and ::/0, every port).
+    """
     out = []
+    end = "to" if ingress else "from"
     for w in sorted(conn.compiled.bundle.workloads, key=lambda w: w.id):
-        for e in conn.external_egress(w.id):
+        rows = conn.external_ingress(w.id) if ingress else conn.external_egress(w.id)
+        for e in rows:
             for block in e.blocks:
                 for proto, rs in e.ports.ranges:
                     out.append({
-                        "from": w.id, "cidr": block.cidr, "except": list(block.excepts),
+                        end: w.id, "cidr": block.cidr, "except": list(block.excepts),
                         "protocol": proto, "ports": [[lo, hi] for lo, hi in rs], "rule": e.rule,
                     })
     return out

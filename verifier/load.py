@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .bundles import BundleBuilder
-from .declared import DEPS_FILE_NAMES
+from .declared import DEPS_FILE_NAMES, looks_like_dependencies
 from .documents import Document
 from .errors import InputError, ManifestSyntaxError
 from .gcpause import gc_paused
@@ -144,6 +144,11 @@ def _add_text(builder: BundleBuilder, text: str | ManifestSyntaxError, name: str
     docs, errors = ([], [text]) if isinstance(text, ManifestSyntaxError) else parse_text(text, name)
     if errors and strict:
         raise errors[0]
+    if not errors and looks_like_dependencies([d.data for d in docs]):
+        builder.add_issue(Issue(f"a netreason dependencies file (entries with from/to/port, no kind), not manifests: "
+                                f"skipped; give it with --deps {name} to check those dependencies",
+                                SourceRef(name), severity="warning"))
+        return
     for doc in docs:
         builder.add(doc)
     for error in errors:

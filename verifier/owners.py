@@ -29,6 +29,8 @@ SYSTEM_LABELS = frozenset({
     "controller-uid", "job-name", "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name",
     "batch.kubernetes.io/job-completion-index",
 })
+#: The labels that name one revision of a controller's pods (dropped from the folded workload's labels).
+REVISION_LABELS = frozenset({"pod-template-hash", "controller-revision-hash"})
 #: Owner kinds folding follows; a Pod owned by a Node (a static pod's mirror) stays a Pod.
 FOLDED_OWNER_KINDS = frozenset({
     "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "Job", "CronJob",
@@ -212,6 +214,9 @@ def _merged(kind: str, name: str, part: list[Candidate[Any]], anchor: Candidate[
     common = dict(first.labels)
     for m in part[1:]:
         common = {k: v for k, v in common.items() if m.workload.labels.get(k) == v}
+    # The revision hashes name one ReplicaSet / revision, not the workload: the same app given as
+    # manifests has no such label, and the workload's labels must not depend on how it was exported.
+    common = {k: v for k, v in common.items() if k not in REVISION_LABELS}
     ips = tuple(dict.fromkeys(ip for m in part for ip in m.workload.pod_ips))
     is_pods = first.kind == "Pod"
     replicas = len(part) if is_pods else sum(m.workload.replicas for m in part)

@@ -119,11 +119,17 @@ def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool
     elapsed = time.perf_counter() - start
     if not quiet:
         report_issues(bundle)
-    _fail_closed(bundle, [*paths, *kustomize], require_workloads)
+    fail_closed(bundle, [*paths, *kustomize], require_workloads)
     return bundle, elapsed
 
 
-def _fail_closed(bundle: Bundle, given: Sequence[str], require_workloads: bool) -> None:
+def fail_closed(bundle: Bundle, given: Sequence[str], require_workloads: bool) -> None:
+    """Stop (exit 2) when some input could not be parsed, or, if required, holds no workload.
+
+    Raises:
+        UnreadableInput: a syntax issue in `bundle.issues`.
+        NothingToCheck: `require_workloads` and `bundle` has no workload.
+    """
     unparsed = [i for i in bundle.issues if i.code == "syntax"]
     if unparsed:
         where = ", ".join(dict.fromkeys(str(i.source) for i in unparsed if i.source))

@@ -12,7 +12,9 @@ from service.outputs import render_diff
 from service.truth import Truth, compute_truth, diff_doc
 from verifier.model import Bundle
 
-from .common import default_deps_path, load, print_dependency_issues, read_deps_text, read_flows, report_issues
+from .common import (
+    default_deps_path, fail_closed, load, print_dependency_issues, read_deps_text, read_flows, report_issues,
+)
 from .lint_cmd import FAIL_ON, fail_on_option, format_option
 from .output import emit
 
@@ -38,6 +40,7 @@ def load_side(spec: str, default_namespace: str, strict: bool) -> Side:
         return Side(spec, bundle, texts, text, origin)
     bundle, texts = gitsource.load_git(git, default_namespace=default_namespace, strict=strict)
     report_issues(bundle)
+    fail_closed(bundle, [spec], require_workloads=False)  # the same checks as a working-tree side
     found = gitsource.default_deps(git)
     return Side(spec, bundle, texts, *(found or (None, None)))
 
@@ -67,6 +70,9 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
       netreason diff HEAD~1:examples/shop examples/shop -o sarif --output-file diff.sarif
     """
     a, b = load_side(old, default_namespace, strict), load_side(new, default_namespace, strict)
+    if not a.bundle.workloads and not b.bundle.workloads:
+        # One empty side is an app added or removed; two compare nothing.
+        fail_closed(b.bundle, [old, new], require_workloads=True)
     if deps_path:
         text, origin = read_deps_text([], deps_path)
         a.deps_text, a.deps_origin, b.deps_text, b.deps_origin = text, origin, text, origin

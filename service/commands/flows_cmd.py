@@ -12,20 +12,23 @@ import click
 import verifier
 from service import progress
 from service.renderers import flows as render
+from service.renderers.flows_markdown import render_markdown
+from service.renderers.outside import cap_outside
 from service.terminal import plain_terminal
 from verifier.export import flows_json, verdict_json
 
 from .common import EXIT_CODES_HELP, PORT, bundle_options, load
 from .exposure_opts import exposure_options, render_exposure
+from .filter_opts import FILTER_HELP, filter_options, filter_spec, render_filtered, resolve_flow_filter
 from .output import emit, output_file_option, output_option
 
 #: Workload pairs the table shows without --limit: about a screenful.
 SCREENFUL = 50
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(epilog=FILTER_HELP + "\n\n" + EXIT_CODES_HELP)
 @bundle_options
-@output_option(["table", "json", "csv", "dot", "summary"], "table",
+@output_option(["table", "json", "csv", "dot", "markdown", "summary"], "table",
                "summary prints counts and time per phase only: for clusters too large to list pair by pair.")
 @output_file_option
 @click.option("--explain", is_flag=True, help="JSON: say which rules allow each port range, on both sides (slower).")
@@ -34,21 +37,30 @@ SCREENFUL = 50
                    "-o csv and -o json (with --explain too) always list every flow, streamed row by row; "
                    "-o dot is built whole in memory.")
 @exposure_options
+@filter_options
 def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str, output_file: str | None,
-          explain: bool, limit: int, exposure: bool, ingress_controllers: tuple[str, ...]) -> None:
+          explain: bool, limit: int, exposure: bool, ingress_controllers: tuple[str, ...], src_filter: str | None,
+          dst_filter: str | None, selector: str | None, all_namespaces: bool) -> None:
     """Every allowed flow between the workloads in PATH... (files, directories, or - for stdin).
 
     A flow is an ordered workload pair and protocol with the ports allowed, after both
     the source's egress and the destination's ingress policies. A workload paired with
-    itself means replica to replica. Pairs not listed are denied.
+    itself means replica to replica. Pairs not listed are denied. Traffic with
+    addresses outside the input (ipBlocks, or anywhere for a workload no policy
+    isolates) is listed as rows to or from outside:CIDR / outside:anywhere.
 
     \b
     Examples:
       netreason flows examples/shop
       kubectl get ns,deploy,netpol -A -o yaml | netreason flows - -o json
       netreason flows big-cluster/ -o summary
+      netreason flows k8s/ --from shop/web -o csv
+      netreason flows k8s/ -n shop -l 'tier in (db,cache)'
+      netreason flows k8s/ --to outside
     """
     bundle, t_load = load(paths, default_namespace, strict)
+    wanted = filter_spec(src_filter, dst_filter, selector, all_namespaces, default_namespace)
+    wf = resolve_flow_filter(wanted, bundle, fmt, exposure)
     t0 = time.perf_counter()
     with progress.working("compiling policies") as shown:
         compiled = verifier.compile_bundle(bundle)
@@ -64,11 +76,17 @@ def flows(paths: tuple[str, ...], default_namespace: str, strict: bool, fmt: str
         timings = {"parse": t_load, "compile": t1 - t0, "compute": t2 - t1, "count": time.perf_counter() - t2}
         emit(render.render_summary(doc, timings), fmt, output_file)
         return
+    if wf is not None:  # filtered rows never go through the streaming writers, which list every flow
+        emit(render_filtered(flows_json(conn, explain=explain), wf, fmt, limit), fmt, output_file)
+        return
     if fmt in ("csv", "json"):
         stream_flows(conn, fmt, explain, output_file)
         return
     if fmt == "table":
         emit(flows_table(conn, limit), fmt, output_file)
+        return
+    if fmt == "markdown":
+        emit(render_markdown(flows_json(conn)), fmt, output_file)
         return
     emit(render.render_dot(flows_json(conn, explain=explain)), fmt, output_file)
 
@@ -94,12 +112,14 @@ def flows_table(conn: verifier.Connectivity, limit: int) -> str:
 
     total = flowstream.pair_count(conn)
     if not limit or total <= limit:
-        return render.render_table(flows_json(conn), plain=plain_terminal())
+        whole = flows_json(conn)
+        outside = max(limit - total, 0) if limit else None  # the rows left of the screenful
+        return render.render_table(whole, plain=plain_terminal(), footer=cap_outside(whole, outside))
     doc = flows_json(conn, flows=False)
     doc["flows"] = flowstream.first_pairs(conn, limit)
     more = (f"... {total - limit:,} more workload pair(s) not shown (--limit {limit}); -o csv or -o json lists "
             f"all {total:,} (streamed), --limit 0 shows them all here, -o summary counts them.")
-    return render.render_table(doc, plain=plain_terminal(), footer=[more])
+    return render.render_table(doc, plain=plain_terminal(), footer=[more, *cap_outside(doc, 0)])
 
 
 @click.command(epilog=EXIT_CODES_HELP)

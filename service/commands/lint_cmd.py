@@ -12,6 +12,7 @@ from service.truth import Truth, lint_doc
 
 from . import output
 from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options, print_dependency_issues
+from .filter_opts import FILTER_HELP, filter_options, filter_spec, filtered_truth
 from .output import F, output_file_option, output_option
 
 FORMATS = list(LINT_FORMATS)
@@ -29,7 +30,7 @@ def format_option(func: F) -> F:
     return output_file_option(output_option(FORMATS, "text")(func))
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(epilog=FILTER_HELP.replace("rows", "findings") + "\n\n" + EXIT_CODES_HELP)
 @bundle_options
 @deps_options
 @format_option
@@ -38,8 +39,10 @@ def format_option(func: F) -> F:
 @click.option("--no-fixes", is_flag=True,
               help="Report findings without computing their fixes (the converged fixes lint the manifests again up "
                    "to four times: about 10x the time of the findings alone on a large cluster).")
+@filter_options
 def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
-         fmt: str, output_file: str | None, fail_on: str, no_infer: bool, no_fixes: bool) -> None:
+         fmt: str, output_file: str | None, fail_on: str, no_infer: bool, no_fixes: bool, src_filter: str | None,
+         dst_filter: str | None, selector: str | None, all_namespaces: bool) -> None:
     """Review the NetworkPolicies in PATH...: missing DNS, broken dependencies, typos, gaps.
 
     Every finding has a rule id, a severity, the object and file:line, and often a YAML
@@ -52,11 +55,14 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
       netreason lint examples/shop
       netreason lint k8s/ --deps deps.yaml -o sarif --output-file netreason.sarif
       netreason lint k8s/ -o markdown --fail-on warning
+      netreason lint k8s/ -n shop --fail-on warning
+      netreason lint k8s/ --from shop/web -l tier=frontend -o json
     """
     truth = cli_truth(paths, default_namespace, strict, deps_path, flows_path, infer=not no_infer, fixes=not no_fixes)
     print_dependency_issues(truth)
+    truth = filtered_truth(truth, filter_spec(src_filter, dst_filter, selector, all_namespaces, default_namespace))
     emit(truth, fmt, output_file)
-    sys.exit(exit_code([f.severity for f in truth.findings], fail_on))
+    sys.exit(exit_code([f.severity for f in truth.report.findings], fail_on))
 
 
 def emit(truth: Truth, fmt: str, output_file: str | None = None) -> None:

@@ -76,7 +76,8 @@ def list_cmd(fmt: str, database_url: str | None) -> None:
         click.echo("no tokens stored (the API requires none unless NETREASON_API_TOKENS is set)")
     else:
         width = max(len(r["name"]) for r in rows)
-        click.echo("\n".join([f"{'NAME':<{width}}  CREATED"] + [f"{r['name']:<{width}}  {r['created_at']}" for r in rows]))
+        lines = [f"{'NAME':<{width}}  CREATED"] + [f"{r['name']:<{width}}  {r['created_at']}" for r in rows]
+        click.echo("\n".join(lines))
 
 
 @tokens_group.command("revoke")

@@ -8,6 +8,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from .outside import legend, outside_flows
+
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -18,11 +20,15 @@ def port_text(ranges: list[list[int]]) -> str:
     return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
-def _by_pair(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
+def _by_pair(doc: dict[str, Any], outside: bool = False) -> dict[tuple[str, str], dict[str, str]]:
     pairs: dict[tuple[str, str], dict[str, str]] = {}
-    for f in doc["flows"]:
+    for f in [*doc["flows"], *(outside_flows(doc) if outside else ())]:
         pairs.setdefault((f["from"], f["to"]), {})[f["protocol"]] = port_text(f["ports"])
     return pairs
+
+
+def csv_row(f: dict[str, Any]) -> list[str]:
+    return [f["from"], f["to"], f["protocol"], ";".join(f"{lo}-{hi}" for lo, hi in f["ports"])]
 
 
 def render_json(doc: dict[str, Any]) -> str:
@@ -33,8 +39,8 @@ def render_csv(doc: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["from", "to", "protocol", "ports"])
-    for f in doc["flows"]:
-        writer.writerow([f["from"], f["to"], f["protocol"], ";".join(f"{lo}-{hi}" for lo, hi in f["ports"])])
+    for f in [*doc["flows"], *outside_flows(doc)]:
+        writer.writerow(csv_row(f))
     return out.getvalue()
 
 
@@ -44,7 +50,9 @@ def render_dot(doc: dict[str, Any]) -> str:
         lines.append(f'  subgraph "cluster_{ns}" {{ label="{ns}";')
         lines += [f'    "{w["id"]}" [label="{w["name"]}"];' for w in doc["workloads"] if w["namespace"] == ns]
         lines.append("  }")
-    for (src, dst), protos in sorted(_by_pair(doc).items()):
+    peers = sorted({f[end] for f in outside_flows(doc) for end in ("from", "to") if f[end] != f["workload"]})
+    lines += [f'  "{p}" [shape=ellipse, style=dashed];' for p in peers]
+    for (src, dst), protos in sorted(_by_pair(doc, outside=True).items()):
         label = " ".join(f"{p}/{t}" for p, t in protos.items())
         lines.append(f'  "{src}" -> "{dst}" [label="{label}"];')
     lines.append("}")
@@ -56,18 +64,19 @@ def render_table(doc: dict[str, Any], width: int | None = None, plain: bool = Fa
     from rich.console import Console  # rich costs ~50 ms to import; only the table needs it
     from rich.table import Table
 
-    table = Table(title="Allowed flows (anything not listed is denied)", show_lines=False, **box_options(plain))
+    table = Table(title="Allowed flows", show_lines=False, **box_options(plain))
     table.add_column("from")
     table.add_column("to")
     for proto in PROTOCOLS:
         table.add_column(proto)
-    for (src, dst), protos in sorted(_by_pair(doc).items()):
+    for (src, dst), protos in [*sorted(_by_pair(doc).items()), *_by_pair({"flows": outside_flows(doc)}).items()]:
         table.add_row(src, dst, *(protos.get(p, "-") for p in PROTOCOLS))
     out = io.StringIO()
     console = Console(file=out, width=width or 160, force_terminal=False)
     console.print(table)
     for line in footer:
         console.print(line, markup=False)
+    console.print(legend(doc), soft_wrap=True)
     for note in doc.get("notes", []):
         console.print(f"note: {note}")
     return out.getvalue()

@@ -77,7 +77,8 @@ class EvalRunRepository(Repository):
     def eval_run_ids(self) -> list[tuple[str, datetime]]:
         """(id, created_at) of every eval run, newest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(eval_runs.c.id, eval_runs.c.created_at).order_by(eval_runs.c.created_at.desc()))
+            query = sa.select(eval_runs.c.id, eval_runs.c.created_at).order_by(eval_runs.c.created_at.desc())
+            rows = conn.execute(query)
             return [(row.id, aware(row.created_at)) for row in rows]
 
     def save_eval_scores(self, run_id: str, scorer: str, result: dict[str, Any]) -> None:

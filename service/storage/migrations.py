@@ -12,6 +12,7 @@ Slack columns: `m004` adds only the columns that are missing, for them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -24,7 +25,7 @@ MIGRATION_LOCK_KEY = 0x6E6574726561736E
 Migration = Callable[[Connection], None]
 
 
-def _when(name: str = "created_at") -> sa.Column:  # type: ignore[type-arg]
+def _when(name: str = "created_at") -> sa.Column[Any]:
     # A timestamp column: stored in UTC (PostgreSQL keeps the zone; SQLite stores it naive).
     return sa.Column(name, sa.DateTime(timezone=True), nullable=False)
 

@@ -18,6 +18,7 @@ METADATA = sa.MetaData()
 def _when(name: str = "created_at", **kw: Any) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=False, **kw)
 
+
 migrations_table = sa.Table(
     "_migrations", METADATA,
     sa.Column("name", sa.String(100), primary_key=True),

@@ -27,12 +27,14 @@ class ThreadRepository(Repository):
     """Chat threads and their messages."""
 
     def add_message(self, thread_id: str, role: str, text: str, *, cluster_name: str | None = None,
-                    cluster_revision: int | None = None, claims: Any = None, channel: str | None = None) -> ThreadMessage:
+                    cluster_revision: int | None = None, claims: Any = None,
+                    channel: str | None = None) -> ThreadMessage:
         """Append a message to thread `thread_id`, creating the thread on its first message."""
         now = utcnow()
         with self._tx() as conn:
             if conn.execute(sa.select(threads.c.thread_id).where(threads.c.thread_id == thread_id)).first() is None:
-                conn.execute(threads.insert().values(thread_id=thread_id, channel=channel, created_at=now, updated_at=now))
+                conn.execute(threads.insert().values(thread_id=thread_id, channel=channel, created_at=now,
+                                                     updated_at=now))
             else:
                 conn.execute(threads.update().where(threads.c.thread_id == thread_id).values(updated_at=now))
             values = dict(thread_id=thread_id, role=role, text=text, cluster_name=cluster_name,

@@ -52,7 +52,8 @@ class TokenRepository(Repository):
     def token_name(self, token: str) -> str | None:
         """The name of the stored token equal to `token`, or None."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(api_tokens.c.name).where(api_tokens.c.token_sha256 == hash_token(token))).scalar()
+            query = sa.select(api_tokens.c.name).where(api_tokens.c.token_sha256 == hash_token(token))
+            return conn.execute(query).scalar()
 
     def has_tokens(self) -> bool:
         """Whether any token is stored (then /v1 requires one)."""

@@ -35,7 +35,8 @@ CLI_CASES: dict[str, list[str]] = {
     **{f"analyze.{fmt}": ["analyze", "shop", "-o", fmt] for fmt in ("text", "markdown", "html", "json")},
     **{f"analyze-simulated.{fmt}": ["analyze", "shop", "--model", SIMULATED, "-o", fmt]
        for fmt in ("text", "markdown", "html", "json")},
-    **{f"lint.{fmt}": ["lint", "shop", "-o", fmt, "--fail-on", "never"] for fmt in ("text", "json", "sarif", "markdown")},
+    **{f"lint.{fmt}": ["lint", "shop", "-o", fmt, "--fail-on", "never"]
+       for fmt in ("text", "json", "sarif", "markdown")},
     **{f"flows.{fmt}": ["flows", "shop", "-o", fmt] for fmt in ("table", "json", "csv", "dot", "summary")},
     **{f"exposure.{fmt}": ["flows", "shop", "--exposure", "-o", fmt] for fmt in ("table", "json")},
     **{f"diff.{fmt}": ["diff", "shop", "fixed", "-o", fmt, "--fail-on", "never"]

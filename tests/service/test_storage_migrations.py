@@ -72,7 +72,8 @@ def test_a_version_1_database_is_migrated_to_the_current_schema_and_keeps_its_da
     try:
         assert store.applied_migrations() == NAMES
         assert _columns(store.engine) == _live_columns()
-        assert store.get_cluster("prod").manifests == "kind: A" and store.get_cluster("prod").default_namespace == "shop"
+        prod = store.get_cluster("prod")
+        assert prod.manifests == "kind: A" and prod.default_namespace == "shop"
         assert store.slack_event_status("Ev-old") == ("done", 1)  # handled before deliveries had states
         with store.engine.connect() as conn:
             row = conn.execute(sa.select(tables.slack_events)).mappings().one()

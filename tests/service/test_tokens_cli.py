@@ -78,7 +78,8 @@ def test_revoke_takes_effect_on_the_next_request(db: str, server: ApiServer) -> 
     assert revoked.returncode == 0 and "revoked token 'gone'" in revoked.stdout
     assert _get(server, gone) == 401  # the very next request
     assert _get(server, keep) == 200
-    assert [r["name"] for r in json.loads(netreason("tokens", "list", "--db", db, "-o", "json").stdout)["tokens"]] == ["keep"]
+    listed = json.loads(netreason("tokens", "list", "--db", db, "-o", "json").stdout)["tokens"]
+    assert [r["name"] for r in listed] == ["keep"]
 
 
 def test_revoking_an_unknown_token_or_reusing_a_name_fails_closed(db: str) -> None:

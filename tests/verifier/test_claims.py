@@ -287,7 +287,8 @@ def test_policy_selects_claims_about_missing_policies_or_workloads_are_unverifia
     report = check(truth, {"type": "policy_selects", "policy": "shop/api-from-webb", "workloads": ["shop/api"]},
                    {"type": "policy_selects", "policy": "shop/api-from-web", "workloads": ["shop/ghost"]})
     assert verdicts(report) == ["unverifiable", "unverifiable"]
-    assert report.checks[0].explanation == "no NetworkPolicy 'shop/api-from-webb' exists (did you mean shop/api-from-web?)"
+    assert report.checks[0].explanation == ("no NetworkPolicy 'shop/api-from-webb' exists "
+                                            "(did you mean shop/api-from-web?)")
     assert report.checks[1].explanation == "no workload 'shop/ghost' exists"
 
 
@@ -302,7 +303,8 @@ def test_rejected_claims_are_unparseable_and_long_ones_are_cut(truth) -> None:
     assert verdicts(report) == ["unparseable"] * 3
     assert report.checks[0].explanation == "claims[0].from: missing"
     assert report.checks[1].claim == {"value": "not even an object"}
-    assert set(report.checks[2].claim) == {"excerpt"} and len(report.checks[2].claim["excerpt"]) == MAX_REJECTED_CHARS + 3
+    cut = report.checks[2].claim
+    assert set(cut) == {"excerpt"} and len(cut["excerpt"]) == MAX_REJECTED_CHARS + 3
 
 
 def test_missed_lists_in_scope_truth_no_claim_mentions(truth) -> None:

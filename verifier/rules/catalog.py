@@ -31,6 +31,12 @@ RULES: tuple[RuleInfo, ...] = (
         "netreason left it out: the flows shown are computed without it, and kubectl apply would refuse it.",
     ),
     RuleInfo(
+        "dependency-unresolved", "error", "A declared dependency names nothing in the input",
+        "An entry of the dependencies file (--deps) names a workload or Service that is not in the manifests, "
+        "or cannot be read, so it was not checked. Fix the name (the message suggests the closest ones), or remove "
+        "the entry if the dependency is gone.",
+    ),
+    RuleInfo(
         "dependency-broken", "error", "A dependency the app needs is denied",
         "A declared, observed or inferred dependency is denied by the policies. The message names the side "
         "that denies it (egress at the client or ingress at the server), the policy and the closest miss.",
