@@ -100,7 +100,9 @@ def cli_runs(app: App) -> Iterator[tuple[str, list[str]]]:
     for fmt in ("table", "json", "csv", "dot"):
         yield f"flows.{fmt}", ["flows", *common, "-o", fmt]
     for fmt in ("table", "json"):
-        yield f"flows-exposure.{fmt}", ["flows", *common, "--exposure", "-o", fmt]
+        # -n filters rows, which --exposure has none of: -A keeps -n as the namespace of objects naming none
+        all_ns = ["-A"] if app.namespace != "default" else []
+        yield f"flows-exposure.{fmt}", ["flows", *common, *all_ns, "--exposure", "-o", fmt]
     for fmt in ("markdown", "json"):
         yield f"plan.{fmt}", ["plan", *common, *deps, "-o", fmt]
     for n, question in enumerate(("who lost DNS?", "which dependencies are broken?", "what breaks?")):
