@@ -74,7 +74,8 @@ def comment_body(markdown: str, limit: int, run_url: str) -> str:
     body = f"{MARKER}\n{markdown.strip()}\n"
     if len(body) <= limit:
         return body
-    note = f"\n\n… cut to {limit:,} characters: the whole report is in the job log{f' ({run_url})' if run_url else ''}.\n"
+    note = (f"\n\n… cut to {limit:,} characters: the whole report is in the job "
+            f"log{f' ({run_url})' if run_url else ''}.\n")
     cut = body[: limit - len(note)]
     return cut[: cut.rfind("\n") if "\n" in cut else len(cut)] + note
 

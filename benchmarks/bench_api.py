@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             results = [summarize(*asyncio.run(run_load(base, body, args.requests, c)), c) for c in args.concurrency]
         finally:
             stop_processes(procs)
-    report = {"workers": args.workers, "cpus": os.cpu_count(), "bundle": {"workloads": BUNDLE_TIER.workloads, "pods": BUNDLE_TIER.pods,
+    report = {"workers": args.workers, "cpus": os.cpu_count(),
+              "bundle": {"workloads": BUNDLE_TIER.workloads, "pods": BUNDLE_TIER.pods,
                          "policies": BUNDLE_TIER.policies, "request_bytes": len(body)}, "runs": results}
     emit_report(report, args.out)
     return 0

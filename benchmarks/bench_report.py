@@ -38,8 +38,10 @@ def metrics(record: dict[str, Any]) -> dict[str, Any]:
         "end_to_end_yaml_s": sum(r["seconds"] for r in yml["phases"]) if "phases" in yml else None,
         "end_to_end_json_s": sum(r["seconds"] for r in jsn["phases"]) if "phases" in jsn else None,
         "peak_rss_mb": max((r.get("process", {}).get("maxrss_mb", 0.0) for r in (yml, jsn)), default=0.0),
-        "parse_vs_bare_yaml": _ratio(phase_seconds(yml, "parse"), phase_seconds(record.get("baseline_yaml", {}), "parse")),
-        "parse_vs_bare_json": _ratio(phase_seconds(jsn, "parse"), phase_seconds(record.get("baseline_json", {}), "parse")),
+        "parse_vs_bare_yaml": _ratio(phase_seconds(yml, "parse"),
+                                     phase_seconds(record.get("baseline_yaml", {}), "parse")),
+        "parse_vs_bare_json": _ratio(phase_seconds(jsn, "parse"),
+                                     phase_seconds(record.get("baseline_json", {}), "parse")),
         "compute_ns_per_workload_pair": round(compute * 1e9 / n_w**2, 2) if compute and n_w else None,
         "compute_ns_per_class_pair": round(compute * 1e9 / n_c**2, 2) if compute and n_c else None,
     }
@@ -113,5 +115,7 @@ def _goals(goals: dict[str, bool | None]) -> str:
 def _table(cols: list[str], rows: list[list[str]], left: int) -> str:
     """Fixed-width text table; the first `left` columns are labels (left-aligned)."""
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
-    line = lambda cells: "  ".join(x.rjust(w) if i >= left else x.ljust(w) for i, (x, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    def line(cells: list[str]) -> str:
+        return "  ".join(x.rjust(w) if i >= left else x.ljust(w) for i, (x, w) in enumerate(zip(cells, widths)))
+
     return "\n".join([line(cols), line(["-" * w for w in widths]), *(line(r) for r in rows)])

@@ -12,6 +12,7 @@ the machine: read the ratios.
 
 from __future__ import annotations
 
+import itertools
 import argparse
 import json
 import random
@@ -39,7 +40,7 @@ def write_deps(cluster: Path, out: Path, seed: int = 7) -> int:
     lines = []
     for i, ns in enumerate(names):
         ws = by_ns[ns]
-        for a, b in zip(ws, ws[1:]):
+        for a, b in itertools.pairwise(ws):
             lines.append(_dep(a, b))
         if i % 4 == 0 and len(names) > 7:
             far = by_ns[names[(i + 7) % len(names)]]
@@ -50,7 +51,8 @@ def write_deps(cluster: Path, out: Path, seed: int = 7) -> int:
 
 def _dep(a, b) -> str:
     p = b.ports[0]
-    return f"- {{from: {a.name}, namespace: {a.namespace}, to: {b.namespace}/{b.name}, port: {p.port}, protocol: {p.protocol}}}\n"
+    return (f"- {{from: {a.name}, namespace: {a.namespace}, to: {b.namespace}/{b.name}, port: {p.port}, protocol: "
+            f"{p.protocol}}}\n")
 
 
 def timed(args: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:

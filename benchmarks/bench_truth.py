@@ -91,19 +91,19 @@ def check_ratio(repeats: int = 5) -> dict[str, Any]:
 def rule_table(directory: Path) -> dict[str, float]:
     """Seconds per review rule on the tier, each run once in the order `lint_report` runs them."""
     import verifier
-    from verifier.findings import _at_field_lines, _with_fixes
-    from verifier.fixes import attach_fixes
-    from verifier.rules.admin import admin_findings
-    from verifier.rules.breadth import breadth_findings
-    from verifier.rules.invalid import invalid_object_findings
-    from verifier.rules.context import LintContext
-    from verifier.rules.coverage import coverage_rows, default_deny_findings, legacy_annotation_findings
-    from verifier.rules.deps import dependency_findings
-    from verifier.rules.dns import DnsView, dns_findings, ipblock_findings
-    from verifier.rules.platform import cni_findings, hostname_findings
-    from verifier.rules.selection import namespace_label_findings, selects_nothing_findings
-    from verifier.rules.sides import side_findings
-    from verifier.rules.unevaluated import unevaluated_findings
+    from verifier.review.findings import _at_field_lines, _with_fixes
+    from verifier.review.fixes import attach_fixes
+    from verifier.review.rules.admin import admin_findings
+    from verifier.review.rules.breadth import breadth_findings
+    from verifier.review.rules.invalid import invalid_object_findings
+    from verifier.review.rules.context import LintContext
+    from verifier.review.rules.coverage import coverage_rows, default_deny_findings, legacy_annotation_findings
+    from verifier.review.rules.deps import dependency_findings
+    from verifier.review.rules.dns import DnsView, dns_findings, ipblock_findings
+    from verifier.review.rules.platform import cni_findings, hostname_findings
+    from verifier.review.rules.selection import namespace_label_findings, selects_nothing_findings
+    from verifier.review.rules.sides import side_findings
+    from verifier.review.rules.unevaluated import unevaluated_findings
 
     texts: dict[str, str] = {}
     times: dict[str, float] = {}

@@ -68,7 +68,8 @@ def _nca(nca: str, manifests: Path, timeout: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [nca, "--connectivity", str(manifests), "-r", str(manifests), "-o", "csv", "-f", f"{tmp}/out.csv"]
         proc: ProcResult = run(cmd, timeout, cwd=ROOT, quiet_stdout=True)
-    return {"process": proc.as_dict(), "command": " ".join(cmd[:1] + ["--connectivity", "<dir>", "-r", "<dir>", "-o", "csv"])}
+    return {"process": proc.as_dict(),
+            "command": " ".join([*cmd[:1], "--connectivity", "<dir>", "-r", "<dir>", "-o", "csv"])}
 
 
 def bench_tier(tier: str, args: argparse.Namespace, workdir: Path, nca: str | None) -> dict[str, Any]:

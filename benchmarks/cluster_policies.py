@@ -182,7 +182,8 @@ class PolicyWriter:
         local = [w for w in self.by_ns[source.namespace] if w.serving_ports and w.name != source.name]
         server = self.rng.choice(local) if local and roll < 0.7 else self.rng.choice(self.servers)
         labels = {"app": server.name}
-        peer = {"podSelector": _match(labels)} if server.namespace == source.namespace else _ns_peer(server.namespace, labels)
+        same = server.namespace == source.namespace
+        peer = {"podSelector": _match(labels)} if same else _ns_peer(server.namespace, labels)
         return [peer], self._ports_of(server, True)
 
     def app_policy(self, target: GenWorkload, *, stale: bool = False) -> Manifest:

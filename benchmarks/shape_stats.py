@@ -83,7 +83,8 @@ def index_cluster(docs: list[Manifest]) -> ClusterIndex:
     pods_in_ns: dict[str, int] = defaultdict(int)
     for w, n in zip(wls, replicas):
         pods_in_ns[w["metadata"]["namespace"]] += n
-    return ClusterIndex([n["metadata"]["name"] for n in nss], LabelIndex([n["metadata"].get("labels") or {} for n in nss]),
+    return ClusterIndex([n["metadata"]["name"] for n in nss],
+                        LabelIndex([n["metadata"].get("labels") or {} for n in nss]),
                         [w["metadata"]["namespace"] for w in wls], replicas,
                         LabelIndex([_pod_labels(w) for w in wls]), dict(pods_in_ns))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 from service.commands.output import emit, output_file_option, output_option
 
@@ -64,7 +64,8 @@ def eval_group() -> None:
 
 @eval_group.command("run")
 @click.option("--models", required=True, help="Comma-separated model specs, e.g. simulated:oracle,openai:gpt-4.1-mini.")
-@click.option("--prompts", default="flows@1,flows@2,breakage@1,dns@1", show_default=True, help="Comma-separated prompt refs.")
+@click.option("--prompts", default="flows@1,flows@2,breakage@1,dns@1", show_default=True,
+              help="Comma-separated prompt refs.")
 @click.option("--scenarios", "pattern", default=None, help="Glob on scenario id or family, e.g. 'gen/and-vs-or/*'.")
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 256))
 @click.option("--repeat", default=1, show_default=True, type=click.IntRange(1, 100))
@@ -117,7 +118,8 @@ def _selected(scenario_dir: Path | None, pattern: str | None, tiers: str | None)
     try:
         sizes = {int(t) for t in _csv(tiers)}
     except ValueError:
-        raise click.BadParameter(f"{tiers!r} is not a comma-separated list of workload counts", param_hint="--tiers")
+        raise click.BadParameter(f"{tiers!r} is not a comma-separated list of workload counts",
+                                 param_hint="--tiers") from None
     scenarios = [s for s in load_scenarios(scenario_dir or TIER_DIR, pattern) if s.scale in sizes]
     missing = sizes - {s.scale for s in scenarios}
     if missing or not sizes:

@@ -9,8 +9,8 @@ with both selectors) and every filler dependency is allowed under the true seman
 under the misreadings the simulated models make: those misreadings only ever allow more,
 so scores move on the trap and nowhere else.
 
-`build_template(template, seed, workloads)` (and `builds.build`, which adds the tiers) is deterministic: the same arguments give the same
-manifests, on any machine. Ground truth is never written here; the verifier computes it.
+`build_template(template, seed, workloads)` (and `builds.build`, which adds the tiers) is deterministic: the same
+arguments give the same manifests, on any machine. Ground truth is never written here; the verifier computes it.
 
     python -m evals.generator --out evals/scenarios/generated --seeds 1-3 --scales 5,20
 writes scenario stubs (`generate: {template, seed, workloads}`) that the loader expands.
@@ -134,7 +134,8 @@ def _filler_app(g: Generated, rng: random.Random, team: str, size: int, app: int
         ids.append((f"{ns}/{name}", name, port))
     if app > 0 and ids:
         # A cross-namespace caller, admitted through ONE peer with both selectors (AND).
-        caller_ns = f"team-{TEAMS[(app - 1) % len(TEAMS)]}" + ("" if app - 1 < len(TEAMS) else f"-{(app - 1) // len(TEAMS)}")
+        caller_ns = f"team-{TEAMS[(app - 1) % len(TEAMS)]}" + ("" if app - 1 < len(TEAMS)
+                                                               else f"-{(app - 1) // len(TEAMS)}")
         if caller_ns in g.namespaces:
             front = ids[0]
             g.policy(ns, f"{front[1]}-from-{caller_ns}", match(app=front[1]), ingress=[allow_from(
@@ -146,7 +147,8 @@ def _filler_app(g: Generated, rng: random.Random, team: str, size: int, app: int
 
 
 def _and_vs_or(g: Generated, rng: random.Random) -> None:
-    team, role, port = rng.choice(("ops", "sre", "platform")), rng.choice(("monitoring", "scraper")), rng.choice((8080, 9090))
+    team, role, port = rng.choice(("ops", "sre", "platform")), rng.choice(("monitoring",
+                                                                           "scraper")), rng.choice((8080, 9090))
     app = g.namespace(rng.choice(("shop", "store", "web")))
     ops = g.namespace(f"{team}-tools", team=team)
     dst = g.workload(app, "api", {"app": "api"}, [tcp(port, "http")])
@@ -202,7 +204,8 @@ def _policy_types(g: Generated, rng: random.Random) -> None:
     g.dep(api, ledger, 7000)
     g.dep(client, audit, 7100)
     g.dep(audit, ledger, 7000)
-    g.description = "policyTypes defaults: an egress-only policy still isolates ingress; a rule-less policy denies ingress."
+    g.description = ("policyTypes defaults: an egress-only policy still isolates ingress; a rule-less policy denies "
+                     "ingress.")
 
 
 def _named_ports(g: Generated, rng: random.Random) -> None:
@@ -211,7 +214,8 @@ def _named_ports(g: Generated, rng: random.Random) -> None:
     v1 = g.workload(ns, "api-v1", {"app": "api", "version": "v1"}, [tcp(8000, "http")])
     v2 = g.workload(ns, "api-v2", {"app": "api", "version": "v2"}, [tcp(9000, "http-alt")])
     udp = g.workload(ns, "stats", {"app": "api", "version": "stats"}, [(8125, "UDP", "http")])
-    g.policy(ns, "api-http-only", match(app="api"), ingress=[allow_from({"podSelector": match(app="web")}, port="http")])
+    g.policy(ns, "api-http-only", match(app="api"),
+             ingress=[allow_from({"podSelector": match(app="web")}, port="http")])
     g.dep(web, v1, 8000)
     g.dep(web, v2, 9000)
     g.dep(web, udp, 8125, "UDP")
@@ -263,7 +267,8 @@ def _cross_ns_label(g: Generated, rng: random.Random) -> None:
 def _dns(g: Generated, rng: random.Random) -> None:
     g.coredns()
     ns = g.namespace(rng.choice(("app", "shop")))
-    both, udp, none, anyns, open_ = (g.workload(ns, n, {"app": n}, [tcp(8080)]) for n in ("good", "udp-only", "no-dns", "ns-only", "open"))
+    both, udp, none, anyns, open_ = (g.workload(ns, n, {"app": n}, [tcp(8080)])
+                                     for n in ("good", "udp-only", "no-dns", "ns-only", "open"))
     dns_peer = {"namespaceSelector": ns_match("kube-system"), "podSelector": match(**{"k8s-app": "kube-dns"})}
     g.policy(ns, "good-egress", match(app="good"), policyTypes=["Egress"], egress=[
         {"to": [dns_peer], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
@@ -291,14 +296,16 @@ def _ipblock_except(g: Generated, rng: random.Random) -> None:
         "ports": [{"protocol": "TCP", "port": 8443}]}])
     for dst in (inside, excluded, outside):
         g.dep(client, dst, 8443)
-    g.description = f"ipBlock {base}.0.0.0/16 except {base}.0.5.0/24: the pod at {base}.0.5.10 is excluded, {base}.9.0.10 outside."
+    g.description = (f"ipBlock {base}.0.0.0/16 except {base}.0.5.0/24: the pod at {base}.0.5.10 is excluded, "
+                     f"{base}.9.0.10 outside.")
 
 
 def _union(g: Generated, rng: random.Random) -> None:
     ns = g.namespace(rng.choice(("analytics", "reports")))
     db = g.workload(ns, "warehouse", {"app": "warehouse"}, [tcp(5432)])
     a, b, c = (g.workload(ns, n, {"app": n}, [tcp(8000)]) for n in ("loader", "dashboard", "notebook"))
-    g.policy(ns, "warehouse-from-loader", match(app="warehouse"), ingress=[allow_from({"podSelector": match(app="loader")})])
+    g.policy(ns, "warehouse-from-loader", match(app="warehouse"),
+             ingress=[allow_from({"podSelector": match(app="loader")})])
     g.policy(ns, "warehouse-from-dashboard", match(app="warehouse"),
              ingress=[allow_from({"podSelector": match(app="dashboard")}, port=5432)])
     for src in (a, b, c):
@@ -321,7 +328,8 @@ def _default_deny_rollout(g: Generated, rng: random.Random) -> None:
          "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}])
     g.dep(web, api, 8000)
     g.dep(api, db, 5432)
-    g.description = "Default deny both ways, half rolled out: ingress allows exist, web's egress allow is missing, web and db lose DNS."
+    g.description = ("Default deny both ways, half rolled out: ingress allows exist, web's egress allow is missing, "
+                     "web and db lose DNS.")
 
 
 TEMPLATES: dict[str, Callable[[Generated, random.Random], None]] = {

@@ -2,7 +2,7 @@
 
 No model is called here: `score_run` reads a run's responses from the store, recomputes the
 ground truth of each scenario with the verifier (never from the scenario file), checks the
-parsed answer with `verifier.claims.check_answer`, turns the report into `scoring` inputs and
+parsed answer with `verifier.claims.check.check_answer`, turns the report into `scoring` inputs and
 saves one scoring pass (`Store.save_eval_scores`). Reports read that pass only.
 """
 
@@ -16,9 +16,9 @@ from service.pipeline import scope_for
 from service.providers.structured import parse_json_object
 from service.store import EvalResponse, Store
 from service.truth import Truth, compute_truth
-from verifier.claims import ClaimReport, check_answer
-from verifier.answers import AnswerShapeError, ParsedAnswer
-from verifier.answers import parse_answer as parse_tolerant
+from verifier.claims.check import ClaimReport, check_answer
+from verifier.claims.answers import AnswerShapeError, ParsedAnswer
+from verifier.claims.answers import parse_answer as parse_tolerant
 
 from service.prices import load_prices, price_for
 from .scenarios import Scenario, load_scenarios
@@ -92,7 +92,8 @@ def grade(response: EvalResponse, truth: Truth, scenario: Scenario, prices: Mapp
     report = check_answer(answer, truth.claims, scope, parsed.rejected) if parsed and answer else None
     checks = report.checks if report else ()
     # Unparseable claims have no trustworthy type or key: counted on their own, not per type.
-    outcomes = [ClaimOutcome(c.claim["type"], claim_key(c.claim), c.verdict) for c in checks if c.verdict != "unparseable"]
+    outcomes = [ClaimOutcome(c.claim["type"], claim_key(c.claim), c.verdict) for c in checks
+                if c.verdict != "unparseable"]
     score = score_response(outcomes, truth_items(truth, scope, report),
                            schema_failure=answer is None and not response.error, error=bool(response.error))
     usage = response.usage
@@ -119,7 +120,8 @@ def _cases(report: ClaimReport | None) -> list[dict[str, Any]]:
         return []
     wrong = [{"kind": c.verdict, "claim": c.claim, "ground_truth": c.truth, "explanation": c.explanation}
              for c in report.checks if c.verdict != "confirmed"]
-    missed = [{"kind": "missed", "claim": None, "ground_truth": {"type": m.type, **m.item}, "explanation": m.explanation}
+    missed = [{"kind": "missed", "claim": None, "ground_truth": {"type": m.type, **m.item},
+               "explanation": m.explanation}
               for m in report.missed]
     return (wrong + missed)[:KEEP_CASES]
 

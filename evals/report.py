@@ -37,7 +37,8 @@ Row = Mapping[str, Any]
 
 
 def _score(row: Row) -> ResponseScore:
-    return ResponseScore({t: TypeCounts(**c) for t, c in row["by_type"].items()}, row["schema_failure"], bool(row["error"]))
+    return ResponseScore({t: TypeCounts(**c) for t, c in row["by_type"].items()}, row["schema_failure"],
+                         bool(row["error"]))
 
 
 def _metric_units(rows: Sequence[Row], metric: str) -> list[Unit]:
@@ -307,7 +308,8 @@ def render_markdown(doc: Mapping[str, Any], regressions: Sequence[Mapping[str, A
               "## Cost against cluster size", _md_table(*_size_cost_rows(doc))]
     parts += ["## Paired comparisons", _md_table(*_comparison_rows(doc))]
     if regressions is not None:
-        parts += ["## Regressions against the baseline", _md_table(*_regression_rows(regressions)) if regressions else "None."]
+        parts += ["## Regressions against the baseline",
+                  _md_table(*_regression_rows(regressions)) if regressions else "None."]
     parts.append("## Worst cases")
     for w in doc["worst_cases"]:
         parts.append(f"### {_label(w['model'], w['simulated'])} / {w['prompt']} / {w['scenario']}")
@@ -338,7 +340,8 @@ def _size_cost_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]
 
 def _comparison_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     head = ["prompt", "metric", "A", "B", "scenarios", "B - A", "better", "significant"]
-    rows = [[c["prompt"], c["metric"], _label(c["a"], c["a_simulated"]), _label(c["b"], c["b_simulated"]), str(c["scenarios"]),
+    rows = [[c["prompt"], c["metric"], _label(c["a"], c["a_simulated"]), _label(c["b"], c["b_simulated"]),
+             str(c["scenarios"]),
              _fmt(c["difference_b_minus_a"]["value"], c["difference_b_minus_a"]), str(c["better"] or "-"),
              "yes" if c["significant"] else "no"] for c in doc["comparisons"]]
     return head, rows
@@ -432,6 +435,7 @@ def _line_chart(doc: Mapping[str, Any], value: Any, title: str, top_value: float
             parts.append(f"<polyline fill='none' stroke='{color}' stroke-width='2' points='{path}'/>")
             parts += [f"<circle cx='{px:.1f}' cy='{py:.1f}' r='3' fill='{color}'/>" for px, py in points]
         label = html.escape(f"{_label(e['model'], e['simulated'])} {e['prompt']}")
-        parts.append(f"<text x='{left + plot_w + 12}' y='{top + 14 * n + 8}' font-size='11' fill='{color}'>{label}</text>")
+        parts.append(f"<text x='{left + plot_w + 12}' y='{top + 14 * n + 8}' font-size='11' "
+                     f"fill='{color}'>{label}</text>")
     parts.append("</svg>")
     return "".join(parts)

@@ -42,8 +42,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import verifier
-from verifier.errors import InputError
-from verifier.model import Bundle
+from verifier.model.errors import InputError
+from verifier.model.bundle import Bundle
 
 from .builds import build
 
@@ -225,5 +225,6 @@ def load_scenarios(directory: Path | None = None, pattern: str | None = None) ->
             raise ScenarioError(f"{s.path}: scenario id {s.id!r} is also used by {seen[s.id]}")
         seen[s.id] = s.path
     if pattern:
-        scenarios = [s for s in scenarios if fnmatch.fnmatchcase(s.id, pattern) or fnmatch.fnmatchcase(s.family, pattern)]
+        scenarios = [s for s in scenarios if fnmatch.fnmatchcase(s.id, pattern)
+                     or fnmatch.fnmatchcase(s.family, pattern)]
     return sorted(scenarios, key=lambda s: s.id)

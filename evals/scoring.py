@@ -1,6 +1,6 @@
 """Scores from checked claims: pure arithmetic over the verifier's verdicts, no I/O.
 
-Inputs are what `grading.py` extracts from a `verifier.claims.ClaimReport`: each claim's type,
+Inputs are what `grading.py` extracts from a `verifier.claims.check.ClaimReport`: each claim's type,
 key and verdict, and per claim type in the question's scope the truth items a complete answer
 covers and the ones the answer never mentioned. Everything here is a count or a ratio of sums;
 `stats.py` adds the confidence intervals.

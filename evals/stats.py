@@ -64,7 +64,7 @@ def _interval(stats: list[float], confidence: float) -> tuple[float | None, floa
     stats.sort()
     tail = (1 - confidence) / 2
     lo = stats[int(tail * (len(stats) - 1))]
-    hi = stats[int(round((1 - tail) * (len(stats) - 1)))]
+    hi = stats[round((1 - tail) * (len(stats) - 1))]
     return lo, hi
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from .generator import NAME_LABEL, TEMPLATES, Generated, add_filler, allow_from, match, tcp
+from .generator import NAME_LABEL, TEMPLATES, Generated, add_filler, allow_from, tcp
 
 TIERED = "tiered"
 TIER_DIR = Path(__file__).resolve().parent / "tiers"
@@ -65,7 +65,8 @@ def _match_expressions(g: Generated, rng: random.Random) -> None:
     g.policy(ns, "stock-api-ingress", selector, ingress=[allow_from(peer, port=8000)])
     for src in srcs:
         g.dep(src, api, 8000)
-    g.description = f"A peer of matchExpressions is an AND of requirements: only web (env={env}, team set, no canary) gets in."
+    g.description = (f"A peer of matchExpressions is an AND of requirements: only web (env={env}, team set, no canary) "
+                     "gets in.")
 
 
 #: Every trap a tier spreads over its namespaces.

@@ -6,9 +6,9 @@ prompt lists under `include`. Fragments are versioned like prompts: never edit a
 one, add `_NAME@N+1.yaml` and new prompt versions that include it. A prompt file holds:
 
     name, version, description
-    answer_schema   name of a pydantic model in `verifier.claims_schema.ANSWER_SCHEMAS`;
+    answer_schema   name of a pydantic model in `verifier.claims.schema.ANSWER_SCHEMAS`;
                     its strict JSON schema is attached at load time, never written in the file
-    claim_types     the claim types the prompt asks for (`verifier.claims_schema.CLAIM_TYPES`): the
+    claim_types     the claim types the prompt asks for (`verifier.claims.schema.CLAIM_TYPES`): the
                     truth items of these types that no claim mentions are reported as missed
     include         fragment refs whose text precedes `system`
     variables       name -> {description, default?}: every `{name}` the templates use
@@ -35,8 +35,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from verifier.claims_schema import ANSWER_SCHEMAS, CLAIM_TYPES, describe_validation_error, strict_json_schema
-from verifier.errors import NetreasonError
+from verifier.claims.schema import ANSWER_SCHEMAS, CLAIM_TYPES, describe_validation_error, strict_json_schema
+from verifier.model.errors import NetreasonError
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from verifier.selectors import iter_bits
+from verifier.sets.selectors import iter_bits
 
 if TYPE_CHECKING:
     from .truth import Truth  # for annotations only: truth calls blast_radius

@@ -18,7 +18,7 @@ requirements by key), so the same bundle gives the same text whatever the file o
 
 The reader (`parse_brief`) is the writer's inverse and lives beside it, so the notation is defined in one
 place: simulated models (`service.providers.simulated`) parse the brief in their prompt back into
-`verifier.model` records and run the verifier on them, like any model they get only the rendered prompt.
+`verifier.model.bundle` records and run the verifier on them, like any model they get only the rendered prompt.
 The round trip bundle -> brief -> bundle keeping connectivity intact is also the test that the brief
 leaves out nothing the questions need. What the brief drops, and why it does not matter for
 connectivity: rules of a direction not in policyTypes (they have no effect), Service port names,
@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from service.brief_admin import admin_sections
-from verifier import records
-from verifier.errors import NetreasonError
-from verifier.model import (
+from verifier.model import records
+from verifier.model.errors import NetreasonError
+from verifier.model.bundle import (
     NAMESPACE_NAME_LABEL,
     Bundle,
     ContainerPort,
@@ -76,7 +76,7 @@ class DependencyLike(Protocol):
     def source(self) -> str: ...
 
 
-#: What `as_dependency` accepts: a `DependencyLike`, a `verifier.records.Dependency`, or a mapping.
+#: What `as_dependency` accepts: a `DependencyLike`, a `verifier.model.records.Dependency`, or a mapping.
 DependencyInput = object
 
 
@@ -96,7 +96,7 @@ def as_dependency(record: DependencyInput) -> Dependency:
 
     Mappings may use `from` or `from_`; when they carry `namespace` (as the corpus
     `deps.yaml` does), bare names in `from`/`to` are qualified with it. A
-    `verifier.records.Dependency` (fields `src`, `dst`, `service`...) is shown as the client
+    `verifier.model.records.Dependency` (fields `src`, `dst`, `service`...) is shown as the client
     dials it: to its Service on the Service port, else to its workload or CIDR.
 
     Raises:
@@ -119,13 +119,15 @@ def as_dependency(record: DependencyInput) -> Dependency:
     ns = record.get("namespace")
     if ns:
         src, dst = _qualify(str(src), ns), _qualify(str(dst), ns)
-    return Dependency(str(src), str(dst), port, str(record.get("protocol", "TCP")), str(record.get("source", "declared")))
+    return Dependency(str(src), str(dst), port, str(record.get("protocol", "TCP")),
+                      str(record.get("source", "declared")))
 
 
 def _from_record(record: records.Dependency) -> Dependency:
-    """A `verifier.records.Dependency`: through its Service (and Service port) when it has one."""
+    """A `verifier.model.records.Dependency`: through its Service (and Service port) when it has one."""
     if record.service:
-        return Dependency(record.src, record.service, record.service_port or record.port, record.protocol, record.source)
+        return Dependency(record.src, record.service, record.service_port or record.port, record.protocol,
+                          record.source)
     return Dependency(record.src, str(record.dst or record.cidr), record.port, record.protocol, record.source)
 
 
@@ -380,7 +382,8 @@ def _read_workload(line: str) -> Workload:
     for extra in parts[2:]:
         if extra.startswith("ips "):
             ips = tuple(extra[4:].split(","))
-    return Workload(kind, namespace, name, _read_labels(parts[0]), ports, pod_ips=ips, host_network="hostNetwork" in parts[2:])
+    return Workload(kind, namespace, name, _read_labels(parts[0]), ports, pod_ips=ips,
+                    host_network="hostNetwork" in parts[2:])
 
 
 def _read_container_port(text: str) -> ContainerPort:
@@ -422,8 +425,8 @@ def split_top(text: str, sep: str) -> list[str]:
     parts, depth, start, i = [], 0, 0, 0
     while i < len(text):
         ch = text[i]
-        depth += ch in "{(" and 1 or 0
-        depth -= ch in "})" and 1 or 0
+        depth += (ch in "{(" and 1) or 0
+        depth -= (ch in "})" and 1) or 0
         if depth == 0 and text.startswith(sep, i):
             parts.append(text[start:i])
             i = start = i + len(sep)

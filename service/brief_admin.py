@@ -8,9 +8,9 @@ the data that needs it.
 
 from __future__ import annotations
 
-from verifier.admin import AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, admin_order, baseline_of
-from verifier.model import Bundle, LabelSelector
-from verifier.unevaluated import unevaluated_policies
+from verifier.model.admin import AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, admin_order, baseline_of
+from verifier.model.bundle import Bundle, LabelSelector
+from verifier.model.unevaluated import unevaluated_policies
 
 ORDER_NOTE = (
     "order: ANPs by priority (lower first), rules in order, first match decides (Allow, Deny final; Pass skips to "
@@ -60,7 +60,8 @@ def _peer(peer: AdminPeer) -> str:
     if peer.nodes is not None:
         return "{nodes " + _selector(peer.nodes) + "}"
     assert peer.namespaces is not None
-    return "{ns " + _selector(peer.namespaces) + ("; pods " + _selector(peer.pods) if peer.pods is not None else "") + "}"
+    return "{ns " + _selector(peer.namespaces) + ("; pods " + _selector(peer.pods) if peer.pods is not None
+                                                  else "") + "}"
 
 
 def _port(p: AdminPort) -> str:

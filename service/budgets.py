@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from verifier.errors import InputError
+from verifier.model.errors import InputError
 
 #: One slice never asks more than this many input tokens even of a model with a larger window: answers over
 #: very long prompts get worse, and a mistake costs less in a smaller slice.

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from verifier.errors import InputError
-from verifier.explain import Explainer, Verdict
-from verifier.export import side_json
-from verifier.model import Bundle
+from verifier.model.errors import InputError
+from verifier.engine.explain import Explainer, Verdict
+from verifier.engine.export import side_json
+from verifier.model.bundle import Bundle
 
 from .pipeline import Analysis, analysis_json
 from .questions import AmbiguousName, Question, answer, parse_question, resolve
@@ -83,13 +83,15 @@ class ChatQuestion:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChatQuestion:
         """The inverse of `to_json` (what a stored turn holds)."""
-        return cls(QuestionSide(**data["src"]), QuestionSide(**data["dst"]), data.get("port"), data.get("protocol", "TCP"))
+        return cls(QuestionSide(**data["src"]), QuestionSide(**data["dst"]), data.get("port"),
+                   data.get("protocol", "TCP"))
 
 
 _LEAD = r"^\s*(?:(?:and|but|ok|so)\s+)?(?:(?:what|how)\s+about\s+)?"
 _PORT = r"(?:(?::|\s+on\s+(?:port\s+)?|\s+port\s+)(?P<port>\d{1,5}))?(?:\s*/\s*|\s+)?(?P<proto>tcp|udp|sctp)?"
 _FOLLOW_ENDPOINT = re.compile(_LEAD + r"(?P<dir>from|to)\s+(?P<target>.+?)" + _PORT + r"\s*[?.!]*\s*$", re.I)
-_FOLLOW_PORT = re.compile(_LEAD + r"(?:(?:on|to|at)\s+)?(?:port\s+)?(?P<port>\d{1,5})(?:\s*/\s*|\s+)?(?P<proto>tcp|udp|sctp)?"
+_FOLLOW_PORT = re.compile(_LEAD
+                          + r"(?:(?:on|to|at)\s+)?(?:port\s+)?(?P<port>\d{1,5})(?:\s*/\s*|\s+)?(?P<proto>tcp|udp|sctp)?"
                           r"\s*[?.!]*\s*$", re.I)
 _NAMESPACE_TARGET = re.compile(
     r"^(?:the\s+)?(?:(?:pods|workloads|everything|anything)\s+in\s+(?:the\s+)?)?"

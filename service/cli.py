@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 from .lazygroup import LazyGroup
 
@@ -30,7 +30,8 @@ LAZY_COMMANDS = {
 }
 
 
-@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="netreason")
 def cli() -> None:
     """netreason: which pods can still talk to which under your NetworkPolicies.
@@ -43,7 +44,8 @@ def cli() -> None:
 
 
 def kubectl_main() -> None:
-    """`kubectl-netreason`: kubectl runs it for `kubectl netreason ...` (a kubectl plugin is any such program on PATH)."""
+    """`kubectl-netreason`: kubectl runs it for `kubectl netreason ...` (a kubectl plugin is any such program on
+    PATH)."""
     main(prog_name="kubectl netreason")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 from .settings import Settings
 from .store import Store

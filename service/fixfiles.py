@@ -1,6 +1,6 @@
 """Fixes applied to files: a patched policy's document rewritten in place, new policies in new files.
 
-The core (`verifier.fixes`) says what to change as data; this module finds the document a
+The core (`verifier.review.fixes`) says what to change as data; this module finds the document a
 patch belongs to in the file's text, replaces only that document (comments and every other
 document stay byte for byte), and writes a complete copy of the input beside it.
 """
@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
-from verifier.errors import InputError
-from verifier.fixes import Fix
-from verifier.model import SourceRef
-from verifier.policy_manifest import apply_patch
+from verifier.model.errors import InputError
+from verifier.review.fixes import Fix
+from verifier.model.bundle import SourceRef
+from verifier.review.policy_manifest import apply_patch
 
 #: Folder (inside the output) that holds the policies fixes add.
 NEW_POLICIES_DIR = "netreason-fixes"

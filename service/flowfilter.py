@@ -21,12 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from verifier.connectivity import Connectivity
-from verifier.errors import InputError
-from verifier.findings import LintReport
-from verifier.model import Bundle, LabelSelector, Workload
-from verifier.records import Finding
-from verifier.selectors import iter_bits, matches
+from verifier.engine.connectivity import Connectivity
+from verifier.model.errors import InputError
+from verifier.review.findings import LintReport
+from verifier.model.bundle import Bundle, LabelSelector, Workload
+from verifier.model.records import Finding
+from verifier.sets.selectors import iter_bits, matches
 
 from . import targets
 from .labelselector import SelectorSyntaxError, parse_selector
@@ -78,7 +78,7 @@ class WorkloadFilter:
 
     def keeps_subjects(self, sources: set[str], dests: set[str], namespace: str | None = None) -> bool:
         """Whether something concerning `sources` and `dests` (in `namespace`, if it has one) is shown."""
-        if self.src is not None and not sources & self.src or self.dst is not None and not dests & self.dst:
+        if (self.src is not None and not sources & self.src) or (self.dst is not None and not dests & self.dst):
             return False
         in_namespace = self.spec.selector is None and namespace is not None and namespace == self.spec.namespace
         return self.ends is None or bool((sources | dests) & self.ends) or in_namespace

@@ -2,7 +2,7 @@
 
 The flows are produced in the documented order (source id, destination id, protocol) one source at a
 time, from its class's reachable classes; the text is the same as rendering the whole document
-(`verifier.export.flows_json`) at once, which held every pair in memory (4.4 GB at 5,000 pods).
+(`verifier.engine.export.flows_json`) at once, which held every pair in memory (4.4 GB at 5,000 pods).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from verifier.connectivity import Connectivity
-from verifier.export import external_json, flows_json, ranges
-from verifier.selectors import iter_bits
+from verifier.engine.connectivity import Connectivity
+from verifier.engine.export import external_json, flows_json, ranges
+from verifier.sets.selectors import iter_bits
 
 from .renderers.flows import csv_row
 from .renderers.outside import outside_flows
@@ -38,7 +38,7 @@ def sorted_flows(conn: Connectivity, *, explain: bool = False) -> Iterator[dict[
             for proto, rs in sorted(ports.ranges):
                 flow: dict[str, Any] = {"from": workloads[src].id, "to": dst, "protocol": proto,
                                         "ports": [[lo, hi] for lo, hi in rs]}
-                if explain:  # the same entries as verifier.export.flows_json(explain=True)
+                if explain:  # the same entries as verifier.engine.export.flows_json(explain=True)
                     flow["allowed_by"] = [{"ports": ranges(part, proto), "egress": list(e), "ingress": list(i)}
                                           for part, e, i in why if part.for_protocol(proto)]
                 yield flow
@@ -87,7 +87,8 @@ def write_json(conn: Connectivity, out: TextIO, *, explain: bool = False) -> int
     out.write(head)
     n = 0
     for f in sorted_flows(conn, explain=explain):
-        out.write(("[\n" if n == 0 else ",\n") + "\n".join("    " + line for line in json.dumps(f, indent=2).splitlines()))
+        out.write(("[\n" if n == 0 else ",\n")
+                  + "\n".join("    " + line for line in json.dumps(f, indent=2).splitlines()))
         n += 1
     out.write("\n  ]" if n else "[]")
     out.write(tail)

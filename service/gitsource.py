@@ -10,10 +10,10 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from verifier.declared import DEFAULT_DEPS_FILE
-from verifier.errors import InputError
-from verifier.load import MANIFEST_SUFFIXES, load_texts
-from verifier.model import Bundle, SourceRef
+from verifier.model.records import DEFAULT_DEPS_FILE
+from verifier.model.errors import InputError
+from verifier.input.load import MANIFEST_SUFFIXES, load_texts
+from verifier.model.bundle import Bundle, SourceRef
 
 DEPS_FILE = DEFAULT_DEPS_FILE
 
@@ -79,7 +79,8 @@ def file_exists(rev: str, path: str, cwd: str | None = None) -> bool:
     return True
 
 
-def load_git(spec: GitSpec, *, default_namespace: str = "default", strict: bool = False, cwd: str | None = None) -> tuple[Bundle, dict[str, str]]:
+def load_git(spec: GitSpec, *, default_namespace: str = "default", strict: bool = False,
+             cwd: str | None = None) -> tuple[Bundle, dict[str, str]]:
     """The bundle at a revision, and the text of each file read (for comment checks).
 
     Raises:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from verifier.model import LabelSelector, Requirement
+from verifier.model.bundle import LabelSelector, Requirement
 
 _KEY = r"(?:[A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?"
 _VALUE = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?"

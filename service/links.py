@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 from .store import Store
 

@@ -73,7 +73,8 @@ class Metrics:
                                 ("method", "route", "status"), r)
         self.latency = Histogram("netreason_http_request_duration_seconds", "HTTP request latency by route.",
                                  ("route",), r)
-        self.model_calls = Counter("netreason_model_calls_total", "Model calls by model and outcome (ok or error kind).",
+        self.model_calls = Counter("netreason_model_calls_total",
+                                   "Model calls by model and outcome (ok or error kind).",
                                    ("model", "outcome"), r)
         self.model_latency = Histogram("netreason_model_call_duration_seconds", "Model call latency by model.",
                                        ("model",), r)

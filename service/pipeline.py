@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from verifier.answers import RejectedClaim
-from verifier.claims import ClaimReport, check_answer
-from verifier.claims_schema import ModelAnswer
-from verifier.model import Bundle
+from verifier.claims.answers import RejectedClaim
+from verifier.claims.check import ClaimReport, check_answer
+from verifier.claims.schema import ModelAnswer
+from verifier.model.bundle import Bundle
 
 from .budgets import Budget, budget_for
 from .prompting import PreparedPrompt, prepare_prompt
@@ -101,7 +101,8 @@ async def ask_model(
     spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     deps = [r.dependency for r in truth.dependencies]
     # Rendering the brief is CPU work (~180 ms at 200 workloads): keep it off the event loop.
-    prepared = await asyncio.to_thread(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize, **dict(variables or {}))
+    prepared = await asyncio.to_thread(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize,
+                                       **dict(variables or {}))
     ref = prepared.rendered.ref
     size = prompt_chars(prepared)
     if size > max_prompt_chars:

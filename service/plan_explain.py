@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from verifier.plan import Plan, bundle_after
+from verifier.rollout.plan import Plan, bundle_after
 
 from .truth import Truth, compute_truth
 
@@ -45,7 +45,7 @@ def plan_text(doc: dict[str, Any]) -> str:
     for skipped in doc["skipped"]:
         lines.append(f"skipped {skipped['namespace']}: {skipped['why']}")
     if len(lines) > MAX_PLAN_LINES:
-        lines = lines[:MAX_PLAN_LINES] + [f"... and {len(lines) - MAX_PLAN_LINES} more lines"]
+        lines = [*lines[:MAX_PLAN_LINES], f"... and {len(lines) - MAX_PLAN_LINES} more lines"]
     return "\n".join(lines)
 
 

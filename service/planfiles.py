@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from verifier.errors import InputError
-from verifier.exposure import backend_services
-from verifier.model import SourceRef
-from verifier.plan import Plan
+from verifier.model.errors import InputError
+from verifier.review.exposure import backend_services
+from verifier.model.bundle import SourceRef
+from verifier.rollout.plan import Plan
 
 from .plancommands import step_commands
 
@@ -95,7 +95,8 @@ def _step_lines(step: dict[str, Any], out_dir: str) -> list[str]:
     check = step["check"]
     state = "verified" if check["verified"] else "NOT verified"
     out = ["", f"## Step {step['step']}: namespace `{step['namespace']}` ({state})", "",
-           f"Policies ({len(step['policies'])}): " + ", ".join(f"`{m['metadata']['name']}`" for m in step["policies"]), "",
+           f"Policies ({len(step['policies'])}): " + ", ".join(f"`{m['metadata']['name']}`" for m in step["policies"]),
+           "",
            "Apply (files apply in name order: DNS and allows before the default deny):", "", "```sh",
            *step_commands(step, out_dir)[0]]
     out += ["```", "", "Watch:", "",
@@ -103,7 +104,8 @@ def _step_lines(step: dict[str, Any], out_dir: str) -> list[str]:
             + ", ".join(f"`{d['from']} -> {d['to']} {d['protocol']}/{d['port']}`" for d in step["dependencies"][:12])
             + (" ..." if len(step["dependencies"]) > 12 else ""),
             "- DNS lookups from every pod of the namespace (53/UDP and 53/TCP to kube-dns)",
-            *(f"- outside ingress to `{e['workload']}` on {', '.join(e['ports'])} ({e['why']})" for e in step["exposed"]),
+            *(f"- outside ingress to `{e['workload']}` on {', '.join(e['ports'])} ({e['why']})"
+              for e in step["exposed"]),
             "- connection timeouts and DNS errors in the namespace's logs; NetworkPolicy drops are silent",
             ""]
     out += _problems(check)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from verifier.errors import InputError
+from verifier.model.errors import InputError
 
 PRICES_FILE = Path(__file__).resolve().parent / "prices.yaml"
 

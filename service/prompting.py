@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prompts.library import PromptError, RenderedPrompt, load_prompt
-from verifier.model import Bundle
+from verifier.model.bundle import Bundle
 
 from .brief import DependencyInput, as_dependency, render_brief
 from .redact import Pseudonyms, redact_text

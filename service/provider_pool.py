@@ -90,5 +90,5 @@ async def _close(spec: str, entry: _Entry) -> None:
         return
     try:
         await close()
-    except Exception as e:  # noqa: BLE001 (closing is best effort; the sockets go with the object anyway)
+    except Exception as e:
         log.warning("closing the provider for %s failed: %s", display_spec(spec), type(e).__name__)

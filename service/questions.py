@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from verifier.explain import Explainer, Verdict
-from verifier.model import Bundle, Workload
+from verifier.engine.explain import Explainer, Verdict
+from verifier.model.bundle import Bundle, Workload
 
 from .targets import AmbiguousName, Port, destinations, sources
 
@@ -55,7 +55,8 @@ def resolve(bundle: Bundle, name: str, namespace: str | None = None) -> list[Wor
     return sources(bundle, name, namespace)
 
 
-def answer(bundle: Bundle, q: Question, explainer: Explainer | None = None, namespace: str | None = None) -> list[Verdict]:
+def answer(bundle: Bundle, q: Question, explainer: Explainer | None = None,
+           namespace: str | None = None) -> list[Verdict]:
     """Verdicts for every (source, destination, port) the question stands for.
 
     A destination Service's port is checked at the pods it selects, on the port its targetPort

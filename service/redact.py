@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from verifier.model import (
+from verifier.model.bundle import (
     NAMESPACE_NAME_LABEL,
     Bundle,
     LabelSelector,
@@ -219,9 +219,9 @@ class Pseudonyms:
 
         def swap(m: re.Match[str]) -> str:
             ns, name = m.group(1), m.group(2)
-            if ns in self.forward["ns"] or ns in WELL_KNOWN_NAMES:
-                if name in self.forward["name"] or name in WELL_KNOWN_NAMES:
-                    return f"{self.ns(ns)}/{self.name(name)}"
+            if (ns in self.forward["ns"] or ns in WELL_KNOWN_NAMES) \
+                    and (name in self.forward["name"] or name in WELL_KNOWN_NAMES):
+                return f"{self.ns(ns)}/{self.name(name)}"
             return m.group(0)
 
         return _ID.sub(swap, text)

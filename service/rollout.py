@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from verifier.declared import DEFAULT_DEPS_FILE
-from verifier.errors import InputError
+from verifier.model.records import DEFAULT_DEPS_FILE
+from verifier.model.errors import InputError
 
 from .questions import resolve
 from .truth import Truth, diff_doc
@@ -31,13 +31,19 @@ _NAME = r"(?P<name>[\w.\-/]+?)"
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("change", re.compile(r"\bwhat\b.*\b(?:this|the)\s+(?:change|diff|rollout|pr|update)\b.*\bbreak", re.I)),
     ("change", re.compile(r"\b(?:does|will)\s+(?:this|the)\s+(?:change|diff|pr|update)\s+break\b", re.I)),
-    ("dns", re.compile(r"\b(?:lost|lose|lack|without|no|missing|blocked?)\b.*\bdns\b|\bdns\b.*\b(?:missing|blocked|broken|gaps?)\b", re.I)),
-    ("dependencies", re.compile(r"\b(?:which|what|any)\b.*\bdependenc(?:y|ies)\b.*\b(?:broken|break|fail|denied|blocked)\b", re.I)),
-    ("breaks", re.compile(r"^\s*(?:so\s+|and\s+)?what\s+(?:breaks|is\s+broken|will\s+break|would\s+break|broke)\b", re.I)),
-    ("reach_to", re.compile(r"\b(?:who|what|which\s+(?:pods|workloads|services))\s+(?:can|could|may)\s+(?:reach|talk\s+to|connect\s+to|access|call)\s+"
+    ("dns",
+     re.compile(r"\b(?:lost|lose|lack|without|no|missing|blocked?)\b.*\bdns\b"
+                r"|\bdns\b.*\b(?:missing|blocked|broken|gaps?)\b", re.I)),
+    ("dependencies",
+     re.compile(r"\b(?:which|what|any)\b.*\bdependenc(?:y|ies)\b.*\b(?:broken|break|fail|denied|blocked)\b", re.I)),
+    ("breaks",
+     re.compile(r"^\s*(?:so\s+|and\s+)?what\s+(?:breaks|is\s+broken|will\s+break|would\s+break|broke)\b", re.I)),
+    ("reach_to",
+     re.compile(r"\b(?:who|what|which\s+(?:pods|workloads|services))\s+(?:can|could|may)\s+(?:reach|talk\s+to|connect\s+to|access|call)\s+"
                             + _NAME + _PORT + r"\s*[?.!]*\s*$", re.I)),
     ("reach_from", re.compile(r"\b(?:what|which\s+(?:pods|workloads|services)|where)\s+(?:can|could|may)\s+" + _NAME
-                              + r"\s+(?:reach|talk\s+to|connect\s+to|access|call|connect)(?:\s+to)?" + _PORT + r"\s*[?.!]*\s*$", re.I)),
+                              + r"\s+(?:reach|talk\s+to|connect\s+to|access|call|connect)(?:\s+to)?" + _PORT
+                              + r"\s*[?.!]*\s*$", re.I)),
 )
 
 

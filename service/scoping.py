@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from verifier.errors import InputError
+from verifier.model.errors import InputError
 from verifier.suggest import or_hint
 
 from .slices import Scope, SliceContext
@@ -66,8 +66,10 @@ def apply_scope(doc: dict[str, Any], truth: Truth, scope: Scope) -> dict[str, An
     gt["dns_egress_missing"] = [w for w in gt["dns_egress_missing"] if inside(w)]
     gt["findings"] = [f for f in gt["findings"] if inside(f.get("object"))]
     if isinstance(gt.get("coverage"), list) and scope.namespaces:
-        gt["coverage"] = [c for c in gt["coverage"] if not isinstance(c, dict) or c.get("namespace") in scope.namespaces]
-    doc["missed"] = [m for m in doc.get("missed", []) if any(inside(m["item"].get(k)) for k in ("from", "to", "workload", "object"))]
+        gt["coverage"] = [c for c in gt["coverage"] if not isinstance(c, dict)
+                          or c.get("namespace") in scope.namespaces]
+    doc["missed"] = [m for m in doc.get("missed", [])
+                     if any(inside(m["item"].get(k)) for k in ("from", "to", "workload", "object"))]
     doc["scope"] = {**scope.to_json(), "workloads": sorted(scope_workloads(ctx, scope))[:200],
                     "workloads_total": len(scope_workloads(ctx, scope))}
     return doc

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 log = logging.getLogger("netreason.slack")
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from verifier.answers import RejectedClaim
-from verifier.claims_schema import ModelAnswer
+from verifier.claims.answers import RejectedClaim
+from verifier.claims.schema import ModelAnswer
 
 from .budgets import Budget
 from .providers.answers import complete_answer
@@ -83,8 +83,10 @@ class SlicedAnswer:
         first = failed[0]
         reason = first.error or first.skipped
         if len(failed) == len(self.outcomes):
-            return reason if len(self.outcomes) == 1 else f"no slice was answered ({len(failed)} slices); first: {reason}"
-        return f"{len(failed)} of {len(self.outcomes)} slices gave no answer; first (slice {first.slice.index}): {reason}"
+            return reason if len(self.outcomes) == 1 else (f"no slice was answered ({len(failed)} slices); first: "
+                                                           f"{reason}")
+        return (f"{len(failed)} of {len(self.outcomes)} slices gave no answer; first (slice {first.slice.index}): "
+                f"{reason}")
 
 
 def slice_cost(prices: Mapping[str, float] | None, input_tokens: int, output_tokens: int) -> float | None:
@@ -162,9 +164,11 @@ def _merge(outcomes: list[SliceOutcome], results: dict[int, Any]) -> SlicedAnswe
         prefix = f"slice {o.slice.index}: " if len(outcomes) > 1 else ""
         rejected += [RejectedClaim(r.index, r.claim, prefix + r.reason) for r in parsed.rejected]
         if parsed.answer.summary:
-            summaries.append(parsed.answer.summary if len(outcomes) == 1 else f"[slice {o.slice.index}] {parsed.answer.summary}")
+            summaries.append(parsed.answer.summary if len(outcomes) == 1
+                             else f"[slice {o.slice.index}] {parsed.answer.summary}")
     answered = bool(results) and any(r is not None for r in results.values())
-    answer = ModelAnswer.model_construct(summary=_bounded(" ".join(summaries)), claims=list(claims.values())) if answered else None
+    answer = ModelAnswer.model_construct(summary=_bounded(" ".join(summaries)),
+                                         claims=list(claims.values())) if answered else None
     simulated = any(o.simulated for o in outcomes)
     return SlicedAnswer(answer, tuple(rejected), outcomes, simulated, repaired, attempts)
 

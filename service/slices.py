@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from verifier.model import Bundle, NetworkPolicy, Workload
-from verifier.records import Dependency
-from verifier.selectors import iter_bits
+from verifier.model.bundle import Bundle, NetworkPolicy, Workload
+from verifier.model.records import Dependency
+from verifier.sets.selectors import iter_bits
 
 from .brief import render_brief
 from .budgets import ANSWER_OVERHEAD_TOKENS, TOKENS_PER_CLAIM, Budget, estimate_tokens
@@ -206,7 +206,7 @@ def plan_slices(ctx: SliceContext, prompt_ref: str, budget: Budget, *, scope: Sc
 def _units(ctx: SliceContext, prompt_ref: str, budget: Budget, scope: Scope, base_tokens: int) -> list[_Unit]:
     """One unit per namespace in scope; a namespace over budget alone becomes one unit per workload."""
     if scope.focus is not None:
-        sub, deps = ctx.sub_bundle((scope.focus,), (), incoming=True)
+        _sub, deps = ctx.sub_bundle((scope.focus,), (), incoming=True)
         return [_Unit((ctx.ids[scope.focus].namespace,), (scope.focus,), "workload", 0,
                       expected_claims(prompt_ref, (scope.focus,), deps))]
     if scope.workloads:

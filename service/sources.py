@@ -14,9 +14,9 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from verifier.errors import InputError
-from verifier.load import source_kind
-from verifier.model import SourceRef
+from verifier.model.errors import InputError
+from verifier.input.load import source_kind
+from verifier.model.bundle import SourceRef
 
 #: Seconds a renderer may run before the input is declared unreadable.
 RENDER_TIMEOUT_S = 120

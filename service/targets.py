@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verifier.errors import InputError
-from verifier.model import Bundle, Service, ServicePort, Workload
-from verifier.objects import selector_from
-from verifier.selectors import matches
+from verifier.model.errors import InputError
+from verifier.model.bundle import Bundle, Service, ServicePort, Workload
+from verifier.input.objects import selector_from
+from verifier.sets.selectors import matches
 from verifier.suggest import LOOSE_CUTOFF, list_hint
 
 #: The kind word that marks a Service reference, as kubectl spells it (`svc/NAME`, `service/NAME`).
@@ -118,7 +118,8 @@ def selected(bundle: Bundle, svc: Service) -> list[Workload]:
 
 
 def _workloads(bundle: Bundle, ref: Ref) -> list[Workload]:
-    return [w for w in bundle.workloads if w.name == ref.name and (ref.namespace is None or w.namespace == ref.namespace)]
+    return [w for w in bundle.workloads if w.name == ref.name
+            and (ref.namespace is None or w.namespace == ref.namespace)]
 
 
 def _one_namespace(text: str, found: list[Workload]) -> list[Workload]:
@@ -161,7 +162,8 @@ def _ports_text(w: Workload) -> str:
 
 
 def _services(bundle: Bundle, ref: Ref) -> list[Service]:
-    return [s for s in bundle.services if s.name == ref.name and (ref.namespace is None or s.namespace == ref.namespace)]
+    return [s for s in bundle.services if s.name == ref.name
+            and (ref.namespace is None or s.namespace == ref.namespace)]
 
 
 def _service_ports(svc: Service, port: Port, protocol: str) -> list[ServicePort]:

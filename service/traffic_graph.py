@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from verifier.model import Bundle, Workload
-from verifier.ports import PortSet
+from verifier.model.bundle import Bundle, Workload
+from verifier.sets.ports import PortSet
 
 if TYPE_CHECKING:
     from .truth import Truth

@@ -20,14 +20,14 @@ from functools import cached_property
 from typing import Any
 
 import verifier
-from verifier.claims import ClaimIndex
-from verifier.connectivity import Connectivity
-from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
-from verifier.diff import BundleDiff, diff_json, diff_sides
-from verifier.findings import LintReport, finding_json, lint_json, lint_report, sort_findings
-from verifier.model import Bundle, Issue
-from verifier.records import Finding
-from verifier.rules.unresolved import unresolved_dependency_findings
+from verifier.claims.check import ClaimIndex
+from verifier.engine.connectivity import Connectivity
+from verifier.deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
+from verifier.review.diff import BundleDiff, diff_json, diff_sides
+from verifier.review.findings import LintReport, finding_json, lint_json, lint_report, sort_findings
+from verifier.model.bundle import Bundle, Issue
+from verifier.model.records import Finding
+from verifier.review.rules.unresolved import unresolved_dependency_findings
 
 from . import progress
 
@@ -97,7 +97,8 @@ def compute_truth(
                                                    observed_origin=observed_origin)
         results = evaluate_dependencies(bundle, gathered, conn=conn)
         report = lint_report(bundle, results, conn, texts=texts, fixes=fixes,
-                             on_step=lambda what, done, total: shown.count(what, done, total) if total else shown.show(what))
+                             on_step=lambda what, done,
+                             total: shown.count(what, done, total) if total else shown.show(what))
     unresolved = unresolved_dependency_findings(dep_issues)
     if unresolved:
         report = dataclasses.replace(report, findings=tuple(sort_findings([*unresolved, *report.findings])))
@@ -115,8 +116,8 @@ def lint_doc(truth: Truth) -> dict[str, Any]:
 
 def truth_json(truth: Truth) -> dict[str, Any]:
     """The ground-truth half of an analysis: dependencies, DNS gaps, findings, coverage, counts."""
-    from verifier.export import bundle_notes, issue_json
-    from verifier.exposure_report import exposure_section
+    from verifier.engine.export import bundle_notes, issue_json
+    from verifier.engine.exposure_report import exposure_section
 
     from .traffic_graph import graph_json
 

@@ -63,7 +63,8 @@ def _live_meta(obj: dict[str, Any], namespace: str | None) -> dict[str, Any]:
         "managedFields": [{
             "apiVersion": obj.get("apiVersion"), "fieldsType": "FieldsV1", "manager": "kubectl-client-side-apply",
             "operation": "Update", "time": _TIME,
-            "fieldsV1": {"f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}}},
+            "fieldsV1": {"f:metadata": {"f:annotations": {".": {},
+                                                          "f:kubectl.kubernetes.io/last-applied-configuration": {}}},
                          "f:spec": {}},
         }],
     })
@@ -108,7 +109,8 @@ class Cluster:
         if kind == "Namespace":
             obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
             obj["spec"], obj["status"] = {"finalizers": ["kubernetes"]}, {"phase": "Active"}
-            self.objects["ns"] = [o for o in self.objects.get("ns", []) if o["metadata"]["name"] != obj["metadata"]["name"]]
+            self.objects["ns"] = [o for o in self.objects.get("ns", [])
+                                  if o["metadata"]["name"] != obj["metadata"]["name"]]
             self._add("ns", obj)
         elif kind == "Deployment":
             self._deployment(obj)
@@ -174,7 +176,8 @@ class Cluster:
         spec.update({"nodeName": "node-" + _suffix(name, 1), "dnsPolicy": spec.get("dnsPolicy", "ClusterFirst"),
                      "restartPolicy": "Always", "schedulerName": "default-scheduler",
                      "serviceAccountName": spec.get("serviceAccountName", "default"),
-                     "terminationGracePeriodSeconds": 30, "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority"})
+                     "terminationGracePeriodSeconds": 30, "enableServiceLinks": True,
+                     "preemptionPolicy": "PreemptLowerPriority"})
         for c in spec.get("containers") or ():
             c.update({"terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
                       "imagePullPolicy": c.get("imagePullPolicy", "IfNotPresent")})
@@ -187,9 +190,11 @@ class Cluster:
             "generateName": name.rpartition("-")[0] + "-", "resourceVersion": "5123", "creationTimestamp": _TIME,
             "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
             "ownerReferences": _owner(owner_kind, "apps/v1" if owner_kind != "Job" else "batch/v1", owner),
-            "managedFields": [{"apiVersion": "v1", "fieldsType": "FieldsV1", "manager": "kubelet", "operation": "Update",
+            "managedFields": [{"apiVersion": "v1", "fieldsType": "FieldsV1", "manager": "kubelet",
+                               "operation": "Update",
                                "subresource": "status", "time": _TIME,
-                               "fieldsV1": {"f:status": {"f:podIP": {}, "f:podIPs": {".": {}, 'k:{"ip":"' + ip + '"}': {}}}}}]},
+                               "fieldsV1": {"f:status": {"f:podIP": {},
+                                                         "f:podIPs": {".": {}, 'k:{"ip":"' + ip + '"}': {}}}}}]},
             "spec": spec,
             "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": "192.168.49.2",
                        "qosClass": "BestEffort", "startTime": _TIME,
@@ -211,7 +216,7 @@ class Cluster:
             p.setdefault("targetPort", p["port"])
         svc["status"] = {"loadBalancer": {}}
         self._add("svc", svc)
-        self._pending_endpoints = getattr(self, "_pending_endpoints", []) + [svc]
+        self._pending_endpoints = [*getattr(self, "_pending_endpoints", []), svc]
 
     def finish_endpoints(self) -> Cluster:
         """Endpoints and EndpointSlices for every Service with a selector, from the pods it selects."""
@@ -229,18 +234,21 @@ class Cluster:
                                         "uid": p["metadata"]["uid"]}} for p in pods]
             self._add("ep", {"apiVersion": "v1", "kind": "Endpoints", "metadata": {
                 "name": svc["metadata"]["name"], "namespace": ns, "uid": _uid("ep/" + svc["metadata"]["name"]),
-                "resourceVersion": "6001", "creationTimestamp": _TIME, "labels": dict(svc["metadata"].get("labels") or {})},
+                "resourceVersion": "6001", "creationTimestamp": _TIME,
+                "labels": dict(svc["metadata"].get("labels") or {})},
                 "subsets": [{"addresses": addresses, "ports": ports}] if addresses else []})
             self._add("endpointslices", {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": {
                 "name": f"{svc['metadata']['name']}-{_suffix('eps' + svc['metadata']['name'], 5)}", "namespace": ns,
                 "generateName": svc["metadata"]["name"] + "-",
                 "labels": {"kubernetes.io/service-name": svc["metadata"]["name"],
                            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
-                "ownerReferences": _owner("Service", "v1", svc["metadata"]), "uid": _uid("eps/" + svc["metadata"]["name"]),
+                "ownerReferences": _owner("Service", "v1", svc["metadata"]),
+                "uid": _uid("eps/" + svc["metadata"]["name"]),
                 "resourceVersion": "6002", "creationTimestamp": _TIME},
                 "addressType": "IPv4", "ports": ports,
                 "endpoints": [{"addresses": [a["ip"]], "nodeName": a["nodeName"], "targetRef": a["targetRef"],
-                               "conditions": {"ready": True, "serving": True, "terminating": False}} for a in addresses]})
+                               "conditions": {"ready": True, "serving": True, "terminating": False}}
+                              for a in addresses]})
         self._pending_endpoints = []
         return self
 

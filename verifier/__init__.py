@@ -16,12 +16,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .compile import CompiledBundle, compile_bundle
-from .connectivity import Connectivity, ExternalEgress, compute_connectivity
-from .errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
-from .explain import Explainer, Miss, RuleRef, SideVerdict, Verdict
-from .load import load_bundle, load_documents, load_text, load_texts
-from .model import (
+from .engine.compile import CompiledBundle, compile_bundle
+from .engine.connectivity import Connectivity, ExternalEgress, compute_connectivity
+from .engine.explain import Explainer, Miss, RuleRef, SideVerdict, Verdict
+from .input.load import load_bundle, load_documents, load_text, load_texts
+from .model.bundle import (
     Bundle,
     IPBlock,
     Issue,
@@ -35,17 +34,19 @@ from .model import (
     SourceRef,
     Workload,
 )
-from .ports import PortSet
+from .model.errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
+from .sets.ports import PortSet
 
 if TYPE_CHECKING:
-    from .dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
-    from .diff import BundleDiff, diff_bundles
-    from .findings import lint
+    from .deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
+    from .review.diff import BundleDiff, diff_bundles
+    from .review.findings import lint
 
 #: Exports imported on first use: `netreason check` and `flows` need neither the review rules nor diffs.
 _LAZY = {
-    "DependencyResult": ".dependencies", "evaluate_dependencies": ".dependencies",
-    "gather_dependencies": ".dependencies", "BundleDiff": ".diff", "diff_bundles": ".diff", "lint": ".findings",
+    "DependencyResult": ".deps.dependencies", "evaluate_dependencies": ".deps.dependencies",
+    "gather_dependencies": ".deps.dependencies", "BundleDiff": ".review.diff", "diff_bundles": ".review.diff",
+    "lint": ".review.findings",
 }
 
 
@@ -102,12 +103,12 @@ __all__ = [
     "Workload",
     "analyze",
     "check",
-    "diff_bundles",
-    "lint",
     "compile_bundle",
     "compute_connectivity",
+    "diff_bundles",
     "evaluate_dependencies",
     "gather_dependencies",
+    "lint",
     "load_bundle",
     "load_documents",
     "load_text",

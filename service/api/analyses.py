@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 @router.get("/analyses/{analysis_id}", summary="A stored analysis or review, in the format asked for",
             dependencies=[Depends(require_token_or_link)])
 async def get_analysis(analysis_id: str, state: State,
-                       format: Format = Query("json")) -> Response:  # noqa: A002 (the public parameter name)
+                       format: Format = Query("json")) -> Response:
     """A result kept by POST /v1/analyze, /v1/review or /v1/chat; a bearer token or a signed link opens it.
 
     Raises:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from verifier.export import issue_json
+from verifier.engine.export import issue_json
 
 from ..store import ClusterNotFound, ClusterRevision, Store
 from ..minimize import minimized_text

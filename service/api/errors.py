@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prompts.library import PromptError
-from verifier.errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
-from verifier.export import issue_json
+from verifier.model.errors import InputError, ManifestSyntaxError, NetreasonError, UnknownWorkload, ValidationFailed
+from verifier.engine.export import issue_json
 
 from ..links import LinkExpired, LinkInvalid
 from ..providers.errors import ProviderConfigError

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import verifier
-from verifier.load import load_texts
-from verifier.model import Bundle
+from verifier.input.load import load_texts
+from verifier.model.bundle import Bundle
 
 from ..store import ClusterRevision, Store
 from .workpool import offload

@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import Field
 
-from verifier.exposure import ExternalActors
-from verifier.plan import Plan, make_plan, plan_json
+from verifier.review.exposure import ExternalActors
+from verifier.rollout.plan import Plan, make_plan, plan_json
 
 from ..plan_explain import PLAN_PROMPT, after_truth, plan_variables, with_explanation
 from ..planfiles import parse_controllers, render_runbook, routed_backends
@@ -52,7 +52,8 @@ async def plan(body: PlanRequest, state: State) -> Response:
     spec = choose_model(body.model, state)
     ref = prompt_ref(body.prompt)
     async with state.work.admit():
-        loaded = await load_snapshot(body, state.store, field="manifests" if body.files is None else "files", strict=False)
+        loaded = await load_snapshot(body, state.store, field="manifests" if body.files is None else "files",
+                                     strict=False)
         within_budget(state, loaded)
         truth = await compute_truth(loaded, observed=None, infer=body.infer)
         result = await offload(_make_plan, body, loaded, truth)
@@ -70,7 +71,8 @@ async def plan(body: PlanRequest, state: State) -> Response:
 def _make_plan(body: PlanRequest, loaded: LoadedSnapshot, truth: Truth) -> Plan:
     defaults = ExternalActors()
     actors = ExternalActors(tuple(body.external_cidrs or defaults.cidrs),
-                            parse_controllers(body.ingress_controllers) if body.ingress_controllers else defaults.controllers)
+                            parse_controllers(body.ingress_controllers) if body.ingress_controllers
+                            else defaults.controllers)
     return make_plan(truth.bundle, [r.dependency for r in truth.dependencies], actors=actors,
                      backends=routed_backends(loaded.texts, body.namespace), replace=body.replace)
 
@@ -78,7 +80,8 @@ def _make_plan(body: PlanRequest, loaded: LoadedSnapshot, truth: Truth) -> Plan:
 async def _explained(doc: dict[str, Any], after: Truth, body: PlanRequest, state: ServiceState, spec: str,
                      ref: str) -> dict[str, Any]:
     """`doc` with the model's explanation, its claims checked against `after` (the same path as /v1/analyze)."""
-    analysis = await run_model(after, spec=spec, state=state, prompt=ref, timeout_s=state.settings.model_timeout(body.timeout_s),
+    analysis = await run_model(after, spec=spec, state=state, prompt=ref,
+                               timeout_s=state.settings.model_timeout(body.timeout_s),
                                anonymize=body.anonymize, variables=plan_variables(doc))
     checked = await offload(pipeline.analysis_json, analysis)
     state.metrics.record_model(checked["model"])

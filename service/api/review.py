@@ -46,7 +46,8 @@ class ReviewRequest(BaseModel):
     deps: str | list[dict[str, Any]] | None = Field(None, description="Declared dependencies for both sides.")
     model: str | None = Field(None, description="Model spec (default: NETREASON_MODEL; none: the diff alone).")
     prompt: str = Field("review@1", description="Prompt NAME[@VERSION] given the diff.")
-    format: Format = Field("json", description="json: everything; markdown: the PR comment; sarif: introduced findings.")
+    format: Format = Field("json",
+                           description="json: everything; markdown: the PR comment; sarif: introduced findings.")
     strict: bool = False
     anonymize: bool = False
     timeout_s: float | None = Field(None, gt=0)
@@ -122,7 +123,8 @@ async def _review(body: ReviewRequest, state: ServiceState, spec: str | None, re
     await offload(bounded_json_size, state, doc, "review")
     headers: dict[str, str] = {}
     if analysis_id:
-        summary = {"base": base.ref, "head": head.ref, "model": display_spec(spec), "prompt": ref, "strict": body.strict}
+        summary = {"base": base.ref, "head": head.ref, "model": display_spec(spec), "prompt": ref,
+                   "strict": body.strict}
         await run_in_threadpool(state.store.save_analysis, "review", summary, doc, analysis_id)
         headers = {"Location": analysis_link(state, analysis_id, "json"), "X-Netreason-Analysis-Id": analysis_id}
     return bounded(state, await offload(render_review, doc, body.format, headers=headers))

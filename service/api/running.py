@@ -1,4 +1,5 @@
-"""Running the pipeline for a request: the model it may use, ground truth off the event loop, the model under a timeout."""
+"""Running the pipeline for a request: the model it may use, ground truth off the event loop, the model under a
+timeout."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def bounded(state: ServiceState, response: Response) -> Response:
     size, limit = len(response.body), state.settings.max_response_bytes
     if size > limit:
         raise ApiProblem(422, "response-too-large", "Result too large",
-                         f"the response is {size:,} bytes, over the {limit:,}-byte limit (NETREASON_MAX_RESPONSE_BYTES); "
+                         f"the response is {size:,} bytes, over the {limit:,}-byte limit "
+                         "(NETREASON_MAX_RESPONSE_BYTES); "
                          "ask for format=json, or analyze fewer namespaces at a time")
     return response
 
@@ -142,8 +144,10 @@ async def run_model(truth: Truth, *, spec: str | None, state: ServiceState, prom
 #: (an error page, a status line, a connection error) and no difference between a closed port, an
 #: HTTP error and a refused key. The details go to the server log.
 _PUBLIC_ERRORS: dict[str, tuple[str, str]] = {
-    "ProviderUnavailable": ("ProviderUnavailable", "the model provider failed to answer; the server log has the details"),
-    "ProviderRequestRejected": ("ProviderUnavailable", "the model provider failed to answer; the server log has the details"),
+    "ProviderUnavailable": ("ProviderUnavailable",
+                            "the model provider failed to answer; the server log has the details"),
+    "ProviderRequestRejected": ("ProviderUnavailable",
+                                "the model provider failed to answer; the server log has the details"),
     "ProviderAuthError": ("ProviderUnavailable", "the model provider failed to answer; the server log has the details"),
     "ProviderTimeout": ("ProviderTimeout", "the model did not answer in time"),
     "ProviderRateLimited": ("ProviderRateLimited", "the model provider is rate limiting this server; try again later"),
@@ -172,7 +176,8 @@ def public_run(run: ModelRun) -> ModelRun:
         if len(slices) > 1:
             failed = [s for s in slices if s.get("error") or s.get("skipped")]
             first = failed[0].get("error") or failed[0].get("skipped")
-            return dataclasses.replace(run, error=f"{len(failed)} of {len(slices)} slices gave no answer; first: {first}",
+            return dataclasses.replace(run,
+                                       error=f"{len(failed)} of {len(slices)} slices gave no answer; first: {first}",
                                        error_kind="SlicesFailed")
     if run.error is None or run.error_kind not in _PUBLIC_ERRORS:
         return run  # no error, or our own words (PromptTooLarge, a missing key, a timeout we measured)

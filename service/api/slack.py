@@ -21,7 +21,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 from ..renderers.blocks import escape, fallback_text
 from ..slack import (
@@ -119,7 +119,7 @@ async def process_event(state: ServiceState, message: SlackMessage, mention: boo
         succeeded = True
     except SlackPostFailed as e:
         log.error("slack: %s (event %s may be retried)", e, message.event_id)
-    except Exception:  # noqa: BLE001 (a background task: recorded as failed, logged here)
+    except Exception:
         log.exception("slack: event %s failed", message.event_id)
     finally:
         await run_in_threadpool(state.store.finish_slack_event, message.event_id, attempt, succeeded=succeeded)
@@ -164,7 +164,7 @@ async def compose_reply(state: ServiceState, *, channel: str, thread_id: str, te
         blocks, fallback = reply["blocks"], fallback_text(reply)
     except NetreasonError as e:
         fallback = f":warning: {e}"
-    except Exception:  # noqa: BLE001 (a background task: the user must hear something)
+    except Exception:
         log.exception("slack: answering %r in %s failed", text[:200], thread_id)
         fallback = FAILED
     return fallback, blocks

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from verifier.errors import InputError
+from verifier.model.errors import InputError
 
 from .. import chat
 from ..minimize import minimized_text

@@ -92,7 +92,8 @@ def _scoped_bundle_options(func: F) -> F:
     """PATH..., --strict and a repeatable -n/--namespace: as with kubectl, the first namespace also takes the
     objects that name none, and naming namespaces scopes the analysis to them."""
     func = click.option("--strict", is_flag=True,
-                        help="Treat validation errors as fatal (exit 2) instead of reporting and leaving the object out.")(func)
+                        help="Treat validation errors as fatal (exit 2) instead of reporting and leaving the object "
+                             "out.")(func)
     func = click.option("-n", "--namespace", "namespaces", multiple=True,
                         help="Analyze only this namespace (repeatable); the first also takes objects that name none "
                              "(default: all namespaces; objects naming none go to 'default').")(func)
@@ -105,11 +106,13 @@ def _slicing_options(func: F) -> F:
                              "and what reaches it.")(func)
     func = click.option("--budget", metavar="CONTEXT[:OUTPUT]",
                         help="The model's context window and output limit in tokens (e.g. 32k:4k); default: known "
-                             "models' limits, $NETREASON_MODEL_BUDGET, else 32k:4k. Larger clusters are asked in slices.")(func)
+                             "models' limits, $NETREASON_MODEL_BUDGET, else 32k:4k. Larger clusters are asked in "
+                             "slices.")(func)
     func = click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
                         help="Slices asked at once.")(func)
     func = click.option("--max-cost", "max_cost", type=click.FloatRange(min=0), metavar="USD",
-                        help="Stop before a slice whose estimated cost (service/prices.yaml) would pass this total.")(func)
+                        help="Stop before a slice whose estimated cost (service/prices.yaml) would pass this "
+                             "total.")(func)
     func = click.option("--dry-run", is_flag=True,
                         help="Print the slices, their tokens and estimated cost; ask nothing.")(func)
     func = click.option("--progress/--no-progress", default=None,
@@ -124,7 +127,8 @@ def _slicing_options(func: F) -> F:
 @_scoped_bundle_options
 @deps_options
 @_model_option
-@click.option("-p", "--prompt", default="flows@1", show_default=True, help="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
+@click.option("-p", "--prompt", default="flows@1", show_default=True,
+              help="Prompt NAME[@VERSION]: flows, breakage, dns, review, ask.")
 @_slicing_options
 def analyze(paths: tuple[str, ...], namespaces: tuple[str, ...], strict: bool, deps_path: str | None,
             flows_path: str | None, fmt: str, output_file: str | None, model: str | None, anonymize: bool,
@@ -219,7 +223,8 @@ def _dry_run(truth: Truth, model: str | None, prompt: str, options: SliceOptions
 
 def _dry_run_text(doc: dict[str, Any]) -> str:
     b, t = doc["budget"], doc["totals"]
-    cost = "n/a (no price in service/prices.yaml)" if t["estimated_cost_usd"] is None else f"${t['estimated_cost_usd']:.4f}"
+    cost = ("n/a (no price in service/prices.yaml)" if t["estimated_cost_usd"] is None
+            else f"${t['estimated_cost_usd']:.4f}")
     lines = [f"{doc['model']} with {doc['prompt']}: budget {b['input_tokens_per_slice']:,} prompt tokens and "
              f"{b['output_tokens']:,} output tokens per slice ({b['source']})",
              f"{t['slices']} slice(s), {t['prompt_tokens']:,} prompt tokens, about {t['estimated_output_tokens']:,} "
@@ -229,7 +234,8 @@ def _dry_run_text(doc: dict[str, Any]) -> str:
                                            if r["namespaces_total"] > len(r["namespaces"]) else "")
         c = "" if r["estimated_cost_usd"] is None else f", ${r['estimated_cost_usd']:.4f}"
         over = ", OVER BUDGET" if r["over_budget"] else ""
-        lines.append(f"  #{r['index']} [{r['split']}] {r['workloads']} workload(s), {r['prompt_tokens']:,} tokens{c}{over}: {ns}")
+        lines.append(f"  #{r['index']} [{r['split']}] {r['workloads']} workload(s), {r['prompt_tokens']:,} "
+                     f"tokens{c}{over}: {ns}")
     if len(doc["slices"]) > 200:
         lines.append(f"  ... {len(doc['slices']) - 200} more")
     return "\n".join(lines)

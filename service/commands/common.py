@@ -13,9 +13,9 @@ import click
 
 import verifier
 from service import progress
-from verifier.declared import DEFAULT_DEPS_FILE
-from verifier.errors import InputError, NothingToCheck, UnreadableInput
-from verifier.model import Bundle, SourceRef
+from verifier.model.records import DEFAULT_DEPS_FILE
+from verifier.model.errors import InputError, NothingToCheck, UnreadableInput
+from verifier.model.bundle import Bundle, SourceRef
 
 if TYPE_CHECKING:
     from service.truth import Truth

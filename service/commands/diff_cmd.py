@@ -10,7 +10,7 @@ import click
 from service import gitsource
 from service.outputs import render_diff
 from service.truth import Truth, compute_truth, diff_doc
-from verifier.model import Bundle
+from verifier.model.bundle import Bundle
 
 from .common import (
     default_deps_path, fail_closed, load, print_dependency_issues, read_deps_text, read_flows, report_issues,
@@ -85,7 +85,8 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
     flows_text = read_flows(flows_path)
     doc = diff_doc(_truth(a, flows_text), _truth(b, flows_text))
     emit(render_diff(doc, fmt), fmt, output_file)
-    failing = bool(doc["dependencies_broken"]) or any(f["severity"] in FAIL_ON[fail_on] for f in doc["findings_introduced"])
+    failing = bool(doc["dependencies_broken"]) or any(f["severity"] in FAIL_ON[fail_on]
+                                                      for f in doc["findings_introduced"])
     sys.exit(1 if failing and fail_on != "never" else 0)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from service.renderers import exposure as render
-from verifier.connectivity import Connectivity
-from verifier.exposure_report import exposure_section, parse_controller
+from verifier.engine.connectivity import Connectivity
+from verifier.engine.exposure_report import exposure_section, parse_controller
 
 from .output import F
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from verifier.model import Bundle
+from verifier.model.bundle import Bundle
 
 from service.flowfilter import FilterSpec, WorkloadFilter, filter_flows_doc, filter_report, resolve, shown_rows
 

@@ -14,7 +14,8 @@ from .common import cli_truth, deps_options, print_dependency_issues
 @click.option("-n", "--namespace", "default_namespace", default="default", show_default=True,
               help="Namespace for objects that name none (as kubectl apply -n would).")
 @deps_options
-@click.option("--out", "out_dir", required=True, metavar="DIR", help="Folder to write the fixed copy to (new or empty).")
+@click.option("--out", "out_dir", required=True, metavar="DIR",
+              help="Folder to write the fixed copy to (new or empty).")
 @click.option("--no-infer", is_flag=True, help="Do not infer dependencies from env values in the manifests.")
 def fix(paths: tuple[str, ...], default_namespace: str, deps_path: str | None, flows_path: str | None,
         out_dir: str, no_infer: bool) -> None:

@@ -15,7 +15,7 @@ from service.renderers import flows as render
 from service.renderers.flows_markdown import render_markdown
 from service.renderers.outside import cap_outside
 from service.terminal import plain_terminal
-from verifier.export import flows_json, verdict_json
+from verifier.engine.export import flows_json, verdict_json
 
 from .common import EXIT_CODES_HELP, PORT, bundle_options, load
 from .exposure_opts import exposure_options, render_exposure
@@ -130,7 +130,8 @@ def flows_table(conn: verifier.Connectivity, limit: int) -> str:
               help="Destination: a workload, or a Service (svc/NAME, NS/svc/NAME, or a name only a Service has).")
 @click.option("--port", type=PORT, required=True,
               help="Destination port: a number or a port name. A Service's port maps through its targetPort.")
-@click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), default="TCP", show_default=True)
+@click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"], case_sensitive=False), default="TCP",
+              show_default=True)
 @output_option(["text", "json"], "text")
 @output_file_option
 @click.pass_context
@@ -152,7 +153,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], default_namespace: str, st
 
     bundle, _ = load(paths, default_namespace, strict)
     explicit = ctx.get_parameter_source("default_namespace") is not click.core.ParameterSource.DEFAULT
-    verdicts = answer(bundle, Question(src, dst, port, protocol.upper()), namespace=default_namespace if explicit else None)
+    verdicts = answer(bundle, Question(src, dst, port, protocol.upper()),
+                      namespace=default_namespace if explicit else None)
     allowed = all(v.allowed for v in verdicts)
     if fmt == "json":
         doc = verdict_json(verdicts[0])

@@ -12,8 +12,8 @@ import click
 from service.plan_explain import PLAN_PROMPT, after_truth, model_failed, plan_variables, with_explanation
 from service.planfiles import parse_controllers, render_runbook, routed_backends, write_plan
 from service.truth import truth_json
-from verifier.exposure import ExternalActors
-from verifier.plan import make_plan, plan_json
+from verifier.review.exposure import ExternalActors
+from verifier.rollout.plan import make_plan, plan_json
 
 from .analyze_cmd import _check_model as check_model
 from .common import (bundle_options, cli_truth, deps_options, print_dependency_issues, read_deps_text,
@@ -38,10 +38,12 @@ from .common import (bundle_options, cli_truth, deps_options, print_dependency_i
               help="A model to explain the plan (prompt plan@1): openai:MODEL, anthropic:MODEL, ollama:MODEL, "
                    "openai-compatible:URL#MODEL (default: $NETREASON_MODEL; none: the plan alone). Every claim it "
                    "makes is checked against the manifests after the plan.")
-@click.option("-p", "--prompt", default=PLAN_PROMPT, show_default=True, help="Prompt NAME[@VERSION] for the explanation.")
+@click.option("-p", "--prompt", default=PLAN_PROMPT, show_default=True,
+              help="Prompt NAME[@VERSION] for the explanation.")
 @click.option("--timeout", "timeout_s", type=float, default=60.0, show_default=True,
               help="Seconds to wait for the model (per call, retries included).")
-@click.option("--anonymize", is_flag=True, help="Pseudonymize names and labels in the prompt; the answer is mapped back.")
+@click.option("--anonymize", is_flag=True,
+              help="Pseudonymize names and labels in the prompt; the answer is mapped back.")
 def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path: str | None, flows_path: str | None,
          out_dir: str | None, fmt: str | None, replace: bool, cidrs: tuple[str, ...], controllers: tuple[str, ...],
          no_infer: bool, model: str | None, prompt: str, timeout_s: float, anonymize: bool) -> None:
@@ -71,7 +73,8 @@ def plan(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
     if not truth.bundle.workloads:
         raise click.ClickException(f"no workloads found in {', '.join(paths)}: nothing to plan")
     defaults = ExternalActors()
-    actors = ExternalActors(cidrs or defaults.cidrs, parse_controllers(controllers) if controllers else defaults.controllers)
+    actors = ExternalActors(cidrs or defaults.cidrs,
+                            parse_controllers(controllers) if controllers else defaults.controllers)
     result = make_plan(truth.bundle, [r.dependency for r in truth.dependencies], actors=actors,
                        backends=routed_backends(truth.texts, default_namespace), replace=replace)
     doc = plan_json(result)

@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from verifier.errors import InputError
-from verifier.model import SourceRef
-from verifier.probes import PROBE_SCHEMA, Probe, diagnose, probes
+from verifier.model.errors import InputError
+from verifier.model.bundle import SourceRef
+from verifier.rollout.probes import PROBE_SCHEMA, Probe, diagnose, probes
 
 from .common import cli_truth, deps_options, print_dependency_issues
 
@@ -56,8 +56,8 @@ def probe_plan(paths: tuple[str, ...], default_namespace: str, deps_path: str | 
     if plan_doc and plan_doc.get("replace"):
         bundle = _without_replaced(bundle, plan_doc, step)
     namespaces = _step_namespaces(plan_doc, step)
-    from verifier.compile import compile_bundle
-    from verifier.connectivity import compute_connectivity
+    from verifier.engine.compile import compile_bundle
+    from verifier.engine.connectivity import compute_connectivity
 
     found = probes(bundle, [r.dependency for r in truth.dependencies], compute_connectivity(compile_bundle(bundle)),
                    namespaces)

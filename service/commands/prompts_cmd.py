@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 import yaml
 
-from verifier.errors import InputError, NetreasonError
+from verifier.model.errors import InputError, NetreasonError
 
 if TYPE_CHECKING:  # prompts.library imports langchain_core (~0.5 s): only commands that render pay for it
     from prompts.library import PromptSpec, RenderedPrompt
@@ -91,7 +91,7 @@ def render_cmd(
 ) -> None:
     """Render prompt REF for a bundle of manifests, exactly as a model would get it."""
     from service.prompting import prepare_prompt
-    from verifier.load import load_bundle
+    from verifier.input.load import load_bundle
 
     bundle = load_bundle(list(bundle_paths), default_namespace=default_namespace)
     deps = _read_deps(Path(deps_path)) if deps_path else []
@@ -122,7 +122,8 @@ def _read_deps(path: Path) -> list[dict[str, Any]]:
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read dependencies: {exc}") from None
     if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
-        raise InputError("expected a YAML list of mappings (from, to, port, protocol)", source=None, field_path=str(path))
+        raise InputError("expected a YAML list of mappings (from, to, port, protocol)", source=None,
+                         field_path=str(path))
     return data
 
 

@@ -9,7 +9,8 @@ import click
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: every one).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port (0: any free one).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port (0: any free one).")
 @click.option("--database-url", envvar="NETREASON_DATABASE_URL",
               help="sqlite:///FILE or postgresql+psycopg://... (default: $NETREASON_DATABASE_URL, else a SQLite "
                    "file in the user data dir).")

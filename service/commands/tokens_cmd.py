@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from verifier.errors import InputError
+from verifier.model.errors import InputError
 
 from .output import output_option
 

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from verifier.answers import (
+from verifier.claims.answers import (
     AnswerShapeError, ParsedAnswer, RejectedClaim, normalise_claim, parse_answer, strip_thinking,
 )
-from verifier.claims_schema import ModelAnswer
+from verifier.claims.schema import ModelAnswer
 
 from .base import Message, Provider, ProviderReply, ProviderRequest, ReplyTrail
 from .errors import ProviderOutputInvalid
@@ -60,7 +60,8 @@ async def complete_answer(provider: Provider, request: ProviderRequest,
     if raw is not None and not raw.rejected:
         return AnswerResult(_parse(first, deanonymize)[0], (first,))
     ask = _claims_repair(raw) if raw is not None else _whole_repair(problem or "")
-    second = await provider.complete(request.followed_by(Message("assistant", strip_thinking(first.text)), Message("user", ask)))
+    second = await provider.complete(request.followed_by(Message("assistant", strip_thinking(first.text)),
+                                                         Message("user", ask)))
     if raw is None:
         parsed, problem_after = _parse(second, deanonymize)
         if parsed is None:

@@ -7,7 +7,7 @@ or stop and tell a human what to change (`ProviderAuthError`, `ProviderConfigErr
 
 from __future__ import annotations
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 
 class ProviderError(NetreasonError):

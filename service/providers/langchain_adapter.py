@@ -66,7 +66,7 @@ class LangChainProvider:
             if request.json_schema is not None and self.supports_structured_output:
                 return await asyncio.wait_for(self._structured(request), request.timeout_s)
             return await asyncio.wait_for(self._plain(request), request.timeout_s)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise ProviderTimeout("no answer before the request timeout", provider=self.provider_name) from exc
         except (ConnectionError, OSError) as exc:
             raise ProviderUnavailable(f"{type(exc).__name__}: {exc}", provider=self.provider_name) from exc

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import TypeVar
 
 from .base import ProviderReply
@@ -107,7 +107,7 @@ def parse_retry_after(headers: Mapping[str, str], now: Callable[[], datetime] | 
     seconds = _as_float(value)
     if seconds is not None:
         return max(seconds, 0.0)
-    return _seconds_until_http_date(value, now or (lambda: datetime.now(timezone.utc)))
+    return _seconds_until_http_date(value, now or (lambda: datetime.now(UTC)))
 
 
 def _as_float(value: str | None) -> float | None:
@@ -126,7 +126,7 @@ def _seconds_until_http_date(value: str, now: Callable[[], datetime]) -> float |
         return None
     if when.tzinfo is None:
         # RFC 9110 §5.6.7: HTTP-date is always GMT.
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max((when - now()).total_seconds(), 0.0)
 
 

@@ -10,15 +10,15 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Union
+from typing import Any
 
 from .base import ProviderReply, ProviderRequest, Usage
 from .errors import ProviderConfigError, ProviderError
 from .retry import Stopwatch
 from .structured import parse_json_object
 
-ScriptedAnswer = Union[Mapping[str, Any], str]
-ScriptedItem = Union[Mapping[str, Any], str, ProviderError]
+ScriptedAnswer = Mapping[str, Any] | str
+ScriptedItem = Mapping[str, Any] | str | ProviderError
 Responder = Callable[[ProviderRequest], ScriptedAnswer]
 
 

@@ -36,7 +36,7 @@ from functools import cache
 from typing import Any
 
 from prompts.library import list_prompts
-from verifier.model import Bundle, NetworkPolicy, Peer, Rule
+from verifier.model.bundle import Bundle, NetworkPolicy, Peer, Rule
 
 from ..brief import extract_brief, parse_brief
 from ..truth import compute_truth
@@ -151,12 +151,15 @@ def _invented_claims(bundle: Bundle, task: str | None, text: str) -> list[dict[s
         return []
     real = sorted(existing)[int(hashlib.sha256(text.encode()).hexdigest(), 16) % len(existing)]
     ns = real.split("/", 1)[0]
-    ghost = next(f"{ns}/{name}" for name in ("legacy-proxy", "sidecar-cache", "shadow-api-7") if f"{ns}/{name}" not in existing)
+    ghost = next(f"{ns}/{name}" for name in ("legacy-proxy", "sidecar-cache", "shadow-api-7")
+                 if f"{ns}/{name}" not in existing)
     if task == "dns":
         return [{"type": "dns_egress_missing", "workload": ghost, "reason": None}]
     if task == "breakage":
-        return [{"type": "dependency_broken", "from": ghost, "to": real, "port": 8080, "protocol": "TCP", "reason": None}]
-    return [{"type": "flow", "from": ghost, "to": real, "port": 8080, "protocol": "TCP", "allowed": True, "reason": None}]
+        return [{"type": "dependency_broken", "from": ghost, "to": real, "port": 8080, "protocol": "TCP",
+                 "reason": None}]
+    return [{"type": "flow", "from": ghost, "to": real, "port": 8080, "protocol": "TCP", "allowed": True,
+             "reason": None}]
 
 
 class SimulatedProvider:
@@ -166,7 +169,8 @@ class SimulatedProvider:
 
     def __init__(self, mode: str) -> None:
         if mode not in MODES:
-            raise ProviderConfigError(f"unknown simulated model {mode!r}; known: {', '.join(f'simulated:{m}' for m in MODES)}",
+            raise ProviderConfigError(f"unknown simulated model {mode!r}; known: "
+                                      f"{', '.join(f'simulated:{m}' for m in MODES)}",
                                       provider="simulated")
         self.mode = mode
         self.model = f"simulated:{mode}"

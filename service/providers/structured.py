@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from verifier.answers import extract_json_object
-from verifier.errors import NetreasonError
+from verifier.claims.answers import extract_json_object
+from verifier.model.errors import NetreasonError
 
 from .base import Message, Provider, ProviderReply, ProviderRequest, ReplyTrail
 from .errors import ProviderOutputInvalid
@@ -28,7 +28,7 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     """Return `text` parsed as a JSON object, or None.
 
     Accepts a bare object, one inside a Markdown code fence, one surrounded by prose (local models often
-    add "Here is the JSON:"), after a `<think>` block, or with trailing commas (`verifier.answers`).
+    add "Here is the JSON:"), after a `<think>` block, or with trailing commas (`verifier.claims.answers`).
     Anything that is not an object (a list, a number) is None.
     """
     return extract_json_object(text)

@@ -47,8 +47,9 @@ def exposure_summary(doc: dict[str, Any] | None) -> list[str]:
              f"{verdicts[p['allowed']]} ({p['explanation']})" for w in doc["workloads"] for p in w["entry_points"]]
     anywhere = sum(any(e["cidr"] == "anywhere" for e in w["external_ingress"]) for w in doc["workloads"])
     more = len(lines) - MAX_EXPOSURE_LINES
-    out = lines[:MAX_EXPOSURE_LINES] + ([f"... and {more} more entry points (netreason flows --exposure)"] if more > 0 else [])
-    return out + [f"{anywhere} of {len(doc['workloads'])} workloads accept ingress from anywhere outside the cluster"]
+    out = lines[:MAX_EXPOSURE_LINES] + ([f"... and {more} more entry points (netreason flows --exposure)"] if more > 0
+                                        else [])
+    return [*out, f"{anywhere} of {len(doc['workloads'])} workloads accept ingress from anywhere outside the cluster"]
 
 
 def _findings_counts(doc: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Text renderings of an exposure document (see `verifier.exposure_report.exposure_json`)."""
+"""Text renderings of an exposure document (see `verifier.engine.exposure_report.exposure_json`)."""
 
 from __future__ import annotations
 
@@ -48,4 +48,5 @@ def _cidr(e: dict[str, Any]) -> str:
 def _point(p: dict[str, Any]) -> str:
     verdict = {True: "REACHABLE", False: "BLOCKED", None: "UNKNOWN"}[p["allowed"]]
     port = f"{p['service']}:{p['service_port']}" if p["service_port"] else p["service"]
-    return f"{verdict} via {p['kind']} {p['object']} -> {port} -> {p['target_port']}/{p['protocol']}: {p['explanation']}"
+    return (f"{verdict} via {p['kind']} {p['object']} -> {port} -> {p['target_port']}/{p['protocol']}: "
+            f"{p['explanation']}")

@@ -1,4 +1,5 @@
-"""Text, markdown and JSON renderings of lint and diff documents (`verifier.findings.lint_json`, `verifier.diff.diff_json`)."""
+"""Text, markdown and JSON renderings of lint and diff documents (`verifier.review.findings.lint_json`,
+`verifier.review.diff.diff_json`)."""
 
 from __future__ import annotations
 
@@ -103,13 +104,16 @@ def _compact_markdown(doc: dict[str, Any], limit: int) -> str:
     deps = doc.get("dependencies") or []
     denied = [d for d in deps if not d["allowed"]]
     if deps:
-        budget.add(["### Dependencies", "", f"{len(denied)} of {len(deps)} denied; the allowed ones are not listed here.",
+        budget.add(["### Dependencies", "",
+                    f"{len(denied)} of {len(deps)} denied; the allowed ones are not listed here.",
                     ""], out)
-        rows = [f"| `{d['from']}` | `{d['to']}` | {d['protocol']}/{d['port']} | {d['source']} | **denied** |" for d in denied]
+        rows = [f"| `{d['from']}` | `{d['to']}` | {d['protocol']}/{d['port']} | {d['source']} | **denied** |"
+                for d in denied]
         listed: list[str] = []
         budget.take(rows, listed, "denied dependencies")
         if listed:
-            budget.charge(["| from | to | port | source | verdict |", "| --- | --- | --- | --- | --- |", *listed, ""], out)
+            budget.charge(["| from | to | port | source | verdict |", "| --- | --- | --- | --- | --- |", *listed, ""],
+                          out)
     coverage = doc.get("coverage") or []
     if coverage:
         open_ns = [r for r in coverage if not r["ingress_default_deny"]]
@@ -121,7 +125,8 @@ def _compact_markdown(doc: dict[str, Any], limit: int) -> str:
         shown = budget.take(rows, listed, "coverage rows")
         if shown:
             budget.charge(bounded.details(f"{shown} namespace(s) without an ingress default deny", [
-                "| namespace | workloads | ingress isolated | egress isolated |", "| --- | --- | --- | --- |", *listed]), out)
+                "| namespace | workloads | ingress isolated | egress isolated |", "| --- | --- | --- | --- |",
+                *listed]), out)
     how = "Run `netreason lint -o json` for all of it, every finding with its fix."
     out += bounded.closing(budget, how)
     return bounded.cap("\n".join(out) + "\n", limit, how)
@@ -130,7 +135,7 @@ def _compact_markdown(doc: dict[str, Any], limit: int) -> str:
 def _full_markdown(doc: dict[str, Any]) -> str:
     lines = ["## netreason lint", "", _summary(doc), ""]
     if doc["findings"]:
-        lines += markdown_findings(doc["findings"]) + [""]
+        lines += [*markdown_findings(doc["findings"]), ""]
     if doc.get("dependencies"):
         lines += ["### Dependencies", "", "| from | to | port | source | verdict |", "| --- | --- | --- | --- | --- |"]
         for d in doc["dependencies"]:
@@ -138,12 +143,14 @@ def _full_markdown(doc: dict[str, Any]) -> str:
             lines.append(f"| `{d['from']}` | `{d['to']}` | {d['protocol']}/{d['port']} | {d['source']} | {verdict} |")
         lines.append("")
     if doc.get("coverage"):
-        lines += ["### Rollout coverage", "", "| namespace | workloads | ingress isolated | egress isolated | default deny (in/out) |",
+        lines += ["### Rollout coverage", "",
+                  "| namespace | workloads | ingress isolated | egress isolated | default deny (in/out) |",
                   "| --- | --- | --- | --- | --- |"]
         for r in doc["coverage"]:
             lines.append(f"| `{r['namespace']}` | {r['workloads']} | {_yes(r['ingress_isolated'], r['workloads'])} | "
                          f"{_yes(r['egress_isolated'], r['workloads'])} | "
-                         f"{'yes' if r['ingress_default_deny'] else 'no'} / {'yes' if r['egress_default_deny'] else 'no'} |")
+                         f"{'yes' if r['ingress_default_deny'] else 'no'} / "
+                         f"{'yes' if r['egress_default_deny'] else 'no'} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -175,7 +182,8 @@ def render_diff_text(doc: dict[str, Any]) -> str:
         ("External egress removed", [f"  - {_external_text(e)}" for e in doc.get("external_removed", [])]),
         ("Dependencies broken", [f"  ✖ {d['from']} -> {d['to']} {d['protocol']}/{d['port']}: {d['explanation']}"
                                  for d in doc["dependencies_broken"]]),
-        ("Dependencies fixed", [f"  ✔ {d['from']} -> {d['to']} {d['protocol']}/{d['port']}" for d in doc["dependencies_fixed"]]),
+        ("Dependencies fixed",
+         [f"  ✔ {d['from']} -> {d['to']} {d['protocol']}/{d['port']}" for d in doc["dependencies_fixed"]]),
     ]
     for title, body in sections:
         lines += [f"{title} ({len(body)}):", *(body or ["  none"]), ""]
@@ -219,14 +227,16 @@ def _compact_diff_markdown(doc: dict[str, Any], limit: int) -> str:
         cut = doc.get("truncated") or {}
         partial = "".join(f" (counted over the {t['listed']:,} of {t['total']:,} {k.replace('_', ' ')} the JSON lists)"
                           for k, t in sorted(cut.items()) if k in ("flows_added", "flows_removed"))
-        budget.add(["### Flows by namespace pair", "", f"{sum(added.values())} added and {sum(removed.values())} removed "
+        budget.add(["### Flows by namespace pair", "",
+                    f"{sum(added.values())} added and {sum(removed.values())} removed "
                     f"across {len(pairs)} namespace pair(s){partial}.", ""], out)
         rows = [f"| `{a}` | `{b}` | {added[(a, b)]} | {removed[(a, b)]} |" for a, b in pairs]
         listed: list[str] = []
         shown = budget.take(rows, listed, "namespace pairs")
         if shown:
             budget.charge(bounded.details(f"{shown} of {len(pairs)} namespace pairs", [
-                "| from namespace | to namespace | flows added | flows removed |", "| --- | --- | --- | --- |", *listed]), out)
+                "| from namespace | to namespace | flows added | flows removed |", "| --- | --- | --- | --- |",
+                *listed]), out)
     ext = Counter(("added", str(e["workload"]).split("/", 1)[0]) for e in doc.get("external_added", []))
     ext.update(("removed", str(e["workload"]).split("/", 1)[0]) for e in doc.get("external_removed", []))
     if ext:
@@ -238,7 +248,8 @@ def _compact_diff_markdown(doc: dict[str, Any], limit: int) -> str:
     out += bounded.findings_section(doc["findings_introduced"], budget, ICONS, _where, "Findings introduced")
     resolved = Counter(f["rule"] for f in doc["findings_resolved"])
     if resolved:
-        budget.add(["### Findings resolved", "", *(f"- `{rule}`: {n}" for rule, n in sorted(resolved.items())), ""], out)
+        budget.add(["### Findings resolved", "", *(f"- `{rule}`: {n}" for rule, n in sorted(resolved.items())), ""],
+                   out)
     how = "Run `netreason diff OLD NEW -o json` (or open the full report) for all of it."
     out += bounded.closing(budget, how)
     return bounded.cap("\n".join(out) + "\n", limit, how)
@@ -254,11 +265,13 @@ def _full_diff_markdown(doc: dict[str, Any]) -> str:
     ]
     if doc["dependencies_broken"]:
         lines += ["### Dependencies broken", ""]
-        lines += [f"- **`{d['from']}` → `{d['to']}` {d['protocol']}/{d['port']}**: {_cell(d['explanation'])}" for d in doc["dependencies_broken"]]
+        lines += [f"- **`{d['from']}` → `{d['to']}` {d['protocol']}/{d['port']}**: {_cell(d['explanation'])}"
+                  for d in doc["dependencies_broken"]]
         lines.append("")
     for title, key, sign in (("Flows added", "flows_added", "+"), ("Flows removed", "flows_removed", "-")):
         if doc[key]:
-            lines += [f"### {title}", "", "```diff", *(f"{sign} {_flow_text(f)}{_breaks(f)}" for f in doc[key]), "```", ""]
+            lines += [f"### {title}", "", "```diff", *(f"{sign} {_flow_text(f)}{_breaks(f)}" for f in doc[key]), "```",
+                      ""]
     for title, key, sign in (("External egress added", "external_added", "+"),
                              ("External egress removed", "external_removed", "-")):
         if doc.get(key):

@@ -1,4 +1,4 @@
-"""Text renderings of a flows document (see `verifier.export.flows_json`)."""
+"""Text renderings of a flows document (see `verifier.engine.export.flows_json`)."""
 
 from __future__ import annotations
 

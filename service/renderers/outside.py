@@ -1,7 +1,7 @@
 """Traffic with addresses outside the input as flow rows: `outside:…` peers beside workload pairs.
 
 A flows document lists outside traffic per block (`external_egress`, `external_ingress`, see
-`verifier.export.external_json`). Rendered, one row per workload, direction, rule and protocol
+`verifier.engine.export.external_json`). Rendered, one row per workload, direction, rule and protocol
 joins its blocks into one peer label, so a workload no policy isolates reads
 `outside:anywhere` (0.0.0.0/0 and ::/0) instead of two rows.
 """

@@ -50,7 +50,7 @@ def _model_section(analysis: dict[str, Any]) -> list[str]:
         out += [f"- {missed_text(x)}" for x in missed[:MAX_MISSED]]
         if len(missed) > MAX_MISSED:
             out.append(f"- … and {len(missed) - MAX_MISSED} more")
-    return out + [""]
+    return [*out, ""]
 
 
 def render_review_comment(doc: dict[str, Any], report_url: str | None = None) -> str:

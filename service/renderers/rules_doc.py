@@ -5,12 +5,12 @@ Regenerate with `python -m service.renderers.rules_doc > docs/rules.md`; a test 
 
 from __future__ import annotations
 
-from verifier.fixes import FIX_HELP
-from verifier.rules.catalog import RULES
+from verifier.review.fixes import FIX_HELP
+from verifier.review.rules.catalog import RULES
 
 HEADER = """# netreason rules
 
-<!-- Generated from verifier/rules/catalog.py by `python -m service.renderers.rules_doc > docs/rules.md`. -->
+<!-- Generated from verifier/review/rules/catalog.py by `python -m service.renderers.rules_doc > docs/rules.md`. -->
 
 Every finding of `netreason lint`, `diff` and `analyze` carries one of these rule ids. An id never changes
 meaning once published: code scanning and suppressions key on it. Severity is the usual one; a finding may

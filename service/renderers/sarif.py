@@ -21,8 +21,8 @@ from urllib.parse import quote
 import yaml
 
 from service.fixfiles import NEW_POLICIES_DIR, Edit, patch_edit
-from verifier.fixes import Fix
-from verifier.rules.catalog import RULES
+from verifier.review.fixes import Fix
+from verifier.review.rules.catalog import RULES
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

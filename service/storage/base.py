@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection, Engine
 
-from verifier.errors import NetreasonError
+from verifier.model.errors import NetreasonError
 
 
 class StoreError(NetreasonError):

@@ -101,7 +101,7 @@ def test_a_breaking_change_fails_with_one_comment_and_sarif(tmp_path: Path, gith
 
 def test_the_comment_is_bounded(tmp_path: Path, github: str) -> None:
     work = _pull_request(tmp_path, POLICY.replace("{app: web}", "{app: frontend}"))
-    code, out, _ = _run_diff_step(work, github, tmp_path, comment_max_chars="400")
+    code, _out, _ = _run_diff_step(work, github, tmp_path, comment_max_chars="400")
     assert code == 1
     body = FakeGitHub.comments[-1]["body"]
     assert len(body) <= 400 and body.startswith("<!-- netreason-diff -->")
@@ -124,7 +124,7 @@ def test_bad_input_is_an_error_not_a_pass(tmp_path: Path, github: str) -> None:
 
 def test_the_action_is_composite_installs_netreason_and_uploads_the_diff_sarif() -> None:
     assert ACTION["runs"]["using"] == "composite"
-    install, diff, upload = ACTION["runs"]["steps"]
+    install, _diff, upload = ACTION["runs"]["steps"]
     assert "pip\" install" in install["run"] and "$ACTION_PATH" in install["run"]
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
     assert upload["with"]["sarif_file"] == "${{ steps.diff.outputs.sarif }}" and "always()" in upload["if"]

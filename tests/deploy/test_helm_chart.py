@@ -149,7 +149,7 @@ def test_the_deployment_runs_restricted_and_read_only(installed: Path) -> None:
 
 def test_a_database_url_without_its_network_peers_fails_to_render() -> None:
     values = {**VALUES, "networkPolicy": {"postgresql": {"to": []}}}
-    with pytest.raises(RuntimeError, match="networkPolicy.postgresql.to"):
+    with pytest.raises(RuntimeError, match=r"networkPolicy.postgresql.to"):
         helm.render(CHART, values, "netreason", "netreason")
 
 

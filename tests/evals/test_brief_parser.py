@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import pytest
 import yaml
 
@@ -11,7 +12,7 @@ from evals.builds import build
 from evals.generator import TEMPLATES
 from service.brief import render_brief
 from tests.shared import corpus_apps, require_shared, scenario_files
-from verifier.model import Requirement
+from verifier.model.bundle import Requirement
 
 
 def _flows(bundle: verifier.Bundle) -> set[tuple[str, str, str]]:
@@ -29,7 +30,7 @@ def _assert_round_trip(bundle: verifier.Bundle, deps: list) -> None:
 def test_corpus_app_round_trips_through_the_brief(app):
     require_shared()
     bundle = verifier.load_bundle(app["manifest_paths"], default_namespace=app["default_namespace"])
-    _assert_round_trip(bundle, yaml.safe_load(open(app["deps_path"])))
+    _assert_round_trip(bundle, yaml.safe_load(Path(app["deps_path"]).read_text()))
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))

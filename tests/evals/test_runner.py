@@ -22,7 +22,8 @@ class CountingProvider:
         self.peak = max(self.peak, self.in_flight)
         await asyncio.sleep(0.02)
         self.in_flight -= 1
-        return ProviderReply('{"summary": "nothing", "claims": []}', {"summary": "nothing", "claims": []}, "count", "test")
+        return ProviderReply('{"summary": "nothing", "claims": []}', {"summary": "nothing", "claims": []}, "count",
+                             "test")
 
 
 def test_no_more_calls_overlap_than_the_concurrency_allows(eval_store):

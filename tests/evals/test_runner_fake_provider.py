@@ -100,7 +100,9 @@ def test_report_renders_markdown_and_self_contained_html_with_a_size_chart(eval_
     score_run(eval_store, summary.run_id)
     runner, db = CliRunner(), str(eval_store.engine.url)
     out = tmp_path / "r.html"
-    result = runner.invoke(cli, ["eval", "report", summary.run_id, "--db", db, "--format", "html", "--output-file", str(out)])
+    result = runner.invoke(cli,
+                           ["eval", "report", summary.run_id, "--db", db, "--format", "html", "--output-file",
+                            str(out)])
     page = out.read_text()
     assert result.exit_code == 0 and page.count("<svg") == 5 and "<polyline" in page
     assert "simulated:and-as-or (simulated)" in page and "<script" not in page and "http://" not in page.replace(

@@ -21,13 +21,15 @@ from service.prompting import prepare_prompt
 from service.providers.errors import ProviderConfigError
 from service.store import Store
 from tests.prompts.example_bundles import bundle, ns, sel
-from verifier.model import LabelSelector, NetworkPolicy, Peer, Rule
+from verifier.model.bundle import LabelSelector, NetworkPolicy, Peer, Rule
 
 MODELS = ("simulated:oracle", "simulated:and-as-or", "simulated:ignores-policytypes", "simulated:hallucinates")
 
 
 def _subset():
-    keep = lambda s: s.id.startswith("hand/") or s.id.endswith("/w5-s1") or s.id in ("corpus/bookinfo", "corpus/sock-shop")  # noqa: E731
+    def keep(s):
+        return s.id.startswith("hand/") or s.id.endswith("/w5-s1") or s.id in ("corpus/bookinfo", "corpus/sock-shop")
+
     return [s for s in load_scenarios() if keep(s)]
 
 

@@ -3,6 +3,7 @@ tier's truth, with accuracy and cost per size in the report; simulated models an
 
 from __future__ import annotations
 
+import itertools
 import asyncio
 import json
 import time
@@ -58,7 +59,7 @@ def test_a_small_tier_is_asked_in_slices_and_the_simulated_errors_show_through(t
     assert doc["errors"] == 0 and doc["responses"] == len(SIMULATED) * len(PROMPTS)
     board = {(e["model"], e["prompt"]): e for e in doc["leaderboard"]}
     assert all(e["simulated"] for e in board.values()) and doc["simulated_note"]
-    for (model, prompt), e in board.items():
+    for (_model, prompt), e in board.items():
         cost = e["size_costs"][str(SIZE)]
         assert cost["calls_mean"] == slices[PROMPTS.index(prompt)] and cost["workloads"] == SIZE
         assert cost["prompt_chars_mean"] > 4 * 6000 and cost["wall_ms_mean"] > 0 and cost["cost_usd"] is None
@@ -143,5 +144,5 @@ def test_rpm_paces_every_slice_of_a_sliced_answer(tier_dir, eval_store):
     summary = asyncio.run(run_eval(eval_store, scenarios, config,
                                    providers={"scripted:paced": ScriptedProvider(responder=record)}))
     assert summary.errors == 0 and len(starts) == _slices_planned(scenarios[0].path.parent)[1] > 1
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 0.18, gaps

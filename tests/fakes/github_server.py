@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 FIRST_ID = 77
 
@@ -20,8 +20,8 @@ FIRST_ID = 77
 class FakeGitHub(BaseHTTPRequestHandler):
     """The handler; its class attributes hold the state of the one server a test runs."""
 
-    calls: list[tuple[str, str, Any]] = []
-    comments: list[dict[str, Any]] = []
+    calls: ClassVar[list[tuple[str, str, Any]]] = []
+    comments: ClassVar[list[dict[str, Any]]] = []
     next_id = FIRST_ID
 
     @classmethod
@@ -39,13 +39,13 @@ class FakeGitHub(BaseHTTPRequestHandler):
     def _body(self) -> Any:
         return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.calls.append(("GET", self.path, self.headers.get("Authorization")))
         found = re.search(r"[?&]page=(\d+)", self.path)
         page = int(found.group(1)) if found else 1
         self._reply(200, self.comments[(page - 1) * 100: page * 100])
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self._body()
         self.calls.append(("POST", self.path, body))
         cid = type(self).next_id
@@ -53,7 +53,7 @@ class FakeGitHub(BaseHTTPRequestHandler):
         self.comments.append({"id": cid, "body": body["body"], "html_url": f"https://github.example/c/{cid}"})
         self._reply(201, self.comments[-1])
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         body = self._body()
         self.calls.append(("PATCH", self.path, body))
         cid = int(self.path.rsplit("/", 1)[1])

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import pytest
 
@@ -63,8 +63,8 @@ class Failure:
     delay_s: float = 0.0
 
 
-Behaviour = Union[Answer, RawText, Failure]
-Responder = Callable[["RecordedRequest"], Union[Behaviour, Mapping[str, Any]]]
+Behaviour = Answer | RawText | Failure
+Responder = Callable[["RecordedRequest"], Behaviour | Mapping[str, Any]]
 
 
 def answer(data: Mapping[str, Any], *, delay_s: float = 0.0, input_tokens: int = 42, output_tokens: int = 17) -> Answer:
@@ -264,7 +264,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDKs' connection pools expect
     server: _Server
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -276,7 +276,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, extra_headers, payload = self.server.fake._serve(request)
         self._send(status, extra_headers, payload)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._send(200, {}, {"status": "ok"}) if self.path == "/health" else self._send(404, {}, {"error": "not found"})
 
     def _send(self, status: int, extra_headers: Mapping[str, str], payload: Mapping[str, Any]) -> None:
@@ -292,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test); nothing to deliver
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

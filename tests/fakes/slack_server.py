@@ -158,7 +158,8 @@ class FakeSlackServer:
             while len(posts := [c for c in self.calls if c.method == "chat.postMessage"]) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"expected {count} chat.postMessage call(s) within {timeout}s, got {len(posts)}")
+                    raise AssertionError(f"expected {count} chat.postMessage call(s) within {timeout}s, got "
+                                         f"{len(posts)}")
                 self._changed.wait(left)
             return posts[:count]
 
@@ -215,11 +216,14 @@ def block_problems(blocks: list[dict[str, Any]]) -> list[str]:
         kind = block.get("type")
         text = (block.get("text") or {}).get("text", "")
         if kind == "section" and len(text) > MAX_SECTION_TEXT:
-            problems.append(f"[ERROR] must be less than {MAX_SECTION_TEXT + 1} characters [json-pointer:/blocks/{i}/text]")
+            problems.append(f"[ERROR] must be less than {MAX_SECTION_TEXT + 1} characters "
+                            f"[json-pointer:/blocks/{i}/text]")
         if kind == "header" and len(text) > MAX_HEADER_TEXT:
-            problems.append(f"[ERROR] must be less than {MAX_HEADER_TEXT + 1} characters [json-pointer:/blocks/{i}/text]")
+            problems.append(f"[ERROR] must be less than {MAX_HEADER_TEXT + 1} characters "
+                            f"[json-pointer:/blocks/{i}/text]")
         if kind == "context" and len(block.get("elements") or []) > MAX_CONTEXT_ELEMENTS:
-            problems.append(f"[ERROR] no more than {MAX_CONTEXT_ELEMENTS} items allowed [json-pointer:/blocks/{i}/elements]")
+            problems.append(f"[ERROR] no more than {MAX_CONTEXT_ELEMENTS} items allowed "
+                            f"[json-pointer:/blocks/{i}/elements]")
         if kind not in ("section", "header", "context", "divider", "actions", "image", "rich_text", "markdown"):
             problems.append(f"[ERROR] unsupported type: {kind} [json-pointer:/blocks/{i}/type]")
     return problems
@@ -238,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
         if not self.path.startswith("/api/"):
@@ -281,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -1,4 +1,4 @@
-"""The clusters behind the prompt library's few-shot examples, as `verifier.model` records.
+"""The clusters behind the prompt library's few-shot examples, as `verifier.model.bundle` records.
 
 `test_library.py` renders each with the real brief and compares it with the example's
 `brief` variable, then checks the example's claims with the real evaluator, so a few-shot
@@ -7,7 +7,7 @@ example can neither drift from the brief notation nor teach a wrong verdict.
 
 from __future__ import annotations
 
-from verifier.model import (
+from verifier.model.bundle import (
     NAMESPACE_NAME_LABEL,
     Bundle,
     ContainerPort,
@@ -106,7 +106,8 @@ EXAMPLES["breakage@1"] = (
         [Service("data", "db", {"app": "db"}, (ServicePort(5432, 5432),))],
         [
             NetworkPolicy("data", "db-ingress", sel(app="db"), ("Ingress",), ingress=(
-                Rule((Peer(pod_selector=sel(app="api"), namespace_selector=name_sel("web")),), (PolicyPort("TCP", 5432),)),
+                Rule((Peer(pod_selector=sel(app="api"), namespace_selector=name_sel("web")),),
+                     (PolicyPort("TCP", 5432),)),
             )),
             NetworkPolicy("web", "egress", LabelSelector(), ("Egress",), egress=(
                 Rule((Peer(namespace_selector=sel(tier="data")),), (PolicyPort("TCP", 5432),)),
@@ -165,7 +166,8 @@ EXAMPLES["ask@1"] = (
          wl("prod", "db", {"app": "db"}, tcp(5432), kind="StatefulSet")],
         [],
         [NetworkPolicy("prod", "db-ingress", sel(app="db"), ("Ingress",), ingress=(
-            Rule((Peer(namespace_selector=sel(env="prod")), Peer(pod_selector=sel(app="api"))), (PolicyPort("TCP", 5432),)),
+            Rule((Peer(namespace_selector=sel(env="prod")), Peer(pod_selector=sel(app="api"))),
+                 (PolicyPort("TCP", 5432),)),
         ))],
     ),
     [],

@@ -13,16 +13,17 @@ from prompts.library import LIBRARY_DIR, PromptError, UnknownPrompt, list_prompt
 from service.brief import as_dependency, render_brief
 from service.plan_explain import after_truth, plan_variables
 from service.truth import compute_truth
-from verifier.claims_schema import AnswerParseError, ModelAnswer, strict_json_schema
-from verifier.explain import Explainer
-from verifier.plan import make_plan, plan_json
-from verifier.selectors import matches
+from verifier.claims.schema import AnswerParseError, ModelAnswer, strict_json_schema
+from verifier.engine.explain import Explainer
+from verifier.rollout.plan import make_plan, plan_json
+from verifier.sets.selectors import matches
 
 from .example_bundles import EXAMPLES
 
 REFS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "plan@1", "repair@1", "review@1"]
 BRIEF_PROMPTS = ["ask@1", "breakage@1", "dns@1", "flows@1", "flows@2", "plan@1", "review@1"]
-SAMPLE_VARS = {"question": "Can shop/web reach shop/db?", "bad_output": "{oops", "error": "not JSON", "plan": "1 step(s)"}
+SAMPLE_VARS = {"question": "Can shop/web reach shop/db?", "bad_output": "{oops", "error": "not JSON",
+               "plan": "1 step(s)"}
 
 
 def _vars(spec, brief="namespaces: none\n"):
@@ -111,7 +112,9 @@ def test_unknown_answer_schema_is_rejected(library):
 
 def test_few_shot_answer_must_fit_the_schema(library):
     _rewrite(library / "dns@1.yaml", "workload: app/b", "workload: b")
-    with pytest.raises(PromptError, match=r"dns@1.yaml:\d+: examples\[0\].answer: does not fit ModelAnswer: claims\[0\].workload: Value error, expected 'namespace/name'"):
+    with pytest.raises(PromptError,
+                       match=r"dns@1.yaml:\d+: examples\[0\].answer: does not fit ModelAnswer: claims\[0\].workload: "
+                             r"Value error, expected 'namespace/name'"):
         load_prompt("dns", library)
 
 
@@ -234,7 +237,8 @@ def matches_labels(selector, labels):
 
 def _dependency_broken(bundle, dep):
     explainer = Explainer(bundle)
-    return any(not explainer.check(dep.from_, w, port, dep.protocol).allowed for w, port in _service_targets(bundle, dep))
+    return any(not explainer.check(dep.from_, w, port, dep.protocol).allowed for w,
+               port in _service_targets(bundle, dep))
 
 
 def _dns_missing(bundle, workload):
@@ -246,7 +250,7 @@ def _dns_missing(bundle, workload):
 
 @pytest.mark.parametrize("ref", BRIEF_PROMPTS)
 def test_example_claims_hold_under_the_verifier(ref):
-    bundle, deps = _checked(ref)
+    bundle, _deps = _checked(ref)
     _, answer = _example(ref)
     explainer = Explainer(bundle)
     for claim in answer.claims:
@@ -255,10 +259,12 @@ def test_example_claims_hold_under_the_verifier(ref):
         elif claim.type == "dependency_broken":
             assert _dependency_broken(bundle, as_dependency(claim.model_dump(by_alias=True))), claim
         elif claim.type == "dns_egress_missing":
-            assert _dns_missing(bundle, claim.workload) if ref == "dns@1" else claim.workload in {w.id for w in bundle.workloads}
+            assert (_dns_missing(bundle, claim.workload) if ref == "dns@1"
+                    else claim.workload in {w.id for w in bundle.workloads})
         elif claim.type == "policy_selects":
             policy = next(p for p in bundle.policies if p.id == claim.policy)
-            selected = [w.id for w in bundle.workloads if w.namespace == policy.namespace and matches(policy.pod_selector, w.labels)]
+            selected = [w.id for w in bundle.workloads if w.namespace == policy.namespace
+                        and matches(policy.pod_selector, w.labels)]
             assert sorted(claim.workloads) == sorted(selected), claim
 
 
@@ -285,7 +291,7 @@ def test_review_example_dns_claims_hold_with_assumed_dns_pods():
 
     bundle, _ = EXAMPLES["review@1"]
     with_dns = replace(bundle, namespaces={**bundle.namespaces, "kube-system": ns("kube-system")},
-                       workloads=bundle.workloads + (_coredns,))
+                       workloads=(*bundle.workloads, _coredns))
     _, answer = _example("review@1")
     claimed = {c.workload for c in answer.claims if c.type == "dns_egress_missing"}
     assert claimed == {w.id for w in bundle.workloads if _dns_missing(with_dns, w.id)} == {"shop/api", "shop/db"}

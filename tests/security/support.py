@@ -27,7 +27,8 @@ def pods_yaml(count: int, namespace: str = "load") -> str:
     """`count` plain Pods in one namespace, each with a port: the all-pairs worst case without policies."""
     docs = []
     for i in range(count):
-        docs.append(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: {namespace}, labels: {{app: p{i}}}}}\n"
+        docs.append(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: {namespace}, labels: {{app: "
+                    f"p{i}}}}}\n"
                     f"spec: {{containers: [{{name: c, image: x, ports: [{{containerPort: 8080}}]}}]}}\n")
     return "---\n".join(docs)
 

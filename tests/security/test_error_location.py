@@ -12,7 +12,7 @@ import json
 import yaml
 
 import verifier
-from verifier import documents
+from verifier.input import documents
 
 from .support import netreason
 
@@ -29,7 +29,7 @@ def test_locating_errors_in_one_line_json_reads_each_object_once(monkeypatch):
     composed: list[int] = []
     real = yaml.compose
 
-    def counting(stream, Loader):  # noqa: N803 (yaml's own name)
+    def counting(stream, Loader):
         composed.append(len(stream))
         return real(stream, Loader=Loader)
 
@@ -47,6 +47,6 @@ def test_cli_reports_the_right_lines_in_one_line_and_pretty_json(tmp_path):
     pretty = netreason("lint", str(tmp_path / "pretty.json"), "-o", "json")
     assert "Traceback" not in one.stderr + pretty.stderr
     assert one.stderr.count("one.json:1: spec.ingress[0].ports[0].port: invalid port 70000") == 300
-    lines = [json.dumps(doc, indent=2).splitlines().index(l) + 1 for l in json.dumps(doc, indent=2).splitlines()
-             if '"port": 70000' in l][:1]
+    lines = [json.dumps(doc, indent=2).splitlines().index(x) + 1 for x in json.dumps(doc, indent=2).splitlines()
+             if '"port": 70000' in x][:1]
     assert f"pretty.json:{lines[0]}: spec.ingress[0].ports[0].port" in pretty.stderr, pretty.stderr[:500]

@@ -21,7 +21,7 @@ import httpx
 
 from service.settings import Settings
 from tests.fakes.api_server import ApiServer, running_api, sqlite_url
-from tests.fakes.provider_server import FakeProviderServer, answer, slow
+from tests.fakes.provider_server import FakeProviderServer, slow
 
 from .support import DEFAULT_DENY, ROOT, netreason, pods_yaml
 

@@ -13,12 +13,11 @@ import socket
 from pathlib import Path
 
 import httpx
-import pytest
 
 from service.provider_pool import ProviderPool
 from service.settings import Settings
 from tests.fakes.api_server import running_api, sqlite_url
-from tests.fakes.provider_server import FakeProviderServer, Failure, answer
+from tests.fakes.provider_server import FakeProviderServer, answer
 from tests.fakes.raw_http import RawHttpServer
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -101,7 +100,8 @@ def test_many_distinct_model_specs_add_neither_clients_nor_metric_series(tmp_pat
             providers = len(api.app.state.service.providers)
             metrics = httpx.get(f"{api.base_url}/metrics").text
     assert providers <= 8
-    model_series = {line.split("}")[0] for line in metrics.splitlines() if line.startswith("netreason_model_calls_total{")}
+    model_series = {line.split("}")[0] for line in metrics.splitlines()
+                    if line.startswith("netreason_model_calls_total{")}
     assert len(model_series) <= 17, len(model_series)
 
 

@@ -89,7 +89,8 @@ HOSTILE_PATHS = ["/proc/self/exe", f"/proc/self/fd/{3}", "../x.yaml", "../../etc
 
 def test_api_sarif_never_resolves_request_paths(api_server):
     files = [{"path": "k8s/pods.yaml", "content": PODS}]
-    files += [{"path": path, "content": POLICY.replace("nothing", f"nothing{i}")} for i, path in enumerate(HOSTILE_PATHS)]
+    files += [{"path": path, "content": POLICY.replace("nothing", f"nothing{i}")} for i,
+              path in enumerate(HOSTILE_PATHS)]
     r = httpx.post(f"{api_server.base_url}/v1/analyze", json={"files": files, "format": "sarif", "save": False},
                    timeout=60)
     assert r.status_code == 200, r.text

@@ -42,7 +42,8 @@ def reply_doc(verdicts: list[dict[str, Any]], *, model: dict[str, Any] | None = 
     allowed = sum(v["allowed"] for v in verdicts)
     return {
         "schema": "netreason.chat/v1", "thread_id": "t", "turn": 1, "text": "can x reach db?",
-        "question": None, "interpreted_as": "can the workloads of namespace ns reach db on TCP/5432?", "followup": False,
+        "question": None, "interpreted_as": "can the workloads of namespace ns reach db on TCP/5432?",
+        "followup": False,
         "snapshot": {"cluster": "prod", "revision": 3},
         "answer": {"headline": f"Partly: {allowed} of {len(verdicts)} connections are allowed.", "verdicts": verdicts,
                    "allowed": allowed, "skipped_pairs": 0, "error": None},

@@ -19,7 +19,8 @@ EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "shop")
 GOOD = {
     "summary": "shop/api cannot reach payments-api: the shop namespace lacks team=shop.",
     "claims": [
-        {"type": "dependency_broken", "from": "shop/api", "to": "payments/payments-api", "port": 8443, "protocol": "TCP",
+        {"type": "dependency_broken", "from": "shop/api", "to": "payments/payments-api", "port": 8443,
+         "protocol": "TCP",
          "reason": "payments-api-ingress needs namespace team=shop"},
     ],
 }
@@ -27,7 +28,8 @@ MIXED = {
     "summary": "Several things.",
     "claims": [
         {"type": "flow", "from": "shop/web", "to": "shop/api", "port": 8080, "protocol": "TCP", "allowed": True},
-        {"type": "flow", "from": "shop/api", "to": "payments/payments-api", "port": 8443, "protocol": "TCP", "allowed": True},
+        {"type": "flow", "from": "shop/api", "to": "payments/payments-api", "port": 8443, "protocol": "TCP",
+         "allowed": True},
         {"type": "dns_egress_missing", "workload": "shop/web"},
         {"type": "flow", "from": "shop/ghost", "to": "shop/api", "port": 8080, "protocol": "TCP", "allowed": True},
         {"type": "policy_selects", "policy": "payments/db-from-api", "workloads": ["payments/postgres"]},

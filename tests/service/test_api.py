@@ -516,7 +516,7 @@ def test_a_review_can_take_its_base_from_a_stored_cluster(client: httpx.Client) 
 # --- serving ----------------------------------------------------------------------------------------------
 
 
-def test_the_api_runs_on_postgresql(postgres_url: str) -> None:
+def test_the_api_runs_on_postgresql(postgres_url: str) -> None:  # noqa: F811
     with running_api(Settings(database_url=postgres_url)) as server, httpx.Client(base_url=server.base_url) as c:
         assert c.get("/readyz").json()["database"] == "postgresql"
         assert c.post("/v1/clusters/prod", json={"manifests": APP, "deps": APP_DEPS}).json()["revision"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import random
 from dataclasses import dataclass, replace
 
@@ -11,8 +12,8 @@ import yaml
 from service.brief import Dependency, as_dependency, render_brief
 from tests.prompts.example_bundles import bundle, dep, ns, sel, tcp, wl
 from tests.shared import corpus_apps, require_shared
-from verifier.load import load_bundle
-from verifier.model import (
+from verifier.input.load import load_bundle
+from verifier.model.bundle import (
     IPBlock,
     LabelSelector,
     Namespace,
@@ -35,7 +36,8 @@ def _policy_line(policy: NetworkPolicy) -> str:
 def test_policy_line_is_the_dense_normalized_form():
     policy = NetworkPolicy("payments", "api-to-db", sel(app="db"), ("Ingress",),
                            ingress=(Rule((Peer(pod_selector=sel(app="api")),), (PolicyPort("TCP", 5432),)),))
-    assert _policy_line(policy) == "payments/api-to-db: selects app=db; isolates ingress; in[0]: from {pods app=api} ports TCP/5432"
+    assert _policy_line(policy) == ("payments/api-to-db: selects app=db; isolates ingress; in[0]: from {pods app=api} "
+                                    "ports TCP/5432")
 
 
 def test_one_peer_with_both_selectors_reads_as_and_two_peers_as_or():
@@ -51,7 +53,8 @@ def test_one_peer_with_both_selectors_reads_as_and_two_peers_as_or():
 
 def test_empty_selectors_missing_peers_and_port_forms():
     rule = Rule(
-        (Peer(namespace_selector=LabelSelector(), pod_selector=LabelSelector()), Peer(ip_block=IPBlock("10.0.0.0/8", ("10.1.0.0/16",)))),
+        (Peer(namespace_selector=LabelSelector(), pod_selector=LabelSelector()),
+         Peer(ip_block=IPBlock("10.0.0.0/8", ("10.1.0.0/16",)))),
         (PolicyPort("TCP", "http"), PolicyPort("TCP", 8000, 9000), PolicyPort("UDP", None)),
     )
     policy = NetworkPolicy("a", "p", sel(app="x"), ("Egress",), egress=(rule, Rule(None, None)))
@@ -64,9 +67,11 @@ def test_empty_selectors_missing_peers_and_port_forms():
 
 def test_isolation_without_rules_denies_all_and_unlisted_rules_are_ignored():
     deny = NetworkPolicy("a", "deny", LabelSelector(), ("Ingress", "Egress"))
-    assert _policy_line(deny) == "a/deny: selects *; isolates ingress,egress; in: none (denies all ingress); eg: none (denies all egress)"
+    assert _policy_line(deny) == ("a/deny: selects *; isolates ingress,egress; in: none (denies all ingress); eg: none "
+                                  "(denies all egress)")
     ignored = NetworkPolicy("a", "odd", LabelSelector(), ("Egress",), ingress=(Rule(None, None),))
-    assert _policy_line(ignored) == "a/odd: selects *; isolates egress; ingress rules ignored (not in policyTypes); eg: none (denies all egress)"
+    assert _policy_line(ignored) == ("a/odd: selects *; isolates egress; ingress rules ignored (not in policyTypes); "
+                                     "eg: none (denies all egress)")
 
 
 def test_selector_requirements_print_sorted_in_set_notation():
@@ -81,7 +86,8 @@ def test_selector_requirements_print_sorted_in_set_notation():
 
 
 def test_namespace_name_label_is_left_out_only_when_it_is_the_name():
-    namespaces = [ns("shop", team="t"), Namespace("odd", {"kubernetes.io/metadata.name": "other"}), Namespace("gone", {}, implicit=True)]
+    namespaces = [ns("shop", team="t"), Namespace("odd", {"kubernetes.io/metadata.name": "other"}),
+                  Namespace("gone", {}, implicit=True)]
     text = render_brief(bundle(namespaces, [], [], []))
     assert "  shop: team=t\n" in text
     assert "  odd: kubernetes.io/metadata.name=other\n" in text
@@ -105,7 +111,7 @@ def test_brief_does_not_depend_on_input_order():
     require_shared()
     app = next(a for a in apps if a["name"] == "online-boutique")
     original = load_bundle(app["manifest_paths"], default_namespace=app["default_namespace"])
-    deps = yaml.safe_load(open(app["deps_path"]))
+    deps = yaml.safe_load(Path(app["deps_path"]).read_text())
     rng = random.Random(7)
 
     def shuffled(items):
@@ -183,12 +189,13 @@ def tokenizer():
 @pytest.mark.parametrize("name", APPS)
 def test_corpus_brief_is_at_most_a_quarter_of_the_raw_manifests(name, tokenizer, capsys):
     app = _app(name)
-    raw = "".join(open(p, encoding="utf-8").read() for p in app["manifest_paths"])
+    raw = "".join(Path(p).read_text(encoding="utf-8") for p in app["manifest_paths"])
     b = load_bundle(app["manifest_paths"], default_namespace=app["default_namespace"])
-    brief = render_brief(b, yaml.safe_load(open(app["deps_path"])))
+    brief = render_brief(b, yaml.safe_load(Path(app["deps_path"]).read_text()))
     raw_tokens, brief_tokens = len(tokenizer.encode(raw)), len(tokenizer.encode(brief))
     with capsys.disabled():
-        print(f"\n{name}: raw {raw_tokens} tokens / {len(raw)} chars, brief {brief_tokens} tokens / {len(brief)} chars, "
+        print(f"\n{name}: raw {raw_tokens} tokens / {len(raw)} chars, brief {brief_tokens} tokens / {len(brief)} "
+              "chars, "
               f"{brief_tokens / raw_tokens:.1%} of tokens")
     assert brief_tokens <= MAX_RATIO * raw_tokens
     assert len(brief) <= MAX_RATIO * len(raw)
@@ -198,20 +205,20 @@ def test_corpus_brief_is_at_most_a_quarter_of_the_raw_manifests(name, tokenizer,
 def test_corpus_brief_leaves_out_nothing_a_question_needs(name):
     app = _app(name)
     b = load_bundle(app["manifest_paths"], default_namespace=app["default_namespace"])
-    deps = [as_dependency(d) for d in yaml.safe_load(open(app["deps_path"]))]
+    deps = [as_dependency(d) for d in yaml.safe_load(Path(app["deps_path"]).read_text())]
     brief = render_brief(b, deps)
     lines = brief.splitlines()
     for w in b.workloads:
-        line = next(l for l in lines if l.startswith(f"  {w.id} {w.kind}: "))
+        line = next(x for x in lines if x.startswith(f"  {w.id} {w.kind}: "))
         assert all(f"{k}={v}" in line for k, v in w.labels.items()), line
         assert all(f"{p.protocol}/{p.port}" in line for p in w.ports), line
     for s in b.services:
-        assert any(l.startswith(f"  {s.id}") for l in lines)
+        assert any(x.startswith(f"  {s.id}") for x in lines)
     section = brief.split("\npolicies:", 1)[1].split("\ndependencies:", 1)[0]
-    policy_lines = [l for l in section.splitlines() if l.startswith("  ")]
+    policy_lines = [x for x in section.splitlines() if x.startswith("  ")]
     assert len(policy_lines) == len(b.policies) and (b.policies or section == " none")
     for p in b.policies:
-        line = next(l for l in policy_lines if l.startswith(f"  {p.id}: "))
+        line = next(x for x in policy_lines if x.startswith(f"  {p.id}: "))
         for direction, rules in (("in", p.ingress), ("eg", p.egress)):
             if rules and p.policy_types:
                 assert line.count(f"{direction}[") == len(rules) or "ignored" in line, line
@@ -220,7 +227,7 @@ def test_corpus_brief_leaves_out_nothing_a_question_needs(name):
 
 
 def test_verifier_dependency_records_show_what_the_client_dials():
-    from verifier.records import Dependency as Record
+    from verifier.model.records import Dependency as Record
 
     records = [
         Record("shop/web", 8080, dst="shop/api", service="shop/api", service_port=80, source="inferred",

@@ -37,14 +37,17 @@ def shop() -> verifier.Bundle:
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("and from the marketing namespace?", ChatQuestion(QuestionSide("marketing", True), QuestionSide("payments-api"), 8443)),
-    ("what about from namespace monitoring", ChatQuestion(QuestionSide("monitoring", True), QuestionSide("payments-api"), 8443)),
+    ("and from the marketing namespace?",
+     ChatQuestion(QuestionSide("marketing", True), QuestionSide("payments-api"), 8443)),
+    ("what about from namespace monitoring",
+     ChatQuestion(QuestionSide("monitoring", True), QuestionSide("payments-api"), 8443)),
     ("and from marketing?", ChatQuestion(QuestionSide("marketing", True), QuestionSide("payments-api"), 8443)),
     ("and from web?", ChatQuestion(QuestionSide("web"), QuestionSide("payments-api"), 8443)),
     ("And to postgres:5432?", ChatQuestion(QuestionSide("api"), QuestionSide("postgres"), 5432)),
     ("and to postgres?", ChatQuestion(QuestionSide("api"), QuestionSide("postgres"), None)),
     ("and on port 9090/udp?", ChatQuestion(QuestionSide("api"), QuestionSide("payments-api"), 9090, "UDP")),
-    ("and from everything in the shop namespace?", ChatQuestion(QuestionSide("shop", True), QuestionSide("payments-api"), 8443)),
+    ("and from everything in the shop namespace?",
+     ChatQuestion(QuestionSide("shop", True), QuestionSide("payments-api"), 8443)),
 ])
 def test_follow_ups_replace_one_part_of_the_previous_question(shop, text, expected):
     assert parse_followup(text, API_TO_PAYMENTS, shop) == expected
@@ -238,7 +241,8 @@ def test_a_free_question_gets_the_models_answer_with_its_claims_checked(model_se
     assert reply["question"] is None and reply["answer"]["verdicts"] == [] and reply["rollout"] is None
     assert reply["answer"]["headline"] == "The model's answer, each claim checked by the verifier:"
     assert [c["verdict"] for c in reply["model"]["claims"]] == ["confirmed", "contradicted"]
-    assert provider.requests[0].body["messages"][-1]["content"].rstrip().endswith("Question: explain the payments policies")
+    asked = provider.requests[0].body["messages"][-1]["content"]
+    assert asked.rstrip().endswith("Question: explain the payments policies")
 
 
 def test_a_model_that_times_out_leaves_the_verifiers_answer(model_server):

@@ -65,7 +65,8 @@ def test_check_exit_codes_allowed_denied_and_bad_input():
 
 
 def test_check_json_names_rules_on_both_sides():
-    result = run("check", EXAMPLE, "--from", "payments/payments-api", "--to", "payments/postgres", "--port", "5432", "-o", "json")
+    result = run("check", EXAMPLE, "--from", "payments/payments-api", "--to", "payments/postgres", "--port", "5432",
+                 "-o", "json")
     doc = json.loads(result.stdout)
     assert doc["allowed"] is True
     assert doc["egress"]["allowed_by"] == [{"policy": "payments/api-to-db", "direction": "egress", "rule": 0}]
@@ -83,7 +84,8 @@ def test_console_script_reports_unknown_workload_without_traceback_and_exits_2()
 
 
 def test_missing_path_is_bad_input():
-    proc = subprocess.run([sys.executable, "-m", "service", "flows", "/nonexistent/x.yaml"], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "service", "flows", "/nonexistent/x.yaml"], capture_output=True,
+                          text=True, cwd=ROOT)
     assert proc.returncode == 2 and "/nonexistent/x.yaml" in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -45,9 +45,11 @@ def test_diff_from_git_revision_to_working_tree(repo: Path) -> None:
     result = run("diff", "HEAD:shop", "shop", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert [(f["from"], f["to"], f["ports"]) for f in doc["flows_added"]] == [("shop/api", "payments/payments-api", [[8443, 8443]])]
+    assert [(f["from"], f["to"], f["ports"])
+            for f in doc["flows_added"]] == [("shop/api", "payments/payments-api", [[8443, 8443]])]
     assert [(d["from"], d["to"]) for d in doc["dependencies_fixed"]] == [("shop/api", "payments/payments-api")]
-    assert {f["rule"] for f in doc["findings_resolved"]} == {"dependency-broken", "egress-without-ingress", "namespace-label-missing"}
+    assert {f["rule"] for f in doc["findings_resolved"]} == {"dependency-broken", "egress-without-ingress",
+                                                             "namespace-label-missing"}
     assert doc["findings_introduced"] == []
     assert git(repo, "status", "--porcelain").strip() == "M shop/policies/payments.yaml"  # nothing checked out
 
@@ -55,7 +57,8 @@ def test_diff_from_git_revision_to_working_tree(repo: Path) -> None:
 def test_breaking_change_exits_1_and_names_the_dependency(repo: Path) -> None:
     result = run("diff", "shop", "HEAD:shop")
     assert result.exit_code == 1
-    assert "- shop/api -> payments/payments-api TCP/8443  (breaks shop/api -> payments/payments-api TCP/8443)" in result.stdout
+    assert ("- shop/api -> payments/payments-api TCP/8443  (breaks shop/api -> payments/payments-api TCP/8443)"
+            in result.stdout)
     introduced = json.loads(run("diff", "shop", "HEAD:shop", "--format", "json").stdout)["findings_introduced"]
     ns = next(f for f in introduced if f["rule"] == "namespace-label-missing")
     assert ns["file"] == "shop/policies/payments.yaml" and ns["line"] == 23  # same names as the working tree

@@ -178,7 +178,8 @@ def test_a_kustomize_directory_without_kubectl_is_exit_2_with_the_command(tmp_pa
         assert f"kubectl kustomize {base} | netreason <command> -" in done.stderr
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed (.ci/run installs it with apt when it can)")
+@pytest.mark.skipif(shutil.which("kubectl") is None,
+                    reason="kubectl is not installed (.ci/run installs it with apt when it can)")
 def test_a_kustomize_directory_is_rendered_with_kubectl_kustomize(tmp_path):
     base = _kustomization(tmp_path)
     for args in ([str(base)], ["-k", str(base)]):

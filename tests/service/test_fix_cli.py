@@ -53,7 +53,8 @@ def test_fixes_converge_on_corpus_app(app: dict, tmp_path: Path) -> None:
     code, stdout, err = run("fix", *app["manifest_paths"], "-n", ns, "--deps", app["deps_path"], "--out", str(out))
     assert code == 0, err
     assert "wrote" in stdout
-    code, lint_out, err = run("lint", str(out), "-n", ns, "--deps", app["deps_path"], "--format", "json", "--fail-on", "never")
+    code, lint_out, err = run("lint", str(out), "-n", ns, "--deps", app["deps_path"], "--format", "json", "--fail-on",
+                              "never")
     doc = json.loads(lint_out)
     errors = [f"{f['rule']} {f['object']}: {f['message']}" for f in doc["findings"] if f["severity"] == "error"]
     assert errors == []
@@ -73,7 +74,8 @@ def test_fixes_converge_on_corpus_app(app: dict, tmp_path: Path) -> None:
 def test_sock_shop_fixes_are_unique_placeholder_free_and_dns_once() -> None:
     require_shared()
     app = next(a for a in corpus_apps() if a["name"] == "sock-shop")
-    code, out, _ = run("lint", *app["manifest_paths"], "-n", "sock-shop", "--deps", app["deps_path"], "--format", "json")
+    _code, out, _ = run("lint", *app["manifest_paths"], "-n", "sock-shop", "--deps", app["deps_path"], "--format",
+                        "json")
     doc = json.loads(out)
     ids = [f["id"] for f in doc["fixes"]]
     assert len(ids) == len(set(ids))
@@ -88,7 +90,8 @@ def test_sock_shop_fixes_are_unique_placeholder_free_and_dns_once() -> None:
     carts = next(f for f in broken if f["key"] == "sock-shop/carts TCP/80" and f["object"] == "sock-shop/orders")
     carts_fix = by_id[carts["fixes"][0]]["manifest"]
     assert carts_fix["spec"]["podSelector"] == {"matchLabels": {"name": "carts"}}
-    assert {"podSelector": {"matchLabels": {"name": "orders"}}} in [p for r in carts_fix["spec"]["ingress"] for p in r["from"]]
+    assert {"podSelector": {"matchLabels": {"name": "orders"}}} in [p for r in carts_fix["spec"]["ingress"]
+                                                                    for p in r["from"]]
     # the placeholder fix of the implicit default deny is gone and the message says a human chooses
     broad = next(f for f in doc["findings"] if f["rule"] == "selector-too-broad")
     assert broad["fix"] is None and "only you know" in broad["message"]
@@ -116,11 +119,11 @@ def test_own_allow_dns_is_not_flagged_namespace_label_missing(tmp_path: Path) ->
         "spec: {containers: [{name: c, image: i}]}\n"
         "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\n"
         "spec: {podSelector: {}, policyTypes: [Egress]}\n")
-    code, out, _ = run("lint", str(tmp_path), "--format", "json", "--fail-on", "never")
+    _code, out, _ = run("lint", str(tmp_path), "--format", "json", "--fail-on", "never")
     fix = next(f for f in json.loads(out)["fixes"] if f["name"] == "allow-dns")
     fixed = tmp_path / "fixed"
     run("fix", str(tmp_path), "--out", str(fixed))
-    code, out, _ = run("lint", str(fixed), "--format", "json", "--fail-on", "never")
+    _code, out, _ = run("lint", str(fixed), "--format", "json", "--fail-on", "never")
     rules = [f["rule"] for f in json.loads(out)["findings"]]
     assert "namespace-label-missing" not in rules and "dns-egress-missing" not in rules
     assert fix["manifest"]["spec"]["egress"][0]["to"][0]["namespaceSelector"] == {

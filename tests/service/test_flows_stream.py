@@ -15,7 +15,7 @@ from benchmarks.tiers import TierSpec
 from service.cli import cli
 from service.commands.flows_cmd import SCREENFUL
 from service.renderers.flows import render_csv
-from verifier.export import flows_json
+from verifier.engine.export import flows_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
@@ -109,4 +109,5 @@ def test_table_limit_and_limit_zero(big: Path) -> None:
 
 def test_small_table_is_printed_whole() -> None:
     result = run("flows", str(SHOP))
-    assert result.exit_code == 0 and "not shown" not in result.stdout and len([r for r in table_rows(result.stdout) if "outside:" not in r]) == 12
+    assert result.exit_code == 0 and "not shown" not in result.stdout and len([r for r in table_rows(result.stdout)
+                                                                               if "outside:" not in r]) == 12

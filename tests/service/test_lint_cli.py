@@ -76,6 +76,7 @@ def test_missing_deps_file_is_an_input_error(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "service", "lint", str(EXAMPLE), "--deps", str(tmp_path / "nope.yaml")],
+    done = subprocess.run([sys.executable, "-m", "service", "lint", str(EXAMPLE), "--deps",
+                           str(tmp_path / "nope.yaml")],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "nope.yaml" in done.stderr and "Traceback" not in done.stderr

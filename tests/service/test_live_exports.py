@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.kube_export import FULL_EXPORT, PODS_EXPORT, Cluster, cluster_from, read_docs
+from tests.kube_export import FULL_EXPORT, PODS_EXPORT, Cluster, cluster_from
 from tests.service.console import netreason
 from tests.shared import CORPUS, require_shared
 
@@ -68,7 +68,8 @@ def test_sock_shop_export_gives_the_same_workloads_flows_and_broken_dependencies
 def test_pods_of_an_export_keep_their_ips_for_ipblock_rules(sock_shop_exports):
     doc = _flows(sock_shop_exports["pods"])
     pod = yaml.safe_load(Path(sock_shop_exports["pods"][0]).read_text())["items"]
-    carts_ip = next(p["status"]["podIP"] for p in pod if p["kind"] == "Pod" and p["metadata"]["labels"].get("name") == "carts")
+    carts_ip = next(p["status"]["podIP"] for p in pod if p["kind"] == "Pod"
+                    and p["metadata"]["labels"].get("name") == "carts")
     policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
               "metadata": {"name": "only-carts-ip", "namespace": "sock-shop"},
               "spec": {"podSelector": {"matchLabels": {"name": "carts-db"}},
@@ -117,14 +118,16 @@ def test_jobs_fold_into_their_cronjob_and_statefulset_pods_into_the_statefulset(
         {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
          "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
                   "template": {"metadata": {"labels": {"app": "db"}},
-                               "spec": {"containers": [{"name": "db", "image": "db", "ports": [{"containerPort": 5432}]}]}}}},
+                               "spec": {"containers": [{"name": "db", "image": "db",
+                                                        "ports": [{"containerPort": 5432}]}]}}}},
         {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
          "spec": {"selector": {"matchLabels": {"app": "agent"}},
                   "template": {"metadata": {"labels": {"app": "agent"}},
                                "spec": {"containers": [{"name": "a", "image": "a"}]}}}},
     ]
     cluster = Cluster(docs)
-    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "backup", "namespace": "default", "uid": "cj"},
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "backup", "namespace": "default", "uid": "cj"},
             "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": {
                 "metadata": {"labels": {"app": "backup"}},
                 "spec": {"restartPolicy": "OnFailure", "containers": [{"name": "b", "image": "b"}]}}}}}}
@@ -153,14 +156,16 @@ def test_jobs_fold_into_their_cronjob_and_statefulset_pods_into_the_statefulset(
                        ("default/db", "StatefulSet", 3)]
     stripped = tmp_path / "stripped.yaml"
     stripped.write_text(cluster.export_yaml("pods", strip_owner_refs=True))
-    got = sorted((w["id"], w["kind"]) for w in json.loads(netreason("flows", str(stripped), "-o", "json").stdout)["workloads"])
+    got = sorted((w["id"], w["kind"])
+                 for w in json.loads(netreason("flows", str(stripped), "-o", "json").stdout)["workloads"])
     assert got == [("default/agent", "DaemonSet"), ("default/db", "StatefulSet")]
 
 
 def test_a_pod_whose_owner_is_a_replication_controller_folds_into_it(tmp_path):
     rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "legacy", "uid": "rc1"},
           "spec": {"replicas": 1, "selector": {"app": "legacy"},
-                   "template": {"metadata": {"labels": {"app": "legacy"}}, "spec": {"containers": [{"name": "l", "image": "l"}]}}}}
+                   "template": {"metadata": {"labels": {"app": "legacy"}},
+                                "spec": {"containers": [{"name": "l", "image": "l"}]}}}}
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": "legacy-x1y2z", "labels": {"app": "legacy"},
                         "ownerReferences": [{"apiVersion": "v1", "kind": "ReplicationController", "name": "legacy",

@@ -21,7 +21,7 @@ BROKEN = ('{"type": "dependency_broken", "from": "shop/api", "to": "payments/pay
           '"protocol": "TCP"}')
 WEB_TO_API = '{"type": "flow", "from": "shop/web", "to": "shop/api", "port": 8080, "protocol": "TCP", "allowed": true}'
 DNS = '{"type": "dns_egress_missing", "workload": "payments/postgres"}'
-ANSWER = '{"summary": "api cannot reach payments", "claims": [%s, %s, %s]}' % (BROKEN, WEB_TO_API, DNS)
+ANSWER = '{"summary": "api cannot reach payments", "claims": [' + ", ".join((BROKEN, WEB_TO_API, DNS)) + "]}"
 VALID_KEYS = [("dependency_broken", "shop/api"), ("flow", "shop/web"), ("dns_egress_missing", None)]
 
 
@@ -34,7 +34,8 @@ def analyze(srv, *args: str, exit_code: int = 0) -> dict:
 
 
 def keys(doc: dict) -> list[tuple[str, str | None]]:
-    return [(c["claim"].get("type"), c["claim"].get("from")) for c in doc["model"]["claims"] if c["verdict"] != "unparseable"]
+    return [(c["claim"].get("type"), c["claim"].get("from")) for c in doc["model"]["claims"]
+            if c["verdict"] != "unparseable"]
 
 
 HABITS = {
@@ -44,7 +45,8 @@ HABITS = {
     "prose-around": "Sure! Here is the analysis you asked for:\n\n" + ANSWER + "\n\nLet me know if you need more.",
     "trailing-commas": ANSWER.replace('"TCP"}', '"TCP",}').replace("]}", ",]}"),
     "lower-case-protocol": ANSWER.replace('"TCP"', '"tcp"'),
-    "case-of-type-and-keys": ANSWER.replace('"type": "flow"', '"Type": "Flow"').replace('"from": "shop/web"', '"From": "shop/web"'),
+    "case-of-type-and-keys": ANSWER.replace('"type": "flow"',
+                                            '"Type": "Flow"').replace('"from": "shop/web"', '"From": "shop/web"'),
     "numeric-strings": ANSWER.replace('"port": 8443', '"port": "8443"').replace('"allowed": true', '"allowed": "true"'),
     "python-literals": ANSWER.replace("true", "True"),
 }
@@ -89,7 +91,8 @@ def test_the_repair_round_adds_the_corrected_claims(fake_provider):
 
 def test_a_claim_still_invalid_after_repair_is_unparseable_with_a_one_line_reason(fake_provider):
     bad = '{"type": "flow", "from": "web", "to": "shop/api", "port": 8080, "allowed": "maybe"}'
-    fake_provider.enqueue(RawText(ANSWER.replace("]", ", " + bad + "]")), RawText('{"summary": "", "claims": [%s]}' % bad))
+    fake_provider.enqueue(RawText(ANSWER.replace("]", ", " + bad + "]")),
+                          RawText('{"summary": "", "claims": [' + bad + "]}"))
     doc = analyze(fake_provider)
     assert keys(doc) == VALID_KEYS
     [rejected] = [c for c in doc["model"]["claims"] if c["verdict"] == "unparseable"]
@@ -103,6 +106,7 @@ def test_text_with_no_answer_at_all_fails_with_one_line_and_the_ground_truth_sta
     fake_provider.enqueue(RawText("<think>I am not sure.</think> I cannot help with that."),
                           RawText('{"summary": "still nothing"}'))
     doc = analyze(fake_provider, exit_code=3)  # the model was asked and failed
-    assert doc["model"]["error"] == "openai-compatible: the answer needs a 'claims' list (no 'claims' key) after one repair round"
+    assert doc["model"]["error"] == ("openai-compatible: the answer needs a 'claims' list (no 'claims' key) after one "
+                                     "repair round")
     assert doc["ground_truth"]["dependencies_broken"]
     assert "I am not sure" not in fake_provider.requests[1].body["messages"][-1]["content"]

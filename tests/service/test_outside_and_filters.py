@@ -100,7 +100,8 @@ def test_json_lists_ingress_from_outside_beside_egress(export: str) -> None:
     assert ("sock-shop/front-end", "::/0", (), "TCP", ((8079, 8079),),
             "ingress rule 0 of sock-shop/front-end-access") in ingress
     # An ipBlock peer admits its block on the rule's ports; a pod no policy isolates admits everything.
-    assert ("sock-shop/payment", "192.168.0.0/16", (), "TCP", ((80, 80),), "ingress rule 0 of sock-shop/payment-outside") in ingress
+    assert ("sock-shop/payment", "192.168.0.0/16", (), "TCP", ((80, 80),),
+            "ingress rule 0 of sock-shop/payment-outside") in ingress
     assert ("tools/debug", "0.0.0.0/0", (), "UDP", ((1, 65535),), "unrestricted") in ingress
     # Isolated pods whose rules name only pods admit nothing from outside.
     assert not [e for e in doc["external_ingress"] if e["to"] == "sock-shop/carts-db"]

@@ -12,7 +12,6 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -36,7 +35,8 @@ def app(name: str) -> dict:
 def assert_exactly_the_dependencies(manifests: list[str], plan_dir: Path, ns: str, deps: str) -> None:
     """Lint and flows of manifests + plan: dependencies allowed, DNS everywhere, nothing else in-cluster."""
     steps = [str(p) for p in sorted(plan_dir.glob("[0-9][0-9]-*"))]
-    code, out, err = run("lint", *manifests, *steps, "-n", ns, "--deps", deps, "--format", "json", "--fail-on", "never")
+    _code, out, _err = run("lint", *manifests, *steps, "-n", ns, "--deps", deps, "--format", "json", "--fail-on",
+                           "never")
     doc = json.loads(out)
     assert [f for f in doc["findings"] if f["severity"] == "error"] == []
     assert [d for d in doc["dependencies"] if not d["allowed"]] == []
@@ -44,7 +44,7 @@ def assert_exactly_the_dependencies(manifests: list[str], plan_dir: Path, ns: st
     needed: dict[tuple[str, str, str], set[int]] = defaultdict(set)
     for d in doc["dependencies"]:
         needed[(d["from"], d["to"], d["protocol"])].add(d["port"])
-    code, out, err = run("flows", *manifests, *steps, "-n", ns, "--format", "json")
+    _code, out, _err = run("flows", *manifests, *steps, "-n", ns, "--format", "json")
     extra = []
     for f in json.loads(out)["flows"]:
         ports = {p for lo, hi in f["ports"] for p in range(lo, min(hi, lo + 70000) + 1)}
@@ -57,7 +57,7 @@ def test_online_boutique_manifests_only_plan_is_verified_and_exact(tmp_path: Pat
     ob = app("online-boutique")
     manifests = [m for m in ob["manifest_paths"] if m.endswith("kubernetes-manifests.yaml")]
     out = tmp_path / "plan"
-    code, stdout, err = run("plan", *manifests, "--deps", ob["deps_path"], "--out", str(out))
+    code, _stdout, err = run("plan", *manifests, "--deps", ob["deps_path"], "--out", str(out))
     assert code == 0, err
     doc = json.loads((out / "plan.json").read_text())
     assert doc["schema"] == "netreason.plan/v1" and doc["verified"]
@@ -102,7 +102,8 @@ def test_a_step_that_leaves_other_flows_open_is_not_verified(tmp_path: Path) -> 
     manifests = [m for m in ob["manifest_paths"] if m.endswith("kubernetes-manifests.yaml")]
     allow_all = tmp_path / "allow-all.yaml"
     allow_all.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-all}\n"
-                         "spec:\n  podSelector: {}\n  ingress: [{}]\n  egress: [{}]\n  policyTypes: [Ingress, Egress]\n")
+                         "spec:\n  podSelector: {}\n  ingress: [{}]\n  egress: [{}]\n"
+                         "  policyTypes: [Ingress, Egress]\n")
     code, out, _ = run("plan", *manifests, str(allow_all), "--deps", ob["deps_path"], "-o", "json")
     assert code == 1
     doc = json.loads(out)
@@ -189,6 +190,6 @@ def test_the_api_plans_the_same_as_the_cli(api_server, tmp_path: Path) -> None: 
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<h1>netreason plan: the default-deny rollout</h1>" in page.text and "Map after the rollout" in page.text
     assert page.text.count("class='step-check'") == len(response.json()["steps"])
-    code, out, _ = run("plan", *manifests, "--deps", ob["deps_path"], "-o", "json")
+    _code, out, _ = run("plan", *manifests, "--deps", ob["deps_path"], "-o", "json")
     assert response.json() == json.loads(out) and response.json()["verified"]
     assert markdown.status_code == 200 and markdown.text.startswith("# NetworkPolicy rollout runbook")

@@ -44,7 +44,8 @@ def test_no_fixes_reports_the_same_findings_without_fixes() -> None:
     without = json.loads(netreason("lint", *_sock_shop(), "-o", "json", "--fail-on", "never", "--no-fixes").stdout)
     assert with_fixes["summary"]["fixes"] > 0 and with_fixes["fixes"]
     assert without["fixes"] == [] and without["summary"]["fixes"] == 0
-    assert [(f["rule"], f["object"]) for f in without["findings"]] == [(f["rule"], f["object"]) for f in with_fixes["findings"]]
+    assert [(f["rule"], f["object"]) for f in without["findings"]] == [(f["rule"], f["object"])
+                                                                       for f in with_fixes["findings"]]
     assert not any(f.get("fixes") for f in without["findings"])
 
 

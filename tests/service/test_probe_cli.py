@@ -72,7 +72,8 @@ def fake_cluster(base: Path, app: dict, mode: str) -> dict[str, str]:
     allowed = [[f"{d['namespace']}/{d['from']}", f"{d['to']}.{d['namespace']}", d["port"]] for d in deps]
     spec = {"mode": mode, "allowed": allowed, "unselected_host": "carts.sock-shop"}
     (base / f"{mode}.json").write_text(json.dumps(spec))
-    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_CLUSTER": str(base / f"{mode}.json")}
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_CLUSTER": str(base / f"{mode}.json")}
 
 
 def run_script(base: Path, app: dict, mode: str) -> str:

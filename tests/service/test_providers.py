@@ -6,9 +6,9 @@ import asyncio
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -306,7 +306,7 @@ class ToolCallingChatModel(BaseChatModel):
     """A minimal tool-calling chat model: it answers every request by calling the first bound tool."""
 
     args: dict[str, Any]
-    seen: list[dict[str, Any]] = []
+    seen: ClassVar[list[dict[str, Any]]] = []
 
     @property
     def _llm_type(self) -> str:
@@ -430,7 +430,7 @@ def test_rate_limit_wait_is_real_when_sleep_is_not_injected(fake_provider: FakeP
 
 def test_retry_after_as_http_date_is_honoured_and_capped(fake_provider: FakeProviderServer) -> None:
     sleep = SleepRecorder()
-    in_an_hour = format_datetime(datetime.fromtimestamp(time.time() + 3600, timezone.utc), usegmt=True)
+    in_an_hour = format_datetime(datetime.fromtimestamp(time.time() + 3600, UTC), usegmt=True)
     fake_provider.enqueue(rate_limited(retry_after=in_an_hour), answer(GOOD))
     policy = RetryPolicy(max_retry_after_s=5.0)
 
@@ -523,7 +523,7 @@ def test_missing_key_names_the_variable_to_set(spec: str, variable: str, monkeyp
 
 
 def test_parse_retry_after_reads_seconds_milliseconds_and_dates() -> None:
-    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
     assert parse_retry_after({"Retry-After": "7"}) == 7.0
     assert parse_retry_after({"retry-after": "0.25"}) == 0.25
@@ -640,7 +640,7 @@ def test_fake_server_responder_answers_concurrent_requests(fake_provider: FakePr
 
 
 def test_provider_errors_are_netreason_errors() -> None:
-    from verifier.errors import NetreasonError
+    from verifier.model.errors import NetreasonError
 
     assert issubclass(ProviderError, NetreasonError)
     assert ProviderRateLimited("x").retryable and ProviderUnavailable("x").retryable

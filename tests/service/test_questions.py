@@ -8,7 +8,7 @@ import pytest
 
 import verifier
 from service.questions import AmbiguousName, Question, answer, parse_question, resolve
-from verifier.errors import InputError
+from verifier.model.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
@@ -41,13 +41,14 @@ def test_names_resolve_by_id_short_name_and_service(shop):
 
 
 def test_unknown_name_suggests_close_ones(shop):
-    with pytest.raises(InputError, match="did you mean.*postgres"):
+    with pytest.raises(InputError, match=r"did you mean.*postgres"):
         resolve(shop, "postgre")
 
 
 def test_ambiguous_short_name_asks_for_the_namespace():
     b = verifier.load_text(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: a}\nspec: {containers: [{name: c, image: i}]}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: a}\nspec: {containers: [{name: c, image: "
+        "i}]}\n---\n"
         "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: b}\nspec: {containers: [{name: c, image: i}]}\n"
     )
     with pytest.raises(AmbiguousName, match="a/api, b/api"):

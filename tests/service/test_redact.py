@@ -16,7 +16,7 @@ from service.prompting import prepare_prompt
 from service.redact import REDACTED, Pseudonyms, redact_text, sensitive_values
 from tests.prompts.example_bundles import EXAMPLES
 from tests.shared import corpus_apps, require_shared
-from verifier.load import load_bundle, load_text
+from verifier.input.load import load_bundle, load_text
 
 CANARIES = {
     "secret_data": "canary-secret-data-5e1f",
@@ -131,7 +131,8 @@ spec:
 
 DEPS = [{"from": "pay/api", "to": "pay/db", "port": 5432, "protocol": "TCP",
          "evidence": f"env DB_URL=postgres://{C['evidence']}@db:5432", "source": f"env {C['evidence']}"}]
-OTHER_VARS = {"focus": "pay/api -> pay/db", "question": "Can pay/api reach pay/db?", "flows_added": "pay/api -> pay/db TCP/5432",
+OTHER_VARS = {"focus": "pay/api -> pay/db", "question": "Can pay/api reach pay/db?",
+              "flows_added": "pay/api -> pay/db TCP/5432",
               "findings_introduced": "none", "bad_output": "{", "error": "not JSON",
               "plan": "step 1: namespace pay (verified)"}
 
@@ -141,7 +142,8 @@ def planted():
     b = load_text(PLANTED, name="planted.yaml")
     # The model keeps these for dependency inference; the test is only meaningful if they are there.
     env_values = {e.value for w in b.workloads for e in w.env}
-    annotations = {v for w in b.workloads for v in w.annotations.values()} | set(b.namespaces["pay"].annotations.values())
+    annotations = {v for w in b.workloads
+                   for v in w.annotations.values()} | set(b.namespaces["pay"].annotations.values())
     assert C["env"] in env_values and C["pod_env"] in env_values
     assert C["template_annotation"] in annotations and C["ns_annotation"] in annotations
     assert {w.id for w in b.workloads} == {"pay/api", "pay/db"} and len(b.policies) == 1
@@ -175,7 +177,8 @@ def test_no_planted_secret_reaches_any_prompt(planted, ref, anonymize):
 
 def test_env_var_names_and_images_stay_out_of_the_brief(planted):
     brief = render_brief(planted, DEPS)
-    for word in ("DB_PASSWORD", "POSTGRES_PASSWORD", "MIGRATION_KEY", "postgres:16", "registry.example", "db-creds", "settings"):
+    for word in ("DB_PASSWORD", "POSTGRES_PASSWORD", "MIGRATION_KEY", "postgres:16", "registry.example", "db-creds",
+                 "settings"):
         assert word not in brief
 
 
@@ -292,12 +295,14 @@ def test_anonymized_prompt_maps_caller_ids_and_answers_back():
     last = prepared.rendered.messages[-1]["content"]
     assert f"Flows removed:\n{p.ref('shop/api')} -> {p.ref('shop/db')} TCP/5432" in last
     assert "shop" not in last
-    answer = {"summary": f"{p.ref('shop/api')} lost DNS", "claims": [{"type": "dns_egress_missing", "workload": p.ref("shop/api")}]}
-    assert prepared.deanonymize(answer) == {"summary": "shop/api lost DNS", "claims": [{"type": "dns_egress_missing", "workload": "shop/api"}]}
+    answer = {"summary": f"{p.ref('shop/api')} lost DNS",
+              "claims": [{"type": "dns_egress_missing", "workload": p.ref("shop/api")}]}
+    assert prepared.deanonymize(answer) == {"summary": "shop/api lost DNS",
+                                            "claims": [{"type": "dns_egress_missing", "workload": "shop/api"}]}
 
 
 def test_cidr_dependencies_are_not_taken_for_names():
-    from verifier.records import Dependency as Record
+    from verifier.model.records import Dependency as Record
 
     bundle, _ = EXAMPLES["review@1"]
     p = Pseudonyms.for_bundle(bundle, [Record("shop/api", 443, cidr="10.0.0.0/8")])

@@ -100,18 +100,19 @@ def assert_claims_have_verdicts(dom: Dom, doc: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("app", APPS, ids=[a["name"] for a in APPS])
 def test_analyze_reports_of_every_corpus_app_render_in_chromium(
-        app: dict[str, Any], chromium: str, fake_provider_env: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        app: dict[str, Any], chromium: str, fake_provider_env: FakeProviderServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NETREASON_MODEL", raising=False)
     doc = json.loads(_analyze(app, "-o", "json", "-m", SIMULATED))
     gt = doc["ground_truth"]
 
-    dom, shot = _open(chromium, f"{app['name']}-no-model", _analyze(app, "-o", "html"))
+    dom, _shot = _open(chromium, f"{app['name']}-no-model", _analyze(app, "-o", "html"))
     assert_map_matches_truth(dom, gt)
     assert_well_formed(dom)
     assert not dom.having(None, data_model_state="answered") and not dom.having("tr", "claim")
     assert dom.having("div", "answer", data_model_state="absent")
 
-    dom, shot = _open(chromium, f"{app['name']}-simulated", _analyze(app, "-o", "html", "-m", SIMULATED))
+    dom, _shot = _open(chromium, f"{app['name']}-simulated", _analyze(app, "-o", "html", "-m", SIMULATED))
     assert_map_matches_truth(dom, gt)
     assert_well_formed(dom)
     assert_claims_have_verdicts(dom, doc)
@@ -119,7 +120,7 @@ def test_analyze_reports_of_every_corpus_app_render_in_chromium(
     assert "not a real model" in "".join(dom.text)
 
     fake_provider_env.set_responder(lambda request: unauthorized())
-    dom, shot = _open(chromium, f"{app['name']}-failing-model", _analyze(app, "-o", "html", "-m", FAKE_MODEL, code=3))
+    dom, _shot = _open(chromium, f"{app['name']}-failing-model", _analyze(app, "-o", "html", "-m", FAKE_MODEL, code=3))
     assert_map_matches_truth(dom, gt)
     assert_well_formed(dom)
     failed = dom.having("p", "failed", data_model_state="failed")
@@ -152,7 +153,7 @@ def _scripted_answer(gt: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def api_settings(tmp_path: Path) -> Settings:
+def api_settings(tmp_path: Path) -> Settings:  # noqa: F811
     """The fake-provider model allowed, no auth, a fresh SQLite file."""
     return Settings(database_url=sqlite_url(tmp_path), api_tokens=(), model=None, allowed_models=(FAKE_MODEL,))
 
@@ -180,7 +181,8 @@ def test_review_and_chat_reports_of_every_corpus_app_render_in_chromium(
     assert_map_matches_truth(dom, truth)
     assert_well_formed(dom)
     claims = _scripted_answer(truth)["claims"]
-    assert len(dom.having("tr", "claim")) == len(claims) and {r["data-verdict"] for r in dom.having("tr", "claim")} <= VERDICTS
+    assert len(dom.having("tr", "claim")) == len(claims) and {r["data-verdict"]
+                                                              for r in dom.having("tr", "claim")} <= VERDICTS
     assert HOSTILE.replace("'", "\"") not in review.text and "Everything is fine. <script>" in "".join(dom.text)
 
     chat = client.post("/v1/chat", json={"text": f"can anything in {ns} reach the outside?",

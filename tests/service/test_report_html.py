@@ -135,7 +135,8 @@ def test_a_failed_model_is_one_line_and_the_truth_takes_the_width() -> None:
 def test_every_text_is_escaped_in_the_page_and_the_map() -> None:
     doc = _example_doc()
     claim = {"type": "flow", "from": HOSTILE, "to": "shop/api", "port": 80, "protocol": "TCP", "allowed": True}
-    doc = _with_model(doc, summary=HOSTILE, claims=[{"claim": claim, "verdict": "unverifiable", "explanation": HOSTILE}])
+    doc = _with_model(doc, summary=HOSTILE,
+                      claims=[{"claim": claim, "verdict": "unverifiable", "explanation": HOSTILE}])
     doc["missed"] = []
     gt = doc["ground_truth"]
     gt["graph"]["workloads"][0]["name"] = HOSTILE
@@ -159,5 +160,5 @@ def test_a_document_stored_before_the_map_still_renders() -> None:
 
 
 def test_an_unknown_document_kind_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="netreason.nothing/v1"):
+    with pytest.raises(ValueError, match=r"netreason.nothing/v1"):
         render_report({"schema": "netreason.nothing/v1"})

@@ -25,14 +25,16 @@ from tests.service.test_chat import _upload, client  # noqa: F401 (fixture)
 from tests.service.test_slack import _body, _start, mention
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
-BROKEN = {"type": "dependency_broken", "from": "shop/api", "to": "payments/payments-api", "port": 8443, "protocol": "TCP"}
+BROKEN = {"type": "dependency_broken", "from": "shop/api", "to": "payments/payments-api", "port": 8443,
+          "protocol": "TCP"}
 
 # (question, kind, headline) for the example shop: one broken dependency, two workloads without DNS.
 CASES = [
     ("what breaks?", "breaks", "1 dependency broken, 2 workload(s) without DNS."),
     ("Which dependencies are broken?", "dependencies", "1 of 4 dependencies are broken."),
     ("who lost DNS?", "dns", "2 workload(s) cannot reach cluster DNS: payments/payments-api, payments/postgres."),
-    ("which pods have no DNS?", "dns", "2 workload(s) cannot reach cluster DNS: payments/payments-api, payments/postgres."),
+    ("which pods have no DNS?", "dns",
+     "2 workload(s) cannot reach cluster DNS: payments/payments-api, payments/postgres."),
     ("who can reach api?", "reach_to", "2 workload(s) can reach shop/api: shop/web, shop/worker."),
     ("who can reach payments-api on 8443?", "reach_to", "0 workload(s) can reach payments/payments-api on TCP/8443."),
     ("what can shop/web reach?", "reach_from", "shop/web can reach 2 workload(s): kube-system/coredns, shop/api."),
@@ -55,7 +57,8 @@ def test_cli_items_and_text_output():
     assert ask("what breaks?")["rollout"]["items"][0] == {
         **BROKEN, "source": "declared",
         "why": "DENIED: shop/api -> payments/payments-api TCP/8443 (dials Service payments/payments-api port 8443)"}
-    assert ask("what can shop/web reach?")["rollout"]["items"][1] == {"from": "shop/web", "to": "shop/api", "ports": "TCP/8080"}
+    assert ask("what can shop/web reach?")["rollout"]["items"][1] == {"from": "shop/web", "to": "shop/api",
+                                                                      "ports": "TCP/8080"}
     text = CliRunner().invoke(cli, ["ask", str(EXAMPLE), "who lost DNS?"]).output
     assert text.startswith("2 workload(s) cannot reach cluster DNS") and "  no DNS: payments/postgres" in text
 
@@ -80,7 +83,7 @@ def test_cli_what_this_change_breaks_compares_with_base(tmp_path):
 
 
 @pytest.mark.parametrize(("question", "kind", "headline"), CASES, ids=[c[0] for c in CASES])
-def test_chat_answers_each_rollout_question_with_the_cluster_named_anywhere(client, question, kind, headline):
+def test_chat_answers_each_rollout_question_with_the_cluster_named_anywhere(client, question, kind, headline):  # noqa: F811
     _upload(client, "prod", shop_manifests())
     _upload(client, "staging", shop_manifests())
     text = question.rstrip("?") + " in prod?"
@@ -90,7 +93,7 @@ def test_chat_answers_each_rollout_question_with_the_cluster_named_anywhere(clie
     assert reply["markdown"].startswith(f"**{headline}**")
 
 
-def test_chat_what_this_change_breaks_is_the_previous_revision_against_the_latest(client):
+def test_chat_what_this_change_breaks_is_the_previous_revision_against_the_latest(client):  # noqa: F811
     _upload(client, "prod", shop_manifests().replace("    env: prod\n---", "    env: prod\n    team: shop\n---", 1))
     _upload(client, "prod", shop_manifests())
     reply = client.post("/v1/chat", json={"text": "what does this change break?", "cluster": "prod"}).json()
@@ -98,7 +101,7 @@ def test_chat_what_this_change_breaks_is_the_previous_revision_against_the_lates
     assert "broken: shop/api → payments/payments-api:8443/TCP" in reply["markdown"]
 
 
-def test_chat_follow_up_to_a_port_keeps_source_and_destination(client):
+def test_chat_follow_up_to_a_port_keeps_source_and_destination(client):  # noqa: F811
     _upload(client, "prod", shop_manifests())
     client.post("/v1/chat", json={"thread_id": "t-port", "text": "can web reach api:8080?", "cluster": "prod"})
     follow = client.post("/v1/chat", json={"thread_id": "t-port", "text": "and to port 9999?"}).json()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.renderers.sarif import sarif_log
-from verifier.rules.catalog import RULES
+from verifier.review.rules.catalog import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "shop"
@@ -32,7 +32,8 @@ def lint_sarif(monkeypatch: pytest.MonkeyPatch) -> dict:
     return json.loads(result.stdout)
 
 
-def test_lint_sarif_is_valid_sarif_2_1_0(validator: jsonschema.Draft4Validator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lint_sarif_is_valid_sarif_2_1_0(validator: jsonschema.Draft4Validator,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     log = lint_sarif(monkeypatch)
     errors = sorted(validator.iter_errors(log), key=str)
     assert errors == [], errors[0].message if errors else ""

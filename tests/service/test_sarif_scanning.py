@@ -25,7 +25,7 @@ from service.cli import cli
 from service.renderers.rules_doc import render_rules_markdown
 from service.renderers.sarif import HELP_URI
 from tests.shared import corpus_apps, require_shared
-from verifier.rules.catalog import RULES
+from verifier.review.rules.catalog import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "shop"
@@ -105,7 +105,8 @@ def test_fixes_carry_the_patch_and_the_new_policies(monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(ROOT.parent)
     log = sarif(["lint", *sock_shop_args(), "--format", "sarif"])
     results = log["runs"][0]["results"]
-    typo = next(r for r in results if r["ruleId"] == "policy-selects-nothing" and "cart-access" in r["properties"]["object"])
+    typo = next(r for r in results if r["ruleId"] == "policy-selects-nothing"
+                and "cart-access" in r["properties"]["object"])
     (patch,) = typo["fixes"]
     change = patch["artifactChanges"][0]
     assert change["artifactLocation"]["uri"].endswith("manifests-policy/netpol-cart-access.yaml")

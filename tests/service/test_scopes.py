@@ -34,7 +34,8 @@ def test_namespace_scope_asks_and_reports_only_that_namespace(fake_provider_env)
 def test_two_namespaces_and_an_unknown_one():
     doc = run("-n", "shop", "-n", "payments")
     assert doc["scope"]["namespaces"] == ["shop", "payments"]
-    assert {d["from"] for d in doc["ground_truth"]["dependencies"]} == {"shop/web", "shop/worker", "shop/api", "payments/payments-api"}
+    assert {d["from"] for d in doc["ground_truth"]["dependencies"]} == {"shop/web", "shop/worker", "shop/api",
+                                                                        "payments/payments-api"}
     result = CliRunner().invoke(cli, ["analyze", EXAMPLE, "-n", "payment"])
     assert result.exit_code == 2 and "--namespace payment: no such namespace" in result.output
     assert "did you mean payments?" in result.output

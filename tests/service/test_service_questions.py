@@ -44,7 +44,8 @@ def test_check_json_says_which_mapping_it_used_and_keeps_every_key(boutique):
     doc = json.loads(done.stdout)
     assert done.code == 0 and doc["allowed"] is True and doc["port"] == 8080
     assert doc["via"] == VIA_5000.removeprefix("via: ")
-    assert {"schema", "from", "to", "port", "protocol", "allowed", "egress", "ingress", "notes", "explanation"} <= set(doc)
+    assert {"schema", "from", "to", "port", "protocol", "allowed", "egress", "ingress", "notes",
+            "explanation"} <= set(doc)
 
 
 def test_the_container_port_itself_still_answers_for_the_workload(boutique):
@@ -56,7 +57,8 @@ def test_the_container_port_itself_still_answers_for_the_workload(boutique):
 
 def test_a_port_the_service_does_not_have_is_bad_input_naming_its_ports(boutique):
     done = netreason("check", boutique, "--from", "checkoutservice", "--to", "svc/emailservice", "--port", "smtp")
-    assert done.code == 2 and "Service default/emailservice has no TCP port 'smtp'; its ports: grpc=TCP/5000" in done.stderr
+    assert done.code == 2
+    assert "Service default/emailservice has no TCP port 'smtp'; its ports: grpc=TCP/5000" in done.stderr
     bad = netreason("check", boutique, "--from", "checkoutservice", "--to", "emailservice", "--port", "70000")
     assert bad.code == 2 and "not a port" in bad.stderr
 
@@ -74,9 +76,11 @@ def _two_namespaces(tmp_path: Path) -> str:
                       "spec": {"containers": [{"name": "web", "image": "web"}]}}}},
             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api-public", "namespace": ns},
              "spec": {"selector": {"app": "api"}, "ports": [{"name": "https", "port": 443, "targetPort": port_name}]}},
-            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "api", "namespace": ns},
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {"name": "api", "namespace": ns},
              "spec": {"podSelector": {"matchLabels": {"app": "api"}},
-                      "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": 8080}]}]}},
+                      "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}],
+                                   "ports": [{"port": 8080}]}]}},
         ]
     path = tmp_path / "two.yaml"
     path.write_text(yaml.safe_dump_all(docs))
@@ -114,11 +118,13 @@ def test_ask_answers_the_service_port_question_from_the_issue(boutique):
 def test_the_chat_api_answers_for_the_service_port(api_server: ApiServer, boutique):
     manifests = "\n---\n".join(p.read_text() for p in sorted(BOUTIQUE.glob("*.yaml")) if p.name != "deps.yaml")
     with httpx.Client(base_url=api_server.base_url, timeout=30) as client:
-        r = client.post("/v1/chat", json={"text": "can checkoutservice reach emailservice:5000?", "manifests": manifests})
+        r = client.post("/v1/chat",
+                        json={"text": "can checkoutservice reach emailservice:5000?", "manifests": manifests})
     assert r.status_code == 200, r.text
     reply = r.json()
     [v] = reply["answer"]["verdicts"]
-    assert (v["from"], v["to"], v["port"], v["allowed"]) == ("default/checkoutservice", "default/emailservice", 8080, True)
+    assert (v["from"], v["to"], v["port"], v["allowed"]) == ("default/checkoutservice", "default/emailservice", 8080,
+                                                             True)
     assert v["via"] == VIA_5000.removeprefix("via: ") and v["reason"].startswith("via Service default/emailservice")
     assert reply["answer"]["headline"] == "Yes: the connection is allowed."
 

@@ -127,7 +127,8 @@ def test_bash_completion_completes_commands_and_format_choices() -> None:
     assert _bash_complete(["netreason", "lint", "examples/shop", "-o", ""]) == ["text", "json", "sarif", "markdown"]
 
 
-@pytest.mark.parametrize("shell, marker", [("zsh", "#compdef netreason"), ("fish", "complete --no-files --command netreason")])
+@pytest.mark.parametrize("shell, marker",
+                         [("zsh", "#compdef netreason"), ("fish", "complete --no-files --command netreason")])
 def test_zsh_and_fish_scripts_are_valid_for_their_shell(shell: str, marker: str) -> None:
     done = subprocess.run([str(BIN / "netreason"), "completion", shell], capture_output=True, text=True, env=_env())
     assert done.returncode == 0 and marker in done.stdout and "_NETREASON_COMPLETE" in done.stdout

@@ -270,7 +270,8 @@ def test_the_slash_command_acknowledges_at_once_and_answers_in_a_thread(app):
 
 def test_the_slash_command_without_a_question_explains_itself(app):
     r = app.command("")
-    assert r.json()["response_type"] == "ephemeral" and "/netreason prod can api reach postgres:5432" in r.json()["text"]
+    assert r.json()["response_type"] == "ephemeral"
+    assert "/netreason prod can api reach postgres:5432" in r.json()["text"]
     app.settle()
     assert app.slack.posts() == []
 

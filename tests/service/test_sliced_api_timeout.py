@@ -23,7 +23,7 @@ def slow_with_a_repair(recorded: RecordedRequest) -> Answer | RawText:
     return RawText("let me think about it", delay_s=CALL_DELAY_S)
 
 
-def test_timeout_s_bounds_the_whole_sliced_run(fake_provider_env: FakeProviderServer, client: httpx.Client) -> None:
+def test_timeout_s_bounds_the_whole_sliced_run(fake_provider_env: FakeProviderServer, client: httpx.Client) -> None:  # noqa: F811
     fake_provider_env.set_responder(slow_with_a_repair)
     response = client.post("/v1/analyze", json={"manifests": shop_text(), "model": MODEL, "prompt": "breakage",
                                                 "budget": "1500:400", "timeout_s": TIMEOUT_S})

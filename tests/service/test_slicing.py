@@ -48,7 +48,8 @@ def test_a_small_budget_asks_in_namespace_slices_and_checks_all_claims_against_t
     assert doc["model"]["usage"]["input_tokens"] == 42 * len(slices)
     assert all(s["cost_usd"] is not None and s["cost_usd"] > 0 for s in slices)
     # the slice asking about shop holds payments-api (its dependency) but not the monitoring namespace
-    shop = next(r for r in fake_provider_env.requests if "shop/api -> payments/payments-api" in r.body["messages"][-1]["content"])
+    shop = next(r for r in fake_provider_env.requests
+                if "shop/api -> payments/payments-api" in r.body["messages"][-1]["content"])
     brief = shop.body["messages"][-1]["content"]
     assert "payments/payments-api Deployment" in brief and "monitoring/prometheus" not in brief
 
@@ -78,7 +79,8 @@ def test_dry_run_prints_slices_tokens_and_cost_and_calls_nothing(fake_provider_e
     assert doc["totals"]["prompt_tokens"] == sum(s["prompt_tokens"] for s in doc["slices"])
     price_in, price_out = 0.40, 1.60  # service/prices.yaml, gpt-4.1-mini
     first = doc["slices"][0]
-    assert first["estimated_cost_usd"] == round((first["prompt_tokens"] * price_in + first["estimated_output_tokens"] * price_out) / 1e6, 6)
+    assert first["estimated_cost_usd"] == round((first["prompt_tokens"] * price_in
+                                                 + first["estimated_output_tokens"] * price_out) / 1e6, 6)
     text = CliRunner().invoke(cli, ["analyze", EXAMPLE, "--model", "openai:gpt-4.1-mini", "--dry-run"]).output
     assert "1 slice(s)" in text and "[whole]" in text and "estimated cost $" in text
 

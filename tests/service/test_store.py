@@ -118,7 +118,7 @@ def test_concurrent_uploads_get_distinct_revisions(store: Store) -> None:
     def upload(i: int) -> None:
         try:
             store.put_cluster("busy", f"upload {i}")
-        except BaseException as e:  # noqa: BLE001 (reported below)
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=upload, args=(i,)) for i in range(8)]
@@ -239,7 +239,7 @@ def test_instances_migrating_one_fresh_postgresql_database_at_once_do_not_collid
         barrier.wait()
         try:
             applied.append(store.migrate())
-        except BaseException as e:  # noqa: BLE001 (reported below)
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=start, args=(s,)) for s in stores]

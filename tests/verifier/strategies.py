@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from verifier.model import (
+from verifier.model.bundle import (
     Bundle,
     ContainerPort,
     IPBlock,
@@ -110,7 +110,7 @@ def bundles(draw) -> Bundle:
 
 # --- AdminNetworkPolicy / BaselineAdminNetworkPolicy ------------------------------------------
 
-from verifier.admin import AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject  # noqa: E402
+from verifier.model.admin import AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject  # noqa: E402
 
 
 @st.composite

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifier.answers import AnswerShapeError, extract_json_object, parse_answer
+from verifier.claims.answers import AnswerShapeError, extract_json_object, parse_answer
 
 
 def test_commas_and_braces_inside_strings_are_left_alone():

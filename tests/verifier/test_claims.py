@@ -1,4 +1,5 @@
-"""Claim checking (`verifier.claims`): every claim type confirmed, contradicted or unverifiable, and what was missed.
+"""Claim checking (`verifier.claims.check`): every claim type confirmed, contradicted or unverifiable, and what was
+missed.
 
 One small app, written out below: `shop/web` talks to `shop/api` through its Service (port 80 -> targetPort
 8080), `shop/api` needs `payments/db` on 5432 but the db's policy admits namespaces labelled `team=shop`,
@@ -14,9 +15,9 @@ from typing import Any
 import pytest
 
 import verifier
-from verifier.answers import RejectedClaim
-from verifier.claims import MAX_REJECTED_CHARS, ClaimReport, ClaimIndex, check_answer
-from verifier.claims_schema import ModelAnswer
+from verifier.claims.answers import RejectedClaim
+from verifier.claims.check import MAX_REJECTED_CHARS, ClaimReport, ClaimIndex, check_answer
+from verifier.claims.schema import ModelAnswer
 
 APP = """
 apiVersion: v1

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import verifier
 from service.brief import render_brief
-from verifier.claims import ClaimIndex, check_answer
-from verifier.claims_schema import ModelAnswer
+from verifier.claims.check import ClaimIndex, check_answer
+from verifier.claims.schema import ModelAnswer
 
 APP = (Path(__file__).parents[1] / "service" / "test_admin_cli.py").read_text().split('APP = """')[1].split('"""')[0]
 
@@ -39,7 +39,8 @@ def test_policy_selects_claims_about_admin_policies_are_checked_against_their_su
 def test_the_brief_shows_admin_policies_with_their_order_and_only_when_present() -> None:
     brief = render_brief(verifier.load_text(APP))
     assert "admin policies:" in brief and "order: ANPs by priority" in brief
-    assert "AdminNetworkPolicy/tenant-isolation priority 20: subject {ns tenant=shop}; in[0] 'no-ads': Deny from {ns tenant=ads}" in brief
+    assert ("AdminNetworkPolicy/tenant-isolation priority 20: subject {ns tenant=shop}; in[0] 'no-ads': Deny from {ns "
+            "tenant=ads}") in brief
     assert "BaselineAdminNetworkPolicy/default: subject {ns *}" in brief
     plain = APP.split("---\napiVersion: policy.networking.k8s.io")[0]
     assert "admin policies" not in render_brief(verifier.load_text(plain))

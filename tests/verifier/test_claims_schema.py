@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verifier.claims_schema import (
+from verifier.claims.schema import (
     AnswerParseError,
     DependencyBrokenClaim,
     FlowClaim,
@@ -21,8 +21,10 @@ from verifier.claims_schema import (
 ISSUE_EXAMPLE = {
     "summary": "api lost its database",
     "claims": [
-        {"type": "flow", "from": "payments/api", "to": "payments/postgres", "port": 5432, "protocol": "TCP", "allowed": False},
-        {"type": "dependency_broken", "from": "payments/api", "to": "payments/postgres", "port": 5432, "protocol": "TCP"},
+        {"type": "flow", "from": "payments/api", "to": "payments/postgres", "port": 5432, "protocol": "TCP",
+         "allowed": False},
+        {"type": "dependency_broken", "from": "payments/api", "to": "payments/postgres", "port": 5432,
+         "protocol": "TCP"},
         {"type": "dns_egress_missing", "workload": "payments/api"},
         {"type": "finding", "rule": "ingress-without-egress", "object": "payments/api-to-db"},
         {"type": "policy_selects", "policy": "payments/api-to-db", "workloads": ["payments/postgres"]},
@@ -33,7 +35,8 @@ ISSUE_EXAMPLE = {
 def test_issue_example_parses_into_one_claim_class_per_type():
     answer = ModelAnswer.model_validate(ISSUE_EXAMPLE)
     kinds = [type(c).__name__ for c in answer.claims]
-    assert kinds == ["FlowClaim", "DependencyBrokenClaim", "DnsEgressMissingClaim", "FindingClaim", "PolicySelectsClaim"]
+    assert kinds == ["FlowClaim", "DependencyBrokenClaim", "DnsEgressMissingClaim", "FindingClaim",
+                     "PolicySelectsClaim"]
     assert answer.claims[0].from_ == "payments/api"
 
 

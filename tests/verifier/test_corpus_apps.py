@@ -15,7 +15,7 @@ import yaml
 
 import verifier
 from tests.shared import corpus_apps, require_shared
-from verifier.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
+from verifier.deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
 
 #: (app, from, to) of every denied entry -> what its explanation must mention (from its `why`).
 CAUSES = {
@@ -90,4 +90,5 @@ def test_bookinfo_reviews_service_reaches_every_version() -> None:
     require_shared()
     app = next(a for a in corpus_apps() if a["name"] == "bookinfo")
     _, by_entry = evaluate_app(app)
-    assert sorted(r.dependency.dst for r in by_entry[1]) == ["default/reviews-v1", "default/reviews-v2", "default/reviews-v3"]
+    assert sorted(r.dependency.dst for r in by_entry[1]) == ["default/reviews-v1", "default/reviews-v2",
+                                                             "default/reviews-v3"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import verifier
-from verifier.declared import declared_dependencies, parse_declared
-from verifier.model import Issue
-from verifier.records import Dependency
+from verifier.deps.declared import declared_dependencies, parse_declared
+from verifier.model.bundle import Issue
+from verifier.model.records import Dependency
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
@@ -97,10 +97,12 @@ def test_namespace_key_applies_to_bare_names_and_extra_keys_are_ignored(bundle: 
     text = "- {from: web, to: db-primary, namespace: data, port: 5432}\n"  # web is not in data
     deps, issues = resolve(bundle, text)
     assert deps == [] and len(issues) == 1
-    text = "- {from: web, to: data/db-primary, namespace: app, port: 5432, protocol: tcp, evidence: x, expected: allowed}\n"
+    text = ("- {from: web, to: data/db-primary, namespace: app, port: 5432, protocol: tcp, evidence: x, expected: "
+            "allowed}\n")
     deps, issues = resolve(bundle, text)
     assert issues == []
-    assert [(d.src, d.dst, d.port, d.protocol, d.service) for d in deps] == [("app/web", "data/db-primary", 5432, "TCP", None)]
+    assert [(d.src, d.dst, d.port, d.protocol, d.service)
+            for d in deps] == [("app/web", "data/db-primary", 5432, "TCP", None)]
 
 
 def test_bare_names_without_namespace_are_found_when_unique(bundle: verifier.Bundle) -> None:
@@ -138,7 +140,8 @@ def test_unknown_client_names_the_closest_workloads(bundle: verifier.Bundle) -> 
         ("- {from: app/web, to: data/db}", "port", "must be a number"),
         ("- {from: app/web, to: data/db, port: 70000}", "port", "must be a number"),
         ("- {from: app/web, to: data/db, port: 5432, protocol: ICMP}", "protocol", "not one of TCP, UDP, SCTP"),
-        ("- {from: app/web, to: data/db, port: 5433}", "port", "Service data/db has no port 5433/TCP (it exposes 5432->sql/TCP)"),
+        ("- {from: app/web, to: data/db, port: 5433}", "port",
+         "Service data/db has no port 5433/TCP (it exposes 5432->sql/TCP)"),
         ("- {from: app/web, to: 203.0.113.0/24, port: https}", "port", "only a Service's port can be given by name"),
         ("- just a string", "", "expected a mapping"),
     ],
@@ -170,7 +173,8 @@ def test_target_port_that_disagrees_with_the_service_is_a_warning(bundle: verifi
 
 
 def test_cidr_and_address_destinations(bundle: verifier.Bundle) -> None:
-    text = "- {from: app/web, to: 203.0.113.7, port: 443}\n- {from: app/web, to: 2001:db8::/32, port: 53, protocol: UDP}\n"
+    text = ("- {from: app/web, to: 203.0.113.7, port: 443}\n- {from: app/web, to: 2001:db8::/32, port: 53, protocol: "
+            "UDP}\n")
     deps, issues = resolve(bundle, text)
     assert issues == []
     assert [(d.cidr, d.dst, d.port, d.protocol) for d in deps] == [

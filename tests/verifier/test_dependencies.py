@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 import verifier
-from verifier.dependencies import (
+from verifier.deps.dependencies import (
     DependencyResult,
     block_covers,
     evaluate_dependencies,
     gather_dependencies,
     merge_dependencies,
 )
-from verifier.model import IPBlock
-from verifier.records import Dependency
+from verifier.model.bundle import IPBlock
+from verifier.model.records import Dependency
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
@@ -169,14 +169,16 @@ spec:
     ("src", "cidr", "port", "allowed", "words"),
     [
         ("ns/client", "203.0.113.7/32", 443, True, "allowed by egress rule 0 of ns/https-out"),
-        ("ns/client", "203.0.113.7/32", 80, False, "- egress rule 0 of ns/https-out allows 0.0.0.0/0 except 10.0.0.0/8 on TCP/443"),
+        ("ns/client", "203.0.113.7/32", 80, False,
+         "- egress rule 0 of ns/https-out allows 0.0.0.0/0 except 10.0.0.0/8 on TCP/443"),
         ("ns/client", "10.1.2.3/32", 443, False, "no egress rule admits 10.1.2.3/32 on TCP/443"),
         ("ns/client", "0.0.0.0/0", 443, False, "selected by ns/https-out"),  # the except is inside
         ("ns/client", "2001:db8::1/128", 443, False, "no egress rule admits"),  # the block is IPv4 only
         ("ns/open", "10.1.2.3/32", 22, True, "egress not restricted"),
     ],
 )
-def test_cidr_dependencies_check_only_the_source_egress(src: str, cidr: str, port: int, allowed: bool, words: str) -> None:
+def test_cidr_dependencies_check_only_the_source_egress(src: str, cidr: str, port: int, allowed: bool,
+                                                        words: str) -> None:
     bundle = verifier.load_text(CIDR_BUNDLE, name="cidr.yaml")
     [result] = evaluate_dependencies(bundle, [Dependency(src, port, cidr=cidr, evidence="declared in d [0]")])
     assert result.allowed is allowed and result.verdict is None

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 import verifier
-from verifier.dependencies import evaluate_dependencies, gather_dependencies
-from verifier.compile import compile_bundle
-from verifier.connectivity import compute_connectivity
-from verifier.diff import ExternalChange, FlowChange, diff_bundles, diff_json, external_cover
-from verifier.model import Bundle
+from verifier.deps.dependencies import evaluate_dependencies, gather_dependencies
+from verifier.engine.compile import compile_bundle
+from verifier.engine.connectivity import compute_connectivity
+from verifier.review.diff import ExternalChange, FlowChange, diff_bundles, diff_json, external_cover
+from verifier.model.bundle import Bundle
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop"
 BROKEN_PEER = "matchLabels: {team: shop}"
@@ -64,7 +64,8 @@ def test_breaking_change_lists_the_removed_flow_with_the_dependency_it_breaks(sh
     assert (removed.src, removed.dst, removed.ranges) == ("shop/api", "payments/payments-api", ((8443, 8443),))
     assert [b.key() for b in removed.breaks] == [("shop/api", "payments/payments-api", 8443, "TCP")]
     assert [r.dependency.key() for r in d.dependencies_broken] == [("shop/api", "payments/payments-api", 8443, "TCP")]
-    assert {f.rule for f in d.findings_introduced} == {"dependency-broken", "egress-without-ingress", "namespace-label-missing"}
+    assert {f.rule for f in d.findings_introduced} == {"dependency-broken", "egress-without-ingress",
+                                                       "namespace-label-missing"}
 
 
 def test_diff_json_document(shop_pair) -> None:  # type: ignore[no-untyped-def]
@@ -73,7 +74,8 @@ def test_diff_json_document(shop_pair) -> None:  # type: ignore[no-untyped-def]
     assert (doc["schema"], doc["old"], doc["new"]) == ("netreason.diff/v1", "main", "pr")
     assert doc["flows_removed"] == [{
         "from": "shop/api", "to": "payments/payments-api", "protocol": "TCP", "ports": [[8443, 8443]],
-        "breaks": [{"from": "shop/api", "to": "payments/payments-api", "port": 8443, "protocol": "TCP", "source": "declared"}],
+        "breaks": [{"from": "shop/api", "to": "payments/payments-api", "port": 8443, "protocol": "TCP",
+                    "source": "declared"}],
     }]
     assert doc["summary"]["findings_introduced"] == 3 and doc["summary"]["flows_added"] == 0
 
@@ -200,6 +202,8 @@ def test_external_cover_is_the_same_for_equivalent_blocks() -> None:
 def test_diff_json_lists_external_changes_and_counts_them() -> None:
     doc = diff_json(diff_bundles(egress_bundle(to_block("0.0.0.0/0", "10.0.0.0/8")),
                                  egress_bundle(to_block("0.0.0.0/0", "172.16.0.0/12"))))
-    assert doc["external_added"] == [{"workload": "x/a", "cidr": "10.0.0.0/8", "protocol": "TCP", "ports": [[443, 443]]}]
-    assert doc["external_removed"] == [{"workload": "x/a", "cidr": "172.16.0.0/12", "protocol": "TCP", "ports": [[443, 443]]}]
+    assert doc["external_added"] == [{"workload": "x/a", "cidr": "10.0.0.0/8", "protocol": "TCP",
+                                      "ports": [[443, 443]]}]
+    assert doc["external_removed"] == [{"workload": "x/a", "cidr": "172.16.0.0/12", "protocol": "TCP",
+                                        "ports": [[443, 443]]}]
     assert doc["summary"]["external_added"] == doc["summary"]["external_removed"] == 1

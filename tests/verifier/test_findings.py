@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import verifier
-from verifier.dependencies import evaluate_dependencies
-from verifier.findings import coverage, lint, lint_json, lint_report, sort_findings
-from verifier.records import Dependency, Finding
-from verifier.rules.catalog import RULES_BY_ID
+from verifier.deps.dependencies import evaluate_dependencies
+from verifier.review.findings import coverage, lint, lint_json, lint_report, sort_findings
+from verifier.model.records import Dependency, Finding
+from verifier.review.rules.catalog import RULES_BY_ID
 
 DATA = Path(__file__).parent / "data" / "findings"
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop"
@@ -56,7 +56,7 @@ def case_files(name: str) -> list[Path]:
     files = [DATA / "_common.yaml"]
     if not name.startswith("cni-"):
         files.append(DATA / "_cni_calico.yaml")
-    return files + [DATA / f"{name}.yaml"]
+    return [*files, DATA / f"{name}.yaml"]
 
 
 def lint_case(name: str, fixed: bool = False) -> list[Finding]:
@@ -247,7 +247,7 @@ def test_finding_keys_are_unique_within_a_bundle() -> None:
 
 def test_example_shop_yields_what_its_readme_says() -> None:
     bundle = verifier.load_bundle([str(EXAMPLE)])
-    from verifier.dependencies import gather_dependencies
+    from verifier.deps.dependencies import gather_dependencies
 
     deps_file = EXAMPLE / "netreason.deps.yaml"
     deps, _ = gather_dependencies(bundle, deps_file.read_text(), str(deps_file), None)

@@ -11,8 +11,8 @@ import yaml
 
 import verifier
 from tests.shared import CORPUS, require_shared
-from verifier.dependencies import evaluate_dependencies, gather_dependencies
-from verifier.findings import LintReport, lint_report
+from verifier.deps.dependencies import evaluate_dependencies, gather_dependencies
+from verifier.review.findings import LintReport, lint_report
 
 # Words of each denied entry's `why` that the dependency-broken message must carry
 # (app, from, to) -> words.

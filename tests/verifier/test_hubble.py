@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import verifier
-from verifier.hubble import FlowEndpoint, WorkloadMatcher, observed_dependencies, parse_flows
+from verifier.deps.hubble import FlowEndpoint, WorkloadMatcher, observed_dependencies, parse_flows
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
@@ -38,7 +38,8 @@ def test_export_lines_become_flows_with_hubble_field_names() -> None:
     assert issues == []
     assert len(flows) == 22  # 23 lines, one of them lost_events
     first = flows[0]
-    assert (first.protocol, first.port, first.verdict, first.direction, first.is_reply) == ("UDP", 53, "FORWARDED", "EGRESS", False)
+    assert (first.protocol, first.port, first.verdict, first.direction,
+            first.is_reply) == ("UDP", 53, "FORWARDED", "EGRESS", False)
     assert first.source.namespace == "shop" and first.source.pod_name == "web-7d9f8b6c5d-x2k9p"
     assert first.source.labels == {"app": "web", "tier": "frontend"}  # io.cilium.* and the namespace label dropped
     assert first.source.workloads == (("Deployment", "web"),)
@@ -100,7 +101,8 @@ def test_records_may_be_parsed_responses_or_bare_flows(shop: verifier.Bundle) ->
     flows, issues = parse_flows([wrapped, bare, {"lost_events": {"num_events_lost": "1"}}])
     assert issues == [] and [(f.protocol, f.line) for f in flows] == [("TCP", 1), ("UDP", 2)]
     deps, _ = observed_dependencies(shop, flows)
-    assert sorted((d.src, d.dst, d.protocol) for d in deps) == [("shop/web", "shop/api", "TCP"), ("shop/web", "shop/api", "UDP")]
+    assert sorted((d.src, d.dst, d.protocol) for d in deps) == [("shop/web", "shop/api", "TCP"),
+                                                                ("shop/web", "shop/api", "UDP")]
     assert deps[0].evidence.startswith("observed in hubble export: 1 flow (1 forwarded)")
 
 
@@ -108,7 +110,8 @@ def test_replies_icmp_and_non_world_outsiders_give_no_dependency(shop: verifier.
     web, api = pod("shop", "web-1", "app=web"), pod("shop", "api-1", "app=api", "tier=backend")
     host = {"identity": 1, "labels": ["reserved:host"]}
     records = [
-        record(api, web, {"TCP": {"source_port": 8080, "destination_port": 40000, "flags": {"SYN": True, "ACK": True}}}),
+        record(api, web,
+               {"TCP": {"source_port": 8080, "destination_port": 40000, "flags": {"SYN": True, "ACK": True}}}),
         record(web, api, {"TCP": {"source_port": 40000, "destination_port": 8080}}, is_reply=True),
         record(web, api, {"ICMPv4": {"type": 8}}),
         record(web, host, {"TCP": {"source_port": 40000, "destination_port": 10250}}, IP={"destination": "172.18.0.2"}),
@@ -120,7 +123,8 @@ def test_replies_icmp_and_non_world_outsiders_give_no_dependency(shop: verifier.
 def test_world_destination_keeps_the_single_address(shop: verifier.Bundle) -> None:
     world = {"identity": 2, "labels": ["reserved:world"]}
     records = [record(pod("shop", "api-1", "app=api", "tier=backend"), world,
-                      {"TCP": {"source_port": 1, "destination_port": 443}}, IP={"source": "10.0.0.1", "destination": "2001:db8::7"})]
+                      {"TCP": {"source_port": 1, "destination_port": 443}},
+                      IP={"source": "10.0.0.1", "destination": "2001:db8::7"})]
     deps, _ = observed_dependencies(shop, parse_flows(records)[0])
     assert [(d.src, d.cidr, d.port) for d in deps] == [("shop/api", "2001:db8::7/128", 443)]
 

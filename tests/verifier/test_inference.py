@@ -10,9 +10,9 @@ import yaml
 
 import verifier
 from tests.shared import corpus_apps, require_shared
-from verifier.inference import Address, expand_env, infer_dependencies, parse_addresses, service_ref
-from verifier.model import EnvVar
-from verifier.records import Dependency
+from verifier.deps.inference import Address, expand_env, infer_dependencies, parse_addresses, service_ref
+from verifier.model.bundle import EnvVar
+from verifier.model.records import Dependency
 
 SERVICES = """
 apiVersion: v1
@@ -113,11 +113,13 @@ def flows(deps: list[Dependency]) -> set[tuple[str, str, int, str | None, int | 
     ("name", "value", "expected"),
     [
         ("PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice:3550", [Address("productcatalogservice", 3550)]),
-        ("DATABASE_URL", "postgres://u:s3cret@postgres.payments:5432/db", [Address("postgres.payments", 5432, "postgres")]),
+        ("DATABASE_URL", "postgres://u:s3cret@postgres.payments:5432/db",
+         [Address("postgres.payments", 5432, "postgres")]),
         ("API", "http://api.shop.svc.cluster.local/v1", [Address("api.shop.svc.cluster.local", None, "http")]),
         ("REDIS_HOST", "redis", [Address("redis")]),
         ("MONGO", "mongodb://a:27017,b:27018/db", [Address("a", 27017, "mongodb"), Address("b", 27018, "mongodb")]),
-        ("BROKERS", "kafka-0.kafka:9092,kafka-1.kafka:9092", [Address("kafka-0.kafka", 9092), Address("kafka-1.kafka", 9092)]),
+        ("BROKERS", "kafka-0.kafka:9092,kafka-1.kafka:9092",
+         [Address("kafka-0.kafka", 9092), Address("kafka-1.kafka", 9092)]),
         ("UPSTREAM", "[2001:db8::1]:8443", [Address("2001:db8::1", 8443)]),
         ("ZIPKIN", "zipkin.jaeger.svc.cluster.local", [Address("zipkin.jaeger.svc.cluster.local")]),
     ],
@@ -326,4 +328,5 @@ def test_unresolvable_corpus_names_are_reported_not_invented() -> None:
     assert "SHOPPING_ASSISTANT_SERVICE_ADDR" in reports["online-boutique"][0]
     assert "no Service default/shoppingassistantservice" in reports["online-boutique"][0]
     assert len(reports["sock-shop"]) == 1
-    assert "ZIPKIN" in reports["sock-shop"][0] and "namespace jaeger, which is not in the bundle" in reports["sock-shop"][0]
+    assert "ZIPKIN" in reports["sock-shop"][0]
+    assert "namespace jaeger, which is not in the bundle" in reports["sock-shop"][0]

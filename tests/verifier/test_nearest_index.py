@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from verifier.model import LabelSelector, Requirement
-from verifier.rules import nearest as near_mod
-from verifier.rules.nearest import LabelIndex, Nearest, nearest
-from verifier.selectors import matches, unmet
+from verifier.model.bundle import LabelSelector, Requirement
+from verifier.review.rules import nearest as near_mod
+from verifier.review.rules.nearest import LabelIndex, Nearest, nearest
+from verifier.sets.selectors import matches, unmet
 
 KEYS = ["app", "apps", "tier", "team", "role", "x-client", "x-db-client"]
 VALUES = ["web", "wbe", "webs", "api", "apl", "db", "postgres", "postgers", "payments", "paymnts", "cache", "a", "b"]

@@ -6,8 +6,8 @@ from textwrap import dedent
 
 import pytest
 
-from verifier.load import load_documents, load_text
-from verifier.model import (
+from verifier.input.load import load_documents, load_text
+from verifier.model.bundle import (
     NAMESPACE_NAME_LABEL,
     ContainerPort,
     EnvVar,
@@ -76,7 +76,8 @@ def test_peers_and_ports_are_built_with_tcp_default_and_empty_selector_distinct_
     rule = {"from": [{"namespaceSelector": {}},
                      {"podSelector": {"matchLabels": {"a": "b"}}, "namespaceSelector": {"matchLabels": {"ns": "y"}}},
                      {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
-            "ports": [{"port": 80}, {"protocol": "UDP", "port": "dns"}, {"port": 8000, "endPort": 8100}, {"protocol": "SCTP"}]}
+            "ports": [{"port": 80}, {"protocol": "UDP", "port": "dns"}, {"port": 8000, "endPort": 8100},
+                      {"protocol": "SCTP"}]}
     (built,) = one_policy({"podSelector": {}, "ingress": [rule]}).ingress
     assert built.peers == (
         Peer(namespace_selector=LabelSelector()),
@@ -187,7 +188,8 @@ def test_services_default_target_port_protocol_and_type() -> None:
 
 def test_every_namespace_carries_its_name_label_and_used_ones_exist_implicitly() -> None:
     docs = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "labels": {"team": "x", NAMESPACE_NAME_LABEL: "wrong"}}},
+        {"apiVersion": "v1", "kind": "Namespace",
+         "metadata": {"name": "a", "labels": {"team": "x", NAMESPACE_NAME_LABEL: "wrong"}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "b"}, "spec": {}},
         {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "p"}, "spec": {}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "unused"}},
@@ -223,9 +225,11 @@ def test_duplicate_workload_keeps_the_first_with_a_warning_but_services_may_shar
 
 def test_other_kinds_are_counted_and_kept_by_name_only() -> None:
     docs = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "aHVudGVyMg=="}},
-            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": "n"}, "stringData": {"k": "v"}},
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": "n"},
+             "stringData": {"k": "v"}},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}},
-            {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy", "metadata": {"name": "c", "namespace": "n"}}]
+            {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+             "metadata": {"name": "c", "namespace": "n"}}]
     bundle = load_documents(docs)
     assert bundle.skipped_kinds == {"ClusterRole": 1, "NetworkPolicy (projectcalico.org/v3)": 1, "Secret": 2}
     assert [(o.kind, o.namespace, o.name) for o in bundle.other_objects] == [

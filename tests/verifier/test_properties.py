@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import verifier
-from verifier.model import PROTOCOLS
-from verifier.ports import PortAtoms, PortSet
-from verifier.selectors import LabelIndex, iter_bits, matches
+from verifier.model.bundle import PROTOCOLS
+from verifier.sets.ports import PortAtoms, PortSet
+from verifier.sets.selectors import LabelIndex, iter_bits, matches
 
 from .strategies import PORTS, admin_bundles, bundles, labels, selectors
 
@@ -51,7 +52,7 @@ def test_port_set_contains_agrees_with_membership(a, proto, port):
 @given(protocol_ranges, protocol_ranges)
 def test_port_set_ranges_are_sorted_disjoint_and_not_adjacent(a, b):
     for _, rs in PortSet.of(a).union(PortSet.of(b)).ranges:
-        for (lo1, hi1), (lo2, _) in zip(rs, rs[1:]):
+        for (lo1, hi1), (lo2, _) in itertools.pairwise(rs):
             assert lo1 <= hi1 < lo2 - 1
 
 
@@ -117,7 +118,7 @@ def assert_provenance_matches(bundle) -> None:
     for src, dst, _ in conn.flows():
         for ports, egress, ingress in conn.provenance(src, dst):
             for proto, rs in ports.ranges:
-                for lo, hi in rs:
+                for lo, _hi in rs:
                     v = explainer.check(src, dst, lo, proto)
                     assert v.allowed
                     assert (set(egress), set(ingress)) == (set(_side_rules(v.egress)), set(_side_rules(v.ingress)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import verifier
-from verifier.model import (
+from verifier.model.bundle import (
     Bundle,
     ContainerPort,
     IPBlock,
@@ -42,7 +42,8 @@ def test_workload_paired_with_itself_is_replica_to_replica_and_obeys_policy():
     b = bundle([api], [DENY_ALL])
     assert not verifier.analyze(b).is_allowed("x/api", "x/api", 80)
     allow_self = NetworkPolicy("x", "self", sel(app="api"), ("Ingress", "Egress"),
-                               (Rule((Peer(pod_selector=sel(app="api")),)),), (Rule((Peer(pod_selector=sel(app="api")),)),))
+                               (Rule((Peer(pod_selector=sel(app="api")),)),),
+                               (Rule((Peer(pod_selector=sel(app="api")),)),))
     b2 = bundle([api], [DENY_ALL, allow_self])
     assert verifier.analyze(b2).is_allowed("x/api", "x/api", 80)
     assert verifier.check(b2, "x/api", "x/api", 80).allowed
@@ -51,7 +52,8 @@ def test_workload_paired_with_itself_is_replica_to_replica_and_obeys_policy():
 def test_host_network_pod_is_never_isolated_and_never_matched_by_selectors():
     node_agent = pod("x", "agent", host=True, ips=("192.168.1.10",), app="agent")
     web = pod("x", "web", app="web")
-    from_agent = NetworkPolicy("x", "from-agent", sel(app="web"), ("Ingress",), (Rule((Peer(pod_selector=sel(app="agent")),)),))
+    from_agent = NetworkPolicy("x", "from-agent", sel(app="web"), ("Ingress",),
+                               (Rule((Peer(pod_selector=sel(app="agent")),)),))
     deny_ingress = NetworkPolicy("x", "deny-ingress", LabelSelector(), ("Ingress",))
     b = bundle([node_agent, web], [deny_ingress, from_agent])
     conn = verifier.analyze(b)
@@ -66,14 +68,16 @@ def test_host_network_pod_is_never_isolated_and_never_matched_by_selectors():
 def test_host_network_source_matches_ip_block_of_its_node_address():
     node_agent = pod("x", "agent", host=True, ips=("192.168.1.10",))
     web = pod("x", "web", app="web")
-    from_nodes = NetworkPolicy("x", "from-nodes", sel(app="web"), ("Ingress",), (Rule((Peer(ip_block=IPBlock("192.168.1.0/24")),)),))
+    from_nodes = NetworkPolicy("x", "from-nodes", sel(app="web"), ("Ingress",),
+                               (Rule((Peer(ip_block=IPBlock("192.168.1.0/24")),)),))
     conn = verifier.analyze(bundle([node_agent, web], [from_nodes]))
     assert conn.is_allowed("x/agent", "x/web", 80)
 
 
 def test_ip_block_never_matches_a_pod_without_a_known_ip():
     a, b_ = pod("x", "a", app="a"), pod("x", "b", app="b")
-    everywhere = NetworkPolicy("x", "from-all-ips", sel(app="b"), ("Ingress",), (Rule((Peer(ip_block=IPBlock("0.0.0.0/0")),)),))
+    everywhere = NetworkPolicy("x", "from-all-ips", sel(app="b"), ("Ingress",),
+                               (Rule((Peer(ip_block=IPBlock("0.0.0.0/0")),)),))
     b = bundle([a, b_], [everywhere])
     assert not verifier.analyze(b).is_allowed("x/a", "x/b", 80)
     assert "no known pod IP" in verifier.check(b, "x/a", "x/b", 80).explain()
@@ -90,7 +94,10 @@ def test_sctp_is_its_own_protocol():
 
 def test_allowed_ports_are_an_interval_set_not_the_declared_ports():
     a, b_ = pod("x", "a"), pod("x", "b", ports=[ContainerPort(8080, "TCP", "http")], app="b")
-    ranges = NetworkPolicy("x", "r", sel(app="b"), ("Ingress",), (Rule(None, (PolicyPort("TCP", 8000, 8100), PolicyPort("TCP", 8101, 8200), PolicyPort("UDP", None))),))
+    ranges = NetworkPolicy("x", "r", sel(app="b"), ("Ingress",),
+                           (Rule(None,
+                                 (PolicyPort("TCP", 8000, 8100), PolicyPort("TCP", 8101, 8200),
+                                  PolicyPort("UDP", None))),))
     ports = verifier.analyze(bundle([a, b_], [ranges])).allowed_ports("x/a", "x/b")
     assert ports.for_protocol("TCP") == ((8000, 8200),)
     assert ports.for_protocol("UDP") == ((1, 65535),)
@@ -104,7 +111,7 @@ def test_external_egress_lists_blocks_and_ports_per_rule():
     [ext] = conn.external_egress("x/a")
     assert ext.blocks == (IPBlock("10.0.0.0/8", ("10.1.0.0/16",)),)
     assert str(ext.ports) == "TCP/443"
-    assert "egress rule 0 of x/out" == ext.rule
+    assert ext.rule == "egress rule 0 of x/out"
 
 
 def test_unrestricted_egress_reaches_everywhere_outside():
@@ -144,7 +151,8 @@ def test_allowed_verdict_names_policy_and_rule_in_each_direction():
 
 def test_summary_counts_weight_classes_by_their_workloads():
     ws = [pod("x", f"w{i}", app="same") for i in range(3)] + [pod("x", "other", app="other")]
-    only_same = NetworkPolicy("x", "same-only", sel(app="same"), ("Ingress",), (Rule((Peer(pod_selector=sel(app="same")),)),))
+    only_same = NetworkPolicy("x", "same-only", sel(app="same"), ("Ingress",),
+                              (Rule((Peer(pod_selector=sel(app="same")),)),))
     s = verifier.analyze(bundle(ws, [only_same])).summary()
     # 3x3 among "same", plus "other" to itself; other -> same denied; same -> other open.
     assert s["allowed_pairs"] == 9 + 1 + 3

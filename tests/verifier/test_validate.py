@@ -6,9 +6,9 @@ from textwrap import dedent, indent
 
 import pytest
 
-from verifier.errors import ValidationFailed
-from verifier.load import load_text
-from verifier.model import Issue
+from verifier.model.errors import ValidationFailed
+from verifier.input.load import load_text
+from verifier.model.bundle import Issue
 
 HEADER = """\
 apiVersion: networking.k8s.io/v1

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from verifier.rules import yamltext
-from verifier.rules.context import to_yaml
+from verifier.review.rules import yamltext
+from verifier.review.rules.context import to_yaml
 
 TRICKY = ["53", "true", "no", "null", "~", "", "a: b", "#x", "- x", "*", "&a", "!x", "x #y", "1e3", "0o17", "0x1F",
           "2024-01-01", "app.kubernetes.io/name", "kube-system", "10.0.0.0/8", "café", "'q'", '"q"', "@x",

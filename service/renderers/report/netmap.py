@@ -80,7 +80,8 @@ class MapFacts:
     @classmethod
     def of(cls, gt: dict[str, Any]) -> MapFacts:
         g = gt.get("graph") or {}
-        return cls(list(g.get("workloads") or []), list(g.get("edges") or []), list(gt.get("dependencies_broken") or []),
+        return cls(list(g.get("workloads") or []), list(g.get("edges") or []),
+                   list(gt.get("dependencies_broken") or []),
                    frozenset(gt.get("dns_egress_missing") or []), dict(g.get("outside") or {}))
 
 
@@ -141,8 +142,9 @@ def pod_map(facts: MapFacts, *, title: str) -> str:
     _allowed_edges(c, facts.edges)
     _outside_edges(c, facts.outside)
     _broken_edges(c, facts.broken)
+    broken = sum(1 for d in facts.broken if d['from'] in c.pos and d['to'] in c.pos)
     desc = (f"{plural(len(facts.workloads), 'workload')} in {plural(len(by_ns), 'namespace')}; "
-            f"{plural(sum(1 for d in facts.broken if d['from'] in c.pos and d['to'] in c.pos), 'broken dependency', 'broken dependencies')} "
+            f"{plural(broken, 'broken dependency', 'broken dependencies')} "
             "drawn as red dashed curves.")
     return _svg(c, title, desc)
 
@@ -281,7 +283,9 @@ def _outside_edges(c: Canvas, outside: dict[str, Any]) -> None:
             tip = "; ".join(t for t in (f"from outside: {ins[wid]}" if wid in ins else "",
                                          f"to outside: {outs[wid]}" if wid in outs else "") if t)
             x1, y1, x2, y2 = _from_outside(c, oid, c.pos[wid], NODE_R + 2)
-            c.edges.insert(0, f"<line class='edge outside' data-workload='{esc(wid)}' data-in='{'yes' if wid in ins else 'no'}' "
+            c.edges.insert(0,
+                           f"<line class='edge outside' data-workload='{esc(wid)}' "
+                           f"data-in='{'yes' if wid in ins else 'no'}' "
                               f"data-out='{'yes' if wid in outs else 'no'}' x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' "
                               f"y2='{y2:.1f}'{start}{end}><title>{esc(wid)} {esc(tip)}</title></line>")
 
@@ -465,14 +469,16 @@ def _ns_broken_edge(c: Canvas, a: str, b: str, n: int) -> None:
         return
     if a == b:
         x, y = c.pos[a]
-        path, mid = f"M{x - 20:.1f},{y - 22:.1f} C{x - 40:.1f},{y - 70:.1f} {x + 40:.1f},{y - 70:.1f} {x + 20:.1f},{y - 22:.1f}", (x, y - 60)
+        path, mid = (f"M{x - 20:.1f},{y - 22:.1f} C{x - 40:.1f},{y - 70:.1f} {x + 40:.1f},{y - 70:.1f} "
+                     f"{x + 20:.1f},{y - 22:.1f}"), (x, y - 60)
     else:
         path, mid = _curve(c.pos[a], c.pos[b], 30)
     label = f"✗ {n} broken"
     c.edges.append(f"<g class='edge-group'><path class='edge broken' data-from='{esc(a)}' data-to='{esc(b)}' "
                    f"data-count='{n}' d='{path}' marker-end='url(#arrow-bad)'><title>{esc(a)} → {esc(b)}: "
                    f"{plural(n, 'broken dependency', 'broken dependencies')}</title></path>"
-                   f"<text class='broken-label' x='{mid[0]:.1f}' y='{mid[1]:.1f}' text-anchor='middle'>{label}</text></g>")
+                   f"<text class='broken-label' x='{mid[0]:.1f}' y='{mid[1]:.1f}' "
+                   f"text-anchor='middle'>{label}</text></g>")
 
 
 # --- legend ------------------------------------------------------------------------------------------------
@@ -489,7 +495,8 @@ def legend(*, namespaces: bool = False) -> str:
     ]
     if not namespaces:
         items += [
-            (sample("<circle cx='17' cy='8' r='6' fill='#fff' stroke='#bf8700' stroke-width='2' stroke-dasharray='3 2'/>"),
+            (sample("<circle cx='17' cy='8' r='6' fill='#fff' stroke='#bf8700' stroke-width='2' stroke-dasharray='3 "
+                    "2'/>"),
              "dashed amber ring and “⚠ no DNS”: lost cluster DNS"),
             (sample("<circle cx='17' cy='8' r='6' fill='#ddf4ff' stroke='#0969da' stroke-width='2'/>"),
              "filled: isolated by a policy; white: open"),

@@ -27,7 +27,8 @@ def plan_headline(doc: dict[str, Any]) -> list[str]:
     items.append(f"Dependency checks across the steps: {allowed} of {total} stay allowed.")
     policies = sum(len(s["policies"]) for s in steps)
     items.append(f"{plural(policies, 'new policy', 'new policies')}; "
-                 + ("existing policies are replaced in each step." if doc.get("replace") else "existing policies are kept."))
+                 + ("existing policies are replaced in each step." if doc.get("replace")
+                    else "existing policies are kept."))
     for skipped in doc.get("skipped") or []:
         items.append(f"Skipped {code(skipped['namespace'])}: {esc(skipped['why'])}")
     return items
@@ -65,12 +66,14 @@ def _problems(check: dict[str, Any]) -> str:
         items = check[key]
         rows += [[badge("error"), esc(what), code(item)] for item in items[:MAX_STEP_PROBLEMS]]
         if len(items) > MAX_STEP_PROBLEMS:
-            rows.append([badge("info"), esc(what), esc(f"… and {len(items) - MAX_STEP_PROBLEMS} more (plan.json lists all)")])
+            rows.append([badge("info"), esc(what),
+                         esc(f"… and {len(items) - MAX_STEP_PROBLEMS} more (plan.json lists all)")])
     return table(["", "problem", "what"], rows, caption="Verification problems") if rows else ""
 
 
 def _dependencies(step: dict[str, Any]) -> str:
-    rows = [[badge("allowed"), code(d["from"]), code(d["to"]), f"{esc(d['protocol'])}/{esc(d['port'])}", esc(d["source"])]
+    rows = [[badge("allowed"), code(d["from"]), code(d["to"]), f"{esc(d['protocol'])}/{esc(d['port'])}",
+             esc(d["source"])]
             for d in step["dependencies"][:tp.MAX_ROWS]]
     if not rows:
         return ""
@@ -87,4 +90,5 @@ def _policies(step: dict[str, Any]) -> str:
         f"<div class='fix'><span class='muted'>{code(m['metadata']['name'])}:</span><pre class='yaml'><code>"
         f"{esc(yaml.safe_dump(m, sort_keys=False, default_flow_style=False, width=100))}</code></pre></div>"
         for m in step["policies"])
-    return f"<details open><summary>{plural(len(step['policies']), 'policy', 'policies')} to apply</summary>{blocks}</details>"
+    return (f"<details open><summary>{plural(len(step['policies']), 'policy', 'policies')} to "
+            f"apply</summary>{blocks}</details>")

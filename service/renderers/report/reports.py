@@ -111,7 +111,8 @@ def review_headline(doc: dict[str, Any]) -> list[str]:
     broken = diff.get("dependencies_broken") or []
     if broken:
         items.append("Broken by the change: " + ", ".join(esc(tp.dep_text(d)) for d in broken[:tp.HEADLINE_ITEMS])
-                     + (f" and {len(broken) - tp.HEADLINE_ITEMS} more" if len(broken) > tp.HEADLINE_ITEMS else "") + ".")
+                     + (f" and {len(broken) - tp.HEADLINE_ITEMS} more" if len(broken) > tp.HEADLINE_ITEMS else "")
+                     + ".")
     items.append(f"Flows: {s['flows_added']} added, {s['flows_removed']} removed. Findings: "
                  f"{s['findings_introduced']} introduced, {s['findings_resolved']} resolved.")
     head = doc["analysis"]["ground_truth"]
@@ -134,13 +135,17 @@ def _flow_rows(flows: list[dict[str, Any]], word: str) -> list[list[str]]:
 
 def change_part(diff: dict[str, Any]) -> str:
     """The verifier's diff: dependencies broken and fixed, flows removed and added, findings."""
-    parts = [tp.dependencies_part(diff["dependencies_broken"], heading=f"Dependencies broken ({len(diff['dependencies_broken'])})", level=3),
-             tp.dependencies_part(diff["dependencies_fixed"], heading=f"Dependencies fixed ({len(diff['dependencies_fixed'])})", level=3)]
+    parts = [tp.dependencies_part(diff["dependencies_broken"],
+                                  heading=f"Dependencies broken ({len(diff['dependencies_broken'])})", level=3),
+             tp.dependencies_part(diff["dependencies_fixed"],
+                                  heading=f"Dependencies fixed ({len(diff['dependencies_fixed'])})", level=3)]
     for key, word, title in (("flows_removed", "removed", "Flows removed"), ("flows_added", "added", "Flows added")):
         flows = diff.get(key) or []
-        body = table(["change", "from", "to", "ports", "dependencies it breaks"], _flow_rows(flows, word)) if flows else "<p>None.</p>"
+        body = table(["change", "from", "to", "ports", "dependencies it breaks"],
+                     _flow_rows(flows, word)) if flows else "<p>None.</p>"
         parts.append(section(f"{title} ({len(flows)})", body, level=3))
-    parts.append(tp.findings_part(diff["findings_introduced"], heading=f"Findings introduced ({len(diff['findings_introduced'])})", level=3))
+    parts.append(tp.findings_part(diff["findings_introduced"],
+                                  heading=f"Findings introduced ({len(diff['findings_introduced'])})", level=3))
     resolved = diff.get("findings_resolved") or []
     rows = [[badge(f["severity"]), code(f["rule"]), code(f["object"]), esc(f["message"])] for f in resolved]
     parts.append(section(f"Findings resolved ({len(resolved)})",

@@ -105,7 +105,8 @@ def findings_part(findings: list[dict[str, Any]], *, heading: str = "Findings", 
 
 def _finding(f: dict[str, Any]) -> str:
     where = f"{f['file']}:{f['line']}" if f.get("file") and f.get("line") else (f.get("file") or "")
-    fix = (f"<div class='fix'><span class='muted'>Fix (YAML):</span><pre class='yaml'><code>{esc(f['fix'])}</code></pre></div>"
+    fix = ("<div class='fix'><span class='muted'>Fix (YAML):</span><pre "
+           f"class='yaml'><code>{esc(f['fix'])}</code></pre></div>"
            if f.get("fix") else "")
     loc = f" <span class='muted'>at</span> {code(where)}" if where else ""
     return (f"<li class='finding' data-rule='{esc(f['rule'])}'><p>{badge(f['severity'])} {code(f['rule'])} "
@@ -151,7 +152,8 @@ def flows_part(gt: dict[str, Any]) -> str:
         shown = rows[:max(budget, 0)]
         budget -= len(shown)
         total = totals.get((a, b), len(rows))
-        more = f"<p class='muted'>… and {total - len(shown)} more pairs not listed here (<code>netreason flows</code> lists all).</p>"
+        more = (f"<p class='muted'>… and {total - len(shown)} more pairs not listed here (<code>netreason flows</code> "
+                "lists all).</p>")
         body = (table(["from", "to", "ports"], [[code(e["from"]), code(e["to"]), esc(e["ports"])] for e in shown])
                 if shown else "") + (more if total > len(shown) else "")
         parts.append(f"<div class='pair' data-pair='{esc(a)} → {esc(b)}'>"

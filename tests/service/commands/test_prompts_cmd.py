@@ -29,7 +29,8 @@ def test_show_prints_variables_templates_and_schema():
     result = run("show", "review", "--schema")
     assert result.exit_code == 0
     assert result.output.startswith("# review@1: ")
-    assert "  flows_added: flows the change opens, one per line (src -> dst PROTO/port) (default: none)" in result.output
+    assert ("  flows_added: flows the change opens, one per line (src -> dst PROTO/port) (default: none)"
+            in result.output)
     assert "## user\nCluster brief (after the change):\n{brief}" in result.output
     assert json.loads(result.output.split("## answer schema\n", 1)[1])["title"] == "ModelAnswer"
 
@@ -43,7 +44,8 @@ def test_unknown_prompt_exits_2_without_a_traceback():
 
 def test_render_builds_the_brief_from_manifests_and_deps():
     require_shared()
-    result = run("render", "breakage", "--bundle", str(HARDENED / "manifests.yaml"), "--deps", str(HARDENED / "deps.yaml"),
+    result = run("render", "breakage", "--bundle", str(HARDENED / "manifests.yaml"), "--deps",
+                 str(HARDENED / "deps.yaml"),
                  "--namespace", "wordpress")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("# breakage@1 (answer schema ModelAnswer)\n\n## system\n")
@@ -55,7 +57,8 @@ def test_render_builds_the_brief_from_manifests_and_deps():
 def test_render_json_with_anonymize_carries_the_mapping():
     require_shared()
     result = run("render", "ask", "--bundle", str(HARDENED / "manifests.yaml"), "--namespace", "wordpress",
-                 "--anonymize", "--json", "--var", "question=Can wordpress/wordpress reach wordpress/wordpress-mariadb?")
+                 "--anonymize", "--json", "--var",
+                 "question=Can wordpress/wordpress reach wordpress/wordpress-mariadb?")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["ref"] == "ask@1" and data["pseudonyms"]["ns"] == {"wordpress": "ns-1"}

@@ -1,0 +1,292 @@
+"""Compile a bundle into classes, port atoms and grants: the input of `connectivity.py`.
+
+* A class is a set of workloads the policies cannot tell apart: same namespace, same
+  values for every label key any pod selector mentions, same named ports that rules
+  use, same pod IPs when ipBlocks exist, same hostNetwork flag. Real clusters run
+  thousands of pods in a few hundred such classes.
+* Port atoms split each protocol's 1..65535 at every boundary a rule mentions.
+* A grant says: sources `src` may reach destinations `dst` on atoms `ports`, by one
+  rule of one policy. Both sides are bit sets over classes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..gcpause import gc_paused
+from ..model.bundle import Bundle, IPBlock, LabelSelector, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
+from ..sets.addresses import EVERYWHERE, block_contains_ip
+from ..sets.ports import MAX_PORT, MIN_PORT, PortAtoms, Range
+from ..sets.selectors import LabelIndex, iter_bits
+from .explain import Direction, RuleRef
+
+if TYPE_CHECKING:
+    from .admin_compile import AdminTiers
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadClass:
+    index: int
+    namespace: str
+    labels: dict[str, str]  # only the policy-relevant keys
+    named_ports: tuple[tuple[str, Protocol, int], ...]
+    pod_ips: tuple[str, ...]
+    host_network: bool
+    members: tuple[int, ...]  # indices into bundle.workloads
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Sources `src` may send to destinations `dst` on `ports`, by `rule`."""
+
+    rule: RuleRef
+    src: int
+    dst: int
+    ports: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalGrant:
+    """Traffic between `src` classes and addresses outside the cluster, by `rule`.
+
+    In `CompiledBundle.external` the classes send (egress to the blocks); in
+    `external_ingress` they receive (ingress from the blocks).
+    """
+
+    rule: RuleRef
+    src: int
+    blocks: tuple[IPBlock, ...]
+    ports: int
+
+
+@dataclass(slots=True)
+class CompiledBundle:
+    bundle: Bundle
+    classes: list[WorkloadClass]
+    class_of: list[int]  # workload index -> class index
+    atoms: PortAtoms
+    all_classes: int
+    ingress_isolated: int = 0
+    egress_isolated: int = 0
+    grants: list[Grant] = field(default_factory=list)  # ingress and egress alike
+    ingress_grants: list[int] = field(default_factory=list)
+    egress_grants: list[int] = field(default_factory=list)
+    external: list[ExternalGrant] = field(default_factory=list)
+    external_ingress: list[ExternalGrant] = field(default_factory=list)  # ports resolved per receiving class
+    policy_targets: dict[str, int] = field(default_factory=dict)  # policy id -> classes selected
+    workload_index: dict[str, int] = field(default_factory=dict)
+    admin: AdminTiers | None = None  # AdminNetworkPolicy / baseline rules, when the bundle has any
+
+
+def compile_bundle(bundle: Bundle) -> CompiledBundle:
+    """Group workloads into classes and turn every policy rule into grants.
+
+    Pure: reads only the bundle. Cost grows with distinct selectors and classes,
+    not with pod pairs.
+    """
+    with gc_paused():
+        keys, names, uses_ips = _relevant_features(bundle.policies)
+        if bundle.admin_policies:
+            # Imported here: bundles without admin policies never load the admin engine.
+            from .admin_compile import admin_cuts, admin_features, compile_admin
+
+            admin_keys, admin_names, admin_ips = admin_features(bundle.admin_policies)
+            keys, uses_ips = sorted({*keys, *admin_keys}), uses_ips or admin_ips
+            names |= admin_names
+        classes, class_of = _build_classes(bundle.workloads, keys, names, uses_ips)
+        cuts = _port_cuts(bundle.policies, classes)
+        if bundle.admin_policies:
+            for proto, ranges in admin_cuts(bundle.admin_policies, classes).items():
+                cuts[proto].extend(ranges)
+        compiled = CompiledBundle(bundle, classes, class_of, PortAtoms(cuts), (1 << len(classes)) - 1)
+        compiled.workload_index = {w.id: i for i, w in enumerate(bundle.workloads)}
+        compiler = _Compiler(compiled)
+        compiler.run()
+        if bundle.admin_policies:
+            compiled.admin = compile_admin(compiler)
+    return compiled
+
+
+def _relevant_features(policies: Iterable[NetworkPolicy]) -> tuple[list[str], set[str], bool]:
+    keys: set[str] = set()
+    names: set[str] = set()
+    uses_ips = False
+    for p in policies:
+        keys.update(r.key for r in p.pod_selector.requirements)
+        for rule in (*p.ingress, *p.egress):
+            for peer in rule.peers or ():
+                if peer.pod_selector is not None:
+                    keys.update(r.key for r in peer.pod_selector.requirements)
+                uses_ips = uses_ips or peer.ip_block is not None
+            names.update(pp.port for pp in rule.ports or () if isinstance(pp.port, str))
+    return sorted(keys), names, uses_ips
+
+
+def _build_classes(
+    workloads: tuple[Workload, ...], keys: list[str], names: set[str], uses_ips: bool
+) -> tuple[list[WorkloadClass], list[int]]:
+    ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, Protocol, int], ...], tuple[str, ...], bool]
+    groups: dict[ClassKey, list[int]] = {}
+    relevant = set(keys)
+    for i, w in enumerate(workloads):
+        labels = tuple(sorted((k, v) for k, v in w.labels.items() if k in relevant))
+        named = tuple(sorted((cp.name, cp.protocol, cp.port) for cp in w.ports if cp.name in names))
+        ips = tuple(sorted(w.pod_ips)) if uses_ips else ()
+        groups.setdefault((w.namespace, labels, named, ips, w.host_network), []).append(i)
+    classes: list[WorkloadClass] = []
+    class_of = [0] * len(workloads)
+    for idx, ((ns, labels, named, ips, host), members) in enumerate(groups.items()):
+        classes.append(WorkloadClass(idx, ns, dict(labels), named, ips, host, tuple(members)))
+        for m in members:
+            class_of[m] = idx
+    return classes, class_of
+
+
+def _port_cuts(policies: Iterable[NetworkPolicy], classes: list[WorkloadClass]) -> dict[Protocol, list[Range]]:
+    cuts: dict[Protocol, list[Range]] = defaultdict(list)
+    named: dict[tuple[str, Protocol], set[int]] = defaultdict(set)
+    for c in classes:
+        for name, proto, port in c.named_ports:
+            named[(name, proto)].add(port)
+    for p in policies:
+        for rule in (*p.ingress, *p.egress):
+            for pp in rule.ports or ():
+                if isinstance(pp.port, int):
+                    cuts[pp.protocol].append((pp.port, pp.end_port or pp.port))
+                elif isinstance(pp.port, str):
+                    cuts[pp.protocol].extend((n, n) for n in named.get((pp.port, pp.protocol), ()))
+    return cuts
+
+
+class _Compiler:
+    """Evaluates each distinct selector once and emits grants per rule."""
+
+    def __init__(self, c: CompiledBundle) -> None:
+        self.c = c
+        ns_names = sorted(c.bundle.namespaces)
+        self.ns_index = LabelIndex([c.bundle.namespaces[n].labels for n in ns_names])
+        self.ns_names = ns_names
+        self.ns_classes: dict[str, int] = defaultdict(int)
+        self.selectable = 0  # hostNetwork pods are never selected by policy
+        self.by_named: dict[tuple[str, Protocol], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for cls in c.classes:
+            bit = 1 << cls.index
+            self.ns_classes[cls.namespace] |= bit
+            if not cls.host_network:
+                self.selectable |= bit
+            for name, proto, port in cls.named_ports:
+                self.by_named[(name, proto)][port] |= bit
+        self.pods = LabelIndex([cls.labels for cls in c.classes])
+        self._ns_sel_cache: dict[LabelSelector, int] = {}
+        self._block_cache: dict[IPBlock, int] = {}
+
+    def run(self) -> None:
+        for policy in self.c.bundle.policies:
+            targets = self.ns_classes.get(policy.namespace, 0) & self.pods.select(policy.pod_selector) & self.selectable
+            self.c.policy_targets[policy.id] = targets
+            if policy.affects_ingress:
+                self.c.ingress_isolated |= targets
+                for i, rule in enumerate(policy.ingress):
+                    self._ingress_rule(policy, i, rule, targets)
+            if policy.affects_egress:
+                self.c.egress_isolated |= targets
+                for i, rule in enumerate(policy.egress):
+                    self._egress_rule(policy, i, rule, targets)
+
+    def _ingress_rule(self, policy: NetworkPolicy, i: int, rule: Rule, targets: int) -> None:
+        ref = RuleRef(policy.id, "ingress", i)
+        sources, blocks = self.peers(policy, rule.peers)
+        # Named ports resolve on the destination: the selected pods here.
+        for dst, ports in self.port_parts(rule.ports, targets):
+            self._add(Grant(ref, sources, dst, ports), "ingress")
+            # Outside sources: an empty `from` ("matches all sources") or ipBlock peers.
+            if blocks and dst and ports:
+                self.c.external_ingress.append(ExternalGrant(ref, dst, blocks, ports))
+
+    def _egress_rule(self, policy: NetworkPolicy, i: int, rule: Rule, targets: int) -> None:
+        ref = RuleRef(policy.id, "egress", i)
+        dests, blocks = self.peers(policy, rule.peers)
+        for dst, ports in self.port_parts(rule.ports, dests):
+            self._add(Grant(ref, targets, dst, ports), "egress")
+        external_ports = self.port_parts(rule.ports, 0, external=True)[0][1]
+        if blocks and external_ports and targets:
+            self.c.external.append(ExternalGrant(ref, targets, blocks, external_ports))
+
+    def _add(self, grant: Grant, direction: Direction) -> None:
+        if not (grant.src and grant.dst and grant.ports):
+            return
+        self.c.grants.append(grant)
+        (self.c.ingress_grants if direction == "ingress" else self.c.egress_grants).append(len(self.c.grants) - 1)
+
+    def peers(self, policy: NetworkPolicy, peers: tuple[Peer, ...] | None) -> tuple[int, tuple[IPBlock, ...]]:
+        """Classes a `from`/`to` list matches, and the external blocks it admits."""
+        # API reference: "If this field is empty or missing, this rule matches all
+        # sources" (resp. destinations) — pods, hostNetwork pods and outside addresses.
+        if peers is None:
+            return self.c.all_classes, EVERYWHERE
+        mask = 0
+        blocks: list[IPBlock] = []
+        for peer in peers:
+            if peer.ip_block is not None:
+                mask |= self.ip_block(peer.ip_block)
+                blocks.append(peer.ip_block)
+            else:
+                mask |= self.selector_peer(policy, peer)
+        return mask, tuple(blocks)
+
+    def selector_peer(self, policy: NetworkPolicy, peer: Peer) -> int:
+        if peer.namespace_selector is None:
+            ns_mask = self.ns_classes.get(policy.namespace, 0)
+        else:
+            ns_mask = self.namespaces(peer.namespace_selector)
+        pod_mask = self.pods.select(peer.pod_selector) if peer.pod_selector is not None else self.c.all_classes
+        return ns_mask & pod_mask & self.selectable
+
+    def namespaces(self, selector: LabelSelector) -> int:
+        hit = self._ns_sel_cache.get(selector)
+        if hit is None:
+            hit = 0
+            for n in iter_bits(self.ns_index.select(selector)):
+                hit |= self.ns_classes.get(self.ns_names[n], 0)
+            self._ns_sel_cache[selector] = hit
+        return hit
+
+    def ip_block(self, block: IPBlock) -> int:
+        # ipBlock is matched against pod IPs where a pod has status.podIP.
+        hit = self._block_cache.get(block)
+        if hit is None:
+            hit = 0
+            for cls in self.c.classes:
+                if any(block_contains_ip(block, ip) for ip in cls.pod_ips):
+                    hit |= 1 << cls.index
+            self._block_cache[block] = hit
+        return hit
+
+    def port_parts(self, ports: tuple[PolicyPort, ...] | None, classes: int,
+                   external: bool = False) -> list[tuple[int, int]]:
+        """(destination classes, atom mask) pieces of a rule's ports.
+
+        Numeric ports apply to every destination; a named port applies, per destination
+        class, as the number that class's container port of that name and protocol has.
+        Outside addresses have no named ports.
+        """
+        atoms = self.c.atoms
+        if ports is None:
+            return [(classes, atoms.all)]
+        const = 0
+        parts: list[tuple[int, int]] = []
+        for pp in ports:
+            if pp.port is None:
+                const |= atoms.protocol_masks[pp.protocol]
+            elif isinstance(pp.port, int):
+                const |= atoms.mask(pp.protocol, pp.port, pp.end_port or pp.port)
+            elif not external:
+                for number, cls_mask in self.by_named.get((pp.port, pp.protocol), {}).items():
+                    parts.append((classes & cls_mask, atoms.mask(pp.protocol, number, number)))
+        return [(classes, const), *parts]
+
+
+__all__ = ["MAX_PORT", "MIN_PORT", "CompiledBundle", "ExternalGrant", "Grant", "WorkloadClass", "compile_bundle"]

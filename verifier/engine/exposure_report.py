@@ -1,0 +1,273 @@
+"""Exposure: who can reach each workload from outside the cluster, and through what.
+
+Two views per workload:
+
+* `external_ingress`: what its ingress policies admit from addresses outside the cluster:
+  everything when no policy isolates it for ingress (or it uses hostNetwork), else the
+  rules with no `from` (any source) or with ipBlock peers. Admin policies do not change
+  this: AdminNetworkPolicy and baseline ingress peers are namespaces and pods only.
+* `entry_points`: the LoadBalancer and NodePort Services selecting it (reached from outside
+  directly: allowed when its ingress admits outside sources on the target port) and the
+  Ingress, OpenShift Route and Gateway API routes with a backend Service selecting it
+  (reached through the controller pods: allowed when a controller may connect to it on the
+  target port, by the same evaluation as `check`).
+
+Controllers are the workloads `Controller` specs match; with none given, workloads that look
+like well-known ingress controllers and gateways (ingress-nginx, Traefik, HAProxy, Contour,
+Envoy Gateway, Istio, Kong, the OpenShift router) are used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.bundle import Bundle, LabelSelector, PolicyPort, Protocol, Requirement, Service, ServicePort, Workload
+from ..model.routes import Backend, Route
+from ..sets.ports import PortSet
+from ..sets.selectors import matches
+from .connectivity import Connectivity
+from .explain import Explainer, resolve_port
+
+EXPOSURE_SCHEMA = "netreason.exposure/v1"
+
+#: (label key, value) pairs of well-known ingress controllers and gateways, and namespaces
+#: whose workloads are all routers.
+KNOWN_CONTROLLER_LABELS: tuple[tuple[str, str], ...] = (
+    ("app.kubernetes.io/name", "ingress-nginx"), ("app.kubernetes.io/name", "nginx-ingress"),
+    ("app.kubernetes.io/name", "traefik"), ("app.kubernetes.io/name", "haproxy-ingress"),
+    ("app.kubernetes.io/name", "kubernetes-ingress"), ("app.kubernetes.io/name", "contour"),
+    ("app.kubernetes.io/name", "envoy"), ("app.kubernetes.io/component", "proxy"),
+    ("gateway.envoyproxy.io/owning-gateway-name", ""), ("istio", "ingressgateway"),
+    ("app.kubernetes.io/name", "kong"), ("app", "ingress-nginx"), ("app", "nginx-ingress"),
+    ("app", "traefik"), ("app", "istio-ingressgateway"), ("app", "kong"),
+    ("ingresscontroller.operator.openshift.io/deployment-ingresscontroller", ""),
+)
+KNOWN_CONTROLLER_NAMESPACES = ("openshift-ingress",)
+
+
+@dataclass(frozen=True, slots=True)
+class Controller:
+    """External actors: workloads in `namespace` (None: any) whose labels match `selector`."""
+
+    namespace: str | None
+    selector: LabelSelector = field(default_factory=LabelSelector)
+
+    def matches(self, w: Workload) -> bool:
+        return (self.namespace is None or w.namespace == self.namespace) and matches(self.selector, w.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalIngress:
+    cidr: str  # "anywhere" or a CIDR
+    excepts: tuple[str, ...]
+    ports: PortSet
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPoint:
+    kind: str  # "Service/LoadBalancer", "Service/NodePort", "Ingress", "Route", "HTTPRoute", ...
+    object: str
+    service: str
+    service_port: int | None
+    target_port: int | None
+    protocol: Protocol
+    via: tuple[str, ...]  # controller workloads (empty for LoadBalancer/NodePort, or none found)
+    allowed: bool | None  # None: no controller to check from
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadExposure:
+    workload: str
+    external_ingress: tuple[ExternalIngress, ...]
+    entry_points: tuple[EntryPoint, ...]
+
+
+def default_controllers(bundle: Bundle) -> list[Workload]:
+    """Workloads that look like ingress controllers or gateways."""
+    out = []
+    for w in bundle.workloads:
+        labelled = any(w.labels.get(k) == v if v else k in w.labels for k, v in KNOWN_CONTROLLER_LABELS)
+        if labelled or w.namespace in KNOWN_CONTROLLER_NAMESPACES:
+            out.append(w)
+    return out
+
+
+def controller_workloads(bundle: Bundle, controllers: Sequence[Controller] = ()) -> list[Workload]:
+    """The workloads `controllers` match, or the well-known ones when none are given."""
+    if controllers:
+        return [w for w in bundle.workloads if any(c.matches(w) for c in controllers)]
+    return default_controllers(bundle)
+
+
+def parse_controller(text: str) -> Controller:
+    """`NAMESPACE`, `NAMESPACE/KEY=VALUE[,KEY=VALUE]` or `*/KEY=VALUE` (any namespace).
+
+    Raises:
+        ValueError: a label part is not KEY=VALUE.
+    """
+    namespace, _, labels = text.partition("/")
+    reqs = []
+    for part in filter(None, labels.split(",")):
+        key, eq, value = part.partition("=")
+        if not eq or not key:
+            raise ValueError(f"{text!r}: labels must be KEY=VALUE, got {part!r}")
+        reqs.append(Requirement(key, "In", (value,)))
+    return Controller(None if namespace in ("", "*") else namespace, LabelSelector(tuple(reqs)))
+
+
+def compute_exposure(bundle: Bundle, conn: Connectivity,
+                     controllers: Sequence[Controller] = ()) -> list[WorkloadExposure]:
+    """The exposure of every workload, sorted by id. Pure."""
+    explainer = Explainer(bundle)
+    view = _View(bundle, conn, explainer, controller_workloads(bundle, controllers))
+    return [view.workload(w) for w in sorted(bundle.workloads, key=lambda w: w.id)]
+
+
+class _View:
+    def __init__(self, bundle: Bundle, conn: Connectivity, explainer: Explainer, actors: list[Workload]) -> None:
+        self.bundle, self.conn, self.explainer, self.actors = bundle, conn, explainer, actors
+        self.services = {s.id: s for s in bundle.services}
+        # Each Service's workloads once, and the routes per Service: linear in objects, not their product.
+        self.backing: dict[str, list[Service]] = {}
+        by_ns: dict[str, list[Workload]] = {}
+        for w in bundle.workloads:
+            by_ns.setdefault(w.namespace, []).append(w)
+        for svc in bundle.services:
+            for w in by_ns.get(svc.namespace, ()):
+                if _selects(svc, w):
+                    self.backing.setdefault(w.id, []).append(svc)
+        self.routes: dict[str, list[tuple[Route, Backend]]] = {}
+        for route in bundle.routes:
+            for backend in route.backends:
+                self.routes.setdefault(f"{backend.namespace}/{backend.service}", []).append((route, backend))
+
+    def workload(self, w: Workload) -> WorkloadExposure:
+        outside = tuple(self.external_ingress(w))
+        points = [*self._service_points(w, outside), *self._route_points(w)]
+        return WorkloadExposure(w.id, outside, tuple(points))
+
+    # --- from outside addresses ---------------------------------------------------------
+    def external_ingress(self, w: Workload) -> list[ExternalIngress]:
+        policies = self.explainer.selecting(w, "ingress")
+        if not policies:
+            why = "hostNetwork (outside policy)" if w.host_network else "not isolated for ingress"
+            return [ExternalIngress("anywhere", (), PortSet.all_ports(), why)]
+        out = []
+        for p in policies:
+            for i, rule in enumerate(p.ingress):
+                ports = _rule_ports(rule.ports, w)
+                if not ports:
+                    continue
+                ref = f"ingress rule {i} of {p.id}"
+                if rule.peers is None:
+                    out.append(ExternalIngress("anywhere", (), ports, ref))
+                for peer in rule.peers or ():
+                    if peer.ip_block is not None:
+                        out.append(ExternalIngress(peer.ip_block.cidr, peer.ip_block.excepts, ports, ref))
+        return out
+
+    def _service_points(self, w: Workload, outside: tuple[ExternalIngress, ...]) -> list[EntryPoint]:
+        out = []
+        for svc in self.backing.get(w.id, ()):
+            if svc.type not in ("LoadBalancer", "NodePort"):
+                continue
+            for sp in svc.ports:
+                target = _target(sp, w)
+                admitted = [e for e in outside if target is not None and e.ports.contains(sp.protocol, target)]
+                allowed = bool(admitted)
+                why = (f"outside sources reach {w.id}:{target}/{sp.protocol} by "
+                       + ", ".join(f"{e.rule} ({e.cidr})" for e in admitted)
+                       if allowed else f"{w.id}'s ingress policies admit no outside source on {target}/{sp.protocol}")
+                out.append(EntryPoint(f"Service/{svc.type}", svc.id, svc.id, sp.port, target, sp.protocol, (), allowed,
+                                      why))
+        return out
+
+    # --- through controllers ------------------------------------------------------------
+    def _route_points(self, w: Workload) -> list[EntryPoint]:
+        out = []
+        for svc in self.backing.get(w.id, ()):
+            for route, backend in self.routes.get(svc.id, ()):
+                out += [self._through(route, svc, sp, w) for sp in _backend_ports(svc, backend)]
+        return out
+
+    def _through(self, route: Route, svc: Service, sp: ServicePort, w: Workload) -> EntryPoint:
+        target = _target(sp, w)
+        kind, obj = route.kind, route.id
+        via = tuple(a.id for a in self.actors)
+        if target is None:
+            return EntryPoint(kind, obj, svc.id, sp.port, None, sp.protocol, via, False,
+                              f"target port {sp.target_port!r} of {svc.id} is not a port of {w.id}")
+        if not self.actors:
+            return EntryPoint(kind, obj, svc.id, sp.port, target, sp.protocol, (), None,
+                              f"no ingress controller in the input (class {route.via or 'unset'}); give "
+                              "--ingress-controller NAMESPACE[/LABEL=VALUE] to check its access")
+        ok = [a.id for a in self.actors if self.conn.is_allowed(a.id, w.id, target, sp.protocol)]
+        if ok:
+            why = f"controller {', '.join(ok)} may connect to {w.id}:{target}/{sp.protocol}"
+        else:
+            verdicts = [self.explainer.check(a.id, w.id, target, sp.protocol) for a in self.actors[:3]]
+            why = f"no controller may connect to {w.id}:{target}/{sp.protocol}: " + "; ".join(
+                f"{v.src}: {v.ingress.explain() if not v.ingress.allowed else v.egress.explain()}" for v in verdicts)
+        return EntryPoint(kind, obj, svc.id, sp.port, target, sp.protocol, via, bool(ok), why)
+
+
+def _selects(svc: Service, w: Workload) -> bool:
+    return bool(svc.selector) and svc.namespace == w.namespace and all(w.labels.get(k) == v for k,
+                                                                       v in (svc.selector or {}).items())
+
+
+def _backend_ports(svc: Service, backend: Backend) -> list[ServicePort]:
+    if backend.port is None:
+        return list(svc.ports)
+    if backend.pod_port:  # an OpenShift Route names the pods' target port (or the Service port's name)
+        return [sp for sp in svc.ports if sp.target_port == backend.port or sp.name == backend.port]
+    return [sp for sp in svc.ports if sp.port == backend.port or (sp.name is not None and sp.name == backend.port)]
+
+
+def _target(sp: ServicePort, w: Workload) -> int | None:
+    """The container port a Service port sends to on `w` (a named targetPort resolves on the pod)."""
+    if isinstance(sp.target_port, int):
+        return sp.target_port
+    for cp in w.ports:
+        if cp.name == sp.target_port and cp.protocol == sp.protocol:
+            return cp.port
+    return None
+
+
+def _rule_ports(ports: tuple[PolicyPort, ...] | None, w: Workload) -> PortSet:
+    if ports is None:
+        return PortSet.all_ports()
+    ranges: dict[Protocol, list[tuple[int, int]]] = {}
+    for pp in ports:
+        rng = resolve_port(pp, w)
+        if rng is not None:
+            ranges.setdefault(pp.protocol, []).append(rng)
+    return PortSet.of(ranges)
+
+
+def exposure_section(conn: Connectivity, controllers: Sequence[Controller] = ()) -> dict[str, Any]:
+    """`exposure_json` of a bundle's connectivity: the `exposure` key of the analysis JSON."""
+    bundle = conn.compiled.bundle
+    actors = [w.id for w in controller_workloads(bundle, controllers)]
+    return exposure_json(compute_exposure(bundle, conn, controllers), actors)
+
+
+def exposure_json(rows: Sequence[WorkloadExposure], controllers: Sequence[str] = ()) -> dict[str, Any]:
+    """The `netreason flows --exposure --format json` document (also `ground_truth.exposure` of analyze)."""
+    return {
+        "schema": EXPOSURE_SCHEMA,
+        "controllers": list(controllers),
+        "workloads": [{
+            "id": r.workload,
+            "external_ingress": [{"cidr": e.cidr, "except": list(e.excepts), "protocol": proto,
+                                  "ports": [[lo, hi] for lo, hi in rs], "rule": e.rule}
+                                 for e in r.external_ingress for proto, rs in e.ports.ranges],
+            "entry_points": [{"kind": p.kind, "object": p.object, "service": p.service, "service_port": p.service_port,
+                              "target_port": p.target_port, "protocol": p.protocol, "via": list(p.via),
+                              "allowed": p.allowed, "explanation": p.explanation} for p in r.entry_points],
+        } for r in rows],
+    }

@@ -1,0 +1,230 @@
+"""Review findings: the classic NetworkPolicy mistakes, found deterministically.
+
+`lint` runs every rule in `verifier.review.rules` over a bundle and returns sorted findings; each has a
+stable rule id, a severity, the object and file:line it concerns, an actionable message, often
+a YAML fix, and `details["key"]`, which with the rule and object identifies the finding across
+two versions of a bundle (`verifier.review.diff`). `lint_json` is the documented JSON view that the
+CLI, the HTTP API and claim checking share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine.connectivity import Connectivity
+from ..model.bundle import Bundle, SourceRef
+from ..model.records import Finding
+from .fixes import Fix, FixSet, attach_fixes, converge
+from .rules.admin import admin_findings
+from .rules.breadth import breadth_findings
+from .rules.catalog import RULES, RULES_BY_ID, SEVERITY_ORDER
+from .rules.context import DependencyResultLike, LintContext
+from .rules.coverage import CoverageRow, coverage_rows, default_deny_findings, legacy_annotation_findings
+from .rules.deps import dependency_findings, dependency_json
+from .rules.dns import DnsView, dns_findings, ipblock_findings
+from .rules.invalid import invalid_object_findings
+from .rules.locate import FieldLocator
+from .rules.platform import cni_findings, hostname_findings
+from .rules.selection import namespace_label_findings, selects_nothing_findings
+from .rules.sides import side_findings
+from .rules.unevaluated import unevaluated_findings
+
+LINT_SCHEMA = "netreason.lint/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    """Everything `netreason lint` reports: findings, dependency verdicts, rollout coverage."""
+
+    findings: tuple[Finding, ...]
+    dependencies: tuple[DependencyResultLike, ...] = ()
+    coverage: tuple[CoverageRow, ...] = ()
+    fixes: tuple[Fix, ...] = ()  # every fix the findings need, converged (see `verifier.review.fixes`)
+
+
+def lint(
+    bundle: Bundle, deps_results: Sequence[DependencyResultLike] | None = None,
+    conn: Connectivity | None = None, *, texts: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Every finding for a bundle, sorted by severity, rule, object and key.
+
+    `deps_results` (from `verifier.deps.dependencies.evaluate_dependencies`) feed dependency-broken;
+    `conn` saves recomputing connectivity; `texts` maps file names to their text so comments
+    can be read (hostname-intent). Pure: the same inputs give the same list.
+    """
+    return list(lint_report(bundle, deps_results, conn, texts=texts).findings)
+
+
+def lint_report(
+    bundle: Bundle, deps_results: Sequence[DependencyResultLike] | None = None,
+    conn: Connectivity | None = None, *, texts: Mapping[str, str] | None = None, fixes: bool = True,
+    on_step: StepReport | None = None,
+) -> LintReport:
+    """`lint` plus the dependency verdicts, the coverage table and the converged fixes, computed once.
+
+    Each finding's `fix` is the YAML of the fixes it needs (`details["fixes"]` their ids) or
+    None where a human must choose; `fixes=False` skips computing them. `on_step(what, done,
+    total)` hears of each step as it starts (a progress line; it must not raise).
+    """
+    step = on_step or _no_step
+    ctx = LintContext(bundle, conn, deps_results or (), texts, snippets=not fixes)  # fixes replace the snippets
+    found, rows = _findings(ctx, step)
+    step("fixes", 0, 0)
+    fixed = _with_fixes(ctx, found) if fixes else None
+    if fixed is not None:
+        found = attach_fixes(found, fixed)
+    step("field lines", 0, 0)
+    found = _at_field_lines(found, ctx.texts, bundle)
+    deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
+    return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows), fixed.fixes if fixed else ())
+
+
+#: Reports a step of `lint_report` as it starts: (what, done, total); total 0 for a step without parts.
+StepReport = Callable[[str, int, int], None]
+
+
+def _no_step(what: str, done: int, total: int) -> None:
+    return None
+
+
+def _findings(ctx: LintContext, step: StepReport = _no_step) -> tuple[list[Finding], list[CoverageRow]]:
+    step("rules", 0, 0)
+    dns = DnsView(ctx)
+    rows = coverage_rows(ctx)
+    rules: list[Callable[[], list[Finding]]] = [
+        lambda: dns_findings(ctx, dns), lambda: ipblock_findings(ctx, dns), lambda: _side_findings(ctx),
+        lambda: breadth_findings(ctx), lambda: namespace_label_findings(ctx), lambda: selects_nothing_findings(ctx),
+        lambda: default_deny_findings(ctx, rows), lambda: legacy_annotation_findings(ctx), lambda: cni_findings(ctx),
+        lambda: hostname_findings(ctx), lambda: unevaluated_findings(ctx), lambda: invalid_object_findings(ctx),
+        lambda: admin_findings(ctx),
+    ]
+    found: list[Finding] = []
+    for done, rule in enumerate(rules, 1):
+        step("rules", done, len(rules) + 1)
+        found += rule()
+    step("rules", len(rules) + 1, len(rules) + 1)
+    found += dependency_findings(ctx, found)
+    return _with_policy_locations(found, ctx.bundle), rows
+
+
+def _side_findings(ctx: LintContext) -> list[Finding]:
+    """The one-sided rules; in a fix round (no explanations) only when there are dependencies.
+
+    Their fixes open only flows a dependency needs (`fixes._one_sided_fix`) and they are read
+    otherwise only as causes of broken dependencies; the fix rounds read findings only to
+    propose fixes, so without dependencies they are moot there.
+    """
+    if not ctx.explanations and not ctx.deps:
+        return []
+    return side_findings(ctx)
+
+
+def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding]:
+    """dependency-broken findings also name where each denying policy is (`details["policy_locations"]`).
+
+    The finding itself stays at the dependency's declaration; code scanning shows it on the policy.
+    """
+    where = {p.id: p.source for p in bundle.policies}
+    out = []
+    for f in found:
+        if f.rule == "dependency-broken" and f.details.get("policies"):
+            locations = [{"policy": pid, "file": src.file if src else None, "line": src.line if src else None}
+                         for pid in f.details["policies"] for src in [where.get(pid)]]
+            f = dataclasses.replace(f, details={**f.details, "policy_locations": locations})
+        out.append(f)
+    return out
+
+
+def _with_fixes(ctx: LintContext, found: list[Finding]) -> FixSet:
+    def relint(bundle: Bundle, results: Sequence[DependencyResultLike]) -> list[Finding]:
+        return _findings(LintContext(bundle, None, results, explanations=False))[0]  # read only to propose fixes
+    deps = [r.dependency for r in ctx.deps]
+    return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)
+
+
+def _at_field_lines(findings: list[Finding], texts: Mapping[str, str], bundle: Bundle) -> list[Finding]:
+    """Move each finding with a `details["field"]` to that field's line, when the text is known.
+
+    Policies' field lines were recorded while parsing (`Bundle.field_lines`); other objects'
+    files are composed once each (`FieldLocator`).
+    """
+    locator = FieldLocator(texts)
+    out = []
+    for f in findings:
+        field = f.details.get("field")
+        line = _field_line(f.source, field, locator, bundle) if field and f.source and f.source.file in texts else None
+        out.append(dataclasses.replace(f, source=dataclasses.replace(f.source, line=line)) if line and f.source else f)
+    return out
+
+
+def _field_line(source: SourceRef, field: str, locator: FieldLocator, bundle: Bundle) -> int | None:
+    recorded = bundle.field_lines.get((source.file, source.line))
+    return recorded.line(field) if recorded is not None else locator.line(source, field)
+
+
+def coverage(bundle: Bundle, conn: Connectivity | None = None) -> list[CoverageRow]:
+    """The rollout coverage table: per namespace with workloads, how many are isolated each way."""
+    return coverage_rows(LintContext(bundle, conn))
+
+
+def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """Deterministic order: severity, rule, object, key, then location."""
+    return sorted(findings, key=lambda f: (
+        SEVERITY_ORDER[f.severity], f.rule, f.object, str(f.details.get("key", "")),
+        f.source.file if f.source else "", f.source.line if f.source else 0, f.message,
+    ))
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    """One `findings[]` entry of `lint --format json`."""
+    return {
+        "rule": f.rule, "severity": f.severity, "object": f.object,
+        "file": f.source.file if f.source else None, "line": f.source.line if f.source else None,
+        "message": f.message, "fix": f.fix, "key": str(f.details.get("key", "")),
+        "fixes": list(f.details.get("fixes", ())),
+        "details": _plain(f.details),
+    }
+
+
+def lint_json(report: LintReport) -> dict[str, Any]:
+    """The `netreason lint --format json` document (keys are a contract: add, never rename)."""
+    by_rule = Counter(f.rule for f in report.findings)
+    by_severity = Counter(f.severity for f in report.findings)
+    return {
+        "schema": LINT_SCHEMA,
+        "findings": [finding_json(f) for f in report.findings],
+        "dependencies": [dependency_json(r) for r in report.dependencies],
+        "coverage": [row.as_json() for row in report.coverage],
+        "fixes": [fix.as_json() for fix in report.fixes],
+        "summary": {
+            "findings": len(report.findings),
+            "by_severity": {s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
+            "by_rule": dict(sorted(by_rule.items())),
+            "dependencies": len(report.dependencies),
+            "dependencies_denied": sum(not r.allowed for r in report.dependencies),
+            "fixes": len(report.fixes),
+        },
+    }
+
+
+def worst_severity(findings: Sequence[Finding]) -> str | None:
+    """The most severe level among findings (None when there are none)."""
+    return min((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__, default=None)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+__all__ = [
+    "LINT_SCHEMA", "RULES", "RULES_BY_ID", "CoverageRow", "LintReport", "coverage", "finding_json",
+    "lint", "lint_json", "lint_report", "sort_findings", "worst_severity",
+]

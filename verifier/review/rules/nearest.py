@@ -1,0 +1,163 @@
+"""Typo detection: the labels that exist nearest to a selector that matches nothing."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ...model.bundle import LabelSelector, Requirement
+from ...sets.selectors import unmet
+
+#: difflib ratio above which a label value counts as a probable typo of another.
+CLOSE = 0.6
+#: Keys must be closer (`app`/`apps`): related keys such as `x-client`/`x-db-client` are common.
+CLOSE_KEY = 0.85
+
+
+@dataclass(frozen=True, slots=True)
+class Nearest:
+    """The closest label set found, and the labels that would make the selector match it."""
+
+    name: str  # the object carrying the labels (workload id or namespace name)
+    labels: Mapping[str, str]
+    unmet: tuple[Requirement, ...]
+    suggestion: dict[str, str]  # replacement key=value for each unmet requirement; {} if none is close
+
+
+class LabelIndex:
+    """The label sets of a pool of objects, indexed for typo hints: built once, asked many times.
+
+    `nearest` answers from the index instead of comparing the selector with every object: the
+    objects that satisfy each requirement come from the (key, value) index, the probable typos
+    from the distinct values under a key (and the keys carrying a value), never from a scan of
+    the pool.
+    """
+
+    def __init__(self, candidates: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        self.candidates = list(candidates)
+        self.by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.values: dict[str, set[str]] = defaultdict(set)  # key -> distinct values under it
+        self.keys: dict[str, set[str]] = defaultdict(set)  # value -> keys carrying it
+        for i, (_, labels) in enumerate(self.candidates):
+            for key, value in labels.items():
+                self.by_pair[(key, value)].append(i)
+                self.values[key].add(value)
+                self.keys[value].add(key)
+        self.order = sorted(range(len(self.candidates)), key=lambda i: self.candidates[i][0])  # by name
+
+    def satisfying(self, req: Requirement) -> set[int]:
+        """The candidates that meet one requirement."""
+        pairs = self.values.get(req.key, set())
+        if req.operator in ("In", "NotIn"):
+            hits = {i for v in req.values for i in self.by_pair.get((req.key, v), ())}
+        else:  # Exists, DoesNotExist
+            hits = {i for v in pairs for i in self.by_pair[(req.key, v)]}
+        return hits if req.operator in ("In", "Exists") else set(range(len(self.candidates))) - hits
+
+    def matches_any(self, selector: LabelSelector) -> bool:
+        """Whether some candidate has every label the selector requires (from the index, not a scan)."""
+        hits: set[int] | None = None
+        for req in selector.requirements:
+            met = self.satisfying(req)
+            hits = met if hits is None else hits & met
+            if not hits:
+                return False
+        return bool(self.candidates)
+
+    def close_to(self, req: Requirement) -> set[int]:
+        """Candidates with a probable typo of `key=value`: a close value under the key, or the value under a close
+        key."""
+        if req.operator != "In" or len(req.values) != 1:
+            return set()
+        key, value = req.key, req.values[0]
+        out = {i for v in self.values.get(key, ()) if _close(value, v, CLOSE) for i in self.by_pair[(key, v)]}
+        out |= {i for k in self.keys.get(value, ()) if _close(key, k, CLOSE_KEY) for i in self.by_pair[(k, value)]}
+        return out
+
+
+def _close(a: str, b: str, cutoff: float) -> bool:
+    """`_ratio(a, b) >= cutoff`, ruling most pairs out first by bounds that cost no alignment.
+
+    As difflib.get_close_matches does: the ratio is at most 2*min(len)/(sum of lengths), and at
+    most 2*(characters in common, with multiplicity)/(sum of lengths).
+    """
+    total = len(a) + len(b)
+    if not total or 2 * min(len(a), len(b)) < cutoff * total:
+        return bool(not total and cutoff <= 1.0)
+    common = sum((_chars(a) & _chars(b)).values())
+    return 2 * common >= cutoff * total and _ratio(a, b) >= cutoff
+
+
+@lru_cache(maxsize=1 << 16)
+def _chars(text: str) -> Counter[str]:
+    return Counter(text)
+
+
+def nearest(selector: LabelSelector,
+            candidates: Sequence[tuple[str, Mapping[str, str]]] | LabelIndex) -> Nearest | None:
+    """The candidate that fails the fewest requirements, ties broken by how close its labels are, then name.
+
+    A suggestion is made only when every unmet requirement is `key=value` and the candidate has
+    a close value under the same key, or the same value under a close key.
+    """
+    index = candidates if isinstance(candidates, LabelIndex) else LabelIndex(candidates)
+    reqs = selector.requirements
+    met: Counter[int] = Counter()
+    for req in reqs:
+        met.update(index.satisfying(req))
+    most = max((n for n in met.values() if n < len(reqs)), default=0)
+    group: list[int]
+    if most:  # the best fail fewer than all requirements: only they (found through the index) compete
+        group = [i for i, n in met.items() if n == most]
+    else:  # the best fail every requirement: closeness comes only from a typo of the first one,
+        # else the first by name of those that meet nothing (skipping the few that meet everything)
+        group = [i for i in index.close_to(reqs[0]) if i not in met] if reqs else []
+        group += [i for i in itertools.islice((i for i in index.order if i not in met), 1)]
+    best: tuple[tuple[int, float, str], Nearest] | None = None
+    for i in group:
+        name, labels = index.candidates[i]
+        missing = tuple(unmet(selector, labels))
+        if not missing:
+            continue
+        suggestion, closeness = _suggest(missing, labels)
+        score = (len(missing), -closeness, name)
+        if best is None or score < best[0]:
+            best = (score, Nearest(name, labels, missing, suggestion))
+    return best[1] if best else None
+
+
+def _suggest(missing: Sequence[Requirement], labels: Mapping[str, str]) -> tuple[dict[str, str], float]:
+    suggestion: dict[str, str] = {}
+    total = 0.0
+    for req in missing:
+        if req.operator != "In" or len(req.values) != 1:
+            return {}, 0.0
+        key, _value = _closest_label(req.key, req.values[0], labels)
+        if key is None:
+            return {}, total
+        suggestion[key] = labels[key]
+        total += _ratio(req.values[0], labels[key]) + _ratio(req.key, key)
+    return suggestion, total
+
+
+def _closest_label(key: str, value: str, labels: Mapping[str, str]) -> tuple[str | None, str | None]:
+    if key in labels and _ratio(value, labels[key]) >= CLOSE:
+        return key, labels[key]
+    for other, v in sorted(labels.items()):
+        if v == value and _ratio(key, other) >= CLOSE_KEY:
+            return other, v
+    return None, None
+
+
+@lru_cache(maxsize=1 << 16)  # the same label pairs come up for many selectors
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def values_in_use(key: str, label_sets: Sequence[Mapping[str, str]], limit: int = 8) -> list[str]:
+    """Sorted distinct values of `key` across label sets (at most `limit`)."""
+    return sorted({labels[key] for labels in label_sets if key in labels})[:limit]

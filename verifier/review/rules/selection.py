@@ -1,0 +1,153 @@
+"""policy-selects-nothing and namespace-label-missing: selectors that match nothing in the bundle.
+
+Both need a bundle that holds workloads: a folder of bare policies says nothing about the
+cluster's labels, so these rules stay quiet on it.
+"""
+
+from __future__ import annotations
+
+from ...model.bundle import NAMESPACE_NAME_LABEL, LabelSelector, NetworkPolicy, Workload
+from ...model.records import Finding
+from ...sets.selectors import matches
+from ..policy_manifest import ALWAYS_PRESENT_NAMESPACES
+from .context import LintContext, PeerRef, selector_yaml, to_yaml
+from .nearest import LabelIndex, Nearest, nearest, values_in_use
+
+
+def selects_nothing_findings(ctx: LintContext) -> list[Finding]:
+    """policy-selects-nothing for policy podSelectors and for selector peers."""
+    if not ctx.bundle.workloads:
+        return []
+    out = [f for p in ctx.bundle.policies if (f := _policy_selects_nothing(ctx, p))]
+    out += [f for ref in ctx.peers() if (f := _peer_selects_nothing(ctx, ref))]
+    return out
+
+
+def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | None:
+    pool = ctx.by_namespace.get(p.namespace, [])
+    index = ctx.label_index([p.namespace])
+    if not pool or index.matches_any(p.pod_selector):
+        return None
+    hint, fix, near = _typo_hint(p.pod_selector, pool, index, "podSelector")
+    return Finding(
+        "policy-selects-nothing", "warning", p.id,
+        f"policy {p.id} selects no pod: no workload in {p.namespace} has {p.pod_selector}, so the policy "
+        f"has no effect. {hint}",
+        p.source, fix,
+        {"key": f"podSelector {p.pod_selector}", "selector": str(p.pod_selector), "field": "spec.podSelector",
+         **_near_json(near)},
+    )
+
+
+def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding | None:
+    peer, p = ref.peer, ref.policy
+    if peer.ip_block is not None or peer.pod_selector is None or peer.pod_selector.is_empty:
+        return None
+    namespaces = ctx.peer_namespaces(p, peer)
+    pool = ctx.workloads_in(namespaces)
+    if not pool or ctx.label_index(namespaces).matches_any(peer.pod_selector):
+        return None  # no namespace matched: namespace-label-missing says so
+    where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
+    hint, fix, near = _typo_hint(peer.pod_selector, pool, ctx.label_index(namespaces), "podSelector")
+    return Finding(
+        "policy-selects-nothing", "warning", p.id,
+        f"{ref.where} of {p.id} admits pods {peer.pod_selector} in {where}, but no workload there has "
+        f"those labels, so this peer matches nothing. {hint}",
+        p.source, fix,
+        {"key": f"{ref.direction} peer {peer.pod_selector}", "selector": str(peer.pod_selector), "field": ref.where,
+         **_near_json(near)},
+    )
+
+
+def _near_json(near: Nearest | None) -> dict[str, object]:
+    if near is None:
+        return {}
+    return {"nearest": near.name, "suggestion": dict(near.suggestion)}
+
+
+def _typo_hint(selector: LabelSelector, pool: list[Workload], index: LabelIndex,
+              field: str) -> tuple[str, str | None, Nearest | None]:
+    """A sentence naming the nearest labels that exist (`index`: the pool's labels), a fixed selector, the match."""
+    near = nearest(selector, index)
+    if near is not None and near.suggestion:
+        labels = ", ".join(f"{k}: {v}" for k, v in near.suggestion.items())
+        fixed = _replace(selector, near)
+        return (f"Nearest existing labels: {labels} (on {near.name}); did you mean that?",
+                to_yaml({field: selector_yaml(fixed)}, f"{near.name} carries {labels}"), near)
+    keys = sorted({r.key for r in selector.requirements})
+    known = "; ".join(f"{k}: {', '.join(vals) or 'no workload has this key'}"
+                      for k in keys for vals in [values_in_use(k, [w.labels for w in pool])])
+    return f"No similar labels exist; values in use: {known}.", None, None
+
+
+def _replace(selector: LabelSelector, near: Nearest) -> dict[str, str]:
+    kept = {r.key: r.values[0] for r in selector.requirements
+            if r not in near.unmet and r.operator == "In" and len(r.values) == 1}
+    return {**kept, **near.suggestion}
+
+
+def namespace_label_findings(ctx: LintContext) -> list[Finding]:
+    """namespace-label-missing: a non-empty namespaceSelector that matches no namespace."""
+    if not ctx.bundle.workloads:
+        return []
+    out: list[Finding] = []
+    for ref in ctx.peers():
+        sel = ref.peer.namespace_selector
+        if sel is None or sel.is_empty or ctx.namespaces_matching(sel) or _always_present(sel):
+            continue
+        out.append(_namespace_label_missing(ctx, ref, sel))
+    return out
+
+
+def _always_present(sel: LabelSelector) -> bool:
+    """Whether the selector matches a namespace every cluster has, by the name label the API server sets."""
+    return any(matches(sel, {NAMESPACE_NAME_LABEL: ns}) for ns in ALWAYS_PRESENT_NAMESPACES)
+
+
+def _namespace_label_missing(ctx: LintContext, ref: PeerRef, sel: LabelSelector) -> Finding:
+    p, peer = ref.policy, ref.peer
+    target = _intended_namespace(ctx, ref, sel)
+    head = f"{ref.where} of {p.id} selects namespaces {sel}, but no namespace in the bundle has that label"
+    fix = None
+    if target is None:
+        msg = f"{head}. Label the namespace it was meant for with {sel}, or select it by {NAMESPACE_NAME_LABEL}."
+    else:
+        ns = ctx.bundle.namespaces[target]
+        have = ", ".join(f"{k}={v}" for k, v in sorted(ns.labels.items())) or "no labels"
+        msg = (f"{head}; namespace {target}, {_why_target(ctx, ref, target)}, has {have}. Add label {sel} to "
+               f"namespace {target}, or select it by name: {NAMESPACE_NAME_LABEL}={target}.")
+        new_peer: dict[str, object] = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: target}}}
+        if peer.pod_selector is not None:
+            new_peer["podSelector"] = selector_yaml(peer.pod_selector)
+        fix = to_yaml([new_peer], f"either: kubectl label namespace {target} {_label_args(sel)}\n"
+                                  f"or select the namespace by the name label every namespace has:")
+    return Finding(
+        "namespace-label-missing", "warning", p.id, msg, p.source, fix,
+        {"key": f"{ref.direction} namespaceSelector {sel}", "selector": str(sel),
+         "field": f"{ref.where}.namespaceSelector",
+         "namespace": target, "suggested_label": NAMESPACE_NAME_LABEL},
+    )
+
+
+def _intended_namespace(ctx: LintContext, ref: PeerRef, sel: LabelSelector) -> str | None:
+    """The namespace the selector was probably meant for: one holding the peer's pods, else a near name."""
+    pods = ref.peer.pod_selector
+    if pods is not None and not pods.is_empty:
+        hosts = ctx.namespaces_hosting(pods)
+        others = [n for n in hosts if n != ref.policy.namespace]
+        if hosts:
+            return (others or hosts)[0]
+    values = {v for r in sel.requirements for v in r.values}
+    named = sorted(n for n in ctx.bundle.namespaces if n in values)
+    return named[0] if named else None
+
+
+def _why_target(ctx: LintContext, ref: PeerRef, target: str) -> str:
+    pods = ref.peer.pod_selector
+    if pods is not None and not pods.is_empty:
+        return f"where the pods {pods} run"
+    return "whose name the selector mentions"
+
+
+def _label_args(sel: LabelSelector) -> str:
+    return " ".join(str(r) for r in sel.requirements if r.operator == "In" and len(r.values) == 1) or str(sel)
