@@ -6,7 +6,7 @@ import json
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verifier.claims.schema import (
@@ -192,6 +192,9 @@ _claim = st.one_of(
 _STRICT = jsonschema.Draft202012Validator(strict_json_schema())
 
 
+# Generation (regex-built ids) is slow when the machine is busy; the health check would fail the test for that
+# alone. The examples and the assertions are unchanged.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({"summary": st.text(max_size=30), "claims": st.lists(_claim, max_size=4)}))
 def test_strict_schema_and_model_agree_on_complete_answers(data):
     assert not list(_STRICT.iter_errors(data))

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from ..sets.addresses import is_ip_address
 from .schema import CLAIM_TYPES, Claim, ModelAnswer
 
 #: Longest reason text a rejected claim carries (one line, bounded for every output).
@@ -216,19 +217,11 @@ def normalise_claim(raw: dict[str, Any]) -> dict[str, Any]:
     for key in _ID_FIELDS:
         if isinstance(out.get(key), str):
             out[key] = out[key].strip()
-    if out.get("type") == "dependency_broken" and isinstance(out.get("to"), str) and _is_address(out["to"]):
+    if out.get("type") == "dependency_broken" and isinstance(out.get("to"), str) and is_ip_address(out["to"]):
         out["to"] = f"{out['to']}/{ipaddress.ip_address(out['to']).max_prefixlen}"  # one address is a range
     if isinstance(out.get("workloads"), list):
         out["workloads"] = [w.strip() if isinstance(w, str) else w for w in out["workloads"]]
     return out
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _one_line(exc: ValidationError) -> str:

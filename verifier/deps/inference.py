@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..model.bundle import Bundle, EnvVar, Issue, Service, ServicePort, Severity, Workload
 from ..model.records import Dependency
+from ..sets.addresses import is_ip_address
 from ..suggest import LOOSE_CUTOFF, closest_names
 from .endpoints import describe_ports, find_service, service_endpoints
 
@@ -98,17 +99,9 @@ def _host_port(host: str, port: str | None, scheme: str | None) -> list[Address]
     number = int(port) if port else None
     if not host or host in _LOOPBACK or (number is not None and not 1 <= number <= 65535):
         return []
-    if not (_is_ip(host) or (_HOSTNAME.fullmatch(host) and re.search("[a-z]", host))):
+    if not (is_ip_address(host) or (_HOSTNAME.fullmatch(host) and re.search("[a-z]", host))):
         return []
     return [Address(host, number, scheme)]
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def expand_env(env: tuple[EnvVar, ...]) -> list[tuple[EnvVar, str]]:
@@ -195,7 +188,7 @@ def _resolve(
 ) -> tuple[list[Dependency], list[Issue]]:
     port_var, port = hint if addr.port is None and hint is not None else (None, addr.port)
     ctx = _Context(w, var, port_var)
-    if _is_ip(addr.host):
+    if is_ip_address(addr.host):
         return _resolve_ip(bundle, ctx, addr.host, port)
     ref = service_ref(bundle, addr.host, w.namespace)
     if ref is None:

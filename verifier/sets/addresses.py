@@ -111,6 +111,15 @@ def network(cidr: str) -> Network:
     return ipaddress.ip_network(cidr, strict=False)
 
 
+def is_ip_address(text: str) -> bool:
+    """Whether `text` is one IPv4 or IPv6 address (no prefix length), as Python reads it."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_network(ref: str) -> Network | None:
     """`ref` as an IP range when it is one (`10.0.0.0/8`, `192.0.2.7` as /32, host bits allowed), else None
     (a name such as `shop/api`)."""
@@ -195,5 +204,6 @@ def _normalize(intervals: Iterable[Interval]) -> AddressSet:
 
 __all__ = [
     "EVERYWHERE", "AddressSet", "Interval", "Network", "block_addresses", "block_contains_ip", "check_cidr",
-    "check_ip", "covers_everything", "is_strict_subnet", "network", "parse_network", "subtract", "to_cidrs", "union",
+    "check_ip", "covers_everything", "is_ip_address", "is_strict_subnet", "network", "parse_network", "subtract",
+    "to_cidrs", "union",
 ]
