@@ -386,6 +386,8 @@ def _read_workload(line: str) -> Workload:
                     host_network="hostNetwork" in parts[2:])
 
 
+# The readers below parse what `render_brief` wrote: a protocol there is TCP, UDP or SCTP, which the
+# model's Protocol literal cannot see through a regex group (hence their `type: ignore[arg-type]`).
 def _read_container_port(text: str) -> ContainerPort:
     m = re.fullmatch(r"([A-Z]+)/(\d+)(?:\((.+)\))?", text)
     if not m:

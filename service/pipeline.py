@@ -84,6 +84,7 @@ def scope_for(prompt_ref: str) -> tuple[str, ...]:
 
 def build_request(prepared: PreparedPrompt, timeout_s: float) -> ProviderRequest:
     r = prepared.rendered
+    # the prompt library admits only "user" and "assistant" turns; its rendered messages are typed as plain str
     messages = tuple(Message(m["role"], m["content"]) for m in r.messages)  # type: ignore[arg-type]
     return ProviderRequest(system=r.system, messages=messages, json_schema=r.json_schema,
                            schema_name=r.schema_name, timeout_s=timeout_s)
@@ -127,13 +128,14 @@ async def ask_model(
             await provider.aclose()  # the SDK's connection pool belongs to this event loop
     reply = result.reply
     usage = {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens}
-    base = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=result.merged_text(), usage=usage,
-                latency_ms=sum(r.latency_ms for r in result.replies), attempts=sum(r.attempts for r in result.replies))
+    base: dict[str, Any] = dict(spec=spec_name, prompt=ref, simulated=reply.simulated, raw_text=result.merged_text(),
+                                usage=usage, latency_ms=sum(r.latency_ms for r in result.replies),
+                                attempts=sum(r.attempts for r in result.replies))
     if result.error is not None:
-        return ModelRun(**base, error=str(result.error), error_kind="ProviderOutputInvalid")  # type: ignore[arg-type]
+        return ModelRun(**base, error=str(result.error), error_kind="ProviderOutputInvalid")
     parsed = result.parsed
     assert parsed is not None  # no error means an answer
-    return ModelRun(**base, answer=parsed.answer, repaired=result.repaired, rejected=parsed.rejected)  # type: ignore[arg-type]
+    return ModelRun(**base, answer=parsed.answer, repaired=result.repaired, rejected=parsed.rejected)
 
 
 def prompt_chars(prepared: PreparedPrompt) -> int:

@@ -58,9 +58,12 @@ class Progress:
             self._phase = ""
 
     def _write(self, text: str) -> None:
+        stream = self.stream
+        if stream is None:
+            return
         try:
-            self.stream.write(text)  # type: ignore[union-attr]
-            self.stream.flush()  # type: ignore[union-attr]
+            stream.write(text)
+            stream.flush()
         except (OSError, ValueError):  # the terminal went away: the work goes on without progress
             self.stream = None
 

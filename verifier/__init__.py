@@ -69,6 +69,7 @@ def check(bundle: Bundle, src: str, dst: str, port: int, protocol: str = "TCP") 
     Raises:
         UnknownWorkload: `src` or `dst` names no workload.
     """
+    # An unknown protocol matches no port, as the API server would never let it into a policy.
     return Explainer(bundle).check(src, dst, port, protocol.upper())  # type: ignore[arg-type]
 
 

@@ -188,6 +188,7 @@ def _external_text(explainer: Explainer, dep: Dependency, grants: list[ExternalE
 def block_covers(block: IPBlock, cidr: str) -> bool:
     """Whether every address of `cidr` is in the block and in none of its excepts."""
     net, outer = network(cidr), network(block.cidr)
+    # typeshed's subnet_of wants both networks of one class; the versions are compared first
     if net.version != outer.version or not net.subnet_of(outer):  # type: ignore[arg-type]
         return False
     return not any(_overlaps(net, network(e)) for e in block.excepts)

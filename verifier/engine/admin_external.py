@@ -86,6 +86,7 @@ def _subtract(block: IPBlock, cidr: str) -> IPBlock | None:
     outer, cut = network(block.cidr), network(cidr)
     if outer.version != cut.version or not outer.overlaps(cut):
         return block
+    # typeshed's subnet_of wants both networks of one class; the versions were compared above (and below)
     if outer.subnet_of(cut):  # type: ignore[arg-type]
         return None
     if any(cut.subnet_of(network(e)) for e in block.excepts if network(e).version == cut.version):  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ CHECK_SCHEMA = "netreason.check/v1"
 
 
 def ranges(ports: PortSet, protocol: str) -> list[list[int]]:
+    # `protocol` comes from the export's own keys (TCP, UDP, SCTP), typed as str by its JSON callers
     return [[lo, hi] for lo, hi in ports.for_protocol(protocol)]  # type: ignore[arg-type]
 
 

@@ -46,6 +46,7 @@ class FastLoader(yaml.CSafeLoader):
                 return _STR
             tag = self._tags.get(value)
             if tag is None:
+                # PyYAML's Resolver.resolve is unannotated
                 tag = self._tags[value] = str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
             return tag
         return _MAP if kind is yaml.MappingNode else _SEQ

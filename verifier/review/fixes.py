@@ -523,6 +523,7 @@ def _one_sided_fix(view: FixView, f: Finding, c: FixCollector, round_: int) -> l
     if not needs:
         return []  # only flows a dependency needs are opened: with none known there is nothing to look for
     out = []
+    # `direction` is the regex group (ingress|egress) above; RuleRef wants the Direction literal
     for src, dst, missing in _one_sided_gaps(view, RuleRef(p.id, direction, index)):  # type: ignore[arg-type]
         for d in needs.get((src.id, dst.id), ()):
             if missing.contains(d.protocol, d.port):

@@ -76,6 +76,7 @@ def is_strict_subnet(inner: Network, outer: Network) -> bool:
     """True when `inner` lies inside `outer` with a strictly longer prefix (same family)."""
     if inner.version != outer.version:
         return False
+    # typeshed's subnet_of wants both networks of one class; callers compare versions first
     return inner.prefixlen > outer.prefixlen and inner.subnet_of(outer)  # type: ignore[arg-type]
 
 
