@@ -14,7 +14,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verifier.claims.answers import RejectedClaim
 from verifier.claims.check import ClaimReport, check_answer
@@ -22,14 +22,15 @@ from verifier.claims.schema import ModelAnswer
 from verifier.model.bundle import Bundle
 
 from .budgets import Budget, budget_for
-from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
 from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
 from .providers.registry import get_provider
 from .providers.answers import complete_answer
-from .sliced import ask_slices
 from .slices import Scope, Slice, SliceContext, plan_slices
 from .truth import Truth, compute_truth, truth_json
+
+if TYPE_CHECKING:  # the prompt library imports LangChain: an analysis without a model never loads it
+    from .prompting import PreparedPrompt
 
 #: About 100k tokens: beyond this the brief is too large to send in one prompt.
 MAX_PROMPT_CHARS = 400_000
@@ -100,6 +101,8 @@ async def ask_model(
     Never raises for model failures: they come back in `ModelRun.error`.
     """
     spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
+    from .prompting import prepare_prompt
+
     deps = [r.dependency for r in truth.dependencies]
     # Rendering the brief is CPU work (~180 ms at 200 workloads): keep it off the event loop.
     prepared = await asyncio.to_thread(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize,
@@ -177,6 +180,8 @@ async def ask_model_sliced(
     `spec` names the model when `model` is a provider object (for its budget and prices). Never raises for
     model failures: they come back in `ModelRun.error` (and per slice in `slices`).
     """
+    from .sliced import ask_slices
+
     spec_name: str = model if isinstance(model, str) else spec or str(getattr(model, "name", type(model).__name__))
     ref = load_prompt_ref(prompt)
     budget, slices = await asyncio.to_thread(plan, truth, model=spec_name, prompt=prompt, options=options,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verifier.model.bundle import Bundle, NetworkPolicy, Workload
 from verifier.model.records import Dependency
@@ -24,8 +24,10 @@ from verifier.sets.selectors import iter_bits
 
 from .brief import render_brief
 from .budgets import ANSWER_OVERHEAD_TOKENS, TOKENS_PER_CLAIM, Budget, estimate_tokens
-from .prompting import PreparedPrompt, prepare_prompt
 from .truth import Truth
+
+if TYPE_CHECKING:  # the prompt library imports LangChain: only planning a model's slices needs it
+    from .prompting import PreparedPrompt
 
 DNS_NAMESPACE = "kube-system"
 DNS_LABEL = ("k8s-app", "kube-dns")
@@ -252,6 +254,8 @@ def _pack(units: list[_Unit], budget: Budget, base_tokens: int) -> list[list[_Un
 
 def _render(ctx: SliceContext, prompt_ref: str, bundle: Bundle, deps: Sequence[Dependency], anonymize: bool,
             variables: Mapping[str, Any]) -> PreparedPrompt:
+    from .prompting import prepare_prompt
+
     return prepare_prompt(prompt_ref, bundle, list(deps), anonymize=anonymize, **dict(variables))
 
 

@@ -1,4 +1,5 @@
-"""`flows`, `check`, `lint`, `diff` and `--help` start without loading model SDKs, LangChain or the web stack.
+"""`flows`, `check`, `lint`, `diff`, `--help` and `analyze` without a model start without loading model SDKs,
+LangChain or the web stack.
 
 Each command runs in a fresh interpreter (as the console script would) and reports which heavy modules
 ended up in `sys.modules`; importing them where they are used keeps these commands quick to start.
@@ -39,6 +40,9 @@ COMMANDS = {
     "lint-markdown": ["lint", SHOP, "-o", "markdown", "--fail-on", "never"],
     "diff": ["diff", SHOP, SHOP],
     "lint-help": ["lint", "--help"],
+    # No model: the ground truth alone, so the prompt library (LangChain) is never needed.
+    "analyze-no-model": ["analyze", SHOP, "-o", "json"],
+    "analyze-no-model-text": ["analyze", SHOP],
 }
 
 
