@@ -6,7 +6,6 @@ Each document kind (lint, diff, analysis) has its formats here; `netreason lint 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,7 +17,9 @@ Renderer = Callable[[dict[str, Any]], str]
 
 
 def _json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2)
+    from .renderers.jsontext import dumps_indented
+
+    return dumps_indented(doc)
 
 
 def _lint_renderers() -> dict[str, Renderer]:

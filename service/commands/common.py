@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 import time
@@ -117,10 +118,24 @@ def load(paths: Sequence[str], default_namespace: str, strict: bool, quiet: bool
                                       rendered=sources.rendered, on_file=lambda _, n: shown.count("reading files", n))
         shown.show(f"loaded {len(bundle.workloads):,} workloads, {len(bundle.policies):,} policies")
     elapsed = time.perf_counter() - start
+    if ctx is not None:
+        keep_out_of_collections(ctx)
     if not quiet:
         report_issues(bundle)
     fail_closed(bundle, [*paths, *kustomize], require_workloads)
     return bundle, elapsed
+
+
+def keep_out_of_collections(ctx: click.Context) -> None:
+    """Spare the loaded bundle the cyclic collector's full scans for the rest of the command.
+
+    The bundle (millions of objects on a large cluster) lives until the command ends and holds no
+    garbage, yet every full collection during the review rules and the rendering walks all of it:
+    about 10% of `lint` on the 5,413-pod benchmark. Frozen objects are still freed by reference
+    counting; the command's end unfreezes them (commands run in-process in tests).
+    """
+    gc.freeze()
+    ctx.call_on_close(gc.unfreeze)
 
 
 def fail_closed(bundle: Bundle, given: Sequence[str], require_workloads: bool) -> None:

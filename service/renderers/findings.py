@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from . import bounded
+from .jsontext import dumps_indented
 
 ICONS = {"error": "✖", "warning": "▲", "info": "●"}
 
 
 def render_json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2)
+    return dumps_indented(doc)
 
 
 def _where(f: dict[str, Any]) -> str:

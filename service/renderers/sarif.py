@@ -9,7 +9,6 @@ SARIF 2.1.0 (OASIS), §3.13 sarifLog: `version` "2.1.0" and `runs`; §3.14 run: 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from urllib.parse import quote
 import yaml
 
 from service.fixfiles import NEW_POLICIES_DIR, Edit, patch_edit
+from service.renderers.jsontext import dumps_indented
 from verifier.review.fixes import Fix
 from verifier.review.rules.catalog import RULES
 
@@ -61,7 +61,7 @@ def sarif_log(findings: list[dict[str, Any]], root: str | None = None, *, fixes:
 
 def render_sarif(doc: dict[str, Any], root: str | None = None, texts: Mapping[str, str] | None = None) -> str:
     """The SARIF text for a lint document (or any document with `findings`, and `fixes`)."""
-    return json.dumps(sarif_log(doc["findings"], root, fixes=doc.get("fixes"), texts=texts), indent=2)
+    return dumps_indented(sarif_log(doc["findings"], root, fixes=doc.get("fixes"), texts=texts))
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,9 @@ class Explainer:
         self._policies: dict[str, list[NetworkPolicy]] = defaultdict(list)
         for p in bundle.policies:
             self._policies[p.namespace].append(p)
+        # Policies selecting each of the bundle's workloads, per direction: lint explains thousands of
+        # sides whose owners repeat (6,777 sides, 1,298 owners on the 5,413-pod benchmark).
+        self._selecting: dict[tuple[str, Direction], tuple[NetworkPolicy, ...]] = {}
 
     def workload(self, ref: str) -> Workload:
         w = self._workloads.get(ref)
@@ -161,9 +164,15 @@ class Explainer:
         """Policies that isolate `w` for a direction (hostNetwork pods are never selected)."""
         if w.host_network:
             return []
+        known = self._workloads.get(w.id) is w  # only the bundle's own workloads are remembered
+        if known and (w.id, direction) in self._selecting:
+            return list(self._selecting[w.id, direction])
         flag = "affects_ingress" if direction == "ingress" else "affects_egress"
-        return [p for p in self._policies.get(w.namespace, ()) if getattr(p, flag)
-                and matches(p.pod_selector, w.labels)]
+        found = [p for p in self._policies.get(w.namespace, ()) if getattr(p, flag)
+                 and matches(p.pod_selector, w.labels)]
+        if known:
+            self._selecting[w.id, direction] = tuple(found)
+        return found
 
     def side(self, s: Workload, d: Workload, port: int, protocol: Protocol, direction: Direction) -> SideVerdict:
         owner = s if direction == "egress" else d

@@ -98,10 +98,11 @@ def _findings(ctx: LintContext, step: StepReport = _no_step) -> tuple[list[Findi
     rules: list[Callable[[], list[Finding]]] = [
         lambda: dns_findings(ctx, dns), lambda: ipblock_findings(ctx, dns), lambda: _side_findings(ctx),
         lambda: breadth_findings(ctx), lambda: namespace_label_findings(ctx), lambda: selects_nothing_findings(ctx),
-        lambda: default_deny_findings(ctx, rows), lambda: legacy_annotation_findings(ctx), lambda: cni_findings(ctx),
-        lambda: hostname_findings(ctx), lambda: unevaluated_findings(ctx), lambda: invalid_object_findings(ctx),
-        lambda: admin_findings(ctx),
+        lambda: default_deny_findings(ctx, rows), lambda: legacy_annotation_findings(ctx),
     ]
+    if ctx.explanations:  # a fix round reads findings only to propose fixes: these rules' findings never get one
+        rules += [lambda: cni_findings(ctx), lambda: hostname_findings(ctx), lambda: unevaluated_findings(ctx),
+                  lambda: invalid_object_findings(ctx), lambda: admin_findings(ctx)]
     found: list[Finding] = []
     for done, rule in enumerate(rules, 1):
         step("rules", done, len(rules) + 1)

@@ -14,6 +14,7 @@ from ...engine.compile import Grant
 from ...engine.explain import RuleRef
 from ...model.bundle import NAMESPACE_NAME_LABEL, NetworkPolicy, Protocol, Rule, Workload
 from ...model.records import Finding
+from ...sets.ports import PortSet
 from ...sets.selectors import iter_bits
 from .context import Direction, LintContext, to_yaml, workload_peer_labels
 
@@ -21,6 +22,7 @@ from .context import Direction, LintContext, to_yaml, workload_peer_labels
 def side_findings(ctx: LintContext) -> list[Finding]:
     """One finding per in-cluster rule that no opposite rule (or open side) lets through."""
     grants = _grants_by_rule(ctx)
+    portsets: dict[int, PortSet] = {}  # grants share their port masks: each is turned into ranges once
     out: list[Finding] = []
     for p in ctx.bundle.policies:
         for direction, rules in ctx.rule_sets(p):
@@ -29,7 +31,7 @@ def side_findings(ctx: LintContext) -> list[Finding]:
                     continue
                 mine = grants.get(RuleRef(p.id, direction, i), [])
                 if mine and not any(_passes(ctx, g, direction) for g in mine):
-                    out.append(_finding(ctx, p, direction, i, rule, mine[0]))
+                    out.append(_finding(ctx, p, direction, i, rule, mine[0], portsets))
     return out
 
 
@@ -50,12 +52,15 @@ def _passes(ctx: LintContext, g: Grant, direction: Direction) -> bool:
     return False
 
 
-def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, rule: Rule, g: Grant) -> Finding:
+def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, rule: Rule, g: Grant,
+             portsets: dict[int, PortSet]) -> Finding:
     c = ctx.conn.compiled
     workloads = c.bundle.workloads
     src = workloads[c.classes[iter_bits(g.src)[0]].members[0]]
     dst = workloads[c.classes[iter_bits(g.dst)[0]].members[0]]
-    ports = c.atoms.to_portset(g.ports)
+    ports = portsets.get(g.ports)
+    if ports is None:
+        ports = portsets[g.ports] = c.atoms.to_portset(g.ports)
     proto, ranges = ports.ranges[0]
     port = ranges[0][0]
     # Only the other side's verdict is reported: explain that side alone, not the whole connection.
