@@ -24,14 +24,35 @@ class _NotPlain(Exception):
     """A value `json.dumps` would need `default` for (it raises TypeError there)."""
 
 
+#: Pieces joined into one block at a time: a list of millions of short strings weighs several times the text.
+_BLOCK = 4096
+
+
+class _Sink:
+    """The text so far: short pieces, joined into blocks between containers."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.pieces: list[str] = []
+        self.put = self.pieces.append
+
+    def settle(self) -> None:
+        if len(self.pieces) >= _BLOCK:
+            self.blocks.append("".join(self.pieces))
+            self.pieces.clear()
+
+    def text(self) -> str:
+        return "".join([*self.blocks, *self.pieces])
+
+
 def dumps_indented(doc: Any) -> str:
     """`json.dumps(doc, indent=2)`, the same text."""
-    out: list[str] = []
+    sink = _Sink()
     try:
-        _value(doc, "\n", out.append)
+        _value(doc, "\n", sink)
     except (_NotPlain, RecursionError):
         return json.dumps(doc, indent=2)  # raises its own error for what it cannot encode
-    return "".join(out)
+    return sink.text()
 
 
 def _float(o: float) -> str:
@@ -79,20 +100,21 @@ def _key(k: Any) -> str:
     raise _NotPlain
 
 
-def _value(o: Any, nl: str, put: Any) -> None:
+def _value(o: Any, nl: str, sink: _Sink) -> None:
     """Append the JSON of `o`, whose first line is already indented; `nl` is a newline plus its indent."""
     if isinstance(o, dict):
-        _dict(o, nl, put)
+        _dict(o, nl, sink)
     elif isinstance(o, (list, tuple)):
-        _list(o, nl, put)
+        _list(o, nl, sink)
     else:
         text = _scalar(o)
         if text is None:
             raise _NotPlain
-        put(text)
+        sink.put(text)
 
 
-def _dict(o: dict[Any, Any], nl: str, put: Any) -> None:
+def _dict(o: dict[Any, Any], nl: str, sink: _Sink) -> None:
+    put = sink.put
     if not o:
         put("{}")
         return
@@ -103,14 +125,16 @@ def _dict(o: dict[Any, Any], nl: str, put: Any) -> None:
         text = _string(v) if type(v) is str else _scalar(v)
         if text is None:
             put(head)
-            _value(v, inner, put)
+            _value(v, inner, sink)
+            sink.settle()
         else:
             put(head + text)
         sep = "," + inner
     put(nl + "}")
 
 
-def _list(o: list[Any] | tuple[Any, ...], nl: str, put: Any) -> None:
+def _list(o: list[Any] | tuple[Any, ...], nl: str, sink: _Sink) -> None:
+    put = sink.put
     if not o:
         put("[]")
         return
@@ -120,7 +144,8 @@ def _list(o: list[Any] | tuple[Any, ...], nl: str, put: Any) -> None:
         text = _string(v) if type(v) is str else _scalar(v)
         if text is None:
             put(sep)
-            _value(v, inner, put)
+            _value(v, inner, sink)
+            sink.settle()
         else:
             put(sep + text)
         sep = "," + inner

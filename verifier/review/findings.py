@@ -142,7 +142,8 @@ def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding
 
 def _with_fixes(ctx: LintContext, found: list[Finding]) -> FixSet:
     def relint(bundle: Bundle, results: Sequence[DependencyResultLike]) -> list[Finding]:
-        return _findings(LintContext(bundle, None, results, explanations=False))[0]  # read only to propose fixes
+        # read only to propose fixes; the same workloads and namespaces, so their label lookups are shared
+        return _findings(LintContext(bundle, None, results, explanations=False, shared=ctx))[0]
     deps = [r.dependency for r in ctx.deps]
     return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)
 

@@ -81,8 +81,9 @@ _ANNOTATION_KEYS = re.compile(r"fqdn|hostname|domain|allowed-hosts|egress", re.I
 def hostname_findings(ctx: LintContext) -> list[Finding]:
     """hostname-intent from policies' comments and annotations (source text) and workload annotations."""
     out: list[Finding] = []
+    readable = {name: _may_hint(text) for name, text in ctx.texts.items()}
     for p in ctx.bundle.policies:
-        if p.source is None or p.source.file not in ctx.texts:
+        if p.source is None or not readable.get(p.source.file):
             continue
         end = ctx.next_object_line(p.source.file, p.source.line)
         hits = list(_text_hints(ctx.text_lines(p.source.file), p.source.line, end))
@@ -94,6 +95,11 @@ def hostname_findings(ctx: LintContext) -> list[Finding]:
         if hosts:
             out.append(_hostname_finding(w.id, "workload", w.source, hosts))
     return out
+
+
+def _may_hint(text: str) -> bool:
+    """Whether a file has a comment or an annotations block at all (`_document_fragments` reads nothing else)."""
+    return "#" in text or "annotations:" in text
 
 
 def _hostname_finding(obj: str, kind: str, source: SourceRef | None, hosts: list[str]) -> Finding:
