@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from json.encoder import INFINITY
-from json.encoder import encode_basestring_ascii as _string  # type: ignore[attr-defined]  # C accelerated, untyped
+from json.encoder import encode_basestring_ascii as _string  # the C function json.dumps uses
 from typing import Any
 
 
@@ -69,7 +69,7 @@ def _float(o: float) -> str:
 def _scalar(o: Any) -> str | None:
     """The JSON of a value that is not a container (checked in `json.encoder`'s order); None for a container."""
     if isinstance(o, str):
-        return str(_string(o))
+        return _string(o)
     if o is None:
         return "null"
     if o is True:
