@@ -51,6 +51,8 @@ class Connectivity:
                 egress, ingress = admin_entries(compiled, compiled.admin)
                 self.egress, self.ingress = [_merge(e) for e in egress], [_merge(i) for i in ingress]
             self.reachable: list[int] = [_reachable(e, i) for e, i in zip(self.egress, self.ingress)]
+        self._external_of: dict[int, list[ExternalGrant]] | None = None
+        self._external_ingress_of: dict[int, list[ExternalGrant]] | None = None
 
     # --- pairs -------------------------------------------------------------
     def class_ports(self, s: int, d: int) -> int:
@@ -132,7 +134,9 @@ class Connectivity:
         if not isolated:
             rows = [ExternalEgress(EVERYWHERE, PortSet.all_ports(), "unrestricted")]
         else:
-            grants: list[ExternalGrant] = [g for g in c.external if g.src >> s & 1]
+            if self._external_of is None:
+                self._external_of = _by_class(c.external)
+            grants = self._external_of.get(s, [])
             rows = [ExternalEgress(g.blocks, c.atoms.to_portset(g.ports), str(g.rule)) for g in grants]
         if c.admin is None:
             return rows
@@ -153,10 +157,11 @@ class Connectivity:
         c = self.compiled
         if not c.ingress_isolated >> d & 1:
             return [ExternalEgress(EVERYWHERE, PortSet.all_ports(), "unrestricted")]
+        if self._external_ingress_of is None:
+            self._external_ingress_of = _by_class(c.external_ingress)
         merged: dict[tuple[str, tuple[IPBlock, ...]], int] = defaultdict(int)
-        for g in c.external_ingress:
-            if g.src >> d & 1:
-                merged[(str(g.rule), g.blocks)] |= g.ports
+        for g in self._external_ingress_of.get(d, ()):
+            merged[(str(g.rule), g.blocks)] |= g.ports
         return [ExternalEgress(blocks, c.atoms.to_portset(mask), rule) for (rule, blocks), mask in merged.items()]
 
     # --- counts ------------------------------------------------------------
@@ -258,3 +263,12 @@ def _reachable(egress: Entries, ingress: Entries) -> int:
             if e_ports & i_ports:
                 out |= e_dst & i_dst
     return out
+
+
+def _by_class(grants: list[ExternalGrant]) -> dict[int, list[ExternalGrant]]:
+    """The grants of each class, in grant order: one pass, not a scan of every grant per workload asked."""
+    out: dict[int, list[ExternalGrant]] = defaultdict(list)
+    for g in grants:
+        for cls in iter_bits(g.src):
+            out[cls].append(g)
+    return dict(out)
