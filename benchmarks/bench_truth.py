@@ -11,7 +11,10 @@ busy machine slows both sides alike:
   * `check` on examples/shop ÷ `python -c "import yaml, pydantic, click"` (median wall of 5);
   * with --api: /v1/analyze service overhead p50 at concurrency 1 ÷ bare `yaml.load_all(CSafeLoader)`
     of the same text (bench_api's 200-workload bundle, instant model), and `serve --workers 2`
-    throughput at concurrency 8 ÷ `--workers 1` throughput at concurrency 8;
+    throughput at concurrency 8 ÷ `--workers 1` throughput at concurrency 8, with the CPU seconds of
+    each server process, the client and the fake model during each c8 run (`cpu_s`): the workers'
+    shares show whether both took requests, the client's that it was not the bottleneck, and their
+    sum over the wall time how many cores the server actually got on a shared machine;
   * per review rule, seconds at each tier (in process, after load and connectivity).
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -27,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +163,9 @@ def api_ratios(requests: int) -> dict[str, Any]:
                 if workers == 1:
                     one = bench_api.summarize(*asyncio.run(bench_api.run_load(base, body, requests, 1)), 1)
                     out["concurrency_1"] = one
-                out[f"workers_{workers}_c8"] = bench_api.summarize(
-                    *asyncio.run(bench_api.run_load(base, body, requests, 8)), 8)
+                with cpu_split(procs[0].pid, procs[1].pid) as split:
+                    load = asyncio.run(bench_api.run_load(base, body, requests, 8))
+                out[f"workers_{workers}_c8"] = {**bench_api.summarize(*load, 8), "cpu_s": split}
             finally:
                 for proc in procs:
                     proc.terminate()
@@ -168,6 +173,36 @@ def api_ratios(requests: int) -> dict[str, Any]:
     out["overhead_p50_over_parse"] = round(out["concurrency_1"]["overhead_ms"]["p50"] / parse_ms, 2)
     out["workers2_over_workers1_rps"] = round(out["workers_2_c8"]["rps"] / out["workers_1_c8"]["rps"], 2)
     return out
+
+
+@contextlib.contextmanager
+def cpu_split(server: int, fake: int) -> Iterator[dict[str, Any]]:
+    """CPU seconds over the block of each server process (the workers are the server's children), this
+    client and the fake model, with the load average: a ratio of two worker counts means something only
+    when the workers share the requests and the machine had the cores to give them."""
+    def cpu(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def children(pid: int) -> list[int]:
+        try:
+            return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (t / "children").read_text().split()]
+        except OSError:
+            return []
+
+    pids = [server, *children(server)]
+    before = {p: cpu(p) for p in pids}
+    fake_before, client_before = cpu(fake), time.process_time()
+    split: dict[str, Any] = {}
+    yield split
+    split["server_processes"] = [round(cpu(p) - before[p], 2) for p in pids]
+    split["client"] = round(time.process_time() - client_before, 2)
+    split["fake_model"] = round(cpu(fake) - fake_before, 2)
+    split["load_average_1m"] = round(os.getloadavg()[0], 2)
 
 
 def main(argv: list[str] | None = None) -> int:
