@@ -111,6 +111,24 @@ def test_a_fix_round_finds_every_finding_a_fix_can_be_proposed_for(name: str) ->
     assert not {f.rule for f in fix_round} - set(GENERATORS)
 
 
+def test_the_fix_round_finds_selectors_again_only_where_a_fix_changed_the_policy() -> None:
+    """policy-selects-nothing remembers its findings per policy for the fix rounds (same workloads and
+    namespaces): the policy a fix patched is looked at anew, the untouched ones are not."""
+    from verifier.review.fixes import apply_fixes
+    from verifier.review.rules.selection import selects_nothing_findings
+
+    bundle = verifier.load_bundle([str(f) for f in case_files("policy-selects-nothing")])
+    ctx = LintContext(bundle, None, (), snippets=False)
+    before = selects_nothing_findings(ctx)
+    assert [f.object for f in before] == ["db/db-from-web"]
+    fixed = apply_fixes(bundle, lint_report(bundle).fixes)
+    assert fixed.workloads is bundle.workloads  # what lets the fix round share the context's memory
+    after = selects_nothing_findings(LintContext(fixed, None, (), explanations=False, shared=ctx))
+    assert after == []  # the patched policy selects its pods now; no stale finding from the first pass
+    again = selects_nothing_findings(LintContext(bundle, None, (), shared=ctx))
+    assert again == before and again[0] is before[0]  # the unchanged policy's finding, remembered
+
+
 def by_rule(findings: list[Finding], rule: str) -> list[Finding]:
     return [f for f in findings if f.rule == rule]
 

@@ -136,11 +136,17 @@ class _View:
         self.services = {s.id: s for s in bundle.services}
         # Each Service's workloads once, and the routes per Service: linear in objects, not their product.
         self.backing: dict[str, list[Service]] = {}
-        by_ns: dict[str, list[Workload]] = {}
+        # Candidates by one label of the selector (namespace, key, value), then the whole selector checked:
+        # not every workload of the namespace for every Service.
+        by_label: dict[tuple[str, str, str], list[Workload]] = {}
         for w in bundle.workloads:
-            by_ns.setdefault(w.namespace, []).append(w)
+            for k, v in w.labels.items():
+                by_label.setdefault((w.namespace, k, v), []).append(w)
         for svc in bundle.services:
-            for w in by_ns.get(svc.namespace, ()):
+            if not svc.selector:
+                continue
+            k, v = next(iter(svc.selector.items()))
+            for w in by_label.get((svc.namespace, k, v), ()):
                 if _selects(svc, w):
                     self.backing.setdefault(w.id, []).append(svc)
         self.routes: dict[str, list[tuple[Route, Backend]]] = {}

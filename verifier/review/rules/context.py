@@ -64,6 +64,7 @@ class LintContext:
         self._hosting: dict[LabelSelector, tuple[str, ...]] = {}
         self._lines: dict[str, list[str]] = {}
         self._starts: dict[str, list[int]] = {}
+        self._memos: dict[str, dict[int, Any]] = {}
         if shared is not None:
             self._share_labels(shared)
 
@@ -76,6 +77,7 @@ class LintContext:
         if other.bundle.workloads is not self.bundle.workloads or other.bundle.namespaces is not self.bundle.namespaces:
             return
         self._namespaces_matching = other._namespaces_matching
+        self._memos = other._memos
         self._hosting = other._hosting
         self.__dict__["by_namespace"] = other.by_namespace
         self.__dict__["_label_indexes"] = other._label_indexes
@@ -185,13 +187,23 @@ class LintContext:
     def _label_indexes(self) -> dict[tuple[str, ...], LabelIndex]:
         return {}
 
+    def memo(self, rule: str) -> dict[int, Any]:
+        """A rule's memory of what it found per object, kept as long as the workloads and namespaces are
+        the same (shared with the fix rounds' contexts): keyed by `id(obj)`, each value holding `obj`
+        itself, so an id is never reused while it is remembered."""
+        return self._memos.setdefault(rule, {})
+
     def peers(self) -> Iterator[PeerRef]:
         """Every peer of every rule in the directions each policy affects, in bundle order."""
         for p in self.bundle.policies:
-            for direction, rules in self.rule_sets(p):
-                for i, rule in enumerate(rules):
-                    for j, peer in enumerate(rule.peers or ()):
-                        yield PeerRef(p, direction, i, j, rule, peer)
+            yield from self.peers_of(p)
+
+    def peers_of(self, p: NetworkPolicy) -> Iterator[PeerRef]:
+        """The peers of one policy's rules, in the directions it affects."""
+        for direction, rules in self.rule_sets(p):
+            for i, rule in enumerate(rules):
+                for j, peer in enumerate(rule.peers or ()):
+                    yield PeerRef(p, direction, i, j, rule, peer)
 
     @staticmethod
     def rule_sets(p: NetworkPolicy) -> list[tuple[Direction, tuple[Rule, ...]]]:

@@ -18,9 +18,19 @@ def selects_nothing_findings(ctx: LintContext) -> list[Finding]:
     """policy-selects-nothing for policy podSelectors and for selector peers."""
     if not ctx.bundle.workloads:
         return []
-    out = [f for p in ctx.bundle.policies if (f := _policy_selects_nothing(ctx, p))]
-    out += [f for ref in ctx.peers() if (f := _peer_selects_nothing(ctx, ref))]
-    return out
+    # Per policy, from its own selectors and the bundle's workloads and namespaces only: the fix rounds
+    # (the same workloads and namespaces) reuse what was found for every policy no fix changed.
+    memo = ctx.memo("policy-selects-nothing")
+    selectors: list[Finding] = []
+    peers: list[Finding] = []
+    for p in ctx.bundle.policies:
+        known = memo.get(id(p))
+        if known is None or known[0] is not p:
+            own = [f for f in [_policy_selects_nothing(ctx, p)] if f]
+            known = memo[id(p)] = (p, own, [f for ref in ctx.peers_of(p) if (f := _peer_selects_nothing(ctx, ref))])
+        selectors += known[1]
+        peers += known[2]
+    return selectors + peers
 
 
 def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | None:
