@@ -16,12 +16,13 @@ from ..model.bundle import Bundle, NetworkPolicy, Peer, PolicyPort, Protocol, Ru
 from ..model.errors import UnknownWorkload
 from ..model.unevaluated import unevaluated_policies
 from ..sets.addresses import block_contains_ip
-from ..sets.selectors import describe_labels, matches, unmet
+from ..sets.selectors import describe_labels, iter_bits, matches, unmet
 from ..suggest import list_hint
 
 if TYPE_CHECKING:
     from ..model.admin import AdminRuleRef
     from .admin_explain import AdminJudge
+    from .compile import CompiledBundle
 
 Direction = Literal["ingress", "egress"]
 
@@ -125,8 +126,11 @@ class Verdict:
 class Explainer:
     """Answers single questions over a bundle; build once, ask many times."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, compiled: CompiledBundle | None = None) -> None:
         self.bundle = bundle
+        # The classes each policy selects, as compiled: `selecting` reads them instead of matching selectors.
+        self._compiled = compiled if compiled is not None and compiled.bundle is bundle else None
+        self._by_class: dict[Direction, dict[int, list[NetworkPolicy]]] = {}
         self._workloads = {w.id: w for w in bundle.workloads}
         self._unevaluated = unevaluated_policies(bundle)
         self.admin: AdminJudge | None = None
@@ -165,6 +169,9 @@ class Explainer:
         if w.host_network:
             return []
         known = self._workloads.get(w.id) is w  # only the bundle's own workloads are remembered
+        if known and self._compiled is not None:
+            c = self._compiled
+            return list(self._class_policies(direction).get(c.class_of[c.workload_index[w.id]], ()))
         if known and (w.id, direction) in self._selecting:
             return list(self._selecting[w.id, direction])
         flag = "affects_ingress" if direction == "ingress" else "affects_egress"
@@ -172,6 +179,24 @@ class Explainer:
                  and matches(p.pod_selector, w.labels)]
         if known:
             self._selecting[w.id, direction] = tuple(found)
+        return found
+
+    def _class_policies(self, direction: Direction) -> dict[int, list[NetworkPolicy]]:
+        """Per class, the policies isolating it for `direction`, in bundle order (one pass over the policies).
+
+        The compiled targets are the policy's namespace's selectable classes its podSelector matches: the
+        same policies `selecting` finds by matching each selector against a workload's labels.
+        """
+        found = self._by_class.get(direction)
+        if found is None:
+            assert self._compiled is not None
+            targets = self._compiled.policy_targets
+            flag = "affects_ingress" if direction == "ingress" else "affects_egress"
+            found = self._by_class[direction] = {}
+            for p in self.bundle.policies:
+                if getattr(p, flag):
+                    for cls in iter_bits(targets.get(p.id, 0)):
+                        found.setdefault(cls, []).append(p)
         return found
 
     def side(self, s: Workload, d: Workload, port: int, protocol: Protocol, direction: Direction) -> SideVerdict:

@@ -84,7 +84,7 @@ class LintContext:
 
     @cached_property
     def explainer(self) -> Explainer:
-        return Explainer(self.bundle)
+        return Explainer(self.bundle, self.conn.compiled)
 
     @cached_property
     def by_namespace(self) -> dict[str, list[Workload]]:

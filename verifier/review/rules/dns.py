@@ -54,7 +54,7 @@ class DnsView:
 
     @cached_property
     def explainer(self) -> Explainer:
-        return Explainer(self.bundle)
+        return Explainer(self.bundle, self.conn.compiled)
 
     @cached_property
     def reach(self) -> dict[str, DnsReach]:

@@ -38,7 +38,7 @@ def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | Non
     index = ctx.label_index([p.namespace])
     if not pool or index.matches_any(p.pod_selector):
         return None
-    hint, fix, near = _typo_hint(p.pod_selector, pool, index, "podSelector")
+    hint, fix, near = _typo_hint(p.pod_selector, pool, index, "podSelector", ctx.snippets)
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"policy {p.id} selects no pod: no workload in {p.namespace} has {p.pod_selector}, so the policy "
@@ -58,7 +58,7 @@ def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding | None:
     if not pool or ctx.label_index(namespaces).matches_any(peer.pod_selector):
         return None  # no namespace matched: namespace-label-missing says so
     where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
-    hint, fix, near = _typo_hint(peer.pod_selector, pool, ctx.label_index(namespaces), "podSelector")
+    hint, fix, near = _typo_hint(peer.pod_selector, pool, ctx.label_index(namespaces), "podSelector", ctx.snippets)
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"{ref.where} of {p.id} admits pods {peer.pod_selector} in {where}, but no workload there has "
@@ -76,14 +76,15 @@ def _near_json(near: Nearest | None) -> dict[str, object]:
 
 
 def _typo_hint(selector: LabelSelector, pool: list[Workload], index: LabelIndex,
-              field: str) -> tuple[str, str | None, Nearest | None]:
-    """A sentence naming the nearest labels that exist (`index`: the pool's labels), a fixed selector, the match."""
+              field: str, snippet: bool = True) -> tuple[str, str | None, Nearest | None]:
+    """A sentence naming the nearest labels that exist (`index`: the pool's labels), a fixed selector (its YAML
+    unless `snippet` is off: the converged fixes replace it), the match."""
     near = nearest(selector, index)
     if near is not None and near.suggestion:
         labels = ", ".join(f"{k}: {v}" for k, v in near.suggestion.items())
-        fixed = _replace(selector, near)
-        return (f"Nearest existing labels: {labels} (on {near.name}); did you mean that?",
-                to_yaml({field: selector_yaml(fixed)}, f"{near.name} carries {labels}"), near)
+        fix = to_yaml({field: selector_yaml(_replace(selector, near))}, f"{near.name} carries {labels}") if snippet \
+            else None
+        return f"Nearest existing labels: {labels} (on {near.name}); did you mean that?", fix, near
     keys = sorted({r.key for r in selector.requirements})
     known = "; ".join(f"{k}: {', '.join(vals) or 'no workload has this key'}"
                       for k in keys for vals in [values_in_use(k, [w.labels for w in pool])])
