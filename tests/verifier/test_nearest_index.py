@@ -59,3 +59,19 @@ def test_a_typo_is_found_through_the_index_without_comparing_every_workload(monk
     found = nearest(LabelSelector((Requirement("app", "In", ("paymnts",)),)), index)
     assert found is not None and found.name == "shop/payments" and found.suggestion == {"app": "payments"}
     assert len(calls) <= 3, "only the candidates the index names are compared"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_close_values_are_those_difflib_rates_close(seed: int) -> None:
+    """`_close_among` (bounds first, then difflib) keeps exactly the strings whose difflib ratio reaches the cutoff,
+    in their order."""
+    import difflib
+
+    rng = random.Random(seed)
+    words = [*VALUES, *KEYS, "", "service-0001", "service-0010", "paymnts-api"]
+    words += ["".join(rng.choice("abcde-1") for _ in range(rng.randint(0, 9))) for _ in range(40)]
+    for a in rng.sample(words, 15):
+        for cutoff in (near_mod.CLOSE, near_mod.CLOSE_KEY):
+            want = [b for b in words if difflib.SequenceMatcher(None, a, b).ratio() >= cutoff]
+            assert near_mod._close_among(a, words, cutoff) == want, (a, cutoff)
+            assert [b for b in words if near_mod._close(a, b, cutoff)] == want, (a, cutoff)

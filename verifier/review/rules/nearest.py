@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,9 +76,30 @@ class LabelIndex:
         if req.operator != "In" or len(req.values) != 1:
             return set()
         key, value = req.key, req.values[0]
-        out = {i for v in self.values.get(key, ()) if _close(value, v, CLOSE) for i in self.by_pair[(key, v)]}
-        out |= {i for k in self.keys.get(value, ()) if _close(key, k, CLOSE_KEY) for i in self.by_pair[(k, value)]}
+        out = {i for v in _close_among(value, self.values.get(key, ()), CLOSE) for i in self.by_pair[(key, v)]}
+        out |= {i for k in _close_among(key, self.keys.get(value, ()), CLOSE_KEY) for i in self.by_pair[(k, value)]}
         return out
+
+
+def _close_among(a: str, others: Iterable[str], cutoff: float) -> list[str]:
+    """`[b for b in others if _close(a, b, cutoff)]`, with `a`'s length and characters taken once: a stale
+    selector's value is compared with every value in use under its key."""
+    mine = _chars(a)
+    out = []
+    for b in others:
+        total = len(a) + len(b)
+        if not total or 2 * min(len(a), len(b)) < cutoff * total:
+            if not total and cutoff <= 1.0:
+                out.append(b)
+            continue
+        common = 0
+        for ch, n in _chars(b).items():
+            m = mine.get(ch)
+            if m:
+                common += n if n < m else m
+        if 2 * common >= cutoff * total and _ratio(a, b) >= cutoff:
+            out.append(b)
+    return out
 
 
 def _close(a: str, b: str, cutoff: float) -> bool:
