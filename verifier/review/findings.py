@@ -218,7 +218,12 @@ def worst_severity(findings: Sequence[Finding]) -> str | None:
     return min((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__, default=None)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values: no ABC check (`isinstance(_, Mapping)` is slow)
+        return value
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

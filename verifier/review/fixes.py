@@ -173,10 +173,11 @@ class FixCollector:
         have = self.patches.get(key, [])
         paths = {op["path"] for op in have}
         new = [dict(op) for op in ops if op["path"] not in paths]
-        try:
-            apply_patch(policy_manifest(self.original[policy.id]), [*have, *new])
-        except PatchError:
-            return None
+        if new or not have:  # `have` alone applied when it was recorded: asked again (the next round), it still does
+            try:
+                apply_patch(policy_manifest(self.original[policy.id]), [*have, *new])
+            except PatchError:
+                return None
         if new:
             self.patches[key] = [*have, *new]
             self.version += 1
