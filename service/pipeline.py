@@ -16,21 +16,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from verifier.claims.answers import RejectedClaim
-from verifier.claims.check import ClaimReport, check_answer
-from verifier.claims.schema import ModelAnswer
 from verifier.model.bundle import Bundle
 
 from .budgets import Budget, budget_for
-from .providers.base import Message, Provider, ProviderRequest
-from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
-from .providers.registry import get_provider
-from .providers.answers import complete_answer
 from .slices import Scope, Slice, SliceContext, plan_slices
 from .truth import Truth, compute_truth, truth_json
 
-if TYPE_CHECKING:  # the prompt library imports LangChain: an analysis without a model never loads it
+# The prompt library (LangChain), the providers and the claims (pydantic) are imported where a model is asked:
+# an analysis without a model needs none of them.
+if TYPE_CHECKING:
+    from verifier.claims.answers import RejectedClaim
+    from verifier.claims.check import ClaimReport
+    from verifier.claims.schema import ModelAnswer
+
     from .prompting import PreparedPrompt
+    from .providers.base import Provider, ProviderRequest
 
 #: About 100k tokens: beyond this the brief is too large to send in one prompt.
 MAX_PROMPT_CHARS = 400_000
@@ -84,6 +84,8 @@ def scope_for(prompt_ref: str) -> tuple[str, ...]:
 
 
 def build_request(prepared: PreparedPrompt, timeout_s: float) -> ProviderRequest:
+    from .providers.base import Message, ProviderRequest
+
     r = prepared.rendered
     # the prompt library admits only "user" and "assistant" turns; its rendered messages are typed as plain str
     messages = tuple(Message(m["role"], m["content"]) for m in r.messages)  # type: ignore[arg-type]
@@ -102,6 +104,9 @@ async def ask_model(
     """
     spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     from .prompting import prepare_prompt
+    from .providers.answers import complete_answer
+    from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
+    from .providers.registry import get_provider
 
     deps = [r.dependency for r in truth.dependencies]
     # Rendering the brief is CPU work (~180 ms at 200 workloads): keep it off the event loop.
@@ -180,6 +185,8 @@ async def ask_model_sliced(
     `spec` names the model when `model` is a provider object (for its budget and prices). Never raises for
     model failures: they come back in `ModelRun.error` (and per slice in `slices`).
     """
+    from .providers.errors import ProviderError
+    from .providers.registry import get_provider
     from .sliced import ask_slices
 
     spec_name: str = model if isinstance(model, str) else spec or str(getattr(model, "name", type(model).__name__))
@@ -246,6 +253,8 @@ async def run_analysis(
     run = await ask_model_sliced(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s,
                                  variables=variables, options=options, spec=spec)
     # Checking claims is CPU work: off the event loop, as rendering the brief is.
+    from verifier.claims.check import check_answer
+
     report = (await asyncio.to_thread(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
               if run.answer else None)
     if report is not None and options.scope.workloads:

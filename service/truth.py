@@ -17,19 +17,21 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import verifier
-from verifier.claims.check import ClaimIndex
 from verifier.engine.connectivity import Connectivity
 from verifier.deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
-from verifier.review.diff import BundleDiff, diff_json, diff_sides
 from verifier.review.findings import LintReport, finding_json, lint_json, lint_report, sort_findings
 from verifier.model.bundle import Bundle, Issue
 from verifier.model.records import Finding
 from verifier.review.rules.unresolved import unresolved_dependency_findings
 
 from . import progress
+
+if TYPE_CHECKING:  # claims (pydantic) and diffs are imported where they are used: lint needs neither
+    from verifier.claims.check import ClaimIndex
+    from verifier.review.diff import BundleDiff
 
 Deps = str | list[dict[str, Any]] | None
 
@@ -60,6 +62,8 @@ class Truth:
     @cached_property
     def claims(self) -> ClaimIndex:
         """The lookups claims are checked against (built on first use: lint and diff never need them)."""
+        from verifier.claims.check import ClaimIndex
+
         return ClaimIndex(self.bundle, self.conn, self.dependencies, self.findings)
 
     @property
@@ -141,6 +145,8 @@ def truth_json(truth: Truth) -> dict[str, Any]:
 
 def diff_truths(old: Truth, new: Truth) -> BundleDiff:
     """What changes from `old` to `new`, from the two truths as computed (nothing is recomputed)."""
+    from verifier.review.diff import diff_sides
+
     return diff_sides(old.bundle, new.bundle, old.conn, new.conn, old.dependencies, new.dependencies,
                       old.findings, new.findings)
 
@@ -148,6 +154,8 @@ def diff_truths(old: Truth, new: Truth) -> BundleDiff:
 def diff_doc(old: Truth, new: Truth) -> dict[str, Any]:
     """The `netreason diff --format json` document (and the `diff` of POST /v1/review, the body of /v1/diff)."""
     from .blast import MAX_LISTED, blast_radius
+
+    from verifier.review.diff import diff_json
 
     doc = diff_json(diff_truths(old, new), old.label or "old", new.label or "new")
     radius = blast_radius(doc, new)
