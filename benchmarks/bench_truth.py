@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.bench_truth --tier M --tier L --api   # + tier L, + the HTTP API ratios
 
 Each figure is a ratio against a baseline measured in the same run on the same input, so a shared,
-busy machine slows both sides alike:
+busy machine slows both sides alike (each command runs --repeat times, in turns, and medians are compared):
   * `lint` and `analyze` (no model) end to end ÷ `flows --format summary` (CPU seconds of the child,
     and wall), on the tier's YAML;
   * `flows -o csv` peak RSS ÷ `flows --format summary` peak RSS;
@@ -63,20 +63,34 @@ def cpu_run(cmd: list[str], timeout: float) -> dict[str, Any]:
             "ok": ok, "error": None if ok else res.error}
 
 
-def cli_ratios(directory: Path, timeout: float) -> dict[str, Any]:
+def cli_ratios(directory: Path, timeout: float, repeat: int = 1) -> dict[str, Any]:
+    """Each command `repeat` times, in turns (a load that drifts falls on every command alike); medians."""
     d = str(directory)
-    runs = {
-        "flows_summary": cpu_run([*CLI, "flows", d, "--format", "summary"], timeout),
-        "lint": cpu_run([*CLI, "lint", d, "-o", "json", "--fail-on", "never"], timeout),
-        "analyze": cpu_run([*CLI, "analyze", d, "-o", "json"], timeout),
-        "flows_csv": cpu_run([*CLI, "flows", d, "-o", "csv"], timeout),
+    commands = {
+        "flows_summary": [*CLI, "flows", d, "--format", "summary"],
+        "lint": [*CLI, "lint", d, "-o", "json", "--fail-on", "never"],
+        "analyze": [*CLI, "analyze", d, "-o", "json"],
+        "flows_csv": [*CLI, "flows", d, "-o", "csv"],
     }
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, cmd in commands.items():
+            samples[name].append(cpu_run(cmd, timeout))
+    runs = {name: _median_run(got) for name, got in samples.items()}
     base = runs["flows_summary"]
     ratio = lambda a, k: round(runs[a][k] / base[k], 2) if base[k] and runs[a]["ok"] else None  # noqa: E731
     return {"runs": runs, "ratios": {
         "lint_cpu": ratio("lint", "cpu_s"), "lint_wall": ratio("lint", "wall_s"),
         "analyze_cpu": ratio("analyze", "cpu_s"), "analyze_wall": ratio("analyze", "wall_s"),
         "flows_csv_rss": ratio("flows_csv", "maxrss_mb")}}
+
+
+def _median_run(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median wall, CPU and peak RSS of a command's runs (all of them kept under `samples`)."""
+    ok = all(s["ok"] for s in samples)
+    out = {k: round(statistics.median(s[k] for s in samples), 2) for k in ("wall_s", "cpu_s", "maxrss_mb")}
+    return {**out, "ok": ok, "error": next((s["error"] for s in samples if s["error"]), None),
+            "samples": [{k: s[k] for k in ("wall_s", "cpu_s", "maxrss_mb")} for s in samples]}
 
 
 def check_ratio(repeats: int = 5) -> dict[str, Any]:
@@ -213,13 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", action="store_true", help="also measure the HTTP API ratios (bench_api's bundle)")
     parser.add_argument("--requests", type=int, default=60, help="API requests per load run")
     parser.add_argument("--no-rules", action="store_true", help="skip the per-rule table")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each CLI command, in turns; the medians are compared (a shared machine is noisy)")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"cpus": os.cpu_count(), "check": check_ratio()}
     for tier in args.tier or ["M"]:
         directory = tier_dir(args.workdir, tier)
-        report[f"tier_{tier}"] = cli_ratios(directory, args.timeout)
+        report[f"tier_{tier}"] = cli_ratios(directory, args.timeout, args.repeat)
         if not args.no_rules:
             report[f"tier_{tier}"]["rules_cpu_s"] = rule_table(directory)
         print(json.dumps({tier: report[f"tier_{tier}"]}, indent=2), flush=True)
