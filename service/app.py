@@ -17,6 +17,7 @@ from .api import V1_ROUTERS, errors, public_routers
 from .api.access_log import scrub_access_log
 from .api.deps import ServiceState, require_token
 from .api.workpool import WorkPool
+from .api.probes import HealthProbes
 from .api.middleware import BodySizeLimit, RequestMetrics, ShedWhenSaturated
 from .links import resolve_link_secret
 from .metrics import Metrics
@@ -72,10 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     scrub_access_log()  # here too: `--workers N` builds the app in each worker process
-    # Added innermost first: metrics see every request, 413s included.
+    # Added innermost first: metrics see every request, 413s included (the probes count themselves).
     app.add_middleware(ShedWhenSaturated)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(HealthProbes, metrics=metrics)  # outermost: probes skip everything else
     for router in V1_ROUTERS:
         app.include_router(router, dependencies=[Depends(require_token)])
     for router in public_routers(settings):

@@ -9,7 +9,6 @@ gets the ground truth, with the failure stated.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from verifier.claims.schema import ModelAnswer
 from verifier.model.bundle import Bundle
 
 from .budgets import Budget, budget_for
+from .cpu import run_cpu
 from .prompting import PreparedPrompt, prepare_prompt
 from .providers.base import Message, Provider, ProviderRequest
 from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
@@ -102,8 +102,8 @@ async def ask_model(
     spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     deps = [r.dependency for r in truth.dependencies]
     # Rendering the brief is CPU work (~180 ms at 200 workloads): keep it off the event loop.
-    prepared = await asyncio.to_thread(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize,
-                                       **dict(variables or {}))
+    prepared = await run_cpu(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize,
+                             **dict(variables or {}))
     ref = prepared.rendered.ref
     size = prompt_chars(prepared)
     if size > max_prompt_chars:
@@ -179,8 +179,8 @@ async def ask_model_sliced(
     """
     spec_name: str = model if isinstance(model, str) else spec or str(getattr(model, "name", type(model).__name__))
     ref = load_prompt_ref(prompt)
-    budget, slices = await asyncio.to_thread(plan, truth, model=spec_name, prompt=prompt, options=options,
-                                             anonymize=anonymize, variables=variables)
+    budget, slices = await run_cpu(plan, truth, model=spec_name, prompt=prompt, options=options,
+                                   anonymize=anonymize, variables=variables)
     owned = isinstance(model, str)
     provider: Provider | None = None
     try:
@@ -241,7 +241,7 @@ async def run_analysis(
     run = await ask_model_sliced(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s,
                                  variables=variables, options=options, spec=spec)
     # Checking claims is CPU work: off the event loop, as rendering the brief is.
-    report = (await asyncio.to_thread(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
+    report = (await run_cpu(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
               if run.answer else None)
     if report is not None and options.scope.workloads:
         report = _missed_within(report, set(options.scope.workloads))

@@ -135,7 +135,7 @@ def _previous_revision(state: ServiceState, loaded: LoadedSnapshot) -> chat.Base
         if not name or not isinstance(revision, int) or revision < 2:
             return None
         before = Snapshot.model_validate({"cluster": name, "revision": revision - 1})
-        prev = await run_in_threadpool(load_snapshot_sync, before, state.store, field="manifests", strict=False)
+        prev = await offload(load_snapshot_sync, before, state.store, field="manifests", strict=False)
         return await compute_truth(prev)
     return load
 

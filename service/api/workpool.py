@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+from ..cpu import use_executor
 from .errors import ApiProblem
 
 T = TypeVar("T")
@@ -140,7 +141,8 @@ class WorkPool:
         token = _CURRENT.set(self)
         budget = _BUDGET.set(CpuBudget(self.max_cpu_s) if self.max_cpu_s is not None else None)
         try:
-            yield
+            with use_executor(self._executor):  # the pipeline's own CPU steps too (`service.cpu`)
+                yield
         finally:
             _BUDGET.reset(budget)
             _CURRENT.reset(token)
