@@ -6,6 +6,7 @@ touches nothing; `netreason serve` and the tests call `create_app(settings)` and
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -20,6 +21,7 @@ from .api.workpool import WorkPool
 from .api.probes import HealthProbes
 from .api.middleware import BodySizeLimit, RequestMetrics, ShedWhenSaturated
 from .links import resolve_link_secret
+from .memtrim import FULL_COLLECTION_EVERY_S, server_heap
 from .metrics import Metrics
 from .settings import Settings
 from .store import Store, safe_url
@@ -39,9 +41,12 @@ def _lifespan(settings: Settings, metrics: Metrics) -> Callable[[FastAPI], Abstr
         work = WorkPool(threads=settings.work_threads, max_active=settings.max_active_analyses,
                         max_queued=settings.max_queued_analyses, max_cpu_s=settings.max_request_cpu_s)
         app.state.service = ServiceState(settings, store, metrics, work=work, link_secret=link_secret)
+        collector = asyncio.create_task(work.collect_every(FULL_COLLECTION_EVERY_S))
         try:
-            yield
+            with server_heap():
+                yield
         finally:
+            collector.cancel()
             work.shutdown()
             await app.state.service.providers.aclose()
             store.close()

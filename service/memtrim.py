@@ -1,8 +1,16 @@
-"""Giving the memory a burst freed back to the operating system.
+"""The server's heap: when the cyclic collector runs, and giving the memory a burst freed back to the OS.
 
-CPython returns freed objects to its own allocator and to the C library's heap, but glibc keeps freed heap
-pages mapped: after 200 analyses the server's RSS stayed tens of MB above where it started. `malloc_trim(0)`
-returns every freed page glibc can. It is glibc's, so elsewhere (musl, macOS) only the collection runs.
+Full collections. The collector's full (generation 2) collection scans every tracked object while holding
+the GIL: during a burst of analyses they took 140-360 ms each, and every request waited, `/healthz`
+included (its worst latencies were these pauses). In the server (`server_heap`), what exists once it
+has started (modules, the app, pydantic schemas: never garbage) is frozen out of the collector's view,
+and full collections no longer run by allocation count: the work pool runs them when it goes idle and at
+least every FULL_COLLECTION_EVERY_S seconds (`WorkPool.collect_every`). Young collections run as before.
+
+Returning memory. CPython returns freed objects to the C library's heap, but glibc keeps freed heap
+pages mapped: after 200 analyses the server's RSS stayed tens of MB above where it started.
+`malloc_trim(0)` returns every freed page glibc can. It is glibc's, so elsewhere (musl, macOS) only the
+collection runs.
 """
 
 from __future__ import annotations
@@ -10,11 +18,44 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
-log = logging.getLogger("netreason.api")
+#: The longest a server goes without a full collection, busy or not.
+FULL_COLLECTION_EVERY_S = 60.0
+#: Generation-2 threshold that keeps the collector from starting full collections by itself.
+_NEVER = 1 << 30
+
+_lock = threading.Lock()
+_servers = 0
+_saved_threshold: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def server_heap() -> Iterator[None]:
+    """For a serving app's lifetime: freeze what exists now and leave full collections to the work pool.
+
+    Both are process-wide: with several apps in one process (tests), the first to start applies them and
+    the last to stop restores the thresholds and unfreezes (frozen objects become collectable again).
+    """
+    global _servers, _saved_threshold
+    with _lock:
+        _servers += 1
+        if _servers == 1:
+            _saved_threshold = gc.get_threshold()
+            gc.set_threshold(_saved_threshold[0], _saved_threshold[1], _NEVER)
+        gc.collect()
+        gc.freeze()
+    try:
+        yield
+    finally:
+        with _lock:
+            _servers -= 1
+            if _servers == 0 and _saved_threshold is not None:
+                gc.set_threshold(*_saved_threshold)
+                gc.unfreeze()
 
 
 @cache

@@ -179,14 +179,23 @@ class WorkPool:
             return await future
         return await _within(budget, step, future)
 
-    def _release_memory(self) -> None:
+    def _release_memory(self) -> asyncio.Future[bool]:
         self._release = None
         future = asyncio.get_running_loop().run_in_executor(self._executor, release_memory)
         future.add_done_callback(self._released)
+        return future
 
     def _released(self, future: asyncio.Future[bool]) -> None:
         if not future.cancelled() and future.exception() is None:
             self.releases += 1
+
+    async def collect_every(self, interval_s: float) -> None:
+        """Collect and return freed memory every `interval_s` seconds, busy or not (run it as a task): the
+        collector's own full collections are off in the server (`memtrim.server_heap`), and a server that is
+        never idle must still collect its reference cycles."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await self._release_memory()
 
     def shutdown(self) -> None:
         """Stop the threads (queued work is cancelled; running work finishes on its own)."""

@@ -10,6 +10,7 @@ in `benchmarks/bench_load.py`'s output and the closing note.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,26 @@ def test_probes_answer_with_the_routes_bytes_while_every_work_thread_is_held(tmp
     assert (ready.status_code, ready.content) == (200, b'{"status":"ready","database":"sqlite"}')
     assert health.headers["content-type"] == ready.headers["content-type"] == "application/json"
     assert 'netreason_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in metrics
+
+
+def test_full_collections_are_left_to_the_work_pool_while_serving(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector's full collections held the GIL 140-360 ms each during a burst, /healthz with it. While
+    the server runs, what it started with is frozen, the collector starts no full collection by itself, and
+    the work pool runs them on its schedule; once it stops, the process is as it was."""
+    import gc
+
+    import service.app
+
+    monkeypatch.setattr(service.app, "FULL_COLLECTION_EVERY_S", 0.2)
+    before = gc.get_threshold()
+    with running_api(Settings(database_url=sqlite_url(tmp_path))) as api:
+        serving, frozen = gc.get_threshold(), gc.get_freeze_count()
+        pool = api.app.state.service.work
+        deadline = time.monotonic() + 10
+        while pool.releases < 2 and time.monotonic() < deadline:  # no request at all: the schedule alone
+            time.sleep(0.05)
+        releases = pool.releases
+    assert serving[:2] == before[:2] and serving[2] > 1_000_000 and frozen > 0
+    assert releases >= 2
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
