@@ -17,6 +17,7 @@ from service.providers.structured import parse_json_object
 from service.store import EvalResponse, Store
 from service.truth import Truth, compute_truth
 from verifier.claims.check import ClaimReport, check_answer
+from verifier.deps.declared import as_entry
 from verifier.claims.answers import AnswerShapeError, ParsedAnswer
 from verifier.claims.answers import parse_answer as parse_tolerant
 
@@ -70,8 +71,7 @@ def truth_items(truth: Truth, scope: tuple[str, ...], report: ClaimReport | None
     if "dependency_broken" in scope:
         broken = [r.dependency for r in gt.dependencies if not r.allowed]
         items["dependency_broken"] = frozenset(
-            claim_key({"type": "dependency_broken", "from": d.src, "to": d.service or d.target,
-                       "port": d.service_port or d.port, "protocol": d.protocol}) for d in broken)
+            claim_key({"type": "dependency_broken", **as_entry(d)}) for d in broken)
     if "dns_egress_missing" in scope:
         items["dns_egress_missing"] = frozenset((w,) for w in gt.dns_missing)
     if "finding" in scope:

@@ -31,11 +31,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
 
 from service.brief_admin import admin_sections
-from verifier.model import records
+from verifier.deps.declared import DependencyInput, as_dependency
 from verifier.model.errors import NetreasonError
+from verifier.model.records import Dependency
 from verifier.model.bundle import (
     NAMESPACE_NAME_LABEL,
     Bundle,
@@ -60,88 +60,19 @@ BRIEF_VERSION = "brief@1"
 _SOURCE_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
-@runtime_checkable
-class DependencyLike(Protocol):
-    """A dependency record with `from_`, `to`, `port`, `protocol`, `source` attributes."""
-
-    @property
-    def from_(self) -> str: ...
-    @property
-    def to(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def protocol(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-
-
-#: What `as_dependency` accepts: a `DependencyLike`, a `verifier.model.records.Dependency`, or a mapping.
-DependencyInput = object
-
-
-@dataclass(frozen=True, slots=True)
-class Dependency:
-    """`from_` (a workload id) opens connections to `to` (a Service or workload id) on port/protocol."""
-
-    from_: str
-    to: str
-    port: int
-    protocol: str = "TCP"
-    source: str = "declared"
-
-
-def as_dependency(record: DependencyInput) -> Dependency:
-    """Coerce a dependency record (object or mapping) into a `Dependency`.
-
-    Mappings may use `from` or `from_`; when they carry `namespace` (as the corpus
-    `deps.yaml` does), bare names in `from`/`to` are qualified with it. A
-    `verifier.model.records.Dependency` (fields `src`, `dst`, `service`...) is shown as the client
-    dials it: to its Service on the Service port, else to its workload or CIDR.
-
-    Raises:
-        ValueError: a required field (from, to, port) is missing.
-    """
-    if isinstance(record, Dependency):
-        return record
-    if isinstance(record, records.Dependency):
-        return _from_record(record)  # show what the client dials
-    if not isinstance(record, Mapping):
-        if not isinstance(record, DependencyLike):
-            raise ValueError(f"not a dependency record: {record!r}")
-        return Dependency(record.from_, record.to, int(record.port), record.protocol, record.source)
-    try:
-        src, dst, port = record.get("from", record.get("from_")), record["to"], int(record["port"])
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"dependency record needs from, to and port: {sorted(record)}") from exc
-    if src is None:
-        raise ValueError(f"dependency record needs from, to and port: {sorted(record)}")
-    ns = record.get("namespace")
-    if ns:
-        src, dst = _qualify(str(src), ns), _qualify(str(dst), ns)
-    return Dependency(str(src), str(dst), port, str(record.get("protocol", "TCP")),
-                      str(record.get("source", "declared")))
-
-
-def _from_record(record: records.Dependency) -> Dependency:
-    """A `verifier.model.records.Dependency`: through its Service (and Service port) when it has one."""
-    if record.service:
-        return Dependency(record.src, record.service, record.service_port or record.port, record.protocol,
-                          record.source)
-    return Dependency(record.src, str(record.dst or record.cidr), record.port, record.protocol, record.source)
-
-
-def _qualify(name: str, namespace: str) -> str:
-    return name if "/" in name else f"{namespace}/{name}"
-
-
 def render_brief(bundle: Bundle, dependencies: Iterable[DependencyInput] = ()) -> str:
     """Render `bundle` (and optional dependency records) as the cluster brief text.
 
-    Deterministic: equal bundles give byte-identical briefs. Never includes env values,
-    env var names, annotations or anything the bundle does not model (images, Secrets).
+    A dependency is shown as its client dials it (`Dependency.dialled`, `dialled_port`): to its Service on
+    the Service port when it goes through one, else to its workload or CIDR; a mapping is taken as written
+    (`verifier.deps.declared.as_dependency`). Deterministic: equal bundles give byte-identical briefs.
+    Never includes env values, env var names, annotations or anything the bundle does not model (images,
+    Secrets).
+
+    Raises:
+        ValueError: a dependency mapping without from, to or port.
     """
-    deps = sorted({as_dependency(d) for d in dependencies}, key=_dep_key)
+    deps = sorted({_dep_key(as_dependency(d)) for d in dependencies})
     sections = [
         _section("namespaces", [_namespace_line(ns) for ns in _sorted_namespaces(bundle)]),
         _section("workloads", [_workload_line(w) for w in sorted(bundle.workloads, key=_obj_key)]),
@@ -166,8 +97,12 @@ def _obj_key(obj: Workload | Service | NetworkPolicy) -> tuple[str, str, str]:
     return (obj.namespace, obj.name, type(obj).__name__)
 
 
-def _dep_key(dep: Dependency) -> tuple[str, str, int, str, str]:
-    return (dep.from_, dep.to, dep.port, dep.protocol, dep.source)
+#: A brief's dependency line: client, name and port dialled, protocol, source.
+_DepLine = tuple[str, str, int, str, str]
+
+
+def _dep_key(dep: Dependency) -> _DepLine:
+    return (dep.src, dep.dialled, dep.dialled_port, dep.protocol, dep.source)
 
 
 def _sorted_namespaces(bundle: Bundle) -> list[Namespace]:
@@ -210,9 +145,10 @@ def _service_line(s: Service) -> str:
     return f"{s.id}{kind}: {selects}; ports {ports or '-'}"
 
 
-def _dependency_line(d: Dependency) -> str:
-    source = d.source if _SOURCE_TAG.match(d.source) else "other"
-    return f"{d.from_} -> {d.to} {d.protocol}/{d.port} ({source})"
+def _dependency_line(line: _DepLine) -> str:
+    src, dialled, port, protocol, source = line
+    tag = source if _SOURCE_TAG.match(source) else "other"
+    return f"{src} -> {dialled} {protocol}/{port} ({tag})"
 
 
 def _selector(sel: LabelSelector) -> str:
@@ -280,10 +216,11 @@ class BriefParseError(NetreasonError):
 
 @dataclass
 class ParsedBrief:
-    """A brief read back: the bundle it describes and its dependency lines as mappings."""
+    """A brief read back: the bundle it describes and its dependency lines, taken as written (`as_dependency`:
+    a brief does not say whether a name dialled is a Service; `as_entry` gives the deps-file entry to resolve)."""
 
     bundle: Bundle
-    dependencies: list[dict[str, Any]] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)
 
 
 def extract_brief(text: str) -> str:
@@ -415,11 +352,12 @@ def _read_service_port(text: str) -> ServicePort:
     return ServicePort(int(m.group(2)), target, m.group(1))  # type: ignore[arg-type]
 
 
-def _read_dependency(line: str) -> dict[str, Any]:
+def _read_dependency(line: str) -> Dependency:
     m = _DEPENDENCY.match(line)
     if not m:
         raise _read_fail("dependency", line)
-    return {"from": m["src"], "to": m["dst"], "port": int(m["port"]), "protocol": m["proto"], "source": m["source"]}
+    return as_dependency({"from": m["src"], "to": m["dst"], "port": int(m["port"]), "protocol": m["proto"],
+                          "source": m["source"]})
 
 
 def split_top(text: str, sep: str) -> list[str]:

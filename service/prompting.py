@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from prompts.library import PromptError, RenderedPrompt, load_prompt
+from verifier.deps.declared import DependencyInput, as_dependency
 from verifier.model.bundle import Bundle
 
-from .brief import DependencyInput, as_dependency, render_brief
+from .brief import render_brief
 from .redact import Pseudonyms, redact_text
 
 

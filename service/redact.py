@@ -20,7 +20,6 @@ model's answer back.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -39,7 +38,9 @@ from verifier.model.bundle import (
     Workload,
 )
 
-from .brief import Dependency, DependencyInput, as_dependency
+from verifier.deps.declared import DependencyInput, as_dependency
+from verifier.model.records import Dependency
+from verifier.sets.addresses import parse_network
 
 REDACTED = "[redacted]"
 #: Shorter values (`true`, `info`, `80`) are too common to blank without mangling text.
@@ -328,20 +329,14 @@ def _map_bundle(bundle: Bundle, m: _Mapper) -> Bundle:
     )
 
 
-def _is_cidr(text: str) -> bool:
-    try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return False
-    return True
-
-
 def _map_ref(ref: str, m: _Mapper) -> str:
-    if _is_cidr(ref):  # a dependency on an external address, not a namespace/name
+    if parse_network(ref) is not None:  # a dependency on an external address, not a namespace/name
         return ref
     ns, _, name = ref.partition("/")
     return f"{m.ns(ns)}/{m.name(name)}" if name else m.name(ref)
 
 
 def _map_dependency(dep: Dependency, m: _Mapper) -> Dependency:
-    return replace(dep, from_=_map_ref(dep.from_, m), to=_map_ref(dep.to, m))
+    """`dep` with its names mapped (an address stays); evidence and origin, which quote env and files, dropped."""
+    return replace(dep, src=_map_ref(dep.src, m), dst=dep.dst and _map_ref(dep.dst, m),
+                   service=dep.service and _map_ref(dep.service, m), evidence="", origin=None)

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from verifier.deps.declared import as_entry
 from verifier.model.records import DEFAULT_DEPS_FILE
 from verifier.model.errors import InputError
 
@@ -95,9 +96,7 @@ def answer_rollout(truth: Truth, q: RolloutQuestion, base: Truth | None = None) 
 
 
 def _broken(truth: Truth) -> list[dict[str, Any]]:
-    return [{"from": r.dependency.src, "to": r.dependency.service or r.dependency.target,
-             "port": r.dependency.service_port or r.dependency.port, "protocol": r.dependency.protocol,
-             "source": r.dependency.source, "why": r.explanation.splitlines()[0]}
+    return [{**as_entry(r.dependency), "source": r.dependency.source, "why": r.explanation.splitlines()[0]}
             for r in truth.dependencies if not r.allowed]
 
 

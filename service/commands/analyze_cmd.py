@@ -313,6 +313,6 @@ def _rollout_answer(truth: Truth, question: str, base: str | None, default_names
 
 def _deps_of(truth: Truth) -> list[dict[str, Any]] | None:
     """The new side's declared dependencies, for a base without its own deps file (what the app needs)."""
-    return [{"from": r.dependency.src, "to": r.dependency.service or r.dependency.target,
-             "port": r.dependency.service_port or r.dependency.port, "protocol": r.dependency.protocol}
-            for r in truth.dependencies if r.dependency.source == "declared"] or None
+    from verifier.deps.declared import as_entry
+
+    return [as_entry(r.dependency) for r in truth.dependencies if r.dependency.source == "declared"] or None

@@ -36,6 +36,7 @@ from functools import cache
 from typing import Any
 
 from prompts.library import list_prompts
+from verifier.deps.declared import as_entry
 from verifier.model.bundle import Bundle, NetworkPolicy, Peer, Rule
 
 from ..brief import extract_brief, parse_brief
@@ -114,7 +115,8 @@ def answer_for(request: ProviderRequest, mode: str) -> dict[str, Any]:
     parsed = parse_brief(extract_brief(last_user))
     mutation = MODES[mode]
     bundle = mutation(parsed.bundle) if mutation else parsed.bundle
-    truth = compute_truth(bundle, deps=parsed.dependencies, deps_origin="brief", infer=False, fixes=False)
+    truth = compute_truth(bundle, deps=[as_entry(d) for d in parsed.dependencies], deps_origin="brief", infer=False,
+                          fixes=False)
     claims = _claims(task, truth)
     if mode == "hallucinates":
         claims += _invented_claims(bundle, task, last_user)
@@ -134,8 +136,7 @@ def _claims(task: str | None, truth: Any) -> list[dict[str, Any]]:
         for r in truth.dependencies:
             d = r.dependency
             if not r.allowed:
-                to, port = (d.service, d.service_port) if d.service and d.service_port else (d.target, d.port)
-                claims.append({"type": "dependency_broken", "from": d.src, "to": to, "port": port,
+                claims.append({"type": "dependency_broken", "from": d.src, "to": d.dialled, "port": d.dialled_port,
                                "protocol": d.protocol, "reason": None})
     if task in ("dns", "review", "plan"):
         for f in truth.findings:

@@ -10,10 +10,11 @@ import yaml
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from prompts.library import LIBRARY_DIR, PromptError, UnknownPrompt, list_prompts, load_prompt
-from service.brief import as_dependency, render_brief
+from service.brief import render_brief
 from service.plan_explain import after_truth, plan_variables
 from service.truth import compute_truth
 from verifier.claims.schema import AnswerParseError, ModelAnswer, strict_json_schema
+from verifier.deps.declared import as_dependency
 from verifier.engine.explain import Explainer
 from verifier.rollout.plan import make_plan, plan_json
 from verifier.sets.selectors import matches
@@ -220,9 +221,9 @@ def test_plan_example_is_exactly_what_the_plan_renderer_prints():
 
 def _service_targets(bundle, dep):
     """(workload id, container port) pairs a dependency on a Service reaches."""
-    ns, name = dep.to.split("/")
+    ns, name = dep.dialled.split("/")
     service = next(s for s in bundle.services if (s.namespace, s.name) == (ns, name))
-    sp = next(p for p in service.ports if p.port == dep.port and p.protocol == dep.protocol)
+    sp = next(p for p in service.ports if p.port == dep.dialled_port and p.protocol == dep.protocol)
     for w in bundle.workloads:
         if w.namespace == ns and matches_labels(service.selector, w.labels):
             if isinstance(sp.target_port, int):
@@ -237,7 +238,7 @@ def matches_labels(selector, labels):
 
 def _dependency_broken(bundle, dep):
     explainer = Explainer(bundle)
-    return any(not explainer.check(dep.from_, w, port, dep.protocol).allowed for w,
+    return any(not explainer.check(dep.src, w, port, dep.protocol).allowed for w,
                port in _service_targets(bundle, dep))
 
 
@@ -272,7 +273,7 @@ def test_breakage_example_claims_every_broken_dependency_and_nothing_else():
     bundle, deps = EXAMPLES["breakage@1"]
     _, answer = _example("breakage@1")
     claimed = {(c.from_, c.to, c.port) for c in answer.claims}
-    broken = {(d.from_, d.to, d.port) for d in map(as_dependency, deps) if _dependency_broken(bundle, d)}
+    broken = {(d.src, d.dialled, d.dialled_port) for d in map(as_dependency, deps) if _dependency_broken(bundle, d)}
     assert claimed == broken and broken
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 import yaml
 
-from service.brief import Dependency, as_dependency, render_brief
+from service.brief import render_brief
 from tests.prompts.example_bundles import bundle, dep, ns, sel, tcp, wl
 from tests.shared import corpus_apps, require_shared
+from verifier.deps.declared import as_dependency
 from verifier.input.load import load_bundle
+from verifier.model.records import Dependency as Record
 from verifier.model.bundle import (
     IPBlock,
     LabelSelector,
@@ -132,19 +134,10 @@ def test_brief_does_not_depend_on_input_order():
     assert render_brief(mixed, shuffled(deps)) == render_brief(original, deps)
 
 
-@dataclass(frozen=True)
-class _InferredDep:
-    from_: str
-    to: str
-    port: int
-    protocol: str
-    source: str
-
-
-def test_dependencies_come_as_dicts_objects_or_corpus_records():
+def test_dependencies_come_as_dicts_records_or_corpus_records():
     records = [
         dep("shop/web", "shop/api", 80),
-        _InferredDep("shop/api", "shop/db", 5432, "TCP", "env"),
+        as_dependency({"from": "shop/api", "to": "shop/db", "port": 5432, "source": "env"}),
         {"from": "worker", "to": "queue", "namespace": "shop", "port": 5672, "protocol": "TCP",
          "evidence": "env AMQP_URL=amqp://user:hunter2@queue:5672", "expected": "allowed"},
         {"from_": "shop/api", "to": "shop/cache", "port": 6379, "source": "env DB_PASSWORD=hunter2"},
@@ -163,7 +156,19 @@ def test_dependencies_come_as_dicts_objects_or_corpus_records():
 def test_malformed_dependency_record_is_an_error():
     with pytest.raises(ValueError, match="needs from, to and port"):
         as_dependency({"to": "a/b", "port": 80})
-    assert as_dependency(Dependency("a/x", "a/y", 1)) == Dependency("a/x", "a/y", 1, "TCP", "declared")
+    with pytest.raises(ValueError, match="needs from, to and port"):
+        render_brief(bundle([ns("a")], [], [], []), [{"from": "a/x", "port": 80}])
+    record = Record("a/x", 1, dst="a/y")
+    assert as_dependency(record) is record
+
+
+def test_a_mapping_is_taken_as_written():
+    """Without a bundle nothing tells a Service from a workload: the `to` is what the client dials."""
+    taken = as_dependency({"from": "web", "to": "api", "namespace": "shop", "port": "80"})
+    assert taken == Record("shop/web", 80, dst="shop/api")
+    assert (taken.dialled, taken.dialled_port) == ("shop/api", 80)
+    external = as_dependency({"from_": "shop/web", "to": "192.0.2.7", "port": 443, "protocol": "UDP"})
+    assert external == Record("shop/web", 443, "UDP", cidr="192.0.2.7")
 
 
 # --- size on the corpus --------------------------------------------------------------------
@@ -223,12 +228,10 @@ def test_corpus_brief_leaves_out_nothing_a_question_needs(name):
             if rules and p.policy_types:
                 assert line.count(f"{direction}[") == len(rules) or "ignored" in line, line
     for d in deps:
-        assert f"  {d.from_} -> {d.to} {d.protocol}/{d.port} " in brief
+        assert f"  {d.src} -> {d.dialled} {d.protocol}/{d.dialled_port} " in brief
 
 
 def test_verifier_dependency_records_show_what_the_client_dials():
-    from verifier.model.records import Dependency as Record
-
     records = [
         Record("shop/web", 8080, dst="shop/api", service="shop/api", service_port=80, source="inferred",
                evidence="env API_URL=http://api:80"),

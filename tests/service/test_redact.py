@@ -306,5 +306,18 @@ def test_cidr_dependencies_are_not_taken_for_names():
 
     bundle, _ = EXAMPLES["review@1"]
     p = Pseudonyms.for_bundle(bundle, [Record("shop/api", 443, cidr="10.0.0.0/8")])
-    assert p.dependency(Record("shop/api", 443, cidr="10.0.0.0/8")).to == "10.0.0.0/8"
+    assert p.dependency(Record("shop/api", 443, cidr="10.0.0.0/8")).dialled == "10.0.0.0/8"
     assert "10.0.0.0" not in p.forward["ns"] and "8" not in p.forward["name"]
+
+
+def test_a_pseudonymized_dependency_names_no_original_and_drops_its_evidence():
+    from verifier.model.records import Dependency as Record
+
+    bundle, _ = EXAMPLES["review@1"]
+    dep = Record("shop/web", 8080, dst="shop/api", service="shop/api", service_port=80, source="inferred",
+                 evidence="env API_URL=http://api:80")
+    p = Pseudonyms.for_bundle(bundle, [dep])
+    mapped = p.dependency(dep)
+    assert mapped == Record(p.ref("shop/web"), 8080, dst=p.ref("shop/api"), service=p.ref("shop/api"),
+                            service_port=80, source="inferred")
+    assert (mapped.dialled, mapped.dialled_port) == (p.ref("shop/api"), 80) and "shop" not in mapped.dialled

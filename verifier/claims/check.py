@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..deps.declared import as_entry
 from ..deps.dependencies import DependencyResult, evaluate_dependencies
 from ..engine.connectivity import Connectivity
 from ..engine.explain import Explainer
@@ -319,7 +320,7 @@ def _missed(answer: ModelAnswer, truth: ClaimIndex, scope: tuple[str, ...]) -> t
         for d in truth.dependencies:
             if not d.allowed and id(d) not in claimed:
                 dep = d.dependency
-                missed.append(MissedItem("dependency_broken", _dep_item(dep), d.explanation))
+                missed.append(MissedItem("dependency_broken", as_entry(dep), d.explanation))
     if "dns_egress_missing" in scope:
         said_dns = {c.workload for c in claims if isinstance(c, DnsEgressMissingClaim)}
         for wid, f in sorted(truth.dns_missing.items()):
@@ -331,11 +332,6 @@ def _missed(answer: ModelAnswer, truth: ClaimIndex, scope: tuple[str, ...]) -> t
             if key not in said_f and f.severity != "info":
                 missed.append(MissedItem("finding", {"rule": f.rule, "object": f.object}, f.message))
     return missed, truncated
-
-
-def _dep_item(dep: Dependency) -> dict[str, Any]:
-    return {"from": dep.src, "to": dep.service or dep.target, "port": dep.service_port or dep.port,
-            "protocol": dep.protocol}
 
 
 def _close(ref: str, known: Iterable[str]) -> str:

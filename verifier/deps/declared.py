@@ -12,20 +12,72 @@ Other keys (`target_port`, `evidence`, `expected`, ...) are ignored, except that
 `target_port` that disagrees with the Service is reported. A Service becomes one
 dependency per workload its selector picks, on the container port its target port names
 there. A name that matches nothing is an error Issue naming the entry and the closest names.
+
+Without a bundle (a brief read back, a claim, a caller's list) an entry is taken as written by
+`as_dependency`, and `as_entry` writes a dependency back as the entry its client dials.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from ..model.bundle import PROTOCOLS, Bundle, Issue, Protocol, Service, ServicePort, Severity, SourceRef, Workload
-from ..model.records import Dependency
+from ..model.records import Dependency, DependencySource
 from ..sets.addresses import parse_network
 from ..suggest import LOOSE_CUTOFF, closest_names
 from .endpoints import Endpoint, describe_ports, find_service, find_workload, service_endpoints
+
+
+#: What `as_dependency` takes: a record, or a mapping as a deps file or a claim writes it.
+DependencyInput = Dependency | Mapping[str, Any]
+
+
+def as_dependency(record: DependencyInput) -> Dependency:
+    """A dependency as written, not resolved against a bundle; a `Dependency` is returned as it is.
+
+    Mappings may use `from` or `from_`; when they carry `namespace` (as the corpus `deps.yaml`
+    does), bare names in `from`/`to` are qualified with it. Without a bundle nothing tells a
+    Service from a workload, so `to` is kept as written in `dst` (an address in `cidr`): the
+    record's `dialled` is the `to` as written. `declared_dependencies` resolves an entry.
+
+    Raises:
+        ValueError: not a mapping, or a required field (from, to, port) is missing.
+    """
+    if isinstance(record, Dependency):
+        return record
+    if not isinstance(record, Mapping):
+        raise ValueError(f"not a dependency record: {record!r}")
+    try:
+        src, dst, port = record.get("from", record.get("from_")), record["to"], int(record["port"])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"dependency record needs from, to and port: {sorted(record)}") from exc
+    if src is None:
+        raise ValueError(f"dependency record needs from, to and port: {sorted(record)}")
+    src, dst = str(src), str(dst)
+    ns = record.get("namespace")
+    if ns:
+        src, dst = _qualify(src, ns), _qualify(dst, ns)
+    # A caller's protocol spelling and source tag (`env`) are kept as written: the brief prints them
+    # (a source that is no plain tag as `other`), and no verifier check reads a record taken as written.
+    protocol = cast(Protocol, str(record.get("protocol", "TCP")))
+    source = cast(DependencySource, str(record.get("source", "declared")))
+    if parse_network(dst) is not None:
+        return Dependency(src, port, protocol, cidr=dst, source=source)
+    return Dependency(src, port, protocol, dst=dst, source=source)
+
+
+def as_entry(dep: Dependency) -> dict[str, Any]:
+    """The deps-file entry declaring `dep` as its client dials it: to its Service on the Service port, else
+    to its workload or CIDR."""
+    return {"from": dep.src, "to": dep.dialled, "port": dep.dialled_port, "protocol": dep.protocol}
+
+
+def _qualify(name: str, namespace: str) -> str:
+    return name if "/" in name else f"{namespace}/{name}"
 
 
 class EntryError(Exception):

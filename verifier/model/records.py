@@ -51,6 +51,16 @@ class Dependency:
     def target(self) -> str:
         return self.dst or self.cidr or "?"
 
+    @property
+    def dialled(self) -> str:
+        """What the client dials: its Service when it goes through one, else the workload or CIDR."""
+        return self.service or self.target
+
+    @property
+    def dialled_port(self) -> int:
+        """The port the client dials: the Service port when it goes through a Service, else `port`."""
+        return self.service_port or self.port
+
     def key(self) -> tuple[str, str, int, str]:
         return (self.src, self.target, self.port, self.protocol)
 
