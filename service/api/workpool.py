@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -35,6 +36,7 @@ from ..memtrim import release_memory
 from .errors import ApiProblem
 
 T = TypeVar("T")
+log = logging.getLogger("netreason.api")
 
 _CURRENT: contextvars.ContextVar[WorkPool | None] = contextvars.ContextVar("netreason_work_pool", default=None)
 _BUDGET: contextvars.ContextVar[CpuBudget | None] = contextvars.ContextVar("netreason_cpu_budget", default=None)
@@ -195,7 +197,10 @@ class WorkPool:
         never idle must still collect its reference cycles."""
         while True:
             await asyncio.sleep(interval_s)
-            await self._release_memory()
+            try:
+                await self._release_memory()
+            except Exception:  # one failed round must not end the schedule
+                log.exception("returning freed memory failed")
 
     def shutdown(self) -> None:
         """Stop the threads (queued work is cancelled; running work finishes on its own)."""
