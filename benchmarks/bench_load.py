@@ -113,7 +113,8 @@ def summarize(raw: dict[str, Any], requests: int, concurrency: int) -> dict[str,
         counts[str(s)] = counts.get(str(s), 0) + 1
 
     def probe(values: list[float]) -> dict[str, Any]:
-        return {"samples": len(values), "p50_ms": round(_pct(values, 50), 1), "p99_ms": round(_pct(values, 99), 1),
+        return {"samples": len(values), "p50_ms": round(_pct(values, 50), 1),
+                "p95_ms": round(_pct(values, 95), 1), "p99_ms": round(_pct(values, 99), 1),
                 "max_ms": round(max(values), 1), "over_100ms": sum(v > 100 for v in values)}
 
     return {

@@ -6,6 +6,7 @@ touches nothing; `netreason serve` and the tests call `create_app(settings)` and
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,8 +18,10 @@ from .api import V1_ROUTERS, errors, public_routers
 from .api.access_log import scrub_access_log
 from .api.deps import ServiceState, require_token
 from .api.workpool import WorkPool
+from .api.probes import HealthProbes
 from .api.middleware import BodySizeLimit, RequestMetrics, ShedWhenSaturated
 from .links import resolve_link_secret
+from .memtrim import FULL_COLLECTION_EVERY_S, server_heap
 from .metrics import Metrics
 from .settings import Settings
 from .store import Store, safe_url
@@ -38,9 +41,12 @@ def _lifespan(settings: Settings, metrics: Metrics) -> Callable[[FastAPI], Abstr
         work = WorkPool(threads=settings.work_threads, max_active=settings.max_active_analyses,
                         max_queued=settings.max_queued_analyses, max_cpu_s=settings.max_request_cpu_s)
         app.state.service = ServiceState(settings, store, metrics, work=work, link_secret=link_secret)
+        collector = asyncio.create_task(work.collect_every(FULL_COLLECTION_EVERY_S))
         try:
-            yield
+            with server_heap():
+                yield
         finally:
+            collector.cancel()
             work.shutdown()
             await app.state.service.providers.aclose()
             store.close()
@@ -72,10 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     scrub_access_log()  # here too: `--workers N` builds the app in each worker process
-    # Added innermost first: metrics see every request, 413s included.
+    # Added innermost first: metrics see every request, 413s included (the probes count themselves).
     app.add_middleware(ShedWhenSaturated)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(HealthProbes, metrics=metrics)  # outermost: probes skip everything else
     for router in V1_ROUTERS:
         app.include_router(router, dependencies=[Depends(require_token)])
     for router in public_routers(settings):

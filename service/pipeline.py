@@ -9,7 +9,6 @@ gets the ground truth, with the failure stated.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from verifier.model.bundle import Bundle
 
 from .budgets import Budget, budget_for
+from .cpu import run_cpu
 from .slices import Scope, Slice, SliceContext, plan_slices
 from .truth import Truth, compute_truth, truth_json
 
@@ -102,16 +102,16 @@ async def ask_model(
 
     Never raises for model failures: they come back in `ModelRun.error`.
     """
-    spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     from .prompting import prepare_prompt
     from .providers.answers import complete_answer
     from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
     from .providers.registry import get_provider
 
+    spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     deps = [r.dependency for r in truth.dependencies]
     # Rendering the brief is CPU work (~180 ms at 200 workloads): keep it off the event loop.
-    prepared = await asyncio.to_thread(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize,
-                                       **dict(variables or {}))
+    prepared = await run_cpu(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize,
+                             **dict(variables or {}))
     ref = prepared.rendered.ref
     size = prompt_chars(prepared)
     if size > max_prompt_chars:
@@ -191,8 +191,8 @@ async def ask_model_sliced(
 
     spec_name: str = model if isinstance(model, str) else spec or str(getattr(model, "name", type(model).__name__))
     ref = load_prompt_ref(prompt)
-    budget, slices = await asyncio.to_thread(plan, truth, model=spec_name, prompt=prompt, options=options,
-                                             anonymize=anonymize, variables=variables)
+    budget, slices = await run_cpu(plan, truth, model=spec_name, prompt=prompt, options=options,
+                                   anonymize=anonymize, variables=variables)
     owned = isinstance(model, str)
     provider: Provider | None = None
     try:
@@ -255,7 +255,7 @@ async def run_analysis(
     # Checking claims is CPU work: off the event loop, as rendering the brief is.
     from verifier.claims.check import check_answer
 
-    report = (await asyncio.to_thread(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
+    report = (await run_cpu(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
               if run.answer else None)
     if report is not None and options.scope.workloads:
         report = _missed_within(report, set(options.scope.workloads))

@@ -94,10 +94,15 @@ def redact_text(text: str, bundle: Bundle) -> str:
 def scrub_secret_values(text: str, bundle: Bundle, extra: frozenset[str] = frozenset()) -> str:
     """`text` with the bundle's Secret values, and `extra` ones, replaced by `[redacted]` (filtered as
     `sensitive_values` filters). Env values stay: a question may name `redis:6379`, and the verifier reads it."""
+    return _blank(text, scrub_values(bundle, extra))
+
+
+def scrub_values(bundle: Bundle, extra: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The values `scrub_secret_values` blanks: the bundle's Secret values and `extra`, except short, all-digit
+    and public ones (names, labels: a question about `redis` must keep the word)."""
     public = _public_strings(bundle)
-    values = {v for v in bundle.secret_values | extra if len(v) >= MIN_SECRET_LENGTH and not v.isdigit()
-              and v not in public}
-    return _blank(text, values)
+    return frozenset(v for v in bundle.secret_values | extra if len(v) >= MIN_SECRET_LENGTH and not v.isdigit()
+                     and v not in public)
 
 
 def _blank(text: str, values: Iterable[str]) -> str:

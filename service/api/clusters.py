@@ -15,6 +15,7 @@ from verifier.engine.export import issue_json
 
 from ..store import ClusterNotFound, ClusterRevision, Store
 from ..minimize import minimized_text
+from ..secret_prints import stored_prints
 from .deps import State
 from .errors import ApiProblem
 from .manifests import CHAT_PREFIX, NAME_PATTERN, load_manifest_text
@@ -69,7 +70,8 @@ def _store_upload(store: Store, name: str, body: ClusterUpload) -> UploadResult:
     deps = _as_text(body.deps) if body.deps is not None else None
     # Stored: only what analyses read (no Secret or ConfigMap data, no env values but Service names).
     kept = minimized_text(text, frozenset(s.name for s in bundle.services))
-    rev = store.put_cluster(name, kept, deps=deps, default_namespace=body.namespace)
+    rev = store.put_cluster(name, kept, deps=deps, default_namespace=body.namespace,
+                            secret_prints=stored_prints(bundle))
     summary = {"namespaces": len(bundle.namespaces), "workloads": len(bundle.workloads),
                "services": len(bundle.services), "policies": len(bundle.policies)}
     return UploadResult(**_info(rev), summary=summary, issues=[issue_json(i) for i in bundle.issues])

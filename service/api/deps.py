@@ -68,7 +68,7 @@ class ServiceState:
         return sign_link(self.link_secret, analysis_id, now=time.time(), ttl_s=self.settings.link_ttl_s).query()
 
 
-def service_state(request: Request) -> ServiceState:
+async def service_state(request: Request) -> ServiceState:
     """The app's ServiceState."""
     state: ServiceState = request.app.state.service  # Starlette's app.state holds Any
     return state

@@ -76,6 +76,8 @@ class LoadedSnapshot:
     ref: dict[str, Any]
     label: str
     texts: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: A stored snapshot's fingerprints of its Secret values (`service.secret_prints`); None for inline ones.
+    secret_prints: str | None = None
 
 
 def load_manifest_text(text: str, name: str, *, namespace: str = "default", strict: bool = False) -> Bundle:
@@ -138,7 +140,7 @@ def load_snapshot_sync(snap: Snapshot, store: Store, *, field: str, strict: bool
         deps_origin = snap.deps_name
     ref = {"cluster": stored.name, "revision": stored.revision, "digest": stored.digest}
     return LoadedSnapshot(bundle, deps, deps_origin if deps is not None else None, ref, snap.label or name,
-                          {name: stored.manifests})
+                          {name: stored.manifests}, stored.secret_prints)
 
 
 async def load_snapshot(snap: Snapshot, store: Store, *, field: str, strict: bool) -> LoadedSnapshot:

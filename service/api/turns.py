@@ -23,6 +23,7 @@ from ..pipeline import Analysis
 from ..providers.specs import display_spec
 from ..redact import scrub_secret_values
 from ..renderers.blocks import reply_blocks
+from ..secret_prints import scrub_stored, stored_prints
 from ..renderers.chat import render_reply_markdown
 from ..store import ClusterNotFound, ClusterRevision, Store
 from ..truth import Truth
@@ -66,7 +67,8 @@ def store_inline(store: Store, manifests: str, deps: str | None, namespace: str,
     except ClusterNotFound:
         bundle = load_manifest_text(manifests, name, namespace=namespace)
         kept = minimized_text(manifests, frozenset(s.name for s in bundle.services))
-        return store.put_cluster(name, kept, deps=deps, default_namespace=namespace)
+        return store.put_cluster(name, kept, deps=deps, default_namespace=namespace,
+                                 secret_prints=stored_prints(bundle))
 
 
 def default_cluster(store: Store) -> ClusterRevision:
@@ -114,9 +116,10 @@ def inline_secret_values(choice: SnapshotChoice) -> frozenset[str]:
 
 
 def scrubbed_question(text: str, loaded: LoadedSnapshot, secrets: frozenset[str]) -> str:
-    """`text` without the Secret values the turn's manifests hold: before the verifier, the model, the store
-    or a reply (the model's prompt is further redacted of env and annotation values, as every prompt is)."""
-    return scrub_secret_values(text, loaded.bundle, secrets)
+    """`text` without the Secret values the turn's manifests hold (inline ones, and those a stored snapshot
+    kept the fingerprints of): before the verifier, the model, the store or a reply (the model's prompt is
+    further redacted of env and annotation values, as every prompt is)."""
+    return scrub_stored(scrub_secret_values(text, loaded.bundle, secrets), loaded.secret_prints)
 
 
 def _runner(state: ServiceState, spec: str | None, timeout_s: float | None) -> chat.ModelRunner:
@@ -135,7 +138,7 @@ def _previous_revision(state: ServiceState, loaded: LoadedSnapshot) -> chat.Base
         if not name or not isinstance(revision, int) or revision < 2:
             return None
         before = Snapshot.model_validate({"cluster": name, "revision": revision - 1})
-        prev = await run_in_threadpool(load_snapshot_sync, before, state.store, field="manifests", strict=False)
+        prev = await offload(load_snapshot_sync, before, state.store, field="manifests", strict=False)
         return await compute_truth(prev)
     return load
 

@@ -6,6 +6,8 @@ beyond that the request is refused at once with 503 and `Retry-After`. Inside a 
 the pool's own NETREASON_WORK_THREADS threads (`offload`), never on the event loop and never on the
 thread pool that `/readyz` and the store share, so `/healthz` and `/readyz` answer while the pool is busy.
 The number of admitted requests also bounds memory: each holds its bundle and truth until it answers.
+Once the pool has been idle for IDLE_RELEASE_S, the memory the requests freed is handed back to the OS on
+one of its threads (`service.memtrim`): glibc would otherwise keep it mapped after a burst.
 
 Each admitted request also has a CPU budget (NETREASON_MAX_REQUEST_CPU_S): the CPU time its work uses on
 the pool's threads, read from the thread's own CPU clock. Past it the request gets 422
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -28,14 +31,19 @@ from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+from ..cpu import use_executor
+from ..memtrim import release_memory
 from .errors import ApiProblem
 
 T = TypeVar("T")
+log = logging.getLogger("netreason.api")
 
 _CURRENT: contextvars.ContextVar[WorkPool | None] = contextvars.ContextVar("netreason_work_pool", default=None)
 _BUDGET: contextvars.ContextVar[CpuBudget | None] = contextvars.ContextVar("netreason_cpu_budget", default=None)
 #: How often a running step's CPU clock is read once its budget could be spent (never busier than this).
 MIN_CHECK_INTERVAL_S = 0.05
+#: Seconds without an admitted request before freed memory is returned to the OS (a new request cancels it).
+IDLE_RELEASE_S = 0.5
 
 
 class Saturated(ApiProblem):
@@ -113,6 +121,9 @@ class WorkPool:
         self._slots = asyncio.Semaphore(max_active)
         self.active = 0
         self.queued = 0
+        self._release: asyncio.TimerHandle | None = None
+        #: Times freed memory was returned to the OS (`_release_memory`), for tests and curiosity.
+        self.releases = 0
 
     @property
     def saturated(self) -> bool:
@@ -131,6 +142,9 @@ class WorkPool:
         """
         if self.saturated:
             raise self.refusal()
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
         self.queued += 1
         try:
             await self._slots.acquire()
@@ -140,12 +154,15 @@ class WorkPool:
         token = _CURRENT.set(self)
         budget = _BUDGET.set(CpuBudget(self.max_cpu_s) if self.max_cpu_s is not None else None)
         try:
-            yield
+            with use_executor(self._executor):  # the pipeline's own CPU steps too (`service.cpu`)
+                yield
         finally:
             _BUDGET.reset(budget)
             _CURRENT.reset(token)
             self.active -= 1
             self._slots.release()
+            if self.active == 0 and self.queued == 0:
+                self._release = asyncio.get_running_loop().call_later(IDLE_RELEASE_S, self._release_memory)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn(*args, **kwargs)` on one of the pool's threads, within the admitted request's CPU budget.
@@ -164,8 +181,31 @@ class WorkPool:
             return await future
         return await _within(budget, step, future)
 
+    def _release_memory(self) -> asyncio.Future[bool]:
+        self._release = None
+        future = asyncio.get_running_loop().run_in_executor(self._executor, release_memory)
+        future.add_done_callback(self._released)
+        return future
+
+    def _released(self, future: asyncio.Future[bool]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self.releases += 1
+
+    async def collect_every(self, interval_s: float) -> None:
+        """Collect and return freed memory every `interval_s` seconds, busy or not (run it as a task): the
+        collector's own full collections are off in the server (`memtrim.server_heap`), and a server that is
+        never idle must still collect its reference cycles."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self._release_memory()
+            except Exception:  # one failed round must not end the schedule
+                log.exception("returning freed memory failed")
+
     def shutdown(self) -> None:
         """Stop the threads (queued work is cancelled; running work finishes on its own)."""
+        if self._release is not None:
+            self._release.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 

@@ -29,28 +29,32 @@ class ClusterRevision:
     default_namespace: str
     digest: str
     created_at: datetime
+    #: `service.secret_prints.SecretPrints.to_json()` of the Secret values the upload held (None: none known).
+    secret_prints: str | None = None
 
 
 class ClusterRepository(Repository):
     """Stored cluster snapshots."""
 
     def put_cluster(self, name: str, manifests: str, *, deps: str | None = None,
-                    default_namespace: str = "default") -> ClusterRevision:
+                    default_namespace: str = "default", secret_prints: str | None = None) -> ClusterRevision:
         """Store `manifests` as the next revision of cluster `name` (1 for a new name) and return it.
 
-        Concurrent uploads to one name each get their own revision number.
+        Concurrent uploads to one name each get their own revision number. `secret_prints` (salted digests,
+        never Secret values) is kept beside them for scrubbing questions.
         """
         digest = hashlib.sha256(manifests.encode()).hexdigest()
         for _attempt in range(5):
             try:
                 with self._tx() as conn:
-                    return self._insert_revision(conn, name, manifests, deps, default_namespace, digest)
+                    return self._insert_revision(conn, name, manifests, deps, default_namespace, digest,
+                                                 secret_prints)
             except IntegrityError:
                 continue  # another upload took this revision number first
         raise StoreError(f"cluster {name!r}: too many concurrent uploads; try again")
 
     def _insert_revision(self, conn: Connection, name: str, manifests: str, deps: str | None,
-                         default_namespace: str, digest: str) -> ClusterRevision:
+                         default_namespace: str, digest: str, secret_prints: str | None) -> ClusterRevision:
         now = utcnow()
         # One atomic increment: PostgreSQL locks the row until commit, SQLite serializes writers, so
         # concurrent uploads each get the next number. Only two first uploads of a new name can clash.
@@ -62,8 +66,8 @@ class ClusterRepository(Repository):
             conn.execute(clusters.insert().values(name=name, created_at=now, latest_revision=revision))
         conn.execute(cluster_revisions.insert().values(
             cluster_name=name, revision=revision, manifests=manifests, deps=deps,
-            default_namespace=default_namespace, digest=digest, created_at=now))
-        return ClusterRevision(name, revision, manifests, deps, default_namespace, digest, now)
+            default_namespace=default_namespace, digest=digest, created_at=now, secret_prints=secret_prints))
+        return ClusterRevision(name, revision, manifests, deps, default_namespace, digest, now, secret_prints)
 
     def get_cluster(self, name: str, revision: int | None = None) -> ClusterRevision:
         """Revision `revision` of cluster `name` (the latest when None).
@@ -103,4 +107,4 @@ class ClusterRepository(Repository):
 
 def _revision(row: Any) -> ClusterRevision:
     return ClusterRevision(row["cluster_name"], row["revision"], row["manifests"], row["deps"],
-                           row["default_namespace"], row["digest"], aware(row["created_at"]))
+                           row["default_namespace"], row["digest"], aware(row["created_at"]), row["secret_prints"])

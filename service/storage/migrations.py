@@ -150,12 +150,25 @@ def m004_slack_event_states(conn: Connection) -> None:
     conn.execute(events.update().where(events.c.claimed_at.is_(None)).values(claimed_at=events.c.received_at))
 
 
+def m005_cluster_secret_prints(conn: Connection) -> None:
+    """Each cluster revision gets the salted digests of its Secret values (`service.secret_prints`), so a
+    question about it can be scrubbed of them while the values themselves are kept nowhere. Revisions
+    from before have none (NULL): their questions are scrubbed of nothing stored, as before."""
+    md = sa.MetaData()
+    revisions = sa.Table("cluster_revisions", md, sa.Column("secret_prints", sa.Text))
+    if "secret_prints" in {column["name"] for column in sa.inspect(conn).get_columns("cluster_revisions")}:
+        return  # a step re-run after its record was lost (as m004 allows for): nothing to add
+    column = sa.schema.CreateColumn(revisions.c.secret_prints).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE cluster_revisions ADD COLUMN {column}"))
+
+
 #: (name, step) in the order they apply.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_eval_scores", m002_eval_scores),
     ("m003_server_secrets", m003_server_secrets),
     ("m004_slack_event_states", m004_slack_event_states),
+    ("m005_cluster_secret_prints", m005_cluster_secret_prints),
 ]
 
 

@@ -41,6 +41,8 @@ cluster_revisions = sa.Table(
     sa.Column("default_namespace", sa.String(253), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),  # sha256 of the manifests text
     _when(),
+    # Salted digests of the Secret values the manifests held (`service.secret_prints`), never the values.
+    sa.Column("secret_prints", sa.Text),
 )
 
 threads = sa.Table(
