@@ -10,6 +10,7 @@ gets the ground truth, with the failure stated.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,27 @@ if TYPE_CHECKING:
 
     from .prompting import PreparedPrompt
     from .providers.base import Provider, ProviderRequest
+
+#: The CPU steps only a model needs, imported on first use: (module, name). Kept as this module's attributes
+#: once imported, so they are looked up here at each call (and can be replaced here, as tests do).
+_ON_FIRST_USE = {"prepare_prompt": ("service.prompting", "prepare_prompt"),
+                 "check_answer": ("verifier.claims.check", "check_answer")}
+
+
+def _step(name: str) -> Any:
+    """One of `_ON_FIRST_USE`, imported the first time it is asked for."""
+    found = globals().get(name)
+    if found is None:
+        module, attr = _ON_FIRST_USE[name]
+        found = globals()[name] = getattr(importlib.import_module(module), attr)
+    return found
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ON_FIRST_USE:
+        return _step(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: About 100k tokens: beyond this the brief is too large to send in one prompt.
 MAX_PROMPT_CHARS = 400_000
@@ -102,7 +124,6 @@ async def ask_model(
 
     Never raises for model failures: they come back in `ModelRun.error`.
     """
-    from .prompting import prepare_prompt
     from .providers.answers import complete_answer
     from .providers.errors import MALFORMED_BODY_ERRORS, ProviderError, malformed_reply
     from .providers.registry import get_provider
@@ -110,7 +131,7 @@ async def ask_model(
     spec_name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     deps = [r.dependency for r in truth.dependencies]
     # Rendering the brief is CPU work (~180 ms at 200 workloads): keep it off the event loop.
-    prepared = await run_cpu(prepare_prompt, prompt, truth.bundle, deps, anonymize=anonymize,
+    prepared = await run_cpu(_step("prepare_prompt"), prompt, truth.bundle, deps, anonymize=anonymize,
                              **dict(variables or {}))
     ref = prepared.rendered.ref
     size = prompt_chars(prepared)
@@ -253,9 +274,7 @@ async def run_analysis(
     run = await ask_model_sliced(truth, model=model, prompt=prompt, anonymize=anonymize, timeout_s=timeout_s,
                                  variables=variables, options=options, spec=spec)
     # Checking claims is CPU work: off the event loop, as rendering the brief is.
-    from verifier.claims.check import check_answer
-
-    report = (await run_cpu(check_answer, run.answer, truth.claims, scope_for(run.prompt), run.rejected)
+    report = (await run_cpu(_step("check_answer"), run.answer, truth.claims, scope_for(run.prompt), run.rejected)
               if run.answer else None)
     if report is not None and options.scope.workloads:
         report = _missed_within(report, set(options.scope.workloads))
