@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import verifier
+from benchmarks.bench_broken_deps import write_case
 from verifier.deps.dependencies import evaluate_dependencies
 from verifier.review.findings import coverage, lint, lint_json, lint_report, sort_findings
 from verifier.model.records import Dependency, Finding
@@ -297,3 +298,26 @@ def test_example_shop_yields_what_its_readme_says() -> None:
     (ns,) = by_rule(findings, "namespace-label-missing")
     assert ns.object == "payments/payments-api-ingress" and "team=shop" in ns.message
     assert {f.object for f in by_rule(findings, "no-default-deny")} == {"monitoring", "kube-system"}
+
+
+def test_dependency_causes_stay_with_their_own_namespace_among_many(tmp_path: Path) -> None:
+    """Each broken dependency names its own namespace's typo'd policy as the cause, never another's: the causes
+    are looked up by owner and policy, not scanned, and the lookup must still find exactly the right one."""
+    n = 40
+    path, _ = write_case(tmp_path, n)
+    bundle = verifier.load_bundle([str(path)])
+    deps = [Dependency(f"n{i}/client", 5432, "TCP", dst=f"n{i}/database") for i in range(n)]
+    findings = lint(bundle, evaluate_dependencies(bundle, deps))
+    broken = by_rule(findings, "dependency-broken")
+    assert len(broken) == n
+    for f in broken:
+        ns = f.object.split("/")[0]
+        assert [c.split(" ")[:2] for c in f.details["causes"]] == [["policy-selects-nothing", f"{ns}/allow-db"]], f
+        assert f.details["fixes"] == [f"add {ns}/allow-database-ingress"]
+    # The later fix rounds (egress allows after the default deny) follow their own namespace's deny only.
+    no_deny = by_rule(findings, "no-default-deny")
+    assert len(no_deny) == n
+    for f in no_deny:
+        ns = f.object
+        assert f.details["fixes"] == [f"add {ns}/default-deny-egress", f"add {ns}/allow-client-egress",
+                                      f"add {ns}/allow-dns"], f

@@ -310,11 +310,16 @@ class FixView:
         return bool(mask >> c.class_of[c.workload_index[w.id]] & 1)
 
     def result_for(self, f: Finding) -> DependencyResult | None:
+        return self._results_by_key.get((f.object, str(f.details.get("key"))))
+
+    @cached_property
+    def _results_by_key(self) -> dict[tuple[str, str], DependencyResult]:
+        """The first result per (client, finding key): one lookup per finding, not a scan."""
+        out: dict[tuple[str, str], DependencyResult] = {}
         for r in self.results:
-            key = f"{r.dependency.target} {r.dependency.protocol}/{r.dependency.port}"
-            if r.dependency.src == f.object and key == f.details.get("key"):
-                return r
-        return None
+            d = r.dependency
+            out.setdefault((d.src, f"{d.target} {d.protocol}/{d.port}"), r)
+        return out
 
 
 Generator = Callable[[FixView, Finding, FixCollector, int], list[str]]
@@ -668,13 +673,16 @@ def converge(bundle: Bundle, deps: Sequence[Dependency], results: Sequence[Depen
 def _attribute(findings: Sequence[Finding], by_finding: list[list[str]],
                fixes: Sequence[Fix]) -> tuple[tuple[str, ...], ...]:
     """Round-0 ids per finding; later rounds follow the isolating fixes (default deny) of their namespace."""
-    later = [f for f in fixes if f.round > 0]
+    later: dict[tuple[str, str], list[int]] = defaultdict(list)  # (namespace, direction) -> positions in fixes
+    for n, f in enumerate(fixes):
+        if f.round > 0:
+            for t in f.manifest["spec"]["policyTypes"]:
+                later[(f.namespace, t.lower())].append(n)
     isolating = {f.id: f for f in fixes if f.isolates}
     out = []
     for ids in by_finding:
         cuts = {(isolating[i].namespace, d) for i in ids if i in isolating for d in isolating[i].isolates}
-        follow = [f.id for f in later
-                  if any((f.namespace, t.lower()) in cuts for t in f.manifest["spec"]["policyTypes"])]
+        follow = [fixes[n].id for n in sorted({n for cut in cuts for n in later.get(cut, ())})]
         out.append(tuple(dict.fromkeys([*ids, *follow])))
     return tuple(out)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine.explain import SideVerdict, Verdict
+from ...model.bundle import Workload
 from ...model.records import Dependency, Finding
 from .context import DependencyResultLike, LintContext
 
@@ -23,16 +24,20 @@ def dependency_json(result: DependencyResultLike) -> dict[str, Any]:
 def dependency_findings(ctx: LintContext, others: list[Finding]) -> list[Finding]:
     """One dependency-broken finding per denied dependency; `others` supply the likely causes."""
     out = []
+    index = _CauseIndex(others)
+    workloads: dict[str, Workload] = {}
+    for each in ctx.bundle.workloads:
+        workloads.setdefault(each.id, each)  # the first of a repeated id, as `Bundle.workload` answers
     for r in ctx.deps:
         if r.allowed:
             continue
         d = r.dependency
         denied, policies = _denial(r.verdict)
-        causes = _causes(d, denied, others)
+        causes = _causes(d, denied, index)
         via = f" via Service {d.service}:{d.service_port}" if d.service else ""
         text = "; ".join(f"{side.direction} at {_owner(d, side)}: {side.explain()}" for side in denied) or r.explanation
         cause_text = f" Likely cause: {'; '.join(c['message'] for c in causes[:2])}." if causes else ""
-        w = ctx.bundle.workload(d.src)
+        w = workloads.get(d.src)
         out.append(Finding(
             "dependency-broken", "error", d.src,
             f"{d.src} -> {d.target} {d.protocol}/{d.port}{via} ({d.source} dependency) is denied. {text}.{cause_text}",
@@ -56,7 +61,34 @@ def _owner(d: Dependency, side: SideVerdict) -> str:
     return d.src if side.direction == "egress" else d.target
 
 
-def _causes(d: Dependency, denied: list[SideVerdict], others: list[Finding]) -> list[dict[str, Any]]:
+class _CauseIndex:
+    """The findings that can explain a denial, by the name `_cause_rank` compares them with.
+
+    A cause either names the denying side's owner as its nearest pods (a selects-nothing podSelector) or is
+    about one of the policies selecting that side; looking both up keeps the rule linear in dependencies
+    plus findings rather than their product.
+    """
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self._by_nearest: dict[str, list[int]] = {}
+        self._by_object: dict[str, list[int]] = {}
+        self.findings = findings
+        for i, f in enumerate(findings):
+            near = f.details.get("nearest")
+            if f.rule == "policy-selects-nothing" and f.details.get("field") == "spec.podSelector" and near:
+                self._by_nearest.setdefault(str(near), []).append(i)
+            if f.rule in ("policy-selects-nothing", "namespace-label-missing", "selector-too-broad"):
+                self._by_object.setdefault(f.object, []).append(i)
+
+    def candidates(self, owner: str | None, policies: set[str]) -> list[Finding]:
+        """Every finding that may rank for this side, in the order the findings came."""
+        found = set(self._by_nearest.get(owner, ())) if owner else set()
+        for p in policies:
+            found.update(self._by_object.get(p, ()))
+        return [self.findings[i] for i in sorted(found)]
+
+
+def _causes(d: Dependency, denied: list[SideVerdict], index: _CauseIndex) -> list[dict[str, Any]]:
     """Findings that explain the denial, most specific first.
 
     For each denying side (its owner: the client for egress, the server for ingress):
@@ -69,7 +101,7 @@ def _causes(d: Dependency, denied: list[SideVerdict], others: list[Finding]) -> 
     for side in denied:
         owner, other = (d.src, d.dst) if side.direction == "egress" else (d.dst, d.src)
         policies = set(side.selected_by)
-        for f in others:
+        for f in index.candidates(owner, policies):
             rank = _cause_rank(f, side.direction, owner, other, policies)
             if rank is not None:
                 ranked.append((rank, f))
