@@ -74,4 +74,3 @@ def test_close_values_are_those_difflib_rates_close(seed: int) -> None:
         for cutoff in (near_mod.CLOSE, near_mod.CLOSE_KEY):
             want = [b for b in words if difflib.SequenceMatcher(None, a, b).ratio() >= cutoff]
             assert near_mod._close_among(a, words, cutoff) == want, (a, cutoff)
-            assert [b for b in words if near_mod._close(a, b, cutoff)] == want, (a, cutoff)

@@ -21,15 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from ..model.bundle import (
-    Bundle, LabelSelector, NetworkPolicy, PolicyPort, Protocol, Requirement, Service, ServicePort, Workload,
-)
+from ..model.bundle import Bundle, LabelSelector, PolicyPort, Protocol, Requirement, Service, ServicePort, Workload
 from ..model.routes import Backend, Route
 from ..sets.ports import PortSet
-from ..sets.selectors import iter_bits, matches
+from ..sets.selectors import matches
 from .connectivity import Connectivity
 from .explain import Explainer, resolve_port
 
@@ -125,7 +122,7 @@ def parse_controller(text: str) -> Controller:
 def compute_exposure(bundle: Bundle, conn: Connectivity,
                      controllers: Sequence[Controller] = ()) -> list[WorkloadExposure]:
     """The exposure of every workload, sorted by id. Pure."""
-    explainer = Explainer(bundle)
+    explainer = Explainer(bundle, conn.compiled)  # `selecting` from the compiled classes, one pass over the policies
     view = _View(bundle, conn, explainer, controller_workloads(bundle, controllers))
     return [view.workload(w) for w in sorted(bundle.workloads, key=lambda w: w.id)]
 
@@ -154,22 +151,6 @@ class _View:
             for backend in route.backends:
                 self.routes.setdefault(f"{backend.namespace}/{backend.service}", []).append((route, backend))
 
-    @cached_property
-    def ingress_selecting(self) -> dict[int, list[NetworkPolicy]]:
-        """The policies isolating each class for ingress, in bundle order (`Explainer.selecting`, from the
-        classes each policy selects as compiled: one pass over the policies, not one per workload)."""
-        c = self.conn.compiled
-        out: dict[int, list[NetworkPolicy]] = {}
-        for p in self.bundle.policies:
-            if p.affects_ingress:
-                for cls in iter_bits(c.policy_targets.get(p.id, 0)):
-                    out.setdefault(cls, []).append(p)
-        return out
-
-    def _class(self, w: Workload) -> int:
-        c = self.conn.compiled
-        return c.class_of[c.workload_index[w.id]]
-
     def workload(self, w: Workload) -> WorkloadExposure:
         outside = tuple(self.external_ingress(w))
         points = [*self._service_points(w, outside), *self._route_points(w)]
@@ -177,7 +158,7 @@ class _View:
 
     # --- from outside addresses ---------------------------------------------------------
     def external_ingress(self, w: Workload) -> list[ExternalIngress]:
-        policies = [] if w.host_network else self.ingress_selecting.get(self._class(w), [])
+        policies = self.explainer.selecting(w, "ingress")
         if not policies:
             why = "hostNetwork (outside policy)" if w.host_network else "not isolated for ingress"
             return [ExternalIngress("anywhere", (), PortSet.all_ports(), why)]

@@ -82,8 +82,14 @@ class LabelIndex:
 
 
 def _close_among(a: str, others: Iterable[str], cutoff: float) -> list[str]:
-    """`[b for b in others if _close(a, b, cutoff)]`, with `a`'s length and characters taken once: a stale
-    selector's value is compared with every value in use under its key."""
+    """The strings of `others` whose `_ratio` with `a` reaches `cutoff`, ruling most out first by bounds that cost
+    no alignment.
+
+    As difflib.get_close_matches does: the ratio is at most 2*min(len)/(sum of lengths), and at most
+    2*(characters in common, with multiplicity)/(sum of lengths). `a`'s characters are counted once: a stale
+    selector's value is compared with every value in use under its key, and Counter's `&` per pair was the
+    largest cost of policy-selects-nothing on a 100,000-pod cluster.
+    """
     mine = _chars(a)
     out = []
     for b in others:
@@ -100,33 +106,6 @@ def _close_among(a: str, others: Iterable[str], cutoff: float) -> list[str]:
         if 2 * common >= cutoff * total and _ratio(a, b) >= cutoff:
             out.append(b)
     return out
-
-
-def _close(a: str, b: str, cutoff: float) -> bool:
-    """`_ratio(a, b) >= cutoff`, ruling most pairs out first by bounds that cost no alignment.
-
-    As difflib.get_close_matches does: the ratio is at most 2*min(len)/(sum of lengths), and at
-    most 2*(characters in common, with multiplicity)/(sum of lengths).
-    """
-    total = len(a) + len(b)
-    if not total or 2 * min(len(a), len(b)) < cutoff * total:
-        return bool(not total and cutoff <= 1.0)
-    return 2 * _common_chars(a, b) >= cutoff * total and _ratio(a, b) >= cutoff
-
-
-def _common_chars(a: str, b: str) -> int:
-    """Characters `a` and `b` have in common, with multiplicity (`sum((Counter(a) & Counter(b)).values())`).
-
-    A loop over the distinct characters: Counter's `&` builds a Counter per pair, the largest cost of
-    policy-selects-nothing on a 100,000-pod cluster.
-    """
-    mine = _chars(a)
-    common = 0
-    for ch, n in _chars(b).items():
-        m = mine.get(ch)
-        if m:
-            common += n if n < m else m
-    return common
 
 
 @lru_cache(maxsize=1 << 16)
