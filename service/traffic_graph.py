@@ -67,8 +67,8 @@ def _node(w: Workload, truth: Truth) -> dict[str, Any]:
     c = truth.conn.compiled
     cls = c.class_of[c.workload_index[w.id]]
     return {"id": w.id, "namespace": w.namespace, "name": w.name, "kind": w.kind, "replicas": w.replicas,
-            "host_network": w.host_network, "ingress_isolated": bool(c.ingress_isolated >> cls & 1),
-            "egress_isolated": bool(c.egress_isolated >> cls & 1)}
+            "host_network": w.host_network, "ingress_isolated": c.isolated(cls, "ingress"),
+            "egress_isolated": c.isolated(cls, "egress")}
 
 
 def _outside_egress(truth: Truth) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from service.questions import answer, parse_question
 from service.outputs import ANALYSIS_FORMATS, render_analysis
 
 from service.terminal import plain_terminal
+from verifier.gcpause import gc_paused
 
 from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options
 from .output import F, emit, output_file_option, output_option
@@ -175,8 +176,9 @@ def analyze(paths: tuple[str, ...], namespaces: tuple[str, ...], strict: bool, d
         return
     result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
                                                anonymize=anonymize, timeout_s=timeout_s, truth=truth, options=options))
-    doc = apply_scope(pipeline.analysis_json(result), truth, scope)
-    _emit(doc, fmt, output_file, map_namespace)
+    with gc_paused():  # the document and its text: many young objects, no cycles (see verifier.gcpause)
+        doc = apply_scope(pipeline.analysis_json(result), truth, scope)
+        _emit(doc, fmt, output_file, map_namespace)
     _exit_after_model(doc)
 
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import click
 
+from verifier.gcpause import gc_paused
+
 from service.outputs import LINT_FORMATS, render_lint
 from service.truth import Truth, lint_doc
 
@@ -66,7 +68,8 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
 
 
 def emit(truth: Truth, fmt: str, output_file: str | None = None) -> None:
-    output.emit(render_lint(lint_doc(truth), fmt, texts=truth.texts), fmt, output_file)
+    with gc_paused():  # the document and its text: many young objects, no cycles (see verifier.gcpause)
+        output.emit(render_lint(lint_doc(truth), fmt, texts=truth.texts), fmt, output_file)
 
 
 def exit_code(severities: Sequence[str], fail_on: str) -> int:

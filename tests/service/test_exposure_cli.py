@@ -134,3 +134,34 @@ def test_analyze_json_and_text_carry_the_exposure(tmp_path) -> None:
     text = run(tmp_path, "analyze").stdout
     assert "EXPOSED shop/web via Ingress shop/web on 8080/TCP: REACHABLE" in text
     assert "1 of 3 workloads accept ingress from anywhere outside the cluster" in text
+
+
+MIXED = APP + """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: admin-mixed, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: admin}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 7000}]
+  - from: [{podSelector: {matchLabels: {app: web}}}, {ipBlock: {cidr: 198.51.100.0/24, except: [198.51.100.8/29]}}]
+    ports: [{port: 7001, endPort: 7003}]
+  - ports: [{port: 7004, protocol: UDP}]
+"""
+
+
+def test_outside_ingress_comes_from_ip_blocks_and_open_sources_never_from_pod_peers(tmp_path) -> None:
+    """Rules whose peers are all pods admit nothing from outside; a rule mixing pods and an ipBlock, and a rule
+    with no `from`, do (exposure skips the ports of the first kind only)."""
+    result = run(tmp_path, "flows", "--exposure", "-o", "json", text=MIXED)
+    assert result.exit_code == 0, result.output
+    (outside,) = [w["external_ingress"] for w in json.loads(result.stdout)["workloads"] if w["id"] == "shop/admin"]
+    assert outside == [
+        {"cidr": "203.0.113.0/24", "except": [], "protocol": "TCP", "ports": [[9000, 9000]],
+         "rule": "ingress rule 0 of shop/admin-office"},
+        {"cidr": "198.51.100.0/24", "except": ["198.51.100.8/29"], "protocol": "TCP", "ports": [[7001, 7003]],
+         "rule": "ingress rule 1 of shop/admin-mixed"},
+        {"cidr": "anywhere", "except": [], "protocol": "UDP", "ports": [[7004, 7004]],
+         "rule": "ingress rule 2 of shop/admin-mixed"},
+    ]

@@ -79,6 +79,21 @@ class CompiledBundle:
     policy_targets: dict[str, int] = field(default_factory=dict)  # policy id -> classes selected
     workload_index: dict[str, int] = field(default_factory=dict)
     admin: AdminTiers | None = None  # AdminNetworkPolicy / baseline rules, when the bundle has any
+    # Per direction, the isolation mask `isolated` last read and its binary digits, lowest first.
+    _flags: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def isolated(self, cls: int, direction: Direction) -> bool:
+        """Whether class `cls` is isolated for `direction`, in constant time.
+
+        `mask >> cls & 1` copies the mask above bit `cls`: asked for every workload of a cluster with
+        20,000 classes, that cost more than the rules asking. The digits are read again when the mask
+        was replaced since.
+        """
+        mask = self.ingress_isolated if direction == "ingress" else self.egress_isolated
+        flags = self._flags.get(direction)
+        if flags is None or flags[0] is not mask:
+            flags = self._flags[direction] = (mask, bin(mask)[:1:-1])
+        return flags[1].startswith("1", cls)
 
 
 def compile_bundle(bundle: Bundle) -> CompiledBundle:

@@ -39,8 +39,8 @@ def workload_json(w: Workload, conn: Connectivity | None = None) -> dict[str, An
         c = conn.compiled
         cls = c.class_of[c.workload_index[w.id]]
         out["class"] = cls
-        out["ingress_isolated"] = bool(c.ingress_isolated >> cls & 1)
-        out["egress_isolated"] = bool(c.egress_isolated >> cls & 1)
+        out["ingress_isolated"] = c.isolated(cls, "ingress")
+        out["egress_isolated"] = c.isolated(cls, "egress")
     return out
 
 

@@ -122,8 +122,12 @@ def parse_controller(text: str) -> Controller:
 def compute_exposure(bundle: Bundle, conn: Connectivity,
                      controllers: Sequence[Controller] = ()) -> list[WorkloadExposure]:
     """The exposure of every workload, sorted by id. Pure."""
+    return _exposure(bundle, conn, controller_workloads(bundle, controllers))
+
+
+def _exposure(bundle: Bundle, conn: Connectivity, actors: list[Workload]) -> list[WorkloadExposure]:
     explainer = Explainer(bundle, conn.compiled)  # `selecting` from the compiled classes, one pass over the policies
-    view = _View(bundle, conn, explainer, controller_workloads(bundle, controllers))
+    view = _View(bundle, conn, explainer, actors)
     return [view.workload(w) for w in sorted(bundle.workloads, key=lambda w: w.id)]
 
 
@@ -165,6 +169,8 @@ class _View:
         out = []
         for p in policies:
             for i, rule in enumerate(p.ingress):
+                if rule.peers is not None and all(peer.ip_block is None for peer in rule.peers):
+                    continue  # pods only: nothing from outside (its ports are not worth resolving)
                 ports = _rule_ports(rule.ports, w)
                 if not ports:
                     continue
@@ -258,8 +264,8 @@ def _rule_ports(ports: tuple[PolicyPort, ...] | None, w: Workload) -> PortSet:
 def exposure_section(conn: Connectivity, controllers: Sequence[Controller] = ()) -> dict[str, Any]:
     """`exposure_json` of a bundle's connectivity: the `exposure` key of the analysis JSON."""
     bundle = conn.compiled.bundle
-    actors = [w.id for w in controller_workloads(bundle, controllers)]
-    return exposure_json(compute_exposure(bundle, conn, controllers), actors)
+    actors = controller_workloads(bundle, controllers)  # once: a scan of every workload's labels
+    return exposure_json(_exposure(bundle, conn, actors), [w.id for w in actors])
 
 
 def exposure_json(rows: Sequence[WorkloadExposure], controllers: Sequence[str] = ()) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.connectivity import Connectivity
+from ..gcpause import gc_paused
 from ..model.bundle import Bundle, SourceRef
 from ..model.records import Finding
 from .fixes import Fix, FixSet, attach_fixes, converge
@@ -71,16 +72,19 @@ def lint_report(
     total)` hears of each step as it starts (a progress line; it must not raise).
     """
     step = on_step or _no_step
-    ctx = LintContext(bundle, conn, deps_results or (), texts, snippets=not fixes)  # fixes replace the snippets
-    found, rows = _findings(ctx, step)
-    step("fixes", 0, 0)
-    fixed = _with_fixes(ctx, found) if fixes else None
-    if fixed is not None:
-        found = attach_fixes(found, fixed)
-    step("field lines", 0, 0)
-    found = _at_field_lines(found, ctx.texts, bundle)
-    deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
-    return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows), fixed.fixes if fixed else ())
+    # The rules and fixes allocate hundreds of thousands of findings, strings and dicts that live until
+    # the report is rendered: the cyclic collector's passes over them were 15-25% of this (5,413 pods).
+    with gc_paused():
+        ctx = LintContext(bundle, conn, deps_results or (), texts, snippets=not fixes)  # fixes replace the snippets
+        found, rows = _findings(ctx, step)
+        step("fixes", 0, 0)
+        fixed = _with_fixes(ctx, found) if fixes else None
+        if fixed is not None:
+            found = attach_fixes(found, fixed)
+        step("field lines", 0, 0)
+        found = _at_field_lines(found, ctx.texts, bundle)
+        deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
+        return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows), fixed.fixes if fixed else ())
 
 
 #: Reports a step of `lint_report` as it starts: (what, done, total); total 0 for a step without parts.

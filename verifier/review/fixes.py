@@ -306,8 +306,7 @@ class FixView:
 
     def isolated(self, w: Workload, direction: str) -> bool:
         c = self.conn.compiled
-        mask = c.ingress_isolated if direction == "ingress" else c.egress_isolated
-        return bool(mask >> c.class_of[c.workload_index[w.id]] & 1)
+        return c.isolated(c.class_of[c.workload_index[w.id]], direction)  # type: ignore[arg-type]
 
     def result_for(self, f: Finding) -> DependencyResult | None:
         return self._results_by_key.get((f.object, str(f.details.get("key"))))

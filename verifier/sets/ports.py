@@ -48,6 +48,9 @@ class PortSet:
 
     @classmethod
     def all_ports(cls) -> PortSet:
+        """Every port of every protocol: one shared instance (a PortSet is immutable; exposure asks per workload)."""
+        if cls is PortSet and _ALL_PORTS:
+            return _ALL_PORTS[0]
         return cls.of({p: [(MIN_PORT, MAX_PORT)] for p in PROTOCOLS})
 
     def for_protocol(self, protocol: Protocol) -> tuple[Range, ...]:
@@ -125,6 +128,10 @@ def _subtract(a: tuple[Range, ...], b: tuple[Range, ...]) -> Iterator[Range]:
             cur = max(cur, bhi + 1)
         if cur <= hi:
             yield cur, hi
+
+
+_ALL_PORTS: list[PortSet] = []  # filled once below, by `all_ports` itself
+_ALL_PORTS.append(PortSet.all_ports())
 
 
 class PortAtoms:

@@ -219,8 +219,7 @@ class LintContext:
         return c.class_of[c.workload_index[w.id]]
 
     def isolated(self, w: Workload, direction: Direction) -> bool:
-        mask = self.conn.compiled.ingress_isolated if direction == "ingress" else self.conn.compiled.egress_isolated
-        return bool(mask >> self.workload_class(w) & 1)
+        return self.conn.compiled.isolated(self.workload_class(w), direction)
 
     def first_source(self, namespace: str) -> SourceRef | None:
         ns = self.bundle.namespaces.get(namespace)

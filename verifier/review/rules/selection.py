@@ -54,11 +54,11 @@ def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding | None:
     if peer.ip_block is not None or peer.pod_selector is None or peer.pod_selector.is_empty:
         return None
     namespaces = ctx.peer_namespaces(p, peer)
-    pool = ctx.workloads_in(namespaces)
-    if not pool or ctx.label_index(namespaces).matches_any(peer.pod_selector):
+    index = ctx.label_index(namespaces)  # its candidates are the pool's workloads: the pool is listed on a miss only
+    if not index.candidates or index.matches_any(peer.pod_selector):
         return None  # no namespace matched: namespace-label-missing says so
     where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
-    hint, fix, near = _typo_hint(peer.pod_selector, pool, ctx.label_index(namespaces), "podSelector", ctx.snippets)
+    hint, fix, near = _typo_hint(peer.pod_selector, ctx.workloads_in(namespaces), index, "podSelector", ctx.snippets)
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"{ref.where} of {p.id} admits pods {peer.pod_selector} in {where}, but no workload there has "

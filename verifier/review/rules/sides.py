@@ -74,7 +74,7 @@ def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, r
     msg = (f"{direction} rule {i} of {p.id} opens {src.id} -> {dst.id} ({ports}), but {who} does not allow it, "
            f"so the rule has no effect.")
     if ctx.explanations:
-        msg += f" {who}: {ctx.explainer.side(src, dst, port, proto, other_side).explain()}"
+        msg += f" {who}: {ctx.explainer.side_explanation(src, dst, port, proto, other_side)}"
     return Finding(rule_id, "warning", p.id, msg, p.source, fix,
                    {"key": f"{direction}[{i}]", "field": f"spec.{direction}[{i}]",
                     "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
