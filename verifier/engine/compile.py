@@ -79,6 +79,11 @@ class CompiledBundle:
     policy_targets: dict[str, int] = field(default_factory=dict)  # policy id -> classes selected
     workload_index: dict[str, int] = field(default_factory=dict)
     admin: AdminTiers | None = None  # AdminNetworkPolicy / baseline rules, when the bundle has any
+    # What the classes were built from (`_relevant_features`), and per policy, in bundle order, what compiling
+    # it added: (grants, external, external_ingress) as [start, end) ranges, then its targets. A later
+    # compile of the same workloads with some policies changed copies the rest (`compile_bundle(base=)`).
+    features: tuple[tuple[str, ...], frozenset[str], bool] | None = field(default=None, repr=False, compare=False)
+    spans: list[tuple[int, int, int, int, int, int, int]] = field(default_factory=list, repr=False, compare=False)
     # Per direction, the isolation mask `isolated` last read and its binary digits, lowest first.
     _flags: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -96,14 +101,28 @@ class CompiledBundle:
         return flags[1].startswith("1", cls)
 
 
-def compile_bundle(bundle: Bundle) -> CompiledBundle:
+def compile_bundle(bundle: Bundle, *, base: CompiledBundle | None = None) -> CompiledBundle:
     """Group workloads into classes and turn every policy rule into grants.
 
     Pure: reads only the bundle. Cost grows with distinct selectors and classes,
     not with pod pairs.
+
+    `base` is the compiled form of a bundle with the very same workloads and namespaces and
+    some policies changed or added (the fix rounds apply fixes to the bundle as given). When
+    the policies mention the same label keys, named ports and ipBlock use, the classes are
+    the same, so `base`'s are taken; when the port cuts also give the same atoms, every policy
+    that is the same object at the same position gets `base`'s grants instead of being compiled
+    again. The result equals `compile_bundle(bundle)`.
     """
     with gc_paused():
         keys, names, uses_ips = _relevant_features(bundle.policies)
+        features = (tuple(keys), frozenset(names), uses_ips)
+        if base is not None and not (base.features == features and not bundle.admin_policies
+                                     and not base.bundle.admin_policies and base.bundle.workloads is bundle.workloads
+                                     and base.bundle.namespaces is bundle.namespaces):
+            base = None
+        if base is not None:
+            return _compile_like(bundle, base, features)
         if bundle.admin_policies:
             # Imported here: bundles without admin policies never load the admin engine.
             from .admin_compile import admin_cuts, admin_features, compile_admin
@@ -118,10 +137,23 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
                 cuts[proto].extend(ranges)
         compiled = CompiledBundle(bundle, classes, class_of, PortAtoms(cuts), (1 << len(classes)) - 1)
         compiled.workload_index = {w.id: i for i, w in enumerate(bundle.workloads)}
+        compiled.features = features
         compiler = _Compiler(compiled)
         compiler.run()
         if bundle.admin_policies:
             compiled.admin = compile_admin(compiler)
+    return compiled
+
+
+def _compile_like(bundle: Bundle, base: CompiledBundle, features: tuple[tuple[str, ...], frozenset[str], bool],
+                  ) -> CompiledBundle:
+    """`compile_bundle(bundle)` from `base`'s classes (same features) and, with the same atoms, its grants."""
+    classes = list(base.classes)
+    atoms = PortAtoms(_port_cuts(bundle.policies, classes))
+    compiled = CompiledBundle(bundle, classes, list(base.class_of), atoms, base.all_classes)
+    compiled.workload_index = dict(base.workload_index)
+    compiled.features = features
+    _Compiler(compiled).run(base if atoms.atoms == base.atoms.atoms else None)
     return compiled
 
 
@@ -198,18 +230,46 @@ class _Compiler:
         self._ns_sel_cache: dict[LabelSelector, int] = {}
         self._block_cache: dict[IPBlock, int] = {}
 
-    def run(self) -> None:
-        for policy in self.c.bundle.policies:
-            targets = self.ns_classes.get(policy.namespace, 0) & self.pods.select(policy.pod_selector) & self.selectable
-            self.c.policy_targets[policy.id] = targets
-            if policy.affects_ingress:
-                self.c.ingress_isolated |= targets
-                for i, rule in enumerate(policy.ingress):
-                    self._ingress_rule(policy, i, rule, targets)
-            if policy.affects_egress:
-                self.c.egress_isolated |= targets
-                for i, rule in enumerate(policy.egress):
-                    self._egress_rule(policy, i, rule, targets)
+    def run(self, base: CompiledBundle | None = None) -> None:
+        """Compile every policy in order; with `base` (same classes and atoms), copy what it compiled for each
+        policy that is the same object at the same position."""
+        c = self.c
+        same = base.bundle.policies if base is not None else ()
+        for n, policy in enumerate(c.bundle.policies):
+            start = (len(c.grants), len(c.external), len(c.external_ingress))
+            if base is not None and n < len(same) and same[n] is policy:
+                targets = self._copy(base, n, policy)
+            else:
+                targets = self._policy(policy)
+            c.spans.append((start[0], len(c.grants), start[1], len(c.external), start[2], len(c.external_ingress),
+                            targets))
+
+    def _policy(self, policy: NetworkPolicy) -> int:
+        targets = self.ns_classes.get(policy.namespace, 0) & self.pods.select(policy.pod_selector) & self.selectable
+        self.c.policy_targets[policy.id] = targets
+        if policy.affects_ingress:
+            self.c.ingress_isolated |= targets
+            for i, rule in enumerate(policy.ingress):
+                self._ingress_rule(policy, i, rule, targets)
+        if policy.affects_egress:
+            self.c.egress_isolated |= targets
+            for i, rule in enumerate(policy.egress):
+                self._egress_rule(policy, i, rule, targets)
+        return targets
+
+    def _copy(self, base: CompiledBundle, n: int, policy: NetworkPolicy) -> int:
+        """What compiling `policy` (position `n` of `base`'s bundle too) added to `base`, added here."""
+        g0, g1, e0, e1, i0, i1, targets = base.spans[n]
+        self.c.policy_targets[policy.id] = targets
+        if policy.affects_ingress:
+            self.c.ingress_isolated |= targets
+        if policy.affects_egress:
+            self.c.egress_isolated |= targets
+        for g in base.grants[g0:g1]:
+            self._add(g, g.rule.direction)
+        self.c.external.extend(base.external[e0:e1])
+        self.c.external_ingress.extend(base.external_ingress[i0:i1])
+        return targets
 
     def _ingress_rule(self, policy: NetworkPolicy, i: int, rule: Rule, targets: int) -> None:
         ref = RuleRef(policy.id, "ingress", i)

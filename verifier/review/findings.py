@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.connectivity import Connectivity
+from ..engine.compile import compile_bundle
+from ..engine.connectivity import Connectivity, compute_connectivity
 from ..gcpause import gc_paused
 from ..model.bundle import Bundle, SourceRef
 from ..model.records import Finding
@@ -146,8 +147,10 @@ def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding
 
 def _with_fixes(ctx: LintContext, found: list[Finding]) -> FixSet:
     def relint(bundle: Bundle, results: Sequence[DependencyResultLike]) -> list[Finding]:
-        # read only to propose fixes; the same workloads and namespaces, so their label lookups are shared
-        return _findings(LintContext(bundle, None, results, explanations=False, shared=ctx))[0]
+        # read only to propose fixes; the same workloads and namespaces, so their label lookups are shared,
+        # and the policies no fix touched keep their compiled grants
+        conn = compute_connectivity(compile_bundle(bundle, base=ctx.conn.compiled))
+        return _findings(LintContext(bundle, conn, results, explanations=False, shared=ctx))[0]
     deps = [r.dependency for r in ctx.deps]
     return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)
 

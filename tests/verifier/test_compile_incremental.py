@@ -1,0 +1,129 @@
+"""`compile_bundle(bundle, base=...)`: the fix rounds' compile that copies what no fix changed.
+
+It must equal compiling the bundle from scratch, field by field, whether the fixes keep the classes and
+atoms (grants copied), change the port cuts (classes kept, every policy compiled) or mention new label
+keys (compiled from scratch): on the bundles lint's own fixes give (finding cases, corpus apps, a
+generated cluster) and on hand-made changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+
+import verifier
+from verifier.engine.compile import CompiledBundle, compile_bundle
+from verifier.input.objects import network_policy_from
+from verifier.model.bundle import Bundle, SourceRef
+from verifier.review.findings import lint_report
+from verifier.review.fixes import apply_fixes
+
+from .test_explain_selecting import BUNDLES
+
+FIELDS = ["classes", "class_of", "all_classes", "ingress_isolated", "egress_isolated", "grants", "ingress_grants",
+          "egress_grants", "external", "external_ingress", "policy_targets", "workload_index", "features", "spans"]
+
+
+def _assert_equal(got: CompiledBundle, want: CompiledBundle) -> None:
+    assert got.bundle is want.bundle
+    assert got.atoms.atoms == want.atoms.atoms
+    for name in FIELDS:
+        assert getattr(got, name) == getattr(want, name), name
+    assert list(got.policy_targets) == list(want.policy_targets)  # the same order too
+
+
+def _copied(got: CompiledBundle, base: CompiledBundle) -> int:
+    """How many of `got`'s grants are `base`'s own objects (copied, not compiled again)."""
+    mine = {id(g) for g in base.grants}
+    return sum(id(g) in mine for g in got.grants)
+
+
+def _fixed(bundle: Bundle) -> Bundle:
+    return apply_fixes(bundle, lint_report(bundle).fixes)
+
+
+def _generated() -> Bundle:
+    from benchmarks.gen_cluster import generate
+    from benchmarks.tiers import TierSpec
+
+    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
+    return verifier.load_bundle(["-"], stdin=io.StringIO(text))
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLES))
+def test_the_fixed_bundle_compiles_from_the_original_as_from_scratch(name: str) -> None:
+    bundle = verifier.load_bundle([str(p) for p in BUNDLES[name]])
+    base = compile_bundle(bundle)
+    fixed = _fixed(bundle)
+    _assert_equal(compile_bundle(fixed, base=base), compile_bundle(fixed))
+    _assert_equal(compile_bundle(bundle, base=base), base)  # nothing changed
+
+
+def test_a_generated_cluster_copies_the_grants_of_the_policies_no_fix_changed() -> None:
+    bundle = _generated()
+    base = compile_bundle(bundle)
+    fixed = _fixed(bundle)
+    assert any(a is not b for a, b in zip(fixed.policies, bundle.policies))  # the fixes patch policies
+    got = compile_bundle(fixed, base=base)
+    _assert_equal(got, compile_bundle(fixed))
+    assert _copied(got, base) > len(base.grants) // 2  # the copy path ran
+
+
+def _policy(text: str, namespace: str, n: int):  # type: ignore[no-untyped-def]
+    return network_policy_from(yaml.safe_load(text), namespace, SourceRef("test", 0, n))
+
+
+def test_changed_added_removed_and_new_features() -> None:
+    bundle = _generated()
+    base = compile_bundle(bundle)
+    p0, p1 = bundle.policies[0], bundle.policies[1]
+    same_keys = _policy(f"""
+kind: NetworkPolicy
+metadata: {{name: {p1.name}, namespace: {p1.namespace}}}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{{from: [{{podSelector: {{}}}}]}}]
+""", p1.namespace, 1)
+    new_port = _policy(f"""
+kind: NetworkPolicy
+metadata: {{name: extra-port, namespace: {p0.namespace}}}
+spec:
+  podSelector: {{}}
+  egress: [{{ports: [{{port: 4321}}, {{port: 7000, endPort: 7010, protocol: UDP}}]}}]
+""", p0.namespace, 2)
+    new_key = _policy(f"""
+kind: NetworkPolicy
+metadata: {{name: extra-key, namespace: {p0.namespace}}}
+spec:
+  podSelector: {{matchLabels: {{never-seen-key: x}}}}
+  ingress: [{{from: [{{ipBlock: {{cidr: 10.0.0.0/8}}}}]}}]
+""", p0.namespace, 3)
+    policies = list(bundle.policies)
+    variants = {
+        "a policy replaced": (policies[0], same_keys, *policies[2:]),
+        "a policy added": (*policies, same_keys),
+        "the last removed": tuple(policies[:-1]),
+        "new port cuts": (*policies, new_port),
+        "a new label key and an ipBlock": (*policies, new_key),
+        "an equal copy of each policy": tuple(dataclasses.replace(p) for p in policies),
+    }
+    for what, changed in variants.items():
+        fixed = dataclasses.replace(bundle, policies=changed)
+        got, want = compile_bundle(fixed, base=base), compile_bundle(fixed)
+        _assert_equal(got, want)
+        copied = _copied(got, base)
+        if what in ("a policy replaced", "a policy added", "the last removed"):
+            assert copied, what
+        else:
+            assert not copied, what  # atoms or classes differ, or no policy is the same object
+
+
+def test_a_base_of_other_workloads_is_not_used() -> None:
+    shop = verifier.load_bundle([str(Path(__file__).resolve().parents[2] / "examples" / "shop")])
+    other = _generated()
+    _assert_equal(compile_bundle(shop, base=compile_bundle(other)), compile_bundle(shop))
