@@ -130,6 +130,37 @@ def test_the_fix_round_finds_selectors_again_only_where_a_fix_changed_the_policy
     assert again == before and again[0] is before[0]  # the unchanged policy's finding, remembered
 
 
+def test_each_patch_fix_is_its_patch_applied_to_the_original_policy() -> None:
+    """The collector keeps the manifest it checked when it recorded a patch (not applied again at the end):
+    it must still be the original policy with every operation of the fix's patch applied, in order."""
+    import io
+
+    import yaml
+
+    from benchmarks.gen_cluster import generate
+    from benchmarks.tiers import TierSpec
+    from verifier.review.policy_manifest import apply_patch, policy_manifest
+
+    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
+    bundles = [verifier.load_bundle(["-"], stdin=io.StringIO(text))]
+    bundles += [verifier.load_bundle([str(f) for f in case_files(name)]) for name in sorted(CASES)]
+    # one policy with two stale peers: two findings, one patch of two operations
+    two = "---\n".join(f.read_text() for f in case_files("policy-selects-nothing-peer")).replace(
+        "ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: app}}, podSelector: "
+        "{matchLabels: {app: webb}}}], ports: [{port: pg}]}]",
+        "ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: app}}, podSelector: "
+        "{matchLabels: {app: webb}}}], ports: [{port: pg}]}, {from: [{podSelector: {matchLabels: {app: postgress}}}]}]")
+    bundles.append(verifier.load_bundle(["-"], stdin=io.StringIO(two)))
+    patches, longest = 0, 0
+    for bundle in bundles:
+        originals = {p.id: p for p in bundle.policies}
+        for fix in lint_report(bundle).fixes:
+            if fix.action == "patch":
+                assert fix.manifest == apply_patch(policy_manifest(originals[fix.policy]), fix.patch), fix.id
+                patches, longest = patches + 1, max(longest, len(fix.patch))
+    assert patches > 1 and longest > 1  # several patches, one of more than one operation, were compared
+
+
 def by_rule(findings: list[Finding], rule: str) -> list[Finding]:
     return [f for f in findings if f.rule == rule]
 

@@ -148,6 +148,10 @@ class FixCollector:
         self.adds: dict[str, Manifest] = {}
         self.patches: dict[str, list[PatchOp]] = {}
         self.meta: dict[str, tuple[str, int, tuple[str, ...]]] = {}  # id -> (description, round, isolates)
+        # Each patched policy's manifest with `patches[key]` applied, as checked when they were recorded (read
+        # only: the fixes share it), and the originals' manifests the patches apply to.
+        self._patched: dict[str, Manifest] = {}
+        self._manifests: dict[str, Manifest] = {}
         self.version = 0
         self._fixes: tuple[int, list[Fix]] | None = None
 
@@ -175,11 +179,12 @@ class FixCollector:
         new = [dict(op) for op in ops if op["path"] not in paths]
         if new or not have:  # `have` alone applied when it was recorded: asked again (the next round), it still does
             try:
-                apply_patch(policy_manifest(self.original[policy.id]), [*have, *new])
+                patched = apply_patch(self._manifest(policy.id), [*have, *new])
             except PatchError:
                 return None
         if new:
             self.patches[key] = [*have, *new]
+            self._patched[key] = patched
             self.version += 1
         self.meta.setdefault(key, (description, round_, isolates))
         return key if key in self.patches else None
@@ -199,9 +204,15 @@ class FixCollector:
         for key, ops in self.patches.items():
             p = self.original[key.split(" ", 1)[1]]
             desc, round_, iso = self.meta[key]
-            out.append(Fix("patch", p.namespace, p.name, desc, apply_patch(policy_manifest(p), ops), tuple(ops),
-                           p.source, round_, iso))
+            out.append(Fix("patch", p.namespace, p.name, desc, self._patched[key], tuple(ops), p.source, round_, iso))
         return sorted(out, key=lambda f: (f.round, f.namespace, f.action, f.name))
+
+    def _manifest(self, policy_id: str) -> Manifest:
+        """The original policy's manifest (read only: `apply_patch` copies what it patches)."""
+        found = self._manifests.get(policy_id)
+        if found is None:
+            found = self._manifests[policy_id] = policy_manifest(self.original[policy_id])
+        return found
 
     def _free_name(self, namespace: str, wanted: str) -> str:
         name = wanted[:253]
