@@ -271,7 +271,7 @@ class Explainer:
         closest: tuple[int, NetworkPolicy, int, Rule] | None = None
         for p in policies:
             for i, rule in enumerate(p.ingress if direction == "ingress" else p.egress):
-                n = self._rule_miss_count(p, rule, peer, d, port, protocol)
+                n = self._rule_miss_count(p, rule, peer, d, port, protocol, closest[0] if closest else _NO_BOUND)
                 if not n:
                     allowed.append(RuleRef(p.id, direction, i))
                 elif closest is None or n < closest[0]:  # the first of the fewest, as `min` picks
@@ -284,12 +284,21 @@ class Explainer:
         return SideVerdict(direction, False, True, (), ids, (miss,)).explain()
 
     def _rule_miss_count(self, policy: NetworkPolicy, rule: Rule, peer: Workload, dst: Workload,
-                         port: int, protocol: Protocol) -> int:
-        """len(`_rule_misses`), without writing the reasons."""
+                         port: int, protocol: Protocol, below: int) -> int:
+        """len(`_rule_misses`) when it is under `below` (the closest miss so far), else some count >= `below`.
+
+        Only a closer miss, or none (an allowing rule), changes the explanation: once a miss of one reason
+        is known, a rule whose ports already miss is not looked at further.
+        """
         n = 0 if _ports_admit(rule.ports, dst, port, protocol) else 1
-        if rule.peers is not None and rule.peers:
-            n += min(self._peer_miss_count(policy, p, peer) for p in rule.peers)
-        return n
+        if n >= below or not rule.peers:
+            return n
+        fewest = below - n  # the peers' count matters only under this
+        for p in rule.peers:
+            fewest = min(fewest, self._peer_miss_count(policy, p, peer))
+            if not fewest:
+                break
+        return n + fewest
 
     def _peer_miss_count(self, policy: NetworkPolicy, peer: Peer, w: Workload) -> int:
         """len(`peer_misses`), without writing the reasons."""
@@ -377,6 +386,10 @@ def resolve_port(pp: PolicyPort, dst: Workload) -> tuple[int, int] | None:
         if cp.name == pp.port and cp.protocol == pp.protocol:
             return (cp.port, cp.port)
     return None
+
+
+#: No closest miss yet: every count matters.
+_NO_BOUND = 1 << 30
 
 
 def _ports_admit(ports: tuple[PolicyPort, ...] | None, dst: Workload, port: int, protocol: Protocol) -> bool:
