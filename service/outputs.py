@@ -49,6 +49,8 @@ def render_lint(doc: dict[str, Any], fmt: str, texts: Mapping[str, str] | None =
 
     `texts` (the input files by name) let SARIF fixes say which lines a patch replaces.
     """
+    if fmt == "json":  # the other formats' renderers (SARIF's, the text ones) are not even imported
+        return _json(doc)
     if fmt == "sarif" and texts:
         from .renderers.sarif import render_sarif
 
@@ -58,9 +60,9 @@ def render_lint(doc: dict[str, Any], fmt: str, texts: Mapping[str, str] | None =
 
 def render_diff(doc: dict[str, Any], fmt: str) -> str:
     """A `netreason.diff/v1` document as text, json, sarif (introduced findings) or markdown."""
-    return _diff_renderers()[fmt](doc)
+    return _json(doc) if fmt == "json" else _diff_renderers()[fmt](doc)
 
 
 def render_analysis(doc: dict[str, Any], fmt: str) -> str:
     """A `netreason.analysis/v1` document as text, markdown, html or json."""
-    return _analysis_renderers()[fmt](doc)
+    return _json(doc) if fmt == "json" else _analysis_renderers()[fmt](doc)  # json: rich and HTML not imported

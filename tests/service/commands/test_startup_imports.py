@@ -46,8 +46,8 @@ COMMANDS = {
 }
 
 
-def run_probe(args: list[str]) -> dict:
-    code = PROBE.replace("HEAVY", repr(HEAVY))
+def run_probe(args: list[str], heavy: tuple[str, ...] = HEAVY) -> dict:
+    code = PROBE.replace("HEAVY", repr(heavy))
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE ")]
@@ -66,3 +66,22 @@ def test_probe_sees_heavy_imports_when_they_happen() -> None:
     """The probe itself can fail: `prompts list` needs the prompt library, which imports langchain_core."""
     result = run_probe(["prompts", "list"])
     assert "langchain_core" in result["loaded"]
+
+
+#: What JSON output never needs: the renderers of the other formats, and rich (tables, HTML, terminal text).
+OTHER_FORMATS = ("rich", "service.renderers.sarif", "service.renderers.findings", "service.renderers.analysis")
+
+
+@pytest.mark.parametrize("args", [["lint", SHOP, "-o", "json", "--fail-on", "never"], ["analyze", SHOP, "-o", "json"],
+                                  ["diff", SHOP, SHOP, "-o", "json"]], ids=["lint", "analyze", "diff"])
+def test_json_output_imports_no_other_format_renderer(args: list[str]) -> None:
+    result = run_probe(args, OTHER_FORMATS)
+    assert result["code"] in (0, 1, None), result
+    assert result["loaded"] == [], f"`netreason {' '.join(args)}` imported {result['loaded']}"
+
+
+def test_the_other_formats_do_import_their_renderers() -> None:
+    """The probe can fail here too: SARIF and text need their renderers."""
+    assert "service.renderers.sarif" in run_probe(["lint", SHOP, "-o", "sarif", "--fail-on", "never"],
+                                                  OTHER_FORMATS)["loaded"]
+    assert "service.renderers.analysis" in run_probe(["analyze", SHOP], OTHER_FORMATS)["loaded"]
