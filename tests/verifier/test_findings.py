@@ -130,6 +130,22 @@ def test_the_fix_round_finds_selectors_again_only_where_a_fix_changed_the_policy
     assert again == before and again[0] is before[0]  # the unchanged policy's finding, remembered
 
 
+def test_the_fix_round_finds_namespace_labels_again_only_where_a_fix_changed_the_policy() -> None:
+    """namespace-label-missing remembers its findings per policy too: the patched policy is read anew."""
+    from verifier.review.fixes import apply_fixes
+    from verifier.review.rules.selection import namespace_label_findings
+
+    bundle = verifier.load_bundle([str(f) for f in case_files("namespace-label-missing")])
+    ctx = LintContext(bundle, None, (), snippets=False)
+    before = namespace_label_findings(ctx)
+    assert [f.object for f in before] == ["db/db-from-web"]
+    fixed = apply_fixes(bundle, lint_report(bundle).fixes)
+    assert [p.id for p in fixed.policies if p not in bundle.policies] == ["db/db-from-web"]  # the patched one
+    assert namespace_label_findings(LintContext(fixed, None, (), explanations=False, shared=ctx)) == []
+    again = namespace_label_findings(LintContext(bundle, None, (), shared=ctx))
+    assert again == before and again[0] is before[0]  # the unchanged policy's finding, remembered
+
+
 def test_each_patch_fix_is_its_patch_applied_to_the_original_policy() -> None:
     """The collector keeps the manifest it checked when it recorded a patch (not applied again at the end):
     it must still be the original policy with every operation of the fix's patch applied, in order."""

@@ -101,13 +101,25 @@ def namespace_label_findings(ctx: LintContext) -> list[Finding]:
     """namespace-label-missing: a non-empty namespaceSelector that matches no namespace."""
     if not ctx.bundle.workloads:
         return []
+    # Per policy, from its peers and the bundle's workloads and namespaces only: remembered for the fix rounds,
+    # as policy-selects-nothing is.
+    memo = ctx.memo("namespace-label-missing")
     out: list[Finding] = []
-    for ref in ctx.peers():
-        sel = ref.peer.namespace_selector
-        if sel is None or sel.is_empty or ctx.namespaces_matching(sel) or _always_present(sel):
-            continue
-        out.append(_namespace_label_missing(ctx, ref, sel))
+    for p in ctx.bundle.policies:
+        known = memo.get(id(p))
+        if known is None or known[0] is not p:
+            known = memo[id(p)] = (p, [_namespace_label_missing(ctx, ref, sel) for ref in ctx.peers_of(p)
+                                       if (sel := _missing_namespaces(ctx, ref)) is not None])
+        out += known[1]
     return out
+
+
+def _missing_namespaces(ctx: LintContext, ref: PeerRef) -> LabelSelector | None:
+    """The peer's namespaceSelector when it is not empty and matches no namespace (nor one every cluster has)."""
+    sel = ref.peer.namespace_selector
+    if sel is None or sel.is_empty or ctx.namespaces_matching(sel) or _always_present(sel):
+        return None
+    return sel
 
 
 def _always_present(sel: LabelSelector) -> bool:
