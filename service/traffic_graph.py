@@ -30,15 +30,23 @@ def graph_json(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
     pairs: Counter[tuple[str, str]] = Counter()
     self_flows: list[str] = []
     total = 0
-    ns_of = {w.id: w.namespace for w in truth.bundle.workloads}
-    for src, dst, ports in conn.flows():
-        if src == dst:
-            self_flows.append(src)
-            continue
-        total += 1
-        pairs[(ns_of[src], ns_of[dst])] += 1
-        if len(edges) < max_edges:
-            edges.append({"from": src, "to": dst, "ports": ports_text(ports)})
+    c = conn.compiled
+    workloads = c.bundle.workloads
+    # `conn.flows()` pair by pair, but a class pair's ports are made into ranges only while edges are listed.
+    for s, d, mask in conn.class_pairs():
+        text: str | None = None
+        for ws in c.classes[s].members:
+            src = workloads[ws]
+            for wd in c.classes[d].members:
+                dst = workloads[wd]
+                if src.id == dst.id:
+                    self_flows.append(src.id)
+                    continue
+                total += 1
+                pairs[(src.namespace, dst.namespace)] += 1
+                if len(edges) < max_edges:
+                    text = text if text is not None else ports_text(c.atoms.to_portset(mask))
+                    edges.append({"from": src.id, "to": dst.id, "ports": text})
     return {
         "workloads": [_node(w, truth) for w in sorted(truth.bundle.workloads, key=lambda w: w.id)],
         "edges": edges,

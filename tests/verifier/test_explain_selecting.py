@@ -61,3 +61,12 @@ def test_a_compiled_bundle_of_another_bundle_is_not_used() -> None:
     explainer = Explainer(shop, compile_bundle(other))
     w = shop.workloads[0]
     assert explainer.selecting(w, "ingress") == Explainer(shop).selecting(w, "ingress")
+
+
+@pytest.mark.parametrize("mask", [0, 1, 2, 0b1011000, 1 << 20_000, (1 << 20_000) | (1 << 19_998) | 8, (1 << 300) - 1],
+                         ids=lambda m: f"{m.bit_count()}-of-{m.bit_length()}")
+def test_the_bits_of_a_mask_from_its_lowest_set_bit(mask: int) -> None:
+    from verifier.engine.explain import _bits_of
+    from verifier.sets.selectors import iter_bits
+
+    assert _bits_of(mask) == iter_bits(mask)

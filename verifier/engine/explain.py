@@ -195,7 +195,7 @@ class Explainer:
             found = self._by_class[direction] = {}
             for p in self.bundle.policies:
                 if getattr(p, flag):
-                    for cls in iter_bits(targets.get(p.id, 0)):
+                    for cls in _bits_of(targets.get(p.id, 0)):
                         found.setdefault(cls, []).append(p)
         return found
 
@@ -386,6 +386,18 @@ def resolve_port(pp: PolicyPort, dst: Workload) -> tuple[int, int] | None:
         if cp.name == pp.port and cp.protocol == pp.protocol:
             return (cp.port, cp.port)
     return None
+
+
+def _bits_of(mask: int) -> list[int]:
+    """`iter_bits(mask)`, reading only from the lowest set bit up.
+
+    A policy's targets are classes of its namespace: a few bits, often far up a mask of thousands
+    (20,000 classes on a 100,000-pod cluster), where `iter_bits` alone would write out every digit below.
+    """
+    if not mask:
+        return []
+    low = (mask & -mask).bit_length() - 1
+    return [low + i for i in iter_bits(mask >> low)]
 
 
 #: No closest miss yet: every count matters.
