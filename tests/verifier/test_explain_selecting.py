@@ -70,3 +70,12 @@ def test_the_bits_of_a_mask_from_its_lowest_set_bit(mask: int) -> None:
     from verifier.sets.selectors import iter_bits
 
     assert _bits_of(mask) == iter_bits(mask)
+
+
+@pytest.mark.parametrize("mask", [1, 2, 0b1011000, 1 << 20_000, (1 << 20_000) | (1 << 19_998), (1 << 300) - 1],
+                         ids=lambda m: f"{m.bit_count()}-of-{m.bit_length()}")
+def test_the_lowest_bit_of_a_mask(mask: int) -> None:
+    from verifier.review.rules.sides import _lowest
+    from verifier.sets.selectors import iter_bits
+
+    assert _lowest(mask) == iter_bits(mask)[0]

@@ -47,6 +47,7 @@ def test_index_answers_as_the_scan_did(seed: int) -> None:
         selector = LabelSelector(tuple(random_requirement(rng) for _ in range(rng.randint(0, 3))))
         assert nearest(selector, index) == by_scan(selector, pool), selector
         assert index.matches_any(selector) == any(matches(selector, labels) for _, labels in pool), selector
+        assert index.matches_any(selector) == any(matches(selector, labels) for _, labels in pool), selector  # again
 
 
 def test_a_typo_is_found_through_the_index_without_comparing_every_workload(monkeypatch: pytest.MonkeyPatch) -> None:

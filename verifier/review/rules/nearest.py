@@ -50,6 +50,9 @@ class LabelIndex:
         self.order = sorted(range(len(self.candidates)), key=lambda i: self.candidates[i][0])  # by name
         # `nearest` per selector: policies repeat selectors, and the fix round asks again for the same ones.
         self.nearest_found: dict[LabelSelector, Nearest | None] = {}
+        # `matches_any` per selector: a namespace's policies ask for the same few selectors (6 times each on the
+        # 5,413-pod benchmark).
+        self._any: dict[LabelSelector, bool] = {}
 
     def satisfying(self, req: Requirement) -> set[int]:
         """The candidates that meet one requirement."""
@@ -62,6 +65,12 @@ class LabelIndex:
 
     def matches_any(self, selector: LabelSelector) -> bool:
         """Whether some candidate has every label the selector requires (from the index, not a scan)."""
+        found = self._any.get(selector)
+        if found is None:
+            found = self._any[selector] = self._matches_any(selector)
+        return found
+
+    def _matches_any(self, selector: LabelSelector) -> bool:
         hits: set[int] | None = None
         for req in selector.requirements:
             met = self.satisfying(req)

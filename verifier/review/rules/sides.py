@@ -56,8 +56,8 @@ def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, r
              portsets: dict[int, PortSet]) -> Finding:
     c = ctx.conn.compiled
     workloads = c.bundle.workloads
-    src = workloads[c.classes[iter_bits(g.src)[0]].members[0]]
-    dst = workloads[c.classes[iter_bits(g.dst)[0]].members[0]]
+    src = workloads[c.classes[_lowest(g.src)].members[0]]
+    dst = workloads[c.classes[_lowest(g.dst)].members[0]]
     ports = portsets.get(g.ports)
     if ports is None:
         ports = portsets[g.ports] = c.atoms.to_portset(g.ports)
@@ -78,6 +78,11 @@ def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, r
     return Finding(rule_id, "warning", p.id, msg, p.source, fix,
                    {"key": f"{direction}[{i}]", "field": f"spec.{direction}[{i}]",
                     "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
+
+
+def _lowest(mask: int) -> int:
+    """`iter_bits(mask)[0]` of a non-empty mask, without writing out its digits."""
+    return (mask & -mask).bit_length() - 1
 
 
 def _ingress_fix(src: Workload, dst: Workload, proto: Protocol, port: int) -> str:
