@@ -368,3 +368,20 @@ def test_dependency_causes_stay_with_their_own_namespace_among_many(tmp_path: Pa
         ns = f.object
         assert f.details["fixes"] == [f"add {ns}/default-deny-egress", f"add {ns}/allow-client-egress",
                                       f"add {ns}/allow-dns"], f
+
+
+def test_a_patch_copies_its_values_into_the_document_it_returns() -> None:
+    """RFC 6902 `add`/`replace` into an object or an array: the result shares nothing with the operations
+    or the original, so changing one changes neither of the others."""
+    from verifier.review.policy_manifest import apply_patch
+
+    doc = {"spec": {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"from": []}]}}
+    value = {"matchLabels": {"app": "api"}, "matchExpressions": [{"key": "tier", "operator": "Exists"}]}
+    ops = [{"op": "replace", "path": "/spec/podSelector", "value": value},
+           {"op": "add", "path": "/spec/ingress/0/from/-", "value": value}]
+    out = apply_patch(doc, ops)
+    assert out["spec"]["podSelector"] == value and out["spec"]["ingress"][0]["from"] == [value]
+    out["spec"]["podSelector"]["matchLabels"]["app"] = "changed"
+    out["spec"]["ingress"][0]["from"][0]["matchExpressions"].clear()
+    assert value == {"matchLabels": {"app": "api"}, "matchExpressions": [{"key": "tier", "operator": "Exists"}]}
+    assert doc == {"spec": {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"from": []}]}}

@@ -150,7 +150,7 @@ def _apply_one(parent: Any, last: str, op: PatchOp) -> None:
     if kind == "remove":
         del parent[last]
     else:
-        parent[last] = copy.deepcopy(op["value"])
+        parent[last] = _copy(op["value"])
 
 
 # --- builders of least-privilege policies -----------------------------------------------------
