@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import yaml
 
 import verifier
 from service.settings import Settings
-from tests.fakes.api_server import ApiServer, sqlite_url
+from service.storage.tables import analyses
+from service.store import Store
+from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer
 
 MODEL = "openai:gpt-4.1-mini"
@@ -67,3 +72,76 @@ def test_a_flows_answer_with_no_claims_misses_the_first_pairs_in_bundle_order(
     missed = [m["item"] for m in doc["missed"] if m["type"] == "flow"]
     assert missed == _expected_flow_items(text)
     assert doc["totals"]["missed"] == len(missed) == min(pods * (pods - 1), 200)
+
+
+# --- the document encoded once: size check, stored copy and answer -------------------------------------------
+
+#: Outside printable ASCII, each in a different way: accented (2 UTF-8 bytes), DEL, an emoji beyond the BMP
+#: (4 bytes, a surrogate pair when escaped), and U+2028 (3 bytes).
+ODD = "é\x7f🙂\u2028"
+
+
+def _odd_files() -> list[dict[str, str]]:
+    """examples/shop-like pods in a file whose path is not ASCII: the path is in every finding about them."""
+    return [{"path": f"k8s/{ODD}/pods.yaml", "content": _pods(3)}]
+
+
+def _compact(doc: object, *, ascii_only: bool) -> str:
+    return json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"))
+
+
+def test_the_answer_is_the_documents_compact_utf8_json_and_its_stored_copy_reads_back_the_same(
+        fake_provider_env: FakeProviderServer, db_url: str) -> None:
+    """The JSON answer is written from the text the store keeps (one encoding): both must be the document's
+    compact UTF-8 JSON, byte for byte, on SQLite and PostgreSQL, with characters JSON writes in different ways."""
+    fake_provider_env.enqueue(answer({"summary": ODD * 3, "claims": []}))
+    settings = Settings(database_url=db_url, api_tokens=(), model=None, allowed_models=(MODEL,))
+    with running_api(settings) as server, httpx.Client(base_url=server.base_url, timeout=60) as c:
+        posted = c.post("/v1/analyze", json={"files": _odd_files(), "model": MODEL})
+        assert posted.status_code == 200, posted.text
+        assert posted.headers["content-type"] == "application/json"
+        assert int(posted.headers["content-length"]) == len(posted.content)
+        doc = posted.json()
+        assert doc["model"]["summary"] == ODD * 3 and ODD in json.dumps(doc["ground_truth"], ensure_ascii=False)
+        assert posted.content == _compact(doc, ascii_only=False).encode("utf-8")
+        stored = c.get(posted.headers["location"])
+        assert stored.status_code == 200 and stored.content == posted.content
+    with closing(Store.open(db_url)) as store:
+        assert store.get_analysis(posted.headers["x-netreason-analysis-id"]).result == doc
+
+
+def _analyze_with_limit(limit: int, fake: FakeProviderServer, tmp_path: Path, summary: str) -> httpx.Response:
+    fake.enqueue(answer({"summary": summary, "claims": []}))
+    settings = Settings(database_url=sqlite_url(tmp_path / str(limit)), api_tokens=(), model=None,
+                        allowed_models=(MODEL,), max_response_bytes=limit)
+    with running_api(settings) as server, httpx.Client(base_url=server.base_url, timeout=60) as c:
+        return c.post("/v1/analyze", json={"manifests": _pods(3), "model": MODEL})
+
+
+def _stored_count(tmp_path: Path, limit: int) -> int:
+    with closing(Store.open(sqlite_url(tmp_path / str(limit)))) as store, store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(analyses)).scalar_one())
+
+
+def test_the_size_limit_counts_the_document_as_ascii_json_as_it_always_did(
+        fake_provider_env: FakeProviderServer, tmp_path: Path) -> None:
+    """NETREASON_MAX_RESPONSE_BYTES is checked against `json.dumps(doc, separators=(",", ":"))`, where every
+    character outside printable ASCII takes 6 or 12 characters: a document that fits as UTF-8 (or counted in
+    characters) but not as ASCII JSON is refused, with that size, and not stored; one that fits is answered."""
+    summary = ODD * 500  # 2,000 characters, 4,500 bytes of UTF-8, 14,000 of ASCII JSON
+    reference = _analyze_with_limit(10_000_000, fake_provider_env, tmp_path, summary)
+    assert reference.status_code == 200, reference.text
+    ascii_size = len(_compact(reference.json(), ascii_only=True))
+    assert ascii_size - len(reference.content) > 9_000  # the margin, far beyond the timings' few digits
+
+    limit = ascii_size - 4_000  # over the UTF-8 length, under the ASCII JSON length
+    refused = _analyze_with_limit(limit, fake_provider_env, tmp_path, summary)
+    assert refused.status_code == 422 and refused.json()["type"] == "urn:netreason:problem:response-too-large"
+    size = int(refused.json()["detail"].split(" is ", 1)[1].split(" bytes", 1)[0].replace(",", ""))
+    assert abs(size - ascii_size) <= 20, (size, ascii_size)  # the same measure (timings may differ by a digit)
+    assert _stored_count(tmp_path, limit) == 0
+
+    roomy = ascii_size + 100
+    kept = _analyze_with_limit(roomy, fake_provider_env, tmp_path, summary)
+    assert kept.status_code == 200, kept.text
+    assert _stored_count(tmp_path, roomy) == 1
