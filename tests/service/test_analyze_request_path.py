@@ -145,3 +145,74 @@ def test_the_size_limit_counts_the_document_as_ascii_json_as_it_always_did(
     kept = _analyze_with_limit(roomy, fake_provider_env, tmp_path, summary)
     assert kept.status_code == 200, kept.text
     assert _stored_count(tmp_path, roomy) == 1
+
+
+# --- the brief: each object's line written once per plan ------------------------------------------------------
+
+
+def _namespaces_with_policies(count: int) -> str:
+    """`count` namespaces, each with two pods, a Service and two policies (one allowing the other namespace's
+    pods in); every namespace's brief also shows the kube-dns pod, so objects repeat across briefs."""
+    docs: list[dict[str, object]] = [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "coredns", "namespace": "kube-system",
+                                                         "labels": {"k8s-app": "kube-dns"}},
+         "spec": {"containers": [{"name": "c", "image": "coredns", "ports": [{"containerPort": 53,
+                                                                              "protocol": "UDP"}]}]}}]
+    for i in range(count):
+        ns, other = f"team-{i}", f"team-{(i + 1) % count}"
+        docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"team": ns}}})
+        for app in ("web", "db"):
+            docs.append({"apiVersion": "v1", "kind": "Pod",
+                         "metadata": {"name": app, "namespace": ns, "labels": {"app": app}},
+                         "spec": {"containers": [{"name": "c", "image": "nginx",
+                                                  "ports": [{"containerPort": 8080}]}]}})
+        docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": ns},
+                     "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+        docs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                     "metadata": {"name": "deny", "namespace": ns},
+                     "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+        docs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                     "metadata": {"name": "from-next", "namespace": ns},
+                     "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
+                              "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": other}},
+                                                     "podSelector": {"matchLabels": {"app": "web"}}}],
+                                           "ports": [{"port": 8080}]}]}})
+    return yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def _sent_prompts(fake: FakeProviderServer) -> list[list[str]]:
+    return [[m["content"] for m in r.body["messages"]] for r in fake.requests]
+
+
+def _fresh_prompts(text: str, prompt: str, budget: str | None, anonymize: bool) -> list[list[str]]:
+    """The prompts of each slice the plan asks, each rendered again on its own (no lines shared)."""
+    from service import pipeline
+    from service.prompting import prepare_prompt
+    from service.truth import compute_truth
+
+    truth = compute_truth(verifier.load_text(text, name="manifests"), texts={"manifests": text})
+    _budget, slices = pipeline.plan(truth, model=MODEL, prompt=prompt, anonymize=anonymize,
+                                    options=pipeline.SliceOptions(budget=budget))
+    prompts = []
+    for sl in slices:
+        rendered = prepare_prompt(prompt, sl.bundle, list(sl.dependencies), anonymize=anonymize).rendered
+        prompts.append([rendered.system, *(m["content"] for m in rendered.messages)])
+    return prompts
+
+
+@pytest.mark.parametrize(("budget", "anonymize", "sliced"), [(None, False, False), ("3k:2k", False, True),
+                                                             ("3k:2k", True, True)])
+def test_each_prompt_is_the_brief_of_its_slice_as_rendered_on_its_own(
+        fake_provider_env: FakeProviderServer, client: httpx.Client, budget: str | None, anonymize: bool,
+        sliced: bool) -> None:
+    """A plan renders every namespace's brief to size it, then the prompt of the whole cluster (or of each
+    slice) from the same objects' lines: each prompt sent must be the one rendered afresh for its slice."""
+    text = _namespaces_with_policies(6)
+    fake_provider_env.set_responder(lambda _request: NO_CLAIMS)
+    response = client.post("/v1/analyze", json={"manifests": text, "model": MODEL, "prompt": "flows",
+                                                "budget": budget, "anonymize": anonymize})
+    assert response.status_code == 200, response.text
+    assert (len(response.json()["model"]["slices"]) > 1) == sliced
+    sent = _sent_prompts(fake_provider_env)
+    assert sorted(sent) == sorted(_fresh_prompts(text, response.json()["prompt"], budget, anonymize))
+    assert any("team-" in "".join(p) for p in sent) != anonymize  # pseudonyms, when asked for
