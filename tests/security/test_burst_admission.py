@@ -24,7 +24,12 @@ from service.api.deps import ServiceState
 from service.settings import Settings
 from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 
+from tests.fakes.provider_server import FakeProviderServer, answer
+
 from .support import DEFAULT_DENY, pods_yaml
+
+CLAIMS = {"summary": "ok", "claims": [{"type": "flow", "from": "load/w0", "to": "load/w1", "port": 80,
+                                       "protocol": "TCP", "allowed": False}]}
 
 GARBAGE = {"content": b"{not json", "headers": {"content-type": "application/json"}, "timeout": 30}
 
@@ -132,3 +137,38 @@ def test_requests_that_find_the_token_answer_stale_share_one_query(tmp_path: Pat
             statuses = [p.result().status_code for p in pending]
     assert statuses == [200] * requests
     assert len(asked) == 1 and asked[0].startswith("netreason-auth"), asked
+
+
+def test_model_calls_run_on_the_model_loop_not_the_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's work for each model call (building the request, checking its pooled connections) ran on the
+    server's event loop, between the probes. Now the call is made on the `netreason-models` thread's loop, the
+    claims still come back checked, and the provider's connections are closed there at shutdown."""
+    from service.providers.sdk import SdkProvider
+
+    calls: list[str] = []
+    closes: list[str] = []
+    original_complete, original_close = SdkProvider.complete, SdkProvider.aclose
+
+    async def recording_complete(self: SdkProvider, request: Any) -> Any:
+        calls.append(threading.current_thread().name)
+        return await original_complete(self, request)
+
+    async def recording_close(self: SdkProvider) -> None:
+        closes.append(threading.current_thread().name)
+        await original_close(self)
+
+    monkeypatch.setattr(SdkProvider, "complete", recording_complete)
+    monkeypatch.setattr(SdkProvider, "aclose", recording_close)
+    with FakeProviderServer() as srv:
+        srv.enqueue(answer(CLAIMS))
+        spec = f"openai-compatible:{srv.openai_base_url}#m"
+        with running_api(Settings(database_url=sqlite_url(tmp_path), model=spec)) as api:
+            r = httpx.post(f"{api.base_url}/v1/analyze", json={"manifests": pods_yaml(4) + DEFAULT_DENY}, timeout=60)
+            health = httpx.get(f"{api.base_url}/healthz", timeout=30)
+        model_requests = len(srv.requests)
+    assert r.status_code == 200, r.text[:300]
+    doc = r.json()
+    assert doc["model"]["error"] is None, doc["model"]
+    assert model_requests == 1 and calls == ["netreason-models"], calls
+    assert closes == ["netreason-models"], closes
+    assert health.status_code == 200
