@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_truth --tier M                 # CLI ratios + per-rule table
     .venv/bin/python -m benchmarks.bench_truth --tier M --tier L --api   # + tier L, + the HTTP API ratios
+    .venv/bin/python -m benchmarks.bench_truth --api-c1                  # the API overhead ratio alone (quick)
 
 Each figure is a ratio against a baseline measured in the same run on the same input, so a shared,
 busy machine slows both sides alike (each command runs --repeat times, in turns, and medians are compared):
@@ -157,19 +158,25 @@ def rule_table(directory: Path) -> dict[str, float]:
     return times
 
 
-def api_ratios(requests: int) -> dict[str, Any]:
-    from . import bench_api
-
-    text = bench_api.bundle_yaml()
-    body = json.dumps({"manifests": text}).encode()
+def _parse_ms(text: str) -> float:
+    """Median milliseconds of bare `yaml.load_all(CSafeLoader)` on `text` (the overhead's yardstick)."""
     loads = []
     for _ in range(7):
         start = time.perf_counter()
         list(yaml.load_all(text, Loader=yaml.CSafeLoader))
         loads.append(time.perf_counter() - start)
-    parse_ms = statistics.median(loads) * 1000
+    return statistics.median(loads) * 1000
+
+
+def api_ratios(requests: int, *, c1_only: bool = False) -> dict[str, Any]:
+    """The API targets; `c1_only`: the overhead ratio alone (one worker, concurrency 1), for iterating."""
+    from . import bench_api
+
+    text = bench_api.bundle_yaml()
+    body = json.dumps({"manifests": text}).encode()
+    parse_ms = _parse_ms(text)
     out: dict[str, Any] = {"yaml_load_all_ms": round(parse_ms, 1)}
-    for workers in (1, 2):
+    for workers in (1,) if c1_only else (1, 2):
         with tempfile.TemporaryDirectory() as tmp:
             base, procs = bench_api.start_processes(Path(tmp), workers)
             try:
@@ -177,6 +184,9 @@ def api_ratios(requests: int) -> dict[str, Any]:
                 if workers == 1:
                     one = bench_api.summarize(*asyncio.run(bench_api.run_load(base, body, requests, 1)), 1)
                     out["concurrency_1"] = one
+                    out["parse_ms_after_c1"] = round(_parse_ms(text), 1)
+                if c1_only:
+                    continue
                 with cpu_split(procs[0].pid, procs[1].pid) as split:
                     load = asyncio.run(bench_api.run_load(base, body, requests, 8))
                 out[f"workers_{workers}_c8"] = {**bench_api.summarize(*load, 8), "cpu_s": split}
@@ -185,6 +195,9 @@ def api_ratios(requests: int) -> dict[str, Any]:
                     proc.terminate()
                     proc.wait(timeout=10)
     out["overhead_p50_over_parse"] = round(out["concurrency_1"]["overhead_ms"]["p50"] / parse_ms, 2)
+    out["load_average_1m"] = round(os.getloadavg()[0], 2)
+    if c1_only:
+        return out
     out["workers2_over_workers1_rps"] = round(out["workers_2_c8"]["rps"] / out["workers_1_c8"]["rps"], 2)
     return out
 
@@ -226,12 +239,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--api", action="store_true", help="also measure the HTTP API ratios (bench_api's bundle)")
     parser.add_argument("--requests", type=int, default=60, help="API requests per load run")
+    parser.add_argument("--api-c1", action="store_true",
+                        help="only the API overhead ratio (one worker, concurrency 1): quick, for iterating")
     parser.add_argument("--no-rules", action="store_true", help="skip the per-rule table")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each CLI command, in turns; the medians are compared (a shared machine is noisy)")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.api_c1:
+        quick = {"cpus": os.cpu_count(), "api": api_ratios(args.requests, c1_only=True)}
+        print(json.dumps(quick, indent=2))
+        if args.out:
+            args.out.write_text(json.dumps(quick, indent=2) + "\n")
+        return 0
     report: dict[str, Any] = {"cpus": os.cpu_count(), "check": check_ratio()}
     for tier in args.tier or ["M"]:
         directory = tier_dir(args.workdir, tier)

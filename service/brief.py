@@ -29,8 +29,9 @@ as the notation says.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from service.brief_admin import admin_sections
 from verifier.deps.declared import DependencyInput, as_dependency
@@ -60,24 +61,45 @@ BRIEF_VERSION = "brief@1"
 _SOURCE_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
-def render_brief(bundle: Bundle, dependencies: Iterable[DependencyInput] = ()) -> str:
+_Shown = TypeVar("_Shown", Namespace, Workload, Service, NetworkPolicy)
+
+
+class BriefLines:
+    """The brief's line of each object, written once: a prompt planned in slices renders the same objects in
+    several briefs (each namespace's, to size it, then the whole cluster's or each slice's). Objects are
+    frozen, so a line never changes; keyed by identity, holding the object so its id stays its own."""
+
+    def __init__(self) -> None:
+        self._lines: dict[int, tuple[object, str]] = {}
+
+    def line(self, obj: _Shown, write: Callable[[_Shown], str]) -> str:
+        """`write(obj)`, written the first time `obj` is shown."""
+        found = self._lines.get(id(obj))
+        if found is None:
+            found = self._lines[id(obj)] = (obj, write(obj))
+        return found[1]
+
+
+def render_brief(bundle: Bundle, dependencies: Iterable[DependencyInput] = (), *,
+                 lines: BriefLines | None = None) -> str:
     """Render `bundle` (and optional dependency records) as the cluster brief text.
 
     A dependency is shown as its client dials it (`Dependency.dialled`, `dialled_port`): to its Service on
     the Service port when it goes through one, else to its workload or CIDR; a mapping is taken as written
     (`verifier.deps.declared.as_dependency`). Deterministic: equal bundles give byte-identical briefs.
     Never includes env values, env var names, annotations or anything the bundle does not model (images,
-    Secrets).
+    Secrets). `lines` reuses the lines of objects already rendered into another brief (the same text).
 
     Raises:
         ValueError: a dependency mapping without from, to or port.
     """
+    line = (lines or BriefLines()).line
     deps = sorted({_dep_key(as_dependency(d)) for d in dependencies})
     sections = [
-        _section("namespaces", [_namespace_line(ns) for ns in _sorted_namespaces(bundle)]),
-        _section("workloads", [_workload_line(w) for w in sorted(bundle.workloads, key=_obj_key)]),
-        _section("services", [_service_line(s) for s in sorted(bundle.services, key=_obj_key)]),
-        _section("policies", [_policy_line(p) for p in sorted(bundle.policies, key=_obj_key)]),
+        _section("namespaces", [line(ns, _namespace_line) for ns in _sorted_namespaces(bundle)]),
+        _section("workloads", [line(w, _workload_line) for w in sorted(bundle.workloads, key=_obj_key)]),
+        _section("services", [line(s, _service_line) for s in sorted(bundle.services, key=_obj_key)]),
+        _section("policies", [line(p, _policy_line) for p in sorted(bundle.policies, key=_obj_key)]),
         _section("dependencies", [_dependency_line(d) for d in deps]),
     ]
     sections += admin_sections(bundle)

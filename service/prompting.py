@@ -8,7 +8,7 @@ that the caller keeps to map the answer back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from prompts.library import PromptError, RenderedPrompt, load_prompt
 from verifier.deps.declared import DependencyInput, as_dependency
 from verifier.model.bundle import Bundle
 
-from .brief import render_brief
+from .brief import BriefLines, render_brief
 from .redact import Pseudonyms, redact_text
 
 
@@ -49,6 +49,19 @@ def prepare_prompt(
         UnknownPrompt: no such prompt.
         PromptError: a variable is missing or unknown, or `brief` was passed in.
     """
+    return prepare_prompt_with(ref, bundle, dependencies, variables, anonymize=anonymize)
+
+
+def prepare_prompt_with(ref: str, bundle: Bundle, dependencies: Iterable[DependencyInput],
+                        variables: Mapping[str, object], *, anonymize: bool = False,
+                        brief_lines: BriefLines | None = None) -> PreparedPrompt:
+    """`prepare_prompt`, reusing the brief lines of objects already rendered into another brief (`brief_lines`,
+    see `render_brief`): a prompt planned in slices shows each object in several briefs.
+
+    Raises:
+        UnknownPrompt: no such prompt.
+        PromptError: a variable is missing or unknown, or `brief` was passed in.
+    """
     spec = load_prompt(ref)
     if "brief" in variables:
         raise PromptError(f"{spec.ref}: brief is built from the bundle; do not pass it")
@@ -59,5 +72,5 @@ def prepare_prompt(
         values = {k: pseudonyms.anonymize_text(v) for k, v in values.items()}
         bundle, deps = pseudonyms.bundle(bundle), [pseudonyms.dependency(d) for d in deps]
     if "brief" in spec.variables:
-        values["brief"] = render_brief(bundle, deps)
+        values["brief"] = render_brief(bundle, deps, lines=brief_lines)
     return PreparedPrompt(spec.render(**values), pseudonyms)

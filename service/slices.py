@@ -22,7 +22,7 @@ from verifier.model.bundle import Bundle, NetworkPolicy, Workload
 from verifier.model.records import Dependency
 from verifier.sets.selectors import iter_bits
 
-from .brief import render_brief
+from .brief import BriefLines, render_brief
 from .budgets import ANSWER_OVERHEAD_TOKENS, TOKENS_PER_CLAIM, Budget, estimate_tokens
 from .truth import Truth
 
@@ -181,14 +181,15 @@ def plan_slices(ctx: SliceContext, prompt_ref: str, budget: Budget, *, scope: Sc
     a namespace too big on its own is split by workload.
     """
     variables = dict(variables or {})
+    lines = BriefLines()  # each object's brief line is written once, then reused by every brief it is in
     base = _render(ctx, prompt_ref, Bundle({}, (), (), ()), (), anonymize, variables)
     base_tokens = _tokens(base)
-    units = _units(ctx, prompt_ref, budget, scope, base_tokens)
+    units = _units(ctx, prompt_ref, budget, scope, base_tokens, lines)
     total_claims = sum(u.claims for u in units)
     if scope.whole and base_tokens + sum(u.tokens for u in units) <= budget.input_tokens \
             and output_tokens(total_claims) <= budget.output_tokens:
         deps = tuple(r.dependency for r in ctx.truth.dependencies)
-        prepared = _render(ctx, prompt_ref, ctx.bundle, deps, anonymize, variables)
+        prepared = _render(ctx, prompt_ref, ctx.bundle, deps, anonymize, variables, lines)
         focus = tuple(w.id for w in ctx.bundle.workloads)
         return [Slice(1, tuple(sorted(ctx.bundle.namespaces)), focus, ctx.bundle, deps, "whole",
                       _tokens(prepared), output_tokens(total_claims), prepared)]
@@ -198,14 +199,15 @@ def plan_slices(ctx: SliceContext, prompt_ref: str, budget: Budget, *, scope: Sc
         focus = tuple(w for u in group for w in u.focus)
         split = "workload" if any(u.split == "workload" for u in group) else "namespace"
         sub, deps = ctx.sub_bundle(focus, namespaces if split == "namespace" else (), incoming=scope.focus is not None)
-        prepared = _render(ctx, prompt_ref, sub, deps, anonymize, variables)
+        prepared = _render(ctx, prompt_ref, sub, deps, anonymize, variables, lines)
         claims = sum(u.claims for u in group)
         slices.append(Slice(len(slices) + 1, namespaces, focus, sub, deps, split, _tokens(prepared),
                             output_tokens(claims), prepared))
     return slices
 
 
-def _units(ctx: SliceContext, prompt_ref: str, budget: Budget, scope: Scope, base_tokens: int) -> list[_Unit]:
+def _units(ctx: SliceContext, prompt_ref: str, budget: Budget, scope: Scope, base_tokens: int,
+           lines: BriefLines) -> list[_Unit]:
     """One unit per namespace in scope; a namespace over budget alone becomes one unit per workload."""
     if scope.focus is not None:
         _sub, deps = ctx.sub_bundle((scope.focus,), (), incoming=True)
@@ -216,23 +218,24 @@ def _units(ctx: SliceContext, prompt_ref: str, budget: Budget, scope: Scope, bas
         for wid in scope.workloads:
             if wid in ctx.ids:
                 by_ns[ctx.ids[wid].namespace].append(wid)
-        return [_unit(ctx, prompt_ref, (ns,), tuple(ws), "workload") for ns, ws in sorted(by_ns.items())]
+        return [_unit(ctx, prompt_ref, (ns,), tuple(ws), "workload", lines) for ns, ws in sorted(by_ns.items())]
     names = scope.namespaces or tuple(sorted(ctx.bundle.namespaces))
     units = []
     for ns in names:
         focus = tuple(w.id for w in ctx.by_ns.get(ns, ()))
-        unit = _unit(ctx, prompt_ref, (ns,), focus, "namespace")
+        unit = _unit(ctx, prompt_ref, (ns,), focus, "namespace", lines)
         if len(focus) > 1 and (base_tokens + unit.tokens > budget.input_tokens
                                or output_tokens(unit.claims) > budget.output_tokens):
-            units += [_unit(ctx, prompt_ref, (ns,), (w,), "workload") for w in focus]
+            units += [_unit(ctx, prompt_ref, (ns,), (w,), "workload", lines) for w in focus]
         else:
             units.append(unit)
     return units
 
 
-def _unit(ctx: SliceContext, prompt_ref: str, namespaces: tuple[str, ...], focus: tuple[str, ...], split: str) -> _Unit:
+def _unit(ctx: SliceContext, prompt_ref: str, namespaces: tuple[str, ...], focus: tuple[str, ...], split: str,
+          lines: BriefLines) -> _Unit:
     sub, deps = ctx.sub_bundle(focus, namespaces if split == "namespace" else ())
-    tokens = estimate_tokens(len(render_brief(sub, deps)))
+    tokens = estimate_tokens(len(render_brief(sub, deps, lines=lines)))
     return _Unit(namespaces, focus, split, tokens, expected_claims(prompt_ref, focus, deps))
 
 
@@ -253,10 +256,10 @@ def _pack(units: list[_Unit], budget: Budget, base_tokens: int) -> list[list[_Un
 
 
 def _render(ctx: SliceContext, prompt_ref: str, bundle: Bundle, deps: Sequence[Dependency], anonymize: bool,
-            variables: Mapping[str, Any]) -> PreparedPrompt:
-    from .prompting import prepare_prompt
+            variables: Mapping[str, Any], lines: BriefLines | None = None) -> PreparedPrompt:
+    from .prompting import prepare_prompt_with
 
-    return prepare_prompt(prompt_ref, bundle, list(deps), anonymize=anonymize, **dict(variables))
+    return prepare_prompt_with(prompt_ref, bundle, list(deps), variables, anonymize=anonymize, brief_lines=lines)
 
 
 def _tokens(prepared: PreparedPrompt) -> int:

@@ -17,10 +17,11 @@ from ..slices import Scope
 from ..truth import Truth
 from .results import analysis_link
 from ..providers.specs import display_spec
-from .deps import State
+from .deps import ServiceState, State
+from .encoded import EncodedJson
 from .formats import Format, render
 from .manifests import Snapshot, load_snapshot
-from .running import bounded, bounded_json_size, choose_model, compute_truth, prompt_ref, run_model, within_budget
+from .running import bounded, choose_model, compute_truth, encode_bounded, prompt_ref, run_model, within_budget
 from .workpool import offload
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
@@ -76,17 +77,25 @@ async def analyze(body: AnalyzeRequest, state: State) -> Response:
         options = pipeline.SliceOptions(budget=body.budget, scope=scope)
         result = await run_model(truth, spec=spec, state=state, prompt=ref, timeout_s=timeout,
                                  anonymize=body.anonymize, options=options)
-        doc = apply_scope(await offload(pipeline.analysis_json, result), truth, scope)
-        await offload(bounded_json_size, state, doc, "analysis")
+        # The document is encoded once, on the pool: the size check, the stored copy and a JSON answer share it.
+        encoded = await offload(_encoded_document, state, result, truth, scope)
+        doc = encoded.doc
         state.metrics.record_model(doc["model"])
         headers = {}
         if body.save:
             summary = {"source": loaded.ref, "model": display_spec(spec), "prompt": ref, "strict": body.strict}
-            stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, doc)
+            stored = await run_in_threadpool(state.store.save_analysis, "analyze", summary, encoded.stored())
             headers = {"Location": analysis_link(state, stored.id, "json"), "X-Netreason-Analysis-Id": stored.id}
+        if body.format == "json":
+            return bounded(state, encoded.response(headers))
         # Serializing is CPU work too: built on the pool, off the event loop.
         html = _html_for(body.map_namespace)
         return bounded(state, await offload(render, doc, body.format, headers=headers, html=html))
+
+
+def _encoded_document(state: ServiceState, result: pipeline.Analysis, truth: Truth, scope: Scope) -> EncodedJson:
+    """The analysis document of `result` within `scope`, encoded (422 when over the response size limit)."""
+    return encode_bounded(state, apply_scope(pipeline.analysis_json(result), truth, scope), "analysis")
 
 
 def _html_for(map_namespace: str | None) -> Callable[[dict[str, Any]], str] | None:

@@ -21,6 +21,7 @@ from ..truth import Truth
 from ..truth import compute_truth as compute_bundle_truth
 from ..providers.specs import display_spec
 from .deps import ServiceState
+from .encoded import EncodedJson
 from .errors import ApiProblem
 from .manifests import LoadedSnapshot
 from .workpool import offload
@@ -71,12 +72,29 @@ def bounded_json_size(state: ServiceState, doc: Any, what: str) -> int:
         ApiProblem: 422 naming the size and the limit; nothing was stored.
     """
     size = len(json.dumps(doc, separators=(",", ":")))
+    _check_size(state, size, what)
+    return size
+
+
+def encode_bounded(state: ServiceState, doc: Any, what: str) -> EncodedJson:
+    """`doc` encoded once for the response and the store, refused as `bounded_json_size` refuses it (the same
+    size, the same limit; run it with `offload`).
+
+    Raises:
+        ApiProblem: 422 naming the size and the limit; nothing was stored.
+        ValueError: `doc` holds NaN or an infinity (no JSON response can carry it).
+    """
+    encoded = EncodedJson.of(doc)
+    _check_size(state, encoded.ascii_size, what)
+    return encoded
+
+
+def _check_size(state: ServiceState, size: int, what: str) -> None:
     limit = state.settings.max_response_bytes
     if size > limit:
         raise ApiProblem(422, "response-too-large", "Result too large",
                          f"the {what} is {size:,} bytes, over the {limit:,}-byte limit (NETREASON_MAX_RESPONSE_BYTES); "
                          "analyze fewer namespaces at a time")
-    return size
 
 
 def bounded(state: ServiceState, response: Response) -> Response:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .base import NotFound, Repository, aware, utcnow
+from .base import JsonText, NotFound, Repository, aware, utcnow
 from .tables import analyses
 
 class AnalysisNotFound(NotFound):
@@ -33,14 +33,15 @@ class StoredAnalysis:
 class AnalysisRepository(Repository):
     """Stored analyses, reviews and chat turns."""
 
-    def save_analysis(self, kind: str, request: dict[str, Any], result: dict[str, Any],
+    def save_analysis(self, kind: str, request: dict[str, Any], result: dict[str, Any] | JsonText,
                       analysis_id: str | None = None) -> StoredAnalysis:
         """Store an analysis (or review) result so a report can be linked.
 
         `analysis_id` defaults to a new unguessable id (`new_analysis_id()`); pass one made earlier when
-        the result must contain its own link.
+        the result must contain its own link. A `JsonText` result is stored as its text (already encoded).
         """
-        record = StoredAnalysis(analysis_id or new_analysis_id(), kind, request, result, utcnow())
+        doc = result.value if isinstance(result, JsonText) else result
+        record = StoredAnalysis(analysis_id or new_analysis_id(), kind, request, doc, utcnow())
         with self._tx() as conn:
             conn.execute(analyses.insert().values(id=record.id, kind=kind, request=request, result=result,
                                                   created_at=record.created_at))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -17,6 +20,22 @@ class StoreError(NetreasonError):
 
 class NotFound(NetreasonError):
     """A stored object that does not exist."""
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """A value for a JSON column that is already encoded: `text` is written as it is (`json_column_text`).
+    A route that has encoded its document for the response stores those characters instead of encoding
+    `value` a second time."""
+
+    value: Any
+    text: str
+
+
+def json_column_text(value: Any) -> str:
+    """The text a JSON column stores for `value` (the engines' `json_serializer`): `json.dumps`, SQLAlchemy's
+    default, except for a `JsonText`, whose text is used as it is."""
+    return value.text if isinstance(value, JsonText) else json.dumps(value)
 
 
 class Repository:

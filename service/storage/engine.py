@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from .base import StoreError
+from .base import StoreError, json_column_text
 
 
 def safe_url(url: str) -> str:
@@ -31,7 +31,7 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=json_column_text)
     except (ImportError, sa.exc.NoSuchModuleError) as e:
         raise StoreError(f"no driver for {safe_url(url)}: {e}; for PostgreSQL install netreason[postgres]") from None
 
@@ -41,7 +41,8 @@ def _sqlite_engine(url: URL) -> Engine:
     in_memory = database in ("", ":memory:")
     if not in_memory:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30},
+                              "json_serializer": json_column_text}
     if in_memory:
         kwargs["poolclass"] = StaticPool
     engine = sa.create_engine(url, **kwargs)

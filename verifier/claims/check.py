@@ -10,7 +10,7 @@ mentions are listed as `missed`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -118,14 +118,28 @@ class ClaimIndex:
     def flow_items(self) -> tuple[list[tuple[str, str, int, Protocol]], bool]:
         """The flows a `flows` answer is expected to cover: the apps' dependencies, else
         every pair on each destination's declared ports (capped)."""
-        items: list[tuple[str, str, int, Protocol]] = [(d.dependency.src, d.dependency.dst, d.dependency.port,
-                                                        d.dependency.protocol)
-                 for d in self.dependencies if d.dependency.dst]
+        items: Iterable[tuple[str, str, int, Protocol]] = [
+            (d.dependency.src, d.dependency.dst, d.dependency.port, d.dependency.protocol)
+            for d in self.dependencies if d.dependency.dst]
         if not items:
-            items = [(s.id, d.id, p.port, p.protocol) for s in self.bundle.workloads
-                     for d in self.bundle.workloads if s.id != d.id for p in d.ports]
-        unique = list(dict.fromkeys(items))
-        return unique[:MAX_FLOW_ITEMS], len(unique) > MAX_FLOW_ITEMS
+            items = self._pair_items()
+        # The pairs grow with the square of the workloads (40,000 at 200) and only the first few are kept:
+        # stop at the first item past the cap.
+        unique: dict[tuple[str, str, int, Protocol], None] = {}
+        for item in items:
+            unique[item] = None
+            if len(unique) > MAX_FLOW_ITEMS:
+                return list(unique)[:MAX_FLOW_ITEMS], True
+        return list(unique), False
+
+    def _pair_items(self) -> Iterator[tuple[str, str, int, Protocol]]:
+        """Every workload pair on each destination's declared ports, lazily, sources in bundle order."""
+        ids = [w.id for w in self.bundle.workloads]
+        for src in ids:
+            for dst, workload in zip(ids, self.bundle.workloads):
+                if src != dst:
+                    for p in workload.ports:
+                        yield src, dst, p.port, p.protocol
 
 
 def check_answer(answer: ModelAnswer, truth: ClaimIndex, scope: Iterable[str] = (),
