@@ -23,6 +23,9 @@ from .api.middleware import BodySizeLimit, RequestMetrics, ShedWhenSaturated
 from .links import resolve_link_secret
 from .memtrim import FULL_COLLECTION_EVERY_S, server_heap
 from .metrics import Metrics
+from .model_loop import ModelLoop, OffLoopProvider
+from .provider_pool import ProviderPool
+from .providers.registry import get_provider
 from .settings import Settings
 from .store import Store, safe_url
 
@@ -40,7 +43,10 @@ def _lifespan(settings: Settings, metrics: Metrics) -> Callable[[FastAPI], Abstr
         await run_in_threadpool(warm_up)
         work = WorkPool(threads=settings.work_threads, max_active=settings.max_active_analyses,
                         max_queued=settings.max_queued_analyses, max_cpu_s=settings.max_request_cpu_s)
-        app.state.service = ServiceState(settings, store, metrics, work=work, link_secret=link_secret)
+        models = ModelLoop()
+        providers = ProviderPool(factory=lambda spec: OffLoopProvider(get_provider(spec), models))
+        app.state.service = ServiceState(settings, store, metrics, providers=providers, work=work,
+                                         link_secret=link_secret)
         collector = asyncio.create_task(work.collect_every(FULL_COLLECTION_EVERY_S))
         try:
             with server_heap():
@@ -49,6 +55,7 @@ def _lifespan(settings: Settings, metrics: Metrics) -> Callable[[FastAPI], Abstr
             collector.cancel()
             work.shutdown()
             await app.state.service.providers.aclose()
+            models.close()
             store.close()
     return lifespan
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -22,6 +24,8 @@ from .errors import ApiProblem
 
 #: How long "no token is stored" is believed before the database is asked again.
 TOKENS_CHECK_TTL_S = 1.0
+#: The thread "is any token stored?" is asked on (one query at a time, shared by the requests that wait for it).
+_AUTH_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netreason-auth")
 
 
 @dataclass
@@ -40,6 +44,7 @@ class ServiceState:
     _tokens_seen: bool = field(default=False, repr=False)
     _tokens_checked_at: float = field(default=float("-inf"), repr=False)
     _tokens_gen: int = field(default=0, repr=False)
+    _tokens_query: tuple[int, asyncio.Future[bool]] | None = field(default=None, repr=False)
     #: The key that signs report links (`service.links.resolve_link_secret`); empty = links cannot be signed.
     link_secret: bytes = field(default=b"", repr=False)
 
@@ -47,17 +52,33 @@ class ServiceState:
         """Whether any bearer token is stored; asked at most once a second (`TOKENS_CHECK_TTL_S`).
 
         Every /v1 request asks this when NETREASON_API_TOKENS is unset: under a burst, a database query
-        each would queue behind the analyses' own and stall `/readyz` for seconds. Once tokens exist the
-        answer is kept: auth does not turn off without a restart (fail closed).
+        each would queue behind the analyses' own and stall `/readyz` for seconds. Requests that find the
+        answer stale at the same time share one query, on a thread of its own (`_AUTH_POOL`): on AnyIO's
+        pool, a burst's worth of them each started a thread, and the event loop waits for each new thread
+        to start. Once tokens exist the answer is kept: auth does not turn off without a restart (fail closed).
         """
         now = time.monotonic()
-        fresh = now - self._tokens_checked_at < TOKENS_CHECK_TTL_S and self._tokens_gen == self.store.tokens_created
+        gen = self.store.tokens_created
+        fresh = now - self._tokens_checked_at < TOKENS_CHECK_TTL_S and self._tokens_gen == gen
         if self._tokens_seen or fresh:
             return self._tokens_seen
-        self._tokens_gen = self.store.tokens_created
-        self._tokens_seen = await run_in_threadpool(self.store.has_tokens)
-        self._tokens_checked_at = now
+        if self._tokens_query is None or self._tokens_query[0] != gen:  # none yet, or asked before a new token
+            query = asyncio.ensure_future(self._ask_tokens(gen, now))
+            query.add_done_callback(self._tokens_asked)
+            self._tokens_query = (gen, query)
+        return await asyncio.shield(self._tokens_query[1])
+
+    async def _ask_tokens(self, gen: int, asked_at: float) -> bool:
+        seen = await asyncio.get_running_loop().run_in_executor(_AUTH_POOL, self.store.has_tokens)
+        self._tokens_seen = self._tokens_seen or seen  # an older query's "none" never undoes a newer "some"
+        self._tokens_gen, self._tokens_checked_at = gen, asked_at
         return self._tokens_seen
+
+    def _tokens_asked(self, query: asyncio.Future[bool]) -> None:
+        if self._tokens_query is not None and self._tokens_query[1] is query:
+            self._tokens_query = None
+        if not query.cancelled():
+            query.exception()  # retrieved here too: every caller may have gone (their await was shielded)
 
     def signed_link_query(self, analysis_id: str) -> str:
         """`exp=...&sig=...` that lets a link open analysis `analysis_id` for NETREASON_LINK_TTL_S seconds.

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..metrics import Metrics
 from .errors import PROBLEM_JSON, problem_type
+from .workpool import Entry
 
 
 class BodySizeLimit:
@@ -95,11 +96,12 @@ ANALYSIS_ROUTES = frozenset({"/v1/analyze", "/v1/review", "/v1/diff", "/v1/chat"
 
 
 class ShedWhenSaturated:
-    """Answer 503 + Retry-After to an analysis-sized POST while the work pool is saturated, before its body
-    is read or parsed: a burst's excess costs the event loop almost nothing, so /healthz keeps answering.
+    """Let an analysis-sized POST into the work pool's count before its body is read (`WorkPool.entry`), or
+    answer 503 + Retry-After at once when the pool is saturated: a burst's excess costs the event loop
+    almost nothing (no body read, parsed or validated there), so /healthz keeps answering.
 
-    The route's own `admit` still decides (the pool may fill between here and there); this only spares
-    the refused requests the JSON parsing and validation FastAPI would do on the event loop first.
+    The route's `admit` takes the place the request was given here; a request that fails before it
+    (401, 422) gives its place back when it ends.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -112,7 +114,21 @@ class ShedWhenSaturated:
             if work is not None and work.saturated:
                 await _send_problem(send, work.refusal(), scope.get("path", ""))
                 return
+            if work is not None:
+                with work.entry() as entry:
+                    await self.app(scope, receive, _leaving_on_answer(entry, send))
+                return
         await self.app(scope, receive, send)
+
+
+def _leaving_on_answer(entry: Entry, send: Send) -> Send:
+    """`send` that gives the request's place back as its answer starts, when no slot took it (a 401 or 422):
+    a client that sends its next request on reading this one's answer finds the place free."""
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            entry.leave()
+        await send(message)
+    return sending
 
 
 async def _send_problem(send: Send, problem: Any, instance: str) -> None:

@@ -2,7 +2,10 @@
 
 Every analysis-sized request (`/v1/analyze`, `/v1/review`, `/v1/chat`, Slack answers) first takes one
 of NETREASON_MAX_ACTIVE_ANALYSES slots; up to NETREASON_MAX_QUEUED_ANALYSES more wait for one, and
-beyond that the request is refused at once with 503 and `Retry-After`. Inside a slot, CPU work runs on
+beyond that the request is refused at once with 503 and `Retry-After`. The routes' requests are counted
+from the edge of the app (`entry`, before their body is read), not from when the route asks for a slot:
+in a herd of connections every body would otherwise be read and parsed on the event loop before the
+first of them reached `admit`, only to be refused there. Inside a slot, CPU work runs on
 the pool's own NETREASON_WORK_THREADS threads (`offload`), never on the event loop and never on the
 thread pool that `/readyz` and the store share, so `/healthz` and `/readyz` answer while the pool is busy.
 The number of admitted requests also bounds memory: each holds its bundle and truth until it answers.
@@ -23,9 +26,9 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,6 +43,7 @@ log = logging.getLogger("netreason.api")
 
 _CURRENT: contextvars.ContextVar[WorkPool | None] = contextvars.ContextVar("netreason_work_pool", default=None)
 _BUDGET: contextvars.ContextVar[CpuBudget | None] = contextvars.ContextVar("netreason_cpu_budget", default=None)
+_ENTRY: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("netreason_work_entry", default=None)
 #: How often a running step's CPU clock is read once its budget could be spent (never busier than this).
 MIN_CHECK_INTERVAL_S = 0.05
 #: Seconds without an admitted request before freed memory is returned to the OS (a new request cancels it).
@@ -110,6 +114,26 @@ class _Step:
             return 0.0
 
 
+@dataclass
+class Entry:
+    """A request let in at the edge (`WorkPool.entry`), counted until its route takes its place in `admit`
+    or it leaves without (`leave`)."""
+
+    pool: WorkPool
+    counted: bool = True
+
+    def take(self) -> bool:
+        """Hand the place over to `admit`; False when it was already given back or handed over."""
+        counted, self.counted = self.counted, False
+        if counted:
+            self.pool.entering -= 1
+        return counted
+
+    def leave(self) -> None:
+        """Give the place back (a request that answers without reaching `admit`: 401, 422, ...)."""
+        self.take()
+
+
 class WorkPool:
     """Slots for analysis-sized requests and the threads their CPU work runs on."""
 
@@ -121,17 +145,35 @@ class WorkPool:
         self._slots = asyncio.Semaphore(max_active)
         self.active = 0
         self.queued = 0
+        #: Requests let in by `entry` whose route has not reached `admit` yet (their body is being read).
+        self.entering = 0
         self._release: asyncio.TimerHandle | None = None
         #: Times freed memory was returned to the OS (`_release_memory`), for tests and curiosity.
         self.releases = 0
 
     @property
     def saturated(self) -> bool:
-        """Every slot taken and the queue full: `admit` would refuse."""
-        return self.active >= self.max_active and self.queued >= self.max_queued
+        """Every slot taken and the queue full, counting the requests on their way in: `admit` would refuse."""
+        return self.active + self.queued + self.entering >= self.max_active + self.max_queued
 
     def refusal(self) -> Saturated:
-        return Saturated(self.retry_after_s, self.active, self.queued)
+        return Saturated(self.retry_after_s, self.active, self.queued + self.entering)
+
+    @contextmanager
+    def entry(self) -> Iterator[Entry]:
+        """Count the request from here (the edge of the app, before its body is read) as one waiting for a
+        slot; the `admit` it reaches inside the block takes its place without counting it again, else the
+        place is given back when the block ends (or earlier, with `Entry.leave`). Enter it only when the
+        pool is not `saturated` (and with no await between the two: nothing else runs meanwhile).
+        """
+        entry = Entry(self)
+        self.entering += 1
+        token = _ENTRY.set(entry)
+        try:
+            yield entry
+        finally:
+            _ENTRY.reset(token)
+            entry.leave()
 
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
@@ -140,7 +182,9 @@ class WorkPool:
         Raises:
             Saturated: every slot is taken and NETREASON_MAX_QUEUED_ANALYSES requests already wait.
         """
-        if self.saturated:
+        entry = _ENTRY.get()
+        # A request counted since the edge keeps the place it was given there.
+        if not (entry is not None and entry.pool is self and entry.take()) and self.saturated:
             raise self.refusal()
         if self._release is not None:
             self._release.cancel()
