@@ -6,6 +6,9 @@ included (its worst latencies were these pauses). In the server (`server_heap`),
 has started (modules, the app, pydantic schemas: never garbage) is frozen out of the collector's view,
 and full collections no longer run by allocation count: the work pool runs them when it goes idle and at
 least every FULL_COLLECTION_EVERY_S seconds (`WorkPool.collect_every`). Young collections run as before.
+Modules imported later (the model SDKs and LangChain load on the first analysis: ~75,000 objects) are
+frozen at the next idle collection, when no request's objects are alive to be frozen with them;
+otherwise every full collection under load would scan them again (55-120 ms each, measured).
 
 Returning memory. CPython returns freed objects to the C library's heap, but glibc keeps freed heap
 pages mapped: after 200 analyses the server's RSS stayed tens of MB above where it started.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +34,7 @@ _NEVER = 1 << 30
 
 _lock = threading.Lock()
 _servers = 0
+_modules_at_freeze = 0
 _saved_threshold: tuple[int, int, int] | None = None
 
 
@@ -46,8 +51,7 @@ def server_heap() -> Iterator[None]:
         if _servers == 1:
             _saved_threshold = gc.get_threshold()
             gc.set_threshold(_saved_threshold[0], _saved_threshold[1], _NEVER)
-        gc.collect()
-        gc.freeze()
+        _collect_and_freeze()
     try:
         yield
     finally:
@@ -68,12 +72,25 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
-def release_memory() -> bool:
+def _collect_and_freeze() -> None:
+    global _modules_at_freeze
+    gc.collect()
+    gc.freeze()
+    _modules_at_freeze = len(sys.modules)
+
+
+def release_memory(*, idle: bool = False) -> bool:
     """Collect cycles, then hand freed heap pages back to the OS; whether the C library could (glibc only).
 
-    CPU work of a few tens of ms on a large heap: run it off the event loop, when the server is idle.
+    `idle`: no request is in flight. Then, in a serving process that imported modules since its heap was
+    last frozen, what survives the collection is frozen too (modules and long-lived state only, since no
+    request's objects are alive). CPU work of a few tens of ms on a large heap: run it off the event loop.
     """
-    gc.collect()
+    with _lock:
+        if idle and _servers and len(sys.modules) > _modules_at_freeze:
+            _collect_and_freeze()
+        else:
+            gc.collect()
     trim = _malloc_trim()
     if trim is None:
         return False

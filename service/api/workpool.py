@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -227,7 +228,8 @@ class WorkPool:
 
     def _release_memory(self) -> asyncio.Future[bool]:
         self._release = None
-        future = asyncio.get_running_loop().run_in_executor(self._executor, release_memory)
+        idle = self.active == 0 and self.queued == 0 and self.entering == 0
+        future = asyncio.get_running_loop().run_in_executor(self._executor, partial(release_memory, idle=idle))
         future.add_done_callback(self._released)
         return future
 

@@ -164,9 +164,9 @@ def test_freed_memory_is_returned_to_the_os_once_the_pool_is_idle(tmp_path, monk
     calls: list[tuple[str, int]] = []
     original = workpool.release_memory
 
-    def recording() -> bool:
+    def recording(**kwargs: bool) -> bool:
         calls.append((threading.current_thread().name, pool.active + pool.queued))
-        return original()
+        return original(**kwargs)
 
     monkeypatch.setattr(workpool, "release_memory", recording)
     body = {"manifests": pods_yaml(20) + DEFAULT_DENY, "save": False}
