@@ -13,22 +13,25 @@ import functools
 import importlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from verifier.model.bundle import Bundle
 
+# The no-model document lives apart so that `analyze` without a model can build it without this module.
+from .analysis_doc import NO_MODEL_HINT as NO_MODEL_HINT
+from .analysis_doc import Analysis as Analysis
+from .analysis_doc import ModelRun as ModelRun
+from .analysis_doc import analysis_json as analysis_json
 from .budgets import Budget, budget_for
 from .cpu import run_cpu
 from .slices import Scope, Slice, SliceContext, plan_slices
-from .truth import Truth, compute_truth, truth_json
+from .truth import Truth, compute_truth
 
 # The prompt library (LangChain), the providers and the claims (pydantic) are imported where a model is asked:
 # an analysis without a model needs none of them.
 if TYPE_CHECKING:
-    from verifier.claims.answers import RejectedClaim
     from verifier.claims.check import ClaimReport
-    from verifier.claims.schema import ModelAnswer
 
     from .prompting import PreparedPrompt
     from .providers.base import Provider, ProviderRequest
@@ -56,44 +59,6 @@ def __getattr__(name: str) -> Any:
 
 #: About 100k tokens: beyond this the brief is too large to send in one prompt.
 MAX_PROMPT_CHARS = 400_000
-
-NO_MODEL_HINT = (
-    "No model configured: showing the verifier's ground truth alone. To compare a model's answer, pass "
-    "--model (or set NETREASON_MODEL), e.g. openai:gpt-4.1-mini (OPENAI_API_KEY), "
-    "anthropic:claude-sonnet-5-5 (ANTHROPIC_API_KEY), or openai-compatible:http://localhost:11434/v1#llama3.1 "
-    "for a local model with no key."
-)
-
-
-@dataclass(frozen=True)
-class ModelRun:
-    """One model's answer, as far as it got. `error` says why it stopped when it did."""
-
-    spec: str
-    prompt: str
-    simulated: bool = False
-    answer: ModelAnswer | None = None
-    raw_text: str = ""
-    usage: dict[str, int] = field(default_factory=dict)
-    latency_ms: float = 0.0
-    attempts: int = 0
-    repaired: bool = False
-    rejected: tuple[RejectedClaim, ...] = ()
-    error: str | None = None
-    error_kind: str | None = None
-    slices: tuple[dict[str, Any], ...] = ()
-    budget: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Analysis:
-    truth: Truth
-    prompt: str
-    model: ModelRun | None = None
-    report: ClaimReport | None = None
-    hint: str | None = None
-    scope: Scope = Scope()
-
 
 def scope_for(prompt_ref: str) -> tuple[str, ...]:
     """The claim types prompt `prompt_ref` asks for (its file's `claim_types`); none for a prompt not in the library."""
@@ -288,28 +253,3 @@ def _missed_within(report: ClaimReport, workloads: set[str]) -> ClaimReport:
     keys = ("from", "to", "workload", "object")
     missed = tuple(m for m in report.missed if any(m.item.get(k) in workloads for k in keys))
     return dataclasses.replace(report, missed=missed, totals={**report.totals, "missed": len(missed)})
-
-
-def analysis_json(a: Analysis) -> dict[str, Any]:
-    """The `netreason analyze --format json` document (and the body of POST /v1/analyze)."""
-    doc: dict[str, Any] = {"schema": "netreason.analysis/v1", "prompt": a.prompt, "ground_truth": truth_json(a.truth)}
-    if a.model is None:
-        doc["model"] = None
-        doc["hint"] = a.hint
-        doc["missed"] = []
-        doc["totals"] = {}
-        return doc
-    m = a.model
-    report = a.report.to_json() if a.report else {"claims": [], "missed": [], "totals": {}, "accuracy": None}
-    doc["model"] = {
-        "name": m.spec, "prompt": m.prompt, "simulated": m.simulated,
-        "summary": m.answer.summary if m.answer else None,
-        # The verifier checks claims, never this free text: every output labels it so.
-        "summary_checked": False,
-        "usage": {**m.usage, "latency_ms": round(m.latency_ms, 1), "attempts": m.attempts, "repaired": m.repaired},
-        "claims": report["claims"], "error": m.error, "error_kind": m.error_kind,
-        "budget": m.budget, "slices": list(m.slices),
-    }
-    doc["missed"] = report["missed"]
-    doc["totals"] = {**report["totals"], "accuracy": report["accuracy"]}
-    return doc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -21,9 +20,11 @@ from .common import EXIT_CODES_HELP, bundle_options, cli_truth, deps_options
 from .output import F, emit, output_file_option, output_option
 
 if TYPE_CHECKING:
+    from service.analysis_doc import Analysis
     from service.pipeline import SliceOptions
     from service.rollout import RolloutAnswer
     from service.sliced import Progress, SliceOutcome
+    from service.slices import Scope
     from service.truth import Truth
 
 FORMATS = list(ANALYSIS_FORMATS)
@@ -152,7 +153,6 @@ def analyze(paths: tuple[str, ...], namespaces: tuple[str, ...], strict: bool, d
       netreason analyze k8s/ --model openai:gpt-4.1-mini --dry-run
       netreason analyze k8s/ -m openai-compatible:http://localhost:11434/v1#llama3.1 -o html --output-file report.html
     """
-    from service import pipeline
     from service.scoping import apply_scope, check_scope, resolve_focus
     from service.slices import Scope
 
@@ -168,18 +168,41 @@ def analyze(paths: tuple[str, ...], namespaces: tuple[str, ...], strict: bool, d
         _check_map_namespace(truth, map_namespace)
     except (ScopeError, BudgetError) as e:
         raise click.UsageError(str(e)) from None
+    if model or dry_run:
+        result = _with_model(truth, model, prompt, scope, anonymize, timeout_s, budget, concurrency, max_cost,
+                             dry_run, progress, fmt, output_file)
+        if result is None:
+            return
+    else:
+        # The ground truth alone, as `pipeline.run_analysis` returns it without a model: no event loop, and
+        # none of the pipeline's model machinery imported.
+        from service.analysis_doc import NO_MODEL_HINT, Analysis
+
+        result = Analysis(truth, prompt, hint=NO_MODEL_HINT, scope=scope)
+    from service.analysis_doc import analysis_json
+
+    with gc_paused():  # the document and its text: many young objects, no cycles (see verifier.gcpause)
+        doc = apply_scope(analysis_json(result), truth, scope)
+        _emit(doc, fmt, output_file, map_namespace)
+    _exit_after_model(doc)
+
+
+def _with_model(truth: Truth, model: str | None, prompt: str, scope: Scope, anonymize: bool, timeout_s: float,
+                budget: str | None, concurrency: int, max_cost: float | None, dry_run: bool, progress: bool | None,
+                fmt: str, output_file: str | None) -> Analysis | None:
+    """The model's answer checked against `truth` (None after a dry run, which prints its plan)."""
+    import asyncio
+
+    from service import pipeline
+
     show = sys.stderr.isatty() if progress is None else progress
     options = pipeline.SliceOptions(budget=budget, concurrency=concurrency, max_cost_usd=max_cost, scope=scope,
                                     on_progress=_progress_printer() if show else None)
     if dry_run:
         _dry_run(truth, model, prompt, options, anonymize, fmt, output_file)
-        return
-    result = asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt,
-                                               anonymize=anonymize, timeout_s=timeout_s, truth=truth, options=options))
-    with gc_paused():  # the document and its text: many young objects, no cycles (see verifier.gcpause)
-        doc = apply_scope(pipeline.analysis_json(result), truth, scope)
-        _emit(doc, fmt, output_file, map_namespace)
-    _exit_after_model(doc)
+        return None
+    return asyncio.run(pipeline.run_analysis(truth.bundle, model=model or None, prompt=prompt, anonymize=anonymize,
+                                             timeout_s=timeout_s, truth=truth, options=options))
 
 
 def _check_map_namespace(truth: Truth, namespace: str | None) -> None:
@@ -266,6 +289,8 @@ def ask(paths: tuple[str, ...], question: str, default_namespace: str, strict: b
       netreason ask examples/shop "who lost DNS?"
       netreason ask k8s --base origin/main:k8s "what does this change break?"
     """
+    import asyncio
+
     from service import pipeline
 
     _check_model(model)

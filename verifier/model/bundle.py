@@ -32,6 +32,16 @@ WORKLOAD_KINDS = (
 )
 
 
+def _set_id(obj: Workload | NetworkPolicy) -> None:
+    """Store `obj.id` ("namespace/name") at construction, `dataclasses.replace` included.
+
+    A field, not a property: lint reads it about 258,000 times at benchmark tier M. It takes no part in
+    equality, hashing or repr (`compare=False, repr=False`) and cannot be passed (`init=False`), so it can
+    never disagree with `namespace` and `name`; pickling a slots dataclass keeps every field.
+    """
+    object.__setattr__(obj, "id", f"{obj.namespace}/{obj.name}")
+
+
 @dataclass(frozen=True, slots=True)
 class SourceRef:
     """Where an object came from: file (or `-` for stdin), 1-based line, document index."""
@@ -86,10 +96,11 @@ class Workload:
     source: SourceRef | None = None
     #: Mid-rollout pods with other labels: the id of the workload this is one class of ("" otherwise).
     variant_of: str = ""
+    #: "namespace/name", computed once: read hundreds of thousands of times at scale (see `_set_id`).
+    id: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def id(self) -> str:
-        return f"{self.namespace}/{self.name}"
+    def __post_init__(self) -> None:
+        _set_id(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +219,11 @@ class NetworkPolicy:
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
     source: SourceRef | None = None
+    #: "namespace/name", computed once (see `_set_id`).
+    id: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def id(self) -> str:
-        return f"{self.namespace}/{self.name}"
+    def __post_init__(self) -> None:
+        _set_id(self)
 
     @property
     def affects_ingress(self) -> bool:

@@ -166,7 +166,7 @@ def _at_field_lines(findings: list[Finding], texts: Mapping[str, str], bundle: B
     for f in findings:
         field = f.details.get("field")
         line = _field_line(f.source, field, locator, bundle) if field and f.source and f.source.file in texts else None
-        out.append(dataclasses.replace(f, source=dataclasses.replace(f.source, line=line)) if line and f.source else f)
+        out.append(f.at_line(line) if line and f.source else f)
     return out
 
 

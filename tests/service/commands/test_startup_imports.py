@@ -85,3 +85,25 @@ def test_the_other_formats_do_import_their_renderers() -> None:
     assert "service.renderers.sarif" in run_probe(["lint", SHOP, "-o", "sarif", "--fail-on", "never"],
                                                   OTHER_FORMATS)["loaded"]
     assert "service.renderers.analysis" in run_probe(["analyze", SHOP], OTHER_FORMATS)["loaded"]
+
+
+#: The model machinery `analyze` needs only with a model: the pipeline's slicing and claim checking, and an event loop.
+MODEL_PATH = ("asyncio", "service.pipeline", "service.cpu")
+
+
+@pytest.mark.parametrize("args", [["analyze", SHOP, "-o", "json"], ["analyze", SHOP],
+                                  ["analyze", SHOP, "-n", "shop", "-o", "json"]], ids=["json", "text", "scoped"])
+def test_analyze_without_a_model_skips_the_pipeline(args: list[str]) -> None:
+    result = run_probe(args, MODEL_PATH)
+    assert result["code"] in (0, 1, None), result
+    assert result["loaded"] == [], f"`netreason {' '.join(args)}` imported {result['loaded']}"
+
+
+def test_analyze_with_a_model_or_a_dry_run_runs_the_pipeline() -> None:
+    """The probe can fail: a (simulated) model and a dry run go through `service.pipeline` and its event loop."""
+    for args in (["analyze", SHOP, "-o", "json", "--model", "simulated:oracle"],
+                 ["analyze", SHOP, "--model", "simulated:oracle", "--dry-run"]):
+        result = run_probe(args, MODEL_PATH)
+        assert result["code"] in (0, 1, None), result
+        assert "service.pipeline" in result["loaded"], args
+    assert "asyncio" in run_probe(["analyze", SHOP, "-o", "json", "--model", "simulated:oracle"], MODEL_PATH)["loaded"]
