@@ -84,20 +84,14 @@ def _scalar(o: Any) -> str | None:
 
 
 def _key(k: Any) -> str:
-    """A dict key as `json.dumps` converts it (skipkeys=False)."""
+    """A dict key as `json.dumps` converts it (skipkeys=False): a string as it is (escaped by the caller),
+    a scalar as its JSON text."""
     if isinstance(k, str):
         return str(k)
-    if isinstance(k, float):
-        return _float(k)
-    if k is True:
-        return "true"
-    if k is False:
-        return "false"
-    if k is None:
-        return "null"
-    if isinstance(k, int):
-        return int.__repr__(k)
-    raise _NotPlain
+    text = _scalar(k)
+    if text is None:
+        raise _NotPlain
+    return text
 
 
 def _value(o: Any, nl: str, sink: _Sink) -> None:
