@@ -19,17 +19,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verifier.engine.connectivity import Connectivity
 from verifier.model.errors import InputError
-from verifier.review.findings import LintReport
 from verifier.model.bundle import Bundle, LabelSelector, Workload
 from verifier.model.records import Finding
 from verifier.sets.selectors import iter_bits, matches
 
 from . import targets
 from .labelselector import SelectorSyntaxError, parse_selector
+
+if TYPE_CHECKING:  # the review rules are not imported by `flows` or `check`, which never filter findings
+    from verifier.review.findings import LintReport
 
 #: The word that stands for addresses outside the input in --from/--to.
 OUTSIDE = "outside"

@@ -107,3 +107,19 @@ def test_analyze_with_a_model_or_a_dry_run_runs_the_pipeline() -> None:
         assert result["code"] in (0, 1, None), result
         assert "service.pipeline" in result["loaded"], args
     assert "asyncio" in run_probe(["analyze", SHOP, "-o", "json", "--model", "simulated:oracle"], MODEL_PATH)["loaded"]
+
+
+#: What a command that never reviews policies needs none of: the review rules and their fixes.
+REVIEW = ("verifier.review.findings", "verifier.review.fixes", "verifier.review.rules.context")
+
+
+@pytest.mark.parametrize("args", [["check", SHOP, "--from", "shop/web", "--to", "shop/api", "--port", "8080"],
+                                  ["flows", SHOP, "-o", "summary"]], ids=["check", "flows-summary"])
+def test_commands_without_findings_import_no_review_rules(args: list[str]) -> None:
+    result = run_probe(args, REVIEW)
+    assert result["code"] in (0, 1, None), result
+    assert result["loaded"] == [], f"`netreason {' '.join(args)}` imported {result['loaded']}"
+
+
+def test_review_probe_can_fail() -> None:
+    assert run_probe(["lint", SHOP, "-o", "json", "--fail-on", "never"], REVIEW)["loaded"] == sorted(REVIEW)
