@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .slices import Scope
+from .scope import Scope
 from .truth import Truth, truth_json
 
 if TYPE_CHECKING:

@@ -25,7 +25,8 @@ from .analysis_doc import ModelRun as ModelRun
 from .analysis_doc import analysis_json as analysis_json
 from .budgets import Budget, budget_for
 from .cpu import run_cpu
-from .slices import Scope, Slice, SliceContext, plan_slices
+from .scope import Scope
+from .slices import Slice, SliceContext, plan_slices
 from .truth import Truth, compute_truth
 
 # The prompt library (LangChain), the providers and the claims (pydantic) are imported where a model is asked:

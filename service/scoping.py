@@ -9,13 +9,16 @@ a scope only decides what is asked and reported. `--namespace NS` covers the nam
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verifier.model.errors import InputError
 from verifier.suggest import or_hint
 
-from .slices import Scope, SliceContext
+from .scope import Scope
 from .truth import Truth
+
+if TYPE_CHECKING:  # a whole-cluster analysis never builds one: `analyze` without a model does not import slicing
+    from .slices import SliceContext
 
 
 class ScopeError(InputError):
@@ -58,6 +61,8 @@ def apply_scope(doc: dict[str, Any], truth: Truth, scope: Scope) -> dict[str, An
     if scope.whole:
         doc["scope"] = None
         return doc
+    from .slices import SliceContext
+
     ctx = SliceContext(truth)
     inside = _inside(ctx, scope)
     gt = doc["ground_truth"]

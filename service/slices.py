@@ -24,6 +24,7 @@ from verifier.sets.selectors import iter_bits
 
 from .brief import BriefLines, render_brief
 from .budgets import ANSWER_OVERHEAD_TOKENS, TOKENS_PER_CLAIM, Budget, estimate_tokens
+from .scope import Scope
 from .truth import Truth
 
 if TYPE_CHECKING:  # the prompt library imports LangChain: only planning a model's slices needs it
@@ -31,25 +32,6 @@ if TYPE_CHECKING:  # the prompt library imports LangChain: only planning a model
 
 DNS_NAMESPACE = "kube-system"
 DNS_LABEL = ("k8s-app", "kube-dns")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a question is about: whole namespaces, or one workload and its neighbourhood (None: everything)."""
-
-    namespaces: tuple[str, ...] = ()
-    focus: str | None = None
-    workloads: tuple[str, ...] = ()  # a change's blast radius: exactly these workloads
-
-    @property
-    def whole(self) -> bool:
-        return not self.namespaces and self.focus is None and not self.workloads
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"namespaces": list(self.namespaces), "focus": self.focus}
-        if self.workloads:
-            doc["blast_radius"] = len(self.workloads)
-        return doc
 
 
 @dataclass(frozen=True)

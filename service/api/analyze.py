@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import pipeline
 from ..budgets import budget_for
 from ..scoping import apply_scope, check_scope, resolve_focus
-from ..slices import Scope
+from ..scope import Scope
 from ..truth import Truth
 from .results import analysis_link
 from ..providers.specs import display_spec

@@ -24,7 +24,7 @@ from .formats import Format, findings_sarif
 from .sides import side_truths
 from .manifests import Snapshot
 from ..blast import blast_radius
-from ..slices import Scope
+from ..scope import Scope
 from .running import bounded, bounded_json_size, choose_model, prompt_ref, run_model
 from .workpool import offload
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from service.pipeline import SliceOptions
     from service.rollout import RolloutAnswer
     from service.sliced import Progress, SliceOutcome
-    from service.slices import Scope
+    from service.scope import Scope
     from service.truth import Truth
 
 FORMATS = list(ANALYSIS_FORMATS)
@@ -154,7 +154,7 @@ def analyze(paths: tuple[str, ...], namespaces: tuple[str, ...], strict: bool, d
       netreason analyze k8s/ -m openai-compatible:http://localhost:11434/v1#llama3.1 -o html --output-file report.html
     """
     from service.scoping import apply_scope, check_scope, resolve_focus
-    from service.slices import Scope
+    from service.scope import Scope
 
     _check_model(model)
     truth = _truth(paths, namespaces[0] if namespaces else "default", strict, deps_path, flows_path)

@@ -123,3 +123,20 @@ def test_commands_without_findings_import_no_review_rules(args: list[str]) -> No
 
 def test_review_probe_can_fail() -> None:
     assert run_probe(["lint", SHOP, "-o", "json", "--fail-on", "never"], REVIEW)["loaded"] == sorted(REVIEW)
+
+
+#: What `analyze` without a model never needs: slicing the cluster for a model's prompts, and the brief it reads.
+SLICING = ("service.slices", "service.brief", "service.pipeline")
+
+
+@pytest.mark.parametrize("args", [["analyze", SHOP, "-o", "json"], ["analyze", SHOP, "-n", "shop", "-o", "json"]],
+                         ids=["whole", "namespace"])
+def test_analyze_without_a_model_imports_no_slicing(args: list[str]) -> None:
+    result = run_probe(args, SLICING)
+    assert result["code"] in (0, 1, None), result
+    scoped = "-n" in args  # a scope's workloads are found through the slicing indexes
+    assert result["loaded"] == (["service.brief", "service.slices"] if scoped else []), result
+
+
+def test_slicing_probe_can_fail() -> None:
+    assert run_probe(["analyze", SHOP, "--dry-run"], SLICING)["loaded"] == sorted(SLICING)
