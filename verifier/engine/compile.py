@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -234,15 +235,22 @@ class _Compiler:
         """Compile every policy in order; with `base` (same classes and atoms), copy what it compiled for each
         policy that is the same object at the same position."""
         c = self.c
+        policies = c.bundle.policies
         same = base.bundle.policies if base is not None else ()
-        for n, policy in enumerate(c.bundle.policies):
+        n = 0
+        while n < len(policies):
+            end = n
+            while end < len(same) and end < len(policies) and same[end] is policies[end]:
+                end += 1
+            if base is not None and end > n:
+                self._copy_run(base, n, end)
+                n = end
+                continue
             start = (len(c.grants), len(c.external), len(c.external_ingress))
-            if base is not None and n < len(same) and same[n] is policy:
-                targets = self._copy(base, n, policy)
-            else:
-                targets = self._policy(policy)
+            targets = self._policy(policies[n])
             c.spans.append((start[0], len(c.grants), start[1], len(c.external), start[2], len(c.external_ingress),
                             targets))
+            n += 1
 
     def _policy(self, policy: NetworkPolicy) -> int:
         targets = self.ns_classes.get(policy.namespace, 0) & self.pods.select(policy.pod_selector) & self.selectable
@@ -257,19 +265,27 @@ class _Compiler:
                 self._egress_rule(policy, i, rule, targets)
         return targets
 
-    def _copy(self, base: CompiledBundle, n: int, policy: NetworkPolicy) -> int:
-        """What compiling `policy` (position `n` of `base`'s bundle too) added to `base`, added here."""
-        g0, g1, e0, e1, i0, i1, targets = base.spans[n]
-        self.c.policy_targets[policy.id] = targets
-        if policy.affects_ingress:
-            self.c.ingress_isolated |= targets
-        if policy.affects_egress:
-            self.c.egress_isolated |= targets
-        for g in base.grants[g0:g1]:
-            self._add(g, g.rule.direction)
-        self.c.external.extend(base.external[e0:e1])
-        self.c.external_ingress.extend(base.external_ingress[i0:i1])
-        return targets
+    def _copy_run(self, base: CompiledBundle, start: int, end: int) -> None:
+        """What compiling policies `start`..`end` (the same objects at the same positions in `base`'s bundle)
+        added to `base`, added here: their grants and external grants are one slice each of `base`'s."""
+        c = self.c
+        g0, e0, i0 = base.spans[start][0], base.spans[start][2], base.spans[start][4]
+        g1, e1, i1 = base.spans[end - 1][1], base.spans[end - 1][3], base.spans[end - 1][5]
+        dg, de, di = len(c.grants) - g0, len(c.external) - e0, len(c.external_ingress) - i0
+        c.grants.extend(base.grants[g0:g1])  # each passed `_add`'s test when `base` was compiled
+        for mine, theirs in ((c.ingress_grants, base.ingress_grants), (c.egress_grants, base.egress_grants)):
+            mine.extend(i + dg for i in theirs[bisect_left(theirs, g0):bisect_left(theirs, g1)])
+        c.external.extend(base.external[e0:e1])
+        c.external_ingress.extend(base.external_ingress[i0:i1])
+        for policy, span in zip(c.bundle.policies[start:end], base.spans[start:end]):
+            targets = span[6]
+            c.policy_targets[policy.id] = targets
+            if policy.affects_ingress:
+                c.ingress_isolated |= targets
+            if policy.affects_egress:
+                c.egress_isolated |= targets
+            c.spans.append((span[0] + dg, span[1] + dg, span[2] + de, span[3] + de, span[4] + di, span[5] + di,
+                            targets))
 
     def _ingress_rule(self, policy: NetworkPolicy, i: int, rule: Rule, targets: int) -> None:
         ref = RuleRef(policy.id, "ingress", i)

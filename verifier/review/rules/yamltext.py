@@ -10,6 +10,7 @@ uses the real dumper.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -36,7 +37,7 @@ def dump(data: Any) -> str | None:
             return None
     except _Unsupported:
         return None
-    return "".join(f"{line}\n" for line in lines)
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _mapping(data: dict[Any, Any], indent: int, lines: list[str], first_prefix: str | None = None) -> None:
@@ -76,9 +77,26 @@ def _sequence(items: list[Any], indent: int, lines: list[str]) -> None:
 
 
 def _scalar(value: Any) -> str:
+    if type(value) is str:  # nearly every scalar of a fix: one lookup (a fix of a big bundle has ~25)
+        text = _STRINGS.get(value)
+        if text is None:
+            if len(_STRINGS) >= _STRINGS_MAX:
+                _STRINGS.clear()
+            text = _STRINGS[value] = value if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED else \
+                _scalar_text("str", value)
+        return text
     if value is None or isinstance(value, (bool, int, float, str)):
         return _scalar_text(type(value).__name__, value)
     raise _Unsupported
+
+
+#: Strings libyaml writes as they are (plain): a letter, then letters, digits and `_./-`, and not a word the
+#: YAML 1.1 resolver reads as a bool or null (`yes`, `Off`, `null`, ...; `y`/`n` too, to be safe). Numbers,
+#: dates and `.inf` start with a digit, a sign or a dot. The others are asked of libyaml once each.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_./-]{0,59}")
+_RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
+_STRINGS: dict[str, str] = {}
+_STRINGS_MAX = 8192
 
 
 @lru_cache(maxsize=8192)
