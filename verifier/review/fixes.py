@@ -634,7 +634,8 @@ def propose(view: FixView, findings: Sequence[Finding], c: FixCollector, round_:
     out = []
     for f in findings:
         gen = GENERATORS.get(f.rule)
-        out.append(list(dict.fromkeys(gen(view, f, c, round_))) if gen else [])
+        ids = gen(view, f, c, round_) if gen else []  # a new list from each call
+        out.append(list(dict.fromkeys(ids)) if len(ids) > 1 else ids)
     return out
 
 

@@ -45,24 +45,28 @@ def _mapping(data: dict[Any, Any], indent: int, lines: list[str], first_prefix: 
     if not data:
         raise _Unsupported  # `{}` at the top or as an item: rare, leave to the dumper
     pad = " " * indent
-    for n, (key, value) in enumerate(data.items()):
+    lead = pad if first_prefix is None else first_prefix
+    for key, value in data.items():
         if key == "" or key is None:
             raise _Unsupported  # PyYAML writes an empty key as a complex key (`? ''`)
-        head = (first_prefix if n == 0 and first_prefix is not None else pad) + f"{_scalar(key)}:"
-        if isinstance(value, dict):
+        head = lead + _scalar(key) + ":"
+        lead = pad
+        if type(value) is str:  # the most common value: no isinstance checks
+            lines.append(head + " " + _scalar(value))
+        elif isinstance(value, dict):
             if not value:
-                lines.append(f"{head} {{}}")
+                lines.append(head + " {}")
             else:
                 lines.append(head)
                 _mapping(value, indent + 2, lines)
         elif isinstance(value, list):
             if not value:
-                lines.append(f"{head} []")
+                lines.append(head + " []")
             else:
                 lines.append(head)
                 _sequence(value, indent, lines)  # PyYAML writes a mapping's list items at the key's indent
         else:
-            lines.append(f"{head} {_scalar(value)}")
+            lines.append(head + " " + _scalar(value))
 
 
 def _sequence(items: list[Any], indent: int, lines: list[str]) -> None:
