@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -198,12 +198,14 @@ class LintContext:
         for p in self.bundle.policies:
             yield from self.peers_of(p)
 
-    def peers_of(self, p: NetworkPolicy) -> Iterator[PeerRef]:
-        """The peers of one policy's rules, in the directions it affects."""
+    def peers_of(self, p: NetworkPolicy, keep: Callable[[Peer], bool] | None = None) -> Iterator[PeerRef]:
+        """The peers of one policy's rules, in the directions it affects (those `keep` accepts, if given: a rule
+        that looks at few peers skips building a reference to each of the others)."""
         for direction, rules in self.rule_sets(p):
             for i, rule in enumerate(rules):
                 for j, peer in enumerate(rule.peers or ()):
-                    yield PeerRef(p, direction, i, j, rule, peer)
+                    if keep is None or keep(peer):
+                        yield PeerRef(p, direction, i, j, rule, peer)
 
     @staticmethod
     def rule_sets(p: NetworkPolicy) -> list[tuple[Direction, tuple[Rule, ...]]]:

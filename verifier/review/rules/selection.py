@@ -6,7 +6,7 @@ cluster's labels, so these rules stay quiet on it.
 
 from __future__ import annotations
 
-from ...model.bundle import NAMESPACE_NAME_LABEL, LabelSelector, NetworkPolicy, Workload
+from ...model.bundle import NAMESPACE_NAME_LABEL, LabelSelector, NetworkPolicy, Peer, Workload
 from ...model.records import Finding
 from ...sets.selectors import matches
 from ..policy_manifest import ALWAYS_PRESENT_NAMESPACES
@@ -27,7 +27,8 @@ def selects_nothing_findings(ctx: LintContext) -> list[Finding]:
         known = memo.get(id(p))
         if known is None or known[0] is not p:
             own = [f for f in [_policy_selects_nothing(ctx, p)] if f]
-            known = memo[id(p)] = (p, own, [f for ref in ctx.peers_of(p) if (f := _peer_selects_nothing(ctx, ref))])
+            known = memo[id(p)] = (p, own, [f for ref in ctx.peers_of(p, _selects_pods)
+                                             if (f := _peer_selects_nothing(ctx, ref))])
         selectors += known[1]
         peers += known[2]
     return selectors + peers
@@ -49,10 +50,14 @@ def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | Non
     )
 
 
+def _selects_pods(peer: Peer) -> bool:
+    """Whether the peer has a podSelector that requires labels (and so may match nothing)."""
+    return peer.ip_block is None and peer.pod_selector is not None and not peer.pod_selector.is_empty
+
+
 def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding | None:
     peer, p = ref.peer, ref.policy
-    if peer.ip_block is not None or peer.pod_selector is None or peer.pod_selector.is_empty:
-        return None
+    assert peer.pod_selector is not None  # `_selects_pods`
     namespaces = ctx.peer_namespaces(p, peer)
     index = ctx.label_index(namespaces)  # its candidates are the pool's workloads: the pool is listed on a miss only
     if not index.candidates or index.matches_any(peer.pod_selector):
@@ -108,10 +113,16 @@ def namespace_label_findings(ctx: LintContext) -> list[Finding]:
     for p in ctx.bundle.policies:
         known = memo.get(id(p))
         if known is None or known[0] is not p:
-            known = memo[id(p)] = (p, [_namespace_label_missing(ctx, ref, sel) for ref in ctx.peers_of(p)
+            known = memo[id(p)] = (p, [_namespace_label_missing(ctx, ref, sel)
+                                       for ref in ctx.peers_of(p, _selects_namespaces)
                                        if (sel := _missing_namespaces(ctx, ref)) is not None])
         out += known[1]
     return out
+
+
+def _selects_namespaces(peer: Peer) -> bool:
+    """Whether the peer has a namespaceSelector that requires labels (and so may match no namespace)."""
+    return peer.namespace_selector is not None and not peer.namespace_selector.is_empty
 
 
 def _missing_namespaces(ctx: LintContext, ref: PeerRef) -> LabelSelector | None:

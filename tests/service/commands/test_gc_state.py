@@ -1,0 +1,41 @@
+"""A command run in-process leaves the cyclic collector as it found it: enabled and nothing frozen (the CLI
+freezes the loaded bundle and what each pause computed, for the command's duration only)."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service.cli import cli
+
+SHOP = str(Path(__file__).resolve().parents[3] / "examples" / "shop")
+
+
+@pytest.mark.parametrize("args", [
+    ["lint", SHOP, "-o", "json", "--fail-on", "never"],
+    ["analyze", SHOP, "-o", "json"],
+    ["flows", SHOP, "-o", "json"],
+    ["diff", SHOP, SHOP, "-o", "json"],
+], ids=lambda a: a[0])
+def test_command_leaves_the_collector_as_it_was(args: list[str]) -> None:
+    gc.unfreeze()
+    gc.enable()
+    frozen_during: list[int] = []
+    original = gc.unfreeze
+
+    def spy() -> None:
+        frozen_during.append(gc.get_freeze_count())
+        original()
+
+    gc.unfreeze = spy  # type: ignore[assignment]
+    try:
+        result = CliRunner().invoke(cli, args)
+    finally:
+        gc.unfreeze = original  # type: ignore[assignment]
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    assert frozen_during and max(frozen_during) > 0  # something was frozen while the command ran
