@@ -8,18 +8,22 @@ hostNetwork and named ports alike.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import verifier
 from verifier.engine.compile import compile_bundle
 from verifier.engine.explain import Explainer
 from verifier.model.bundle import Bundle
 
+from .strategies import NAMESPACES, bundles
 from .test_explain_selecting import BUNDLES
 
 
@@ -74,3 +78,13 @@ def test_the_finding_cases_cover_denials_and_ties_too() -> None:
             seen = _compare(verifier.load_bundle([str(p) for p in BUNDLES[name]]), max_pairs=400)
             totals = {k: totals[k] + seen[k] for k in totals}
     assert all(totals.values()), totals
+
+
+@settings(max_examples=300, deadline=None)
+@given(bundles(), st.sampled_from([None, *NAMESPACES]))
+def test_generated_bundles_give_the_full_explanation(bundle: Bundle, unlisted: str | None) -> None:
+    """Named ports, ipBlocks, hostNetwork peers, selectors of every operator, and (`unlisted`) workloads in a
+    namespace the bundle does not list: the counter over compiled classes counts as the reasons do."""
+    if unlisted is not None:
+        bundle = dataclasses.replace(bundle, namespaces={n: ns for n, ns in bundle.namespaces.items() if n != unlisted})
+    _compare(bundle)

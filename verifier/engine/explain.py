@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from ..model.bundle import Bundle, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
+from ..model.bundle import Bundle, LabelSelector, NetworkPolicy, Peer, PolicyPort, Protocol, Rule, Workload
 from ..model.errors import UnknownWorkload
 from ..model.unevaluated import unevaluated_policies
 from ..sets.addresses import block_contains_ip
 from ..sets.selectors import describe_labels, iter_bits, matches, unmet
 from ..suggest import list_hint
+from .closest_miss import MissCounter
+from .policy_ports import ports_admit, resolve_port
 
 if TYPE_CHECKING:
     from ..model.admin import AdminRuleRef
@@ -53,8 +56,7 @@ class Miss:
     reasons: tuple[str, ...]
 
     def __str__(self) -> str:
-        name = self.rule.policy.split("/", 1)[1]
-        return f"rule {self.rule.index} of {name} " + "; ".join(self.reasons)
+        return _miss_text(self.rule.policy, self.rule.index, self.reasons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class SideVerdict:
         if not self.misses:
             return f"denied: {policies} isolate the {where} for {self.direction} and have no {self.direction} rules"
         closest = min(self.misses, key=lambda m: len(m.reasons))
-        return f"denied: selected by {policies}; no rule matches; closest miss: {closest}"
+        return _denied_text(policies, str(closest))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,9 @@ class Explainer:
         # Policies selecting each of the bundle's workloads, per direction: lint explains thousands of
         # sides whose owners repeat (6,777 sides, 1,298 owners on the 5,413-pod benchmark).
         self._selecting: dict[tuple[str, Direction], tuple[NetworkPolicy, ...]] = {}
+        self._counter: MissCounter | None = None
+        # Reasons a selector gives: per (namespaceSelector, namespace) and (podSelector, workload id, role).
+        self._reasons: dict[tuple[LabelSelector, str] | tuple[LabelSelector, str, str], str] = {}
 
     def workload(self, ref: str) -> Workload:
         w = self._workloads.get(ref)
@@ -182,7 +187,8 @@ class Explainer:
         return found
 
     def _class_policies(self, direction: Direction) -> dict[int, list[NetworkPolicy]]:
-        """Per class, the policies isolating it for `direction`, in bundle order (one pass over the policies).
+        """Per class, the policies isolating it for `direction`, in bundle order (one pass over the policies
+        for both directions: explaining a connection reads both).
 
         The compiled targets are the policy's namespace's selectable classes its podSelector matches: the
         same policies `selecting` finds by matching each selector against a workload's labels.
@@ -191,12 +197,20 @@ class Explainer:
         if found is None:
             assert self._compiled is not None
             targets = self._compiled.policy_targets
-            flag = "affects_ingress" if direction == "ingress" else "affects_egress"
-            found = self._by_class[direction] = {}
+            ingress: dict[int, list[NetworkPolicy]] = {}
+            egress: dict[int, list[NetworkPolicy]] = {}
             for p in self.bundle.policies:
-                if getattr(p, flag):
-                    for cls in _bits_of(targets.get(p.id, 0)):
-                        found.setdefault(cls, []).append(p)
+                mask = targets.get(p.id, 0)
+                if not mask:
+                    continue
+                into, out = p.affects_ingress, p.affects_egress
+                for cls in _bits_of(mask):
+                    if into:
+                        ingress.setdefault(cls, []).append(p)
+                    if out:
+                        egress.setdefault(cls, []).append(p)
+            self._by_class["ingress"], self._by_class["egress"] = ingress, egress
+            found = ingress if direction == "ingress" else egress
         return found
 
     def side(self, s: Workload, d: Workload, port: int, protocol: Protocol, direction: Direction) -> SideVerdict:
@@ -258,63 +272,34 @@ class Explainer:
 
         A denied side's text names one miss among every rule of every policy selecting the owner;
         lint explains thousands of sides (6,777 on the 5,413-pod benchmark), so the others are only
-        counted. Sides an admin tier may decide, and hostNetwork owners, take `side` itself.
+        counted (`MissCounter`, over the compiled classes). Sides an admin tier may decide, hostNetwork
+        owners, workloads from outside the bundle and explainers without the compiled bundle take `side` itself.
         """
-        owner = s if direction == "egress" else d
-        if owner.host_network or self.admin is not None:
+        owner, peer = (s, d) if direction == "egress" else (d, s)
+        counter = self._counter or self._miss_counter()
+        owner_class = counter.class_of(owner) if counter is not None and not owner.host_network else None
+        peer_class = counter.class_of(peer) if counter is not None else None
+        if counter is None or owner_class is None or peer_class is None:
             return self.side(s, d, port, protocol, direction).explain()
-        policies = self.selecting(owner, direction)
-        if not policies:
+        plan = counter.plan(owner_class, direction)
+        if not plan.policies:
             return SideVerdict(direction, True, False).explain()
-        peer = d if direction == "egress" else s
-        allowed: list[RuleRef] = []
-        closest: tuple[int, NetworkPolicy, int, Rule] | None = None
-        for p in policies:
-            for i, rule in enumerate(p.ingress if direction == "ingress" else p.egress):
-                n = self._rule_miss_count(p, rule, peer, d, port, protocol, closest[0] if closest else _NO_BOUND)
-                if not n:
-                    allowed.append(RuleRef(p.id, direction, i))
-                elif closest is None or n < closest[0]:  # the first of the fewest, as `min` picks
-                    closest = (n, p, i, rule)
-        ids = tuple(p.id for p in policies)
+        allowed, closest = counter.search(plan, peer, peer_class, d, port, protocol)
         if allowed or closest is None:
-            return SideVerdict(direction, bool(allowed), True, tuple(allowed), ids).explain()
-        _, p, i, rule = closest
-        miss = Miss(RuleRef(p.id, direction, i), tuple(self._rule_misses(p, rule, peer, d, port, protocol, direction)))
-        return SideVerdict(direction, False, True, (), ids, (miss,)).explain()
+            refs = tuple(RuleRef(p.id, direction, i) for p, i in allowed)
+            return SideVerdict(direction, bool(refs), True, refs, plan.policies).explain()
+        p, i, rule, ports_missed = closest
+        # `_rule_misses`, with the ports' verdict the count found
+        reasons = [port_miss(rule.ports, d, port, protocol)] if ports_missed and rule.ports is not None else []
+        if rule.peers is not None:
+            reasons += self._closest_peer_miss(p, rule.peers, peer, direction)
+        return _denied_text(plan.policies_text, _miss_text(p.id, i, reasons))
 
-    def _rule_miss_count(self, policy: NetworkPolicy, rule: Rule, peer: Workload, dst: Workload,
-                         port: int, protocol: Protocol, below: int) -> int:
-        """len(`_rule_misses`) when it is under `below` (the closest miss so far), else some count >= `below`.
-
-        Only a closer miss, or none (an allowing rule), changes the explanation: once a miss of one reason
-        is known, a rule whose ports already miss is not looked at further.
-        """
-        n = 0 if _ports_admit(rule.ports, dst, port, protocol) else 1
-        if n >= below or not rule.peers:
-            return n
-        fewest = below - n  # the peers' count matters only under this
-        for p in rule.peers:
-            fewest = min(fewest, self._peer_miss_count(policy, p, peer))
-            if not fewest:
-                break
-        return n + fewest
-
-    def _peer_miss_count(self, policy: NetworkPolicy, peer: Peer, w: Workload) -> int:
-        """len(`peer_misses`), without writing the reasons."""
-        if peer.ip_block is not None:
-            block = peer.ip_block
-            return 0 if any(block_contains_ip(block, ip) for ip in w.pod_ips) else 1
-        if w.host_network:
-            return 1
-        if peer.namespace_selector is None:
-            n = 0 if w.namespace == policy.namespace else 1
-        else:
-            ns = self.bundle.namespaces.get(w.namespace)
-            n = 0 if matches(peer.namespace_selector, ns.labels if ns else {}) else 1
-        if peer.pod_selector is not None and not matches(peer.pod_selector, w.labels):
-            n += 1
-        return n
+    def _miss_counter(self) -> MissCounter | None:
+        """The closest-miss counter over the compiled classes (built on first use), or None without them."""
+        if self._counter is None and self._compiled is not None and self.admin is None:
+            self._counter = MissCounter(self._compiled, self._class_policies)
+        return self._counter
 
     def _rule_misses(
         self, policy: NetworkPolicy, rule: Rule, peer: Workload, dst: Workload,
@@ -345,11 +330,9 @@ class Explainer:
             return [f"needs a pod; {role} {w.id} uses hostNetwork (node traffic, not selectable)"]
         reasons = self._namespace_misses(policy, peer, w, role)
         if peer.pod_selector is not None:
-            missing = unmet(peer.pod_selector, w.labels)
+            missing = self._pod_miss(peer.pod_selector, w, role)
             if missing:
-                keys = list(dict.fromkeys(r.key for r in missing))
-                needs = ",".join(str(r) for r in missing)
-                reasons.append(f"needs {needs}; {role} has {describe_labels(w.labels, keys)}")
+                reasons.append(missing)
         return reasons
 
     def _namespace_misses(self, policy: NetworkPolicy, peer: Peer, w: Workload, role: str) -> list[str]:
@@ -357,35 +340,37 @@ class Explainer:
         # the NetworkPolicyPeer as a whole selects the pods matching podSelector in the Namespaces
         # selected by NamespaceSelector. Otherwise it selects the pods matching podSelector in
         # the policy's own namespace."
-        if peer.namespace_selector is None:
+        selector = peer.namespace_selector
+        if selector is None:
             if w.namespace == policy.namespace:
                 return []
             return [f"needs a pod in namespace {policy.namespace} (no namespaceSelector); {role} is in {w.namespace}"]
-        ns = self.bundle.namespaces.get(w.namespace)
-        labels = ns.labels if ns else {}
-        missing = unmet(peer.namespace_selector, labels)
-        if not missing:
-            return []
-        keys = list(dict.fromkeys(r.key for r in missing))
-        needs = ",".join(str(r) for r in missing)
-        return [f"needs namespace {needs}; namespace {w.namespace} has {describe_labels(labels, keys)}"]
+        # remembered: lint's explanations ask the same few selectors of the same namespaces
+        found = self._reasons.get((selector, w.namespace))
+        if found is None:
+            ns = self.bundle.namespaces.get(w.namespace)
+            found = _unmet_text(selector, ns.labels if ns else {}, f"namespace {w.namespace}", "namespace ")
+            self._reasons[selector, w.namespace] = found
+        return [found] if found else []
+
+    def _pod_miss(self, selector: LabelSelector, w: Workload, role: str) -> str:
+        """Why `selector` does not match `w`'s labels ("" when it matches); remembered for the bundle's workloads."""
+        if self._workloads.get(w.id) is not w:
+            return _unmet_text(selector, w.labels, role)
+        found = self._reasons.get((selector, w.id, role))
+        if found is None:
+            found = self._reasons[selector, w.id, role] = _unmet_text(selector, w.labels, role)
+        return found
 
 
-def resolve_port(pp: PolicyPort, dst: Workload) -> tuple[int, int] | None:
-    """The inclusive port range a policy port stands for at destination `dst`.
-
-    API reference, NetworkPolicyPort.port: "If this is a named port, it refers to the
-    named port on the pod" — the destination pod, whose container port must also have
-    the rule's protocol. Returns None for a name the pod does not serve.
-    """
-    if pp.port is None:
-        return (1, 65535)
-    if isinstance(pp.port, int):
-        return (pp.port, pp.end_port if pp.end_port is not None else pp.port)
-    for cp in dst.ports:
-        if cp.name == pp.port and cp.protocol == pp.protocol:
-            return (cp.port, cp.port)
-    return None
+def _unmet_text(selector: LabelSelector, labels: Mapping[str, str], holder: str, what: str = "") -> str:
+    """`needs <what><unmet requirements>; <holder> has <their keys' labels>`, or "" when `labels` match."""
+    missing = unmet(selector, labels)
+    if not missing:
+        return ""
+    keys = list(dict.fromkeys(r.key for r in missing))
+    needs = ",".join(str(r) for r in missing)
+    return f"needs {what}{needs}; {holder} has {describe_labels(labels, keys)}"
 
 
 def _bits_of(mask: int) -> list[int]:
@@ -394,33 +379,23 @@ def _bits_of(mask: int) -> list[int]:
     A policy's targets are classes of its namespace: a few bits, often far up a mask of thousands
     (20,000 classes on a 100,000-pod cluster), where `iter_bits` alone would write out every digit below.
     """
-    if not mask:
-        return []
+    if not mask & (mask - 1):  # none or one: most policies select one class
+        return [mask.bit_length() - 1] if mask else []
     low = (mask & -mask).bit_length() - 1
     return [low + i for i in iter_bits(mask >> low)]
 
 
-#: No closest miss yet: every count matters.
-_NO_BOUND = 1 << 30
-
-
-def _ports_admit(ports: tuple[PolicyPort, ...] | None, dst: Workload, port: int, protocol: Protocol) -> bool:
-    """Whether some policy port admits protocol/port at `dst` (no `ports`: every port)."""
-    if ports is None:
-        return True
-    for pp in ports:
-        rng = resolve_port(pp, dst)
-        if pp.protocol == protocol and rng is not None and rng[0] <= port <= rng[1]:
-            return True
-    return False
-
-
 def port_misses(ports: tuple[PolicyPort, ...] | None, dst: Workload, port: int, protocol: Protocol) -> list[str]:
     """[] when some policy port admits protocol/port at `dst`, else why not."""
-    if ports is None or _ports_admit(ports, dst, port, protocol):
+    if ports is None or ports_admit(ports, dst, port, protocol):
         return []
+    return [port_miss(ports, dst, port, protocol)]
+
+
+def port_miss(ports: tuple[PolicyPort, ...], dst: Workload, port: int, protocol: Protocol) -> str:
+    """Why `ports`, which do not admit protocol/port at `dst`, miss it."""
     listed = ", ".join(_describe_policy_port(pp, dst) for pp in ports)
-    return [f"allows only {listed}, not {protocol}/{port}"]
+    return f"allows only {listed}, not {protocol}/{port}"
 
 
 def _describe_policy_port(pp: PolicyPort, dst: Workload) -> str:
@@ -442,6 +417,16 @@ def _ip_block_misses(peer: Peer, w: Workload, role: str) -> list[str]:
     if any(block_contains_ip(block, ip) for ip in w.pod_ips):
         return []
     return [f"needs an address in {block}; {role} has {', '.join(w.pod_ips)}"]
+
+
+def _miss_text(policy: str, index: int, reasons: Sequence[str]) -> str:
+    """How a denied side names its closest miss: `rule 0 of allow-web needs app=web; source has app=api`."""
+    return f"rule {index} of {policy.split('/', 1)[1]} " + "; ".join(reasons)
+
+
+def _denied_text(policies: str, closest: str) -> str:
+    """A denied side's text when its policies have rules: the policies, then the closest miss."""
+    return f"denied: selected by {policies}; no rule matches; closest miss: {closest}"
 
 
 def _unique(*ws: Workload) -> list[Workload]:

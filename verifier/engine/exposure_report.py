@@ -28,7 +28,8 @@ from ..model.routes import Backend, Route
 from ..sets.ports import PortSet
 from ..sets.selectors import matches
 from .connectivity import Connectivity
-from .explain import Explainer, resolve_port
+from .explain import Explainer
+from .policy_ports import resolve_port
 
 EXPOSURE_SCHEMA = "netreason.exposure/v1"
 

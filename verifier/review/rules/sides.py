@@ -10,74 +10,119 @@ they may well be used from or to outside.
 
 from __future__ import annotations
 
-from ...engine.compile import Grant
-from ...engine.explain import RuleRef
+from collections.abc import Iterator
+
+from ...engine.compile import CompiledBundle, Grant
 from ...model.bundle import NAMESPACE_NAME_LABEL, NetworkPolicy, Protocol, Rule, Workload
 from ...model.records import Finding
-from ...sets.ports import PortSet
 from ...sets.selectors import iter_bits
 from .context import Direction, LintContext, to_yaml, workload_peer_labels
 
 
 def side_findings(ctx: LintContext) -> list[Finding]:
     """One finding per in-cluster rule that no opposite rule (or open side) lets through."""
-    grants = _grants_by_rule(ctx)
-    portsets: dict[int, PortSet] = {}  # grants share their port masks: each is turned into ranges once
+    conn = ctx.conn
+    write = _Writer(ctx)
+    ingress, egress = _OtherSide(conn.ingress), _OtherSide(conn.egress)
     out: list[Finding] = []
-    for p in ctx.bundle.policies:
-        for direction, rules in ctx.rule_sets(p):
-            for i, rule in enumerate(rules):
-                if rule.peers is None or any(peer.ip_block is not None for peer in rule.peers):
-                    continue
-                mine = grants.get(RuleRef(p.id, direction, i), [])
-                if mine and not any(_passes(ctx, g, direction) for g in mine):
-                    out.append(_finding(ctx, p, direction, i, rule, mine[0], portsets))
+    for p, direction, i, rule, mine in _rules_with_grants(conn.compiled):
+        if _in_cluster(rule) and not (ingress if direction == "egress" else egress).passes(mine):
+            out.append(write.finding(p, direction, i, mine[0]))
     return out
 
 
-def _grants_by_rule(ctx: LintContext) -> dict[RuleRef, list[Grant]]:
-    out: dict[RuleRef, list[Grant]] = {}
-    for g in ctx.conn.compiled.grants:
-        out.setdefault(g.rule, []).append(g)
-    return out
+def _in_cluster(rule: Rule) -> bool:
+    """Whether the rule admits only pods: it has peers, none of them an ipBlock."""
+    if rule.peers is None:
+        return False
+    for peer in rule.peers:  # noqa: SIM110 -- a loop: asked of every rule (9,899 at tier M), `all` costs more
+        if peer.ip_block is not None:
+            return False
+    return True
 
 
-def _passes(ctx: LintContext, g: Grant, direction: Direction) -> bool:
-    """Whether any (source, destination, port) of the grant is also granted by the other side."""
-    other = ctx.conn.ingress if direction == "egress" else ctx.conn.egress
-    for s in iter_bits(g.src):
-        for dst, ports in other[s]:
-            if dst & g.dst and ports & g.ports:
-                return True
-    return False
+def _rules_with_grants(c: CompiledBundle) -> Iterator[tuple[NetworkPolicy, Direction, int, Rule, list[Grant]]]:
+    """Each rule that compiled to grants, with them, in bundle order (a policy's ingress rules, then its egress).
+
+    A policy's grants are the span compiling it added (`CompiledBundle.spans`), rule after rule.
+    """
+    grants, policies = c.grants, c.bundle.policies
+    assert len(c.spans) == len(policies), "one span per policy"
+    for p, span in zip(policies, c.spans):
+        k, end = span[0], span[1]
+        while k < end:
+            ref = grants[k].rule
+            j = k + 1
+            while j < end and grants[j].rule.index == ref.index and grants[j].rule.direction == ref.direction:
+                j += 1
+            rule = (p.ingress if ref.direction == "ingress" else p.egress)[ref.index]
+            yield p, ref.direction, ref.index, rule, grants[k:j]
+            k = j
 
 
-def _finding(ctx: LintContext, p: NetworkPolicy, direction: Direction, i: int, rule: Rule, g: Grant,
-             portsets: dict[int, PortSet]) -> Finding:
-    c = ctx.conn.compiled
-    workloads = c.bundle.workloads
-    src = workloads[c.classes[_lowest(g.src)].members[0]]
-    dst = workloads[c.classes[_lowest(g.dst)].members[0]]
-    ports = portsets.get(g.ports)
-    if ports is None:
-        ports = portsets[g.ports] = c.atoms.to_portset(g.ports)
-    proto, ranges = ports.ranges[0]
-    port = ranges[0][0]
-    # Only the other side's verdict is reported: explain that side alone, not the whole connection.
-    # (Both it and the fix snippet are the costly part of this rule; see LintContext for when they are left out.)
-    other_side: Direction = "ingress" if direction == "egress" else "egress"
-    rule_id = f"{direction}-without-{other_side}"
-    who = f"ingress at {dst.id}" if direction == "egress" else f"egress at {src.id}"
-    fix = None
-    if ctx.snippets:
-        fix = _ingress_fix(src, dst, proto, port) if direction == "egress" else _egress_fix(src, dst, proto, port)
-    msg = (f"{direction} rule {i} of {p.id} opens {src.id} -> {dst.id} ({ports}), but {who} does not allow it, "
-           f"so the rule has no effect.")
-    if ctx.explanations:
-        msg += f" {who}: {ctx.explainer.side_explanation(src, dst, port, proto, other_side)}"
-    return Finding(rule_id, "warning", p.id, msg, p.source, fix,
-                   {"key": f"{direction}[{i}]", "field": f"spec.{direction}[{i}]",
-                    "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
+class _OtherSide:
+    """One direction's entries per source class, and per class their union (most miss a grant entirely)."""
+
+    def __init__(self, entries: list[list[tuple[int, int]]]) -> None:
+        self._entries = entries
+        self._unions: dict[int, tuple[int, int]] = {}
+
+    def passes(self, grants: list[Grant]) -> bool:
+        """Whether any (source, destination, port) of the grants is also granted here."""
+        for g in grants:
+            dst, ports, src = g.dst, g.ports, g.src
+            # most grants have one source class (a policy selecting one workload's pods, or a peer matching them)
+            for s in iter_bits(src) if src & (src - 1) else (src.bit_length() - 1,):
+                union = self._unions.get(s)
+                if union is None:
+                    union = self._unions[s] = self._union(s)
+                if union[0] & dst and union[1] & ports:
+                    for to, on in self._entries[s]:
+                        if to & dst and on & ports:
+                            return True
+        return False
+
+    def _union(self, s: int) -> tuple[int, int]:
+        to_any = on_any = 0
+        for to, on in self._entries[s]:
+            to_any |= to
+            on_any |= on
+        return to_any, on_any
+
+
+class _Writer:
+    """Writes the findings, remembering what they share: port masks as text, each class's first workload."""
+
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        c = self.c = ctx.conn.compiled
+        workloads = c.bundle.workloads
+        self._first = [workloads[cls.members[0]] for cls in c.classes]  # each class's first workload
+        self._ports: dict[int, tuple[str, Protocol, int]] = {}
+
+    def finding(self, p: NetworkPolicy, direction: Direction, i: int, g: Grant) -> Finding:
+        ctx = self.ctx
+        src, dst = self._first[_lowest(g.src)], self._first[_lowest(g.dst)]  # each end's lowest class
+        ports = self._ports.get(g.ports)
+        if ports is None:
+            portset = self.c.atoms.to_portset(g.ports)
+            proto, ranges = portset.ranges[0]
+            ports = self._ports[g.ports] = (str(portset), proto, ranges[0][0])
+        text, proto, port = ports
+        # Only the other side's verdict is reported: explain that side alone, not the whole connection.
+        # (Both it and the fix snippet are the costly part of this rule; see LintContext for when they are left out.)
+        other_side: Direction = "ingress" if direction == "egress" else "egress"
+        who = f"ingress at {dst.id}" if direction == "egress" else f"egress at {src.id}"
+        fix = None
+        if ctx.snippets:
+            fix = _ingress_fix(src, dst, proto, port) if direction == "egress" else _egress_fix(src, dst, proto, port)
+        msg = (f"{direction} rule {i} of {p.id} opens {src.id} -> {dst.id} ({text}), but {who} does not allow it, "
+               f"so the rule has no effect.")
+        if ctx.explanations:
+            msg += f" {who}: {ctx.explainer.side_explanation(src, dst, port, proto, other_side)}"
+        return Finding(f"{direction}-without-{other_side}", "warning", p.id, msg, p.source, fix,
+                       {"key": f"{direction}[{i}]", "field": f"spec.{direction}[{i}]",
+                        "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
 
 
 def _lowest(mask: int) -> int:
