@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import verifier
 from verifier.engine.compile import CompiledBundle, compile_bundle
@@ -22,6 +24,7 @@ from verifier.model.bundle import Bundle, SourceRef
 from verifier.review.findings import lint_report
 from verifier.review.fixes import apply_fixes
 
+from .strategies import bundles, policies
 from .test_explain_selecting import BUNDLES
 
 FIELDS = ["classes", "class_of", "all_classes", "ingress_isolated", "egress_isolated", "grants", "ingress_grants",
@@ -127,3 +130,44 @@ def test_a_base_of_other_workloads_is_not_used() -> None:
     shop = verifier.load_bundle([str(Path(__file__).resolve().parents[2] / "examples" / "shop")])
     other = _generated()
     _assert_equal(compile_bundle(shop, base=compile_bundle(other)), compile_bundle(shop))
+
+
+@st.composite
+def _changed(draw: st.DrawFn) -> tuple[Bundle, Bundle]:
+    """A bundle and the same workloads and namespaces with some policies kept (the same objects), some
+    replaced or removed, some added: what a fix round compiles from the bundle as given."""
+    bundle = draw(bundles())
+    kept = [p if draw(st.booleans()) else draw(st.one_of(st.none(), policies(100 + i)))
+            for i, p in enumerate(bundle.policies)]
+    added = [draw(policies(200 + i)) for i in range(draw(st.integers(0, 2)))]
+    return bundle, dataclasses.replace(bundle, policies=tuple(p for p in [*kept, *added] if p is not None))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_changed())
+def test_any_change_of_policies_compiles_from_the_base_as_from_scratch(pair: tuple[Bundle, Bundle]) -> None:
+    """The label keys, named ports, ipBlock use and port cuts of the changed policies alone decide whether the
+    base's classes and atoms are kept (`_Changes`): a key or port only a removed policy had must not be."""
+    bundle, changed = pair
+    _assert_equal(compile_bundle(changed, base=compile_bundle(bundle)), compile_bundle(changed))
+
+
+def test_a_key_only_the_removed_policy_had_is_gone_and_one_another_policy_has_is_kept() -> None:
+    bundle = _generated()
+    base = compile_bundle(bundle)
+    p0 = bundle.policies[0]
+    rare = _policy(f"""
+kind: NetworkPolicy
+metadata: {{name: rare, namespace: {p0.namespace}}}
+spec:
+  podSelector: {{matchLabels: {{rare-key: x}}}}
+  ingress: [{{ports: [{{port: 61000}}]}}]
+""", p0.namespace, 9)
+    twice = dataclasses.replace(bundle, policies=(*bundle.policies, rare, dataclasses.replace(rare, name="rare-2")))
+    with_twice = compile_bundle(twice)
+    for kept in ((*bundle.policies, rare), bundle.policies):  # one of the two removed; both removed
+        changed = dataclasses.replace(bundle, policies=kept)
+        got = compile_bundle(changed, base=with_twice)
+        _assert_equal(got, compile_bundle(changed))
+        assert ("rare-key" in got.features[0]) == (rare in kept)  # type: ignore[index]
+    assert "rare-key" not in base.features[0]  # type: ignore[index]

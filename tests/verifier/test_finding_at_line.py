@@ -1,4 +1,4 @@
-"""`Finding.at_line` is `dataclasses.replace` of the finding and its source, spelled out for speed: it must pass
+"""`Finding.at_line` and `Finding.with_fix` are `dataclasses.replace`, spelled out for speed: they must pass
 on every field, including any field added later."""
 
 from __future__ import annotations
@@ -41,3 +41,15 @@ def test_at_line_equals_replace_with_every_field_set() -> None:
 def test_at_line_needs_a_source() -> None:
     with pytest.raises(ValueError, match="no source"):
         Finding("r", "info", "ns/a", "m").at_line(3)
+
+
+def test_with_fix_equals_replace_with_every_field_set() -> None:
+    """`with_fix` (how lint attaches the converged fixes) is `replace` of message, fix and details."""
+    f = Finding(**_distinct(Finding, "x"))
+    new = _distinct(Finding, "y")
+    moved = f.with_fix(new["message"], new["fix"], new["details"])
+    assert moved == dataclasses.replace(f, message=new["message"], fix=new["fix"], details=new["details"])
+    for field in dataclasses.fields(Finding):
+        if field.name not in ("message", "fix", "details"):
+            assert getattr(moved, field.name) is getattr(f, field.name), field.name
+    assert f.message == "x-message"  # the original is unchanged

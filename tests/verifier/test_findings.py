@@ -385,3 +385,21 @@ def test_a_patch_copies_its_values_into_the_document_it_returns() -> None:
     out["spec"]["ingress"][0]["from"][0]["matchExpressions"].clear()
     assert value == {"matchLabels": {"app": "api"}, "matchExpressions": [{"key": "tier", "operator": "Exists"}]}
     assert doc == {"spec": {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"from": []}]}}
+
+
+def test_a_patch_in_place_changes_the_document_it_is_given_and_gives_what_a_copy_gets() -> None:
+    """`in_place=True` (a manifest fresh from `policy_manifest`, which nothing else holds): the same result as
+    patching a copy, written into the document itself; the operations' values are still copied."""
+    from verifier.review.policy_manifest import apply_patch
+
+    def doc() -> dict:
+        return {"spec": {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"from": []}]}}
+
+    value = {"matchLabels": {"app": "api"}}
+    ops = [{"op": "replace", "path": "/spec/podSelector", "value": value},
+           {"op": "add", "path": "/spec/ingress/0/from/-", "value": value}]
+    mine = doc()
+    out = apply_patch(mine, ops, in_place=True)
+    assert out is mine and out == apply_patch(doc(), ops)
+    out["spec"]["podSelector"]["matchLabels"]["app"] = "changed"
+    assert value == {"matchLabels": {"app": "api"}}

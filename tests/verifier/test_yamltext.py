@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier.review.rules import yamltext
 from verifier.review.rules.context import to_yaml
@@ -61,3 +63,20 @@ def test_shapes_it_does_not_lay_out_are_left_to_the_dumper(data: Any) -> None:
 
 def test_comment_heads_the_snippet() -> None:
     assert to_yaml({"a": "1"}, "line one\nline two") == "# line one\n# line two\na: '1'\n"
+
+
+#: The characters of strings `yamltext` writes without asking libyaml (`_PLAIN`) and some it must not, and words
+#: that need quotes.
+PLAIN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-" + ":# '\"@,"
+RESOLVED = ["yes", "No", "TRUE", "false", "On", "OFF", "null", "Null", "NULL", "y", "N", "nULL", "Yes", "true"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(PLAIN_CHARS, min_size=1, max_size=70), st.sampled_from(RESOLVED + TRICKY)))
+def test_strings_written_without_libyaml_are_what_safe_dump_writes(value: str) -> None:
+    data = {"metadata": {"name": value, "labels": {value: value}}, "values": [value]}
+    expected = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
+    written = yamltext.dump(data)
+    assert written is None or written == expected
+    if 0 < len(value) <= yamltext.MAX_SCALAR and value.isprintable() and value[0].isalpha():
+        assert written == expected  # a name or label, the common case, is never left to the dumper

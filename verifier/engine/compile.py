@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -115,14 +116,17 @@ def compile_bundle(bundle: Bundle, *, base: CompiledBundle | None = None) -> Com
     again. The result equals `compile_bundle(bundle)`.
     """
     with gc_paused():
-        keys, names, uses_ips = _relevant_features(bundle.policies)
-        features = (tuple(keys), frozenset(names), uses_ips)
-        if base is not None and not (base.features == features and not bundle.admin_policies
+        if base is not None and not (base.features is not None and not bundle.admin_policies
                                      and not base.bundle.admin_policies and base.bundle.workloads is bundle.workloads
                                      and base.bundle.namespaces is bundle.namespaces):
             base = None
-        if base is not None:
-            return _compile_like(bundle, base, features)
+        changes = _Changes.between(base.bundle.policies, bundle.policies) if base is not None else None
+        if base is not None and base.features is not None and changes is not None and changes.keep(base.features):
+            return _compile_like(bundle, base, base.features, changes)
+        keys, names, uses_ips = _relevant_features(bundle.policies)
+        features = (tuple(keys), frozenset(names), uses_ips)
+        if base is not None and base.features == features:
+            return _compile_like(bundle, base, features, changes)
         if bundle.admin_policies:
             # Imported here: bundles without admin policies never load the admin engine.
             from .admin_compile import admin_cuts, admin_features, compile_admin
@@ -145,15 +149,65 @@ def compile_bundle(bundle: Bundle, *, base: CompiledBundle | None = None) -> Com
     return compiled
 
 
-def _compile_like(bundle: Bundle, base: CompiledBundle, features: tuple[tuple[str, ...], frozenset[str], bool],
+Features = tuple[tuple[str, ...], frozenset[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Changes:
+    """The policies of a bundle that are not (the same objects) in a base bundle's, and the base's that are gone.
+
+    What the policies mention (label keys, named ports, ipBlock use, port boundaries) is a union over
+    them: the new union is that of the unchanged ones and `fresh`, the old one that of the unchanged
+    ones and `gone`. When `fresh` mentions nothing the old union lacks and `gone` nothing `fresh` does
+    not, the two are equal, told from the changed policies alone (a fix round changes a few of many).
+    """
+
+    fresh: tuple[NetworkPolicy, ...]
+    gone: tuple[NetworkPolicy, ...]
+
+    @staticmethod
+    def between(old: Iterable[NetworkPolicy], new: Iterable[NetworkPolicy]) -> _Changes:
+        old, new = tuple(old), tuple(new)
+        had, has = {id(p) for p in old}, {id(p) for p in new}
+        return _Changes(tuple(p for p in new if id(p) not in had), tuple(p for p in old if id(p) not in has))
+
+    def keep(self, features: Features) -> bool:
+        """Whether the bundle's features are evidently `features`, the base's (False: compute them)."""
+        keys, names, ips = features
+        fresh_keys, fresh_names, fresh_ips = _relevant_features(self.fresh)
+        gone_keys, gone_names, gone_ips = _relevant_features(self.gone)
+        return (set(fresh_keys) <= set(keys) and set(gone_keys) <= set(fresh_keys) and fresh_names <= names
+                and gone_names <= fresh_names and (ips or not fresh_ips) and (fresh_ips or not gone_ips))
+
+    def atoms(self, base: PortAtoms, classes: list[WorkloadClass]) -> PortAtoms | None:
+        """`base` when the bundle's port cuts evidently give its atoms (None: compute them)."""
+        ends = {MIN_PORT, MAX_PORT + 1}
+        had: dict[Protocol, set[int]] = defaultdict(lambda: set(ends))
+        for proto, lo, hi in base.atoms:
+            had[proto].update((lo, hi + 1))
+        fresh, gone = _bounds(_port_cuts(self.fresh, classes)), _bounds(_port_cuts(self.gone, classes))
+        same = all(fresh.get(proto, set()) <= had[proto] and gone.get(proto, set()) <= fresh.get(proto, set()) | ends
+                   for proto in {*fresh, *gone})
+        return base if same else None
+
+
+def _bounds(cuts: dict[Protocol, list[Range]]) -> dict[Protocol, set[int]]:
+    """The atom boundaries each protocol's cuts make (as `PortAtoms` takes them)."""
+    return {proto: {b for lo, hi in ranges for b in (lo, hi + 1) if MIN_PORT <= b <= MAX_PORT + 1}
+            for proto, ranges in cuts.items()}
+
+
+def _compile_like(bundle: Bundle, base: CompiledBundle, features: Features, changes: _Changes | None,
                   ) -> CompiledBundle:
     """`compile_bundle(bundle)` from `base`'s classes (same features) and, with the same atoms, its grants."""
     classes = list(base.classes)
-    atoms = PortAtoms(_port_cuts(bundle.policies, classes))
+    atoms = changes.atoms(base.atoms, classes) if changes is not None else None
+    if atoms is None:
+        atoms = PortAtoms(_port_cuts(bundle.policies, classes))
     compiled = CompiledBundle(bundle, classes, list(base.class_of), atoms, base.all_classes)
     compiled.workload_index = dict(base.workload_index)
     compiled.features = features
-    _Compiler(compiled).run(base if atoms.atoms == base.atoms.atoms else None)
+    _Compiler(compiled).run(base if atoms is base.atoms or atoms.atoms == base.atoms.atoms else None)
     return compiled
 
 
@@ -234,15 +288,22 @@ class _Compiler:
         """Compile every policy in order; with `base` (same classes and atoms), copy what it compiled for each
         policy that is the same object at the same position."""
         c = self.c
+        policies = c.bundle.policies
         same = base.bundle.policies if base is not None else ()
-        for n, policy in enumerate(c.bundle.policies):
+        n = 0
+        while n < len(policies):
+            end = n
+            while end < len(same) and end < len(policies) and same[end] is policies[end]:
+                end += 1
+            if base is not None and end > n:
+                self._copy_run(base, n, end)
+                n = end
+                continue
             start = (len(c.grants), len(c.external), len(c.external_ingress))
-            if base is not None and n < len(same) and same[n] is policy:
-                targets = self._copy(base, n, policy)
-            else:
-                targets = self._policy(policy)
+            targets = self._policy(policies[n])
             c.spans.append((start[0], len(c.grants), start[1], len(c.external), start[2], len(c.external_ingress),
                             targets))
+            n += 1
 
     def _policy(self, policy: NetworkPolicy) -> int:
         targets = self.ns_classes.get(policy.namespace, 0) & self.pods.select(policy.pod_selector) & self.selectable
@@ -257,19 +318,31 @@ class _Compiler:
                 self._egress_rule(policy, i, rule, targets)
         return targets
 
-    def _copy(self, base: CompiledBundle, n: int, policy: NetworkPolicy) -> int:
-        """What compiling `policy` (position `n` of `base`'s bundle too) added to `base`, added here."""
-        g0, g1, e0, e1, i0, i1, targets = base.spans[n]
-        self.c.policy_targets[policy.id] = targets
-        if policy.affects_ingress:
-            self.c.ingress_isolated |= targets
-        if policy.affects_egress:
-            self.c.egress_isolated |= targets
-        for g in base.grants[g0:g1]:
-            self._add(g, g.rule.direction)
-        self.c.external.extend(base.external[e0:e1])
-        self.c.external_ingress.extend(base.external_ingress[i0:i1])
-        return targets
+    def _copy_run(self, base: CompiledBundle, start: int, end: int) -> None:
+        """What compiling policies `start`..`end` (the same objects at the same positions in `base`'s bundle)
+        added to `base`, added here: their grants and external grants are one slice each of `base`'s."""
+        c = self.c
+        g0, e0, i0 = base.spans[start][0], base.spans[start][2], base.spans[start][4]
+        g1, e1, i1 = base.spans[end - 1][1], base.spans[end - 1][3], base.spans[end - 1][5]
+        dg, de, di = len(c.grants) - g0, len(c.external) - e0, len(c.external_ingress) - i0
+        c.grants.extend(base.grants[g0:g1])  # each passed `_add`'s test when `base` was compiled
+        for mine, theirs in ((c.ingress_grants, base.ingress_grants), (c.egress_grants, base.egress_grants)):
+            mine.extend(i + dg for i in theirs[bisect_left(theirs, g0):bisect_left(theirs, g1)])
+        c.external.extend(base.external[e0:e1])
+        c.external_ingress.extend(base.external_ingress[i0:i1])
+        spans = base.spans[start:end]
+        targets_of, ingress, egress = c.policy_targets, c.ingress_isolated, c.egress_isolated
+        for policy, span in zip(c.bundle.policies[start:end], spans):
+            targets = targets_of[policy.id] = span[6]
+            if targets:  # most policies of a run select pods; a policy selecting none isolates none
+                if policy.affects_ingress:
+                    ingress |= targets
+                if policy.affects_egress:
+                    egress |= targets
+        c.ingress_isolated, c.egress_isolated = ingress, egress
+        if dg or de or di:
+            spans = [(s[0] + dg, s[1] + dg, s[2] + de, s[3] + de, s[4] + di, s[5] + di, s[6]) for s in spans]
+        c.spans.extend(spans)
 
     def _ingress_rule(self, policy: NetworkPolicy, i: int, rule: Rule, targets: int) -> None:
         ref = RuleRef(policy.id, "ingress", i)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.compile import compile_bundle
+from ..deps.dependencies import evaluate_dependencies
 from ..engine.connectivity import Connectivity, compute_connectivity
 from ..gcpause import gc_paused
-from ..model.bundle import Bundle, SourceRef
-from ..model.records import Finding
+from ..model.bundle import Bundle, NetworkPolicy, SourceRef
+from ..model.records import Dependency, Finding
 from .fixes import Fix, FixSet, attach_fixes, converge
 from .rules.admin import admin_findings
 from .rules.breadth import breadth_findings
@@ -96,14 +97,22 @@ def _no_step(what: str, done: int, total: int) -> None:
     return None
 
 
-def _findings(ctx: LintContext, step: StepReport = _no_step) -> tuple[list[Finding], list[CoverageRow]]:
+def _findings(ctx: LintContext, step: StepReport = _no_step, *,
+              fresh: Sequence[NetworkPolicy] | None = None) -> tuple[list[Finding], list[CoverageRow]]:
+    """Every rule's findings, and the coverage table.
+
+    `fresh` (a fix round only): the policies of `ctx.bundle` that the fixes changed or added; the rules
+    that judge one policy at a time look at these only (`_per_policy_scope`).
+    """
     step("rules", 0, 0)
     dns = DnsView(ctx)
     rows = coverage_rows(ctx)
+    own = _per_policy_scope(ctx, fresh)
     rules: list[Callable[[], list[Finding]]] = [
         lambda: dns_findings(ctx, dns), lambda: ipblock_findings(ctx, dns), lambda: _side_findings(ctx),
-        lambda: breadth_findings(ctx), lambda: namespace_label_findings(ctx), lambda: selects_nothing_findings(ctx),
-        lambda: default_deny_findings(ctx, rows), lambda: legacy_annotation_findings(ctx),
+        lambda: breadth_findings(ctx, fresh), lambda: namespace_label_findings(own),
+        lambda: selects_nothing_findings(own), lambda: default_deny_findings(ctx, rows),
+        lambda: legacy_annotation_findings(ctx),
     ]
     if ctx.explanations:  # a fix round reads findings only to propose fixes: these rules' findings never get one
         rules += [lambda: cni_findings(ctx), lambda: hostname_findings(ctx), lambda: unevaluated_findings(ctx),
@@ -114,7 +123,23 @@ def _findings(ctx: LintContext, step: StepReport = _no_step) -> tuple[list[Findi
         found += rule()
     step("rules", len(rules) + 1, len(rules) + 1)
     found += dependency_findings(ctx, found)
-    return _with_policy_locations(found, ctx.bundle), rows
+    # where the denying policies are is for people: a fix round's findings are read only to propose fixes
+    return (_with_policy_locations(found, ctx.bundle) if ctx.explanations else found), rows
+
+
+def _per_policy_scope(ctx: LintContext, fresh: Sequence[NetworkPolicy] | None) -> LintContext:
+    """The context for namespace-label-missing and policy-selects-nothing: in a fix round, only `fresh` policies.
+
+    Their findings, and the fixes proposed for them, read one policy and the bundle's workloads and
+    namespaces, which the fixes never change; so a policy no fix touched gives the finding it gave
+    in round 0, whose fix is recorded already, and proposing it again would change nothing. The
+    same holds for the DNS rules of selector-too-broad (`breadth_findings(ctx, fresh)`); its other
+    findings never get a fix. A test holds the fixes equal to linting every policy each round.
+    """
+    if fresh is None:
+        return ctx
+    return LintContext(dataclasses.replace(ctx.bundle, policies=tuple(fresh)), ctx.conn, ctx.deps,
+                       explanations=ctx.explanations, shared=ctx)
 
 
 def _side_findings(ctx: LintContext) -> list[Finding]:
@@ -145,12 +170,23 @@ def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding
     return out
 
 
-def _with_fixes(ctx: LintContext, found: list[Finding]) -> FixSet:
-    def relint(bundle: Bundle, results: Sequence[DependencyResultLike]) -> list[Finding]:
+def _with_fixes(ctx: LintContext, found: list[Finding], *, every_policy: bool = False) -> FixSet:
+    """The converged fixes for `found`, the findings of `ctx`.
+
+    `every_policy=True` lints every policy in each fix round, not only those the fixes changed or
+    added (`_per_policy_scope`): the same fixes, slower; the tests compare the two.
+    """
+    given = {id(p) for p in ctx.bundle.policies}
+
+    def relint(bundle: Bundle, deps: Sequence[Dependency]) -> tuple[list[DependencyResultLike], list[Finding],
+                                                                       Connectivity]:
         # read only to propose fixes; the same workloads and namespaces, so their label lookups are shared,
         # and the policies no fix touched keep their compiled grants
         conn = compute_connectivity(compile_bundle(bundle, base=ctx.conn.compiled))
-        return _findings(LintContext(bundle, conn, results, explanations=False, shared=ctx))[0]
+        results = evaluate_dependencies(bundle, deps, conn=conn) if deps else []
+        fresh = None if every_policy else [p for p in bundle.policies if id(p) not in given]
+        found = _findings(LintContext(bundle, conn, results, explanations=False, shared=ctx), fresh=fresh)[0]
+        return results, found, conn
     deps = [r.dependency for r in ctx.deps]
     return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)
 

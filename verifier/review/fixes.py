@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ..deps.dependencies import DependencyResult, evaluate_dependencies
+from ..deps.dependencies import DependencyResult
 from ..engine.compile import Grant, compile_bundle
 from ..engine.connectivity import Connectivity, compute_connectivity
 from ..engine.explain import RuleRef
@@ -60,6 +60,10 @@ DNS_LABELS = {"k8s-app": "kube-dns"}
 FIXES_FILE = "netreason-fixes"
 #: How many lint-and-fix rounds before giving up on a fixed point (each round only adds).
 MAX_ROUNDS = 4
+
+
+#: `json.dumps(_, separators=(",", ":"))` without building an encoder per call (thousands of patches).
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +107,7 @@ class Fix:
         """The fix as YAML to `kubectl apply` (a patch also as the `kubectl patch` command)."""
         head = f"# {self.description}\n"
         if self.action == "patch":
-            ops = json.dumps(list(self.patch), separators=(",", ":"))
+            ops = _COMPACT_JSON.encode(list(self.patch))
             head += f"# kubectl patch networkpolicy {self.name} -n {self.namespace} --type json -p '{ops}'\n"
         # Written as text where it can be (PyYAML's Python dumper cost seconds on big bundles), else PyYAML.
         body = yamltext.dump(self.manifest)
@@ -121,13 +125,19 @@ class FixSet:
     converged: bool
     # Each fix's position and YAML, filled on first use: thousands of findings share a few fixes.
     _yaml: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # The joined YAML per tuple of ids asked for: most findings that have fixes share their tuple with others.
+    _joined: dict[tuple[str, ...], str | None] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def yaml_for(self, ids: Iterable[str]) -> str | None:
         """The YAML of the fixes named by `ids`, in the order of `fixes`."""
+        key = tuple(ids)
+        if key in self._joined:
+            return self._joined[key]
         if not self._yaml and self.fixes:
             self._yaml.update({f.id: (i, "") for i, f in enumerate(self.fixes)})
-        chosen = sorted(self._yaml[i][0] for i in set(ids) if i in self._yaml)
-        return "---\n".join(self._fix_yaml(self.fixes[i]) for i in chosen) or None
+        chosen = sorted(self._yaml[i][0] for i in set(key) if i in self._yaml)
+        text = self._joined[key] = "---\n".join(self._fix_yaml(self.fixes[i]) for i in chosen) or None
+        return text
 
     def _fix_yaml(self, fix: Fix) -> str:
         index, text = self._yaml[fix.id]
@@ -149,9 +159,8 @@ class FixCollector:
         self.patches: dict[str, list[PatchOp]] = {}
         self.meta: dict[str, tuple[str, int, tuple[str, ...]]] = {}  # id -> (description, round, isolates)
         # Each patched policy's manifest with `patches[key]` applied, as checked when they were recorded (read
-        # only: the fixes share it), and the originals' manifests the patches apply to.
+        # only: the fixes share it).
         self._patched: dict[str, Manifest] = {}
-        self._manifests: dict[str, Manifest] = {}
         self.version = 0
         self._fixes: tuple[int, list[Fix]] | None = None
 
@@ -179,7 +188,9 @@ class FixCollector:
         new = [dict(op) for op in ops if op["path"] not in paths]
         if new or not have:  # `have` alone applied when it was recorded: asked again (the next round), it still does
             try:
-                patched = apply_patch(self._manifest(policy.id), [*have, *new])
+                # operations apply in order: `have` then `new` is `new` applied to what `have` gave
+                patched = (apply_patch(self._patched[key], new) if have
+                           else apply_patch(policy_manifest(self.original[policy.id]), new, in_place=True))
             except PatchError:
                 return None
         if new:
@@ -206,13 +217,6 @@ class FixCollector:
             desc, round_, iso = self.meta[key]
             out.append(Fix("patch", p.namespace, p.name, desc, self._patched[key], tuple(ops), p.source, round_, iso))
         return sorted(out, key=lambda f: (f.round, f.namespace, f.action, f.name))
-
-    def _manifest(self, policy_id: str) -> Manifest:
-        """The original policy's manifest (read only: `apply_patch` copies what it patches)."""
-        found = self._manifests.get(policy_id)
-        if found is None:
-            found = self._manifests[policy_id] = policy_manifest(self.original[policy_id])
-        return found
 
     def _free_name(self, namespace: str, wanted: str) -> str:
         name = wanted[:253]
@@ -530,14 +534,14 @@ def _one_sided_fix(view: FixView, f: Finding, c: FixCollector, round_: int) -> l
     Every peer of the rule is considered (not just the example in the message); flows no
     dependency needs stay closed: least privilege, and a human decides whether they are meant.
     """
+    needs = view.needs
+    if not needs:
+        return []  # only flows a dependency needs are opened: with none known there is nothing to look for
     p, where = view.policies.get(f.object), str(f.details.get("key", ""))
     m = re.fullmatch(r"(ingress|egress)\[(\d+)\]", where)
     if p is None or m is None:
         return []
     direction, index = m.group(1), int(m.group(2))
-    needs = view.needs
-    if not needs:
-        return []  # only flows a dependency needs are opened: with none known there is nothing to look for
     out = []
     # `direction` is the regex group (ingress|egress) above; RuleRef wants the Direction literal
     for src, dst, missing in _one_sided_gaps(view, RuleRef(p.id, direction, index)):  # type: ignore[arg-type]
@@ -630,7 +634,8 @@ def propose(view: FixView, findings: Sequence[Finding], c: FixCollector, round_:
     out = []
     for f in findings:
         gen = GENERATORS.get(f.rule)
-        out.append(list(dict.fromkeys(gen(view, f, c, round_))) if gen else [])
+        ids = gen(view, f, c, round_) if gen else []  # a new list from each call
+        out.append(list(dict.fromkeys(ids)) if len(ids) > 1 else ids)
     return out
 
 
@@ -649,7 +654,8 @@ def apply_fixes(bundle: Bundle, fixes: Sequence[Fix]) -> Bundle:
     return dataclasses.replace(bundle, policies=tuple(policies))
 
 
-Relint = Callable[[Bundle, Sequence[DependencyResult]], Sequence[Finding]]
+#: Lints a bundle with fixes applied: (the dependencies' results, the findings, the connectivity).
+Relint = Callable[[Bundle, Sequence[Dependency]], tuple[Sequence[DependencyResult], Sequence[Finding], Connectivity]]
 
 
 def converge(bundle: Bundle, deps: Sequence[Dependency], results: Sequence[DependencyResult],
@@ -657,7 +663,7 @@ def converge(bundle: Bundle, deps: Sequence[Dependency], results: Sequence[Depen
              actors: ExternalActors | None = None, rounds: int = MAX_ROUNDS) -> FixSet:
     """Fixes for `findings` of `bundle`, plus what applying them needs, to a fixed point.
 
-    `relint` lints a bundle with its dependency results (the same rules that made `findings`).
+    `relint` evaluates the dependencies on a bundle and lints it (the same rules that made `findings`).
     """
     actors = actors or ExternalActors()
     c = FixCollector(bundle)
@@ -668,9 +674,8 @@ def converge(bundle: Bundle, deps: Sequence[Dependency], results: Sequence[Depen
             break
         before = c.version
         fixed = apply_fixes(bundle, c.fixes())
-        fixed_results = evaluate_dependencies(fixed, deps)
-        fixed_findings = relint(fixed, fixed_results)
-        propose(FixView(fixed, fixed_findings, fixed_results, actors), fixed_findings, c, n)
+        fixed_results, fixed_findings, fixed_conn = relint(fixed, deps)
+        propose(FixView(fixed, fixed_findings, fixed_results, actors, fixed_conn), fixed_findings, c, n)
         done = n
         if c.version == before:
             break
@@ -691,6 +696,9 @@ def _attribute(findings: Sequence[Finding], by_finding: list[list[str]],
     isolating = {f.id: f for f in fixes if f.isolates}
     out = []
     for ids in by_finding:
+        if not later or not ids:  # nothing to follow (`ids` are distinct already: `propose`)
+            out.append(tuple(ids))
+            continue
         cuts = {(isolating[i].namespace, d) for i in ids if i in isolating for d in isolating[i].isolates}
         follow = [fixes[n].id for n in sorted({n for cut in cuts for n in later.get(cut, ())})]
         out.append(tuple(dict.fromkeys([*ids, *follow])))
@@ -703,11 +711,14 @@ def attach_fixes(findings: Sequence[Finding], fixset: FixSet) -> list[Finding]:
     A finding without a fix whose rule needs a human choice says so in its message.
     """
     out = []
+    yaml_for, reasons = fixset.yaml_for, NO_FIX_REASONS
     for f, ids in zip(findings, fixset.by_finding):
-        note = NO_FIX_REASONS.get(f.rule) if not ids else None
-        message = f"{f.message.rstrip()} {note}" if note else f.message
-        out.append(dataclasses.replace(f, message=message, fix=fixset.yaml_for(ids),
-                                       details={**f.details, "fixes": list(ids)}))
+        if ids:
+            out.append(f.with_fix(f.message, yaml_for(ids), {**f.details, "fixes": list(ids)}))
+        else:
+            note = reasons.get(f.rule)
+            out.append(f.with_fix(f"{f.message.rstrip()} {note}" if note else f.message, None,
+                                  {**f.details, "fixes": []}))
     return out
 
 

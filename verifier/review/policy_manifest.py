@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..model.bundle import (
@@ -89,19 +90,24 @@ class PatchError(ValueError):
     """A patch operation names a path the document does not have."""
 
 
+@lru_cache(maxsize=1024)  # a few distinct fields (`spec.podSelector`, ...) for thousands of fixes
 def field_pointer(field: str) -> str:
     """`spec.ingress[0].from[1]` as a JSON pointer: `/spec/ingress/0/from/1` (RFC 6901 escaping)."""
     parts = re.findall(r"([^.\[\]]+)|\[(\d+)\]", field)
     return "".join("/" + (key.replace("~", "~0").replace("/", "~1") if key else index) for key, index in parts)
 
 
-def apply_patch(doc: Mapping[str, Any], ops: Sequence[PatchOp]) -> Manifest:
+def apply_patch(doc: Mapping[str, Any], ops: Sequence[PatchOp], *, in_place: bool = False) -> Manifest:
     """A copy of `doc` with the RFC 6902 operations applied in order.
+
+    `in_place=True` applies them to `doc` itself and returns it, for a document nothing else holds
+    (one fresh from `policy_manifest`): the copy of a whole policy per fix was most of proposing
+    thousands of patches. After a PatchError such a document is half patched: drop it.
 
     Raises:
         PatchError: an operation's path does not exist (or its parent, for `add`).
     """
-    out: Manifest = _copy(dict(doc))
+    out: Manifest = doc if in_place and isinstance(doc, dict) else _copy(dict(doc))
     for op in ops:
         parent, last = _walk(out, op["path"])
         _apply_one(parent, last, op)

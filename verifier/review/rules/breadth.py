@@ -10,6 +10,8 @@ Kubernetes semantics that make these mistakes easy:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ...model.bundle import NetworkPolicy, Peer, Rule
 from ...model.records import Finding
 from ...sets.addresses import covers_everything
@@ -19,10 +21,14 @@ from .context import Direction, LintContext, describe_peer, to_yaml
 DNS_PORT = 53
 
 
-def breadth_findings(ctx: LintContext) -> list[Finding]:
-    """selector-too-broad findings, policy-level first, then peer-level, in bundle order."""
+def breadth_findings(ctx: LintContext, policies: Iterable[NetworkPolicy] | None = None) -> list[Finding]:
+    """selector-too-broad findings, policy-level first, then peer-level, in bundle order.
+
+    `policies` (of `ctx.bundle`, in bundle order): only theirs; an empty podSelector is still judged
+    against every policy of the bundle.
+    """
     out: list[Finding] = []
-    for p in ctx.bundle.policies:
+    for p in ctx.bundle.policies if policies is None else policies:
         for direction, rules in ctx.rule_sets(p):
             if p.pod_selector.is_empty and rules:
                 f = _implicit_default_deny(ctx, p, direction, rules)

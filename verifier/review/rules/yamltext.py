@@ -10,6 +10,7 @@ uses the real dumper.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -36,7 +37,7 @@ def dump(data: Any) -> str | None:
             return None
     except _Unsupported:
         return None
-    return "".join(f"{line}\n" for line in lines)
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _mapping(data: dict[Any, Any], indent: int, lines: list[str], first_prefix: str | None = None) -> None:
@@ -44,24 +45,28 @@ def _mapping(data: dict[Any, Any], indent: int, lines: list[str], first_prefix: 
     if not data:
         raise _Unsupported  # `{}` at the top or as an item: rare, leave to the dumper
     pad = " " * indent
-    for n, (key, value) in enumerate(data.items()):
+    lead = pad if first_prefix is None else first_prefix
+    for key, value in data.items():
         if key == "" or key is None:
             raise _Unsupported  # PyYAML writes an empty key as a complex key (`? ''`)
-        head = (first_prefix if n == 0 and first_prefix is not None else pad) + f"{_scalar(key)}:"
-        if isinstance(value, dict):
+        head = lead + _scalar(key) + ":"
+        lead = pad
+        if type(value) is str:  # the most common value: no isinstance checks
+            lines.append(head + " " + _scalar(value))
+        elif isinstance(value, dict):
             if not value:
-                lines.append(f"{head} {{}}")
+                lines.append(head + " {}")
             else:
                 lines.append(head)
                 _mapping(value, indent + 2, lines)
         elif isinstance(value, list):
             if not value:
-                lines.append(f"{head} []")
+                lines.append(head + " []")
             else:
                 lines.append(head)
                 _sequence(value, indent, lines)  # PyYAML writes a mapping's list items at the key's indent
         else:
-            lines.append(f"{head} {_scalar(value)}")
+            lines.append(head + " " + _scalar(value))
 
 
 def _sequence(items: list[Any], indent: int, lines: list[str]) -> None:
@@ -76,9 +81,26 @@ def _sequence(items: list[Any], indent: int, lines: list[str]) -> None:
 
 
 def _scalar(value: Any) -> str:
+    if type(value) is str:  # nearly every scalar of a fix: one lookup (a fix of a big bundle has ~25)
+        text = _STRINGS.get(value)
+        if text is None:
+            if len(_STRINGS) >= _STRINGS_MAX:
+                _STRINGS.clear()
+            text = _STRINGS[value] = value if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED else \
+                _scalar_text("str", value)
+        return text
     if value is None or isinstance(value, (bool, int, float, str)):
         return _scalar_text(type(value).__name__, value)
     raise _Unsupported
+
+
+#: Strings libyaml writes as they are (plain): a letter, then letters, digits and `_./-`, and not a word the
+#: YAML 1.1 resolver reads as a bool or null (`yes`, `Off`, `null`, ...; `y`/`n` too, to be safe). Numbers,
+#: dates and `.inf` start with a digit, a sign or a dot. The others are asked of libyaml once each.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_./-]{0,59}")
+_RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
+_STRINGS: dict[str, str] = {}
+_STRINGS_MAX = 8192
 
 
 @lru_cache(maxsize=8192)

@@ -1,0 +1,158 @@
+"""The fix rounds' shortcuts give the fixes of the long way round.
+
+A fix round lints the bundle with the fixes so far applied, to propose what they need. It lints the
+policies no fix changed only with the rules that read more than one policy (`findings._per_policy_scope`):
+a per-policy rule's finding on such a policy is the one of round 0, whose fix is recorded already. The
+converged fixes must be exactly those of linting every policy in every round (`every_policy=True`), on the
+finding cases, the corpus apps with their dependencies, a generated cluster and random bundles.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import verifier
+from tests.shared import corpus_apps, require_shared
+from verifier.deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
+from verifier.model.bundle import Bundle, NetworkPolicy
+from verifier.model.records import Dependency, Finding
+from verifier.review import findings as findings_module
+from verifier.review.fixes import FixSet
+from verifier.review.rules.context import LintContext
+
+from .strategies import PORTS, bundles
+from .test_findings import CASES, case_files
+
+
+def _fixes(bundle: Bundle, results: Sequence[DependencyResult], *, every_policy: bool) -> FixSet:
+    ctx = LintContext(bundle, None, results, snippets=False)  # as `lint_report` makes it
+    found, _ = findings_module._findings(ctx)
+    return findings_module._with_fixes(ctx, found, every_policy=every_policy)
+
+
+def assert_same_fixes(bundle: Bundle, results: Sequence[DependencyResult] = ()) -> FixSet:
+    quick = _fixes(bundle, results, every_policy=False)
+    full = _fixes(bundle, results, every_policy=True)
+    assert quick.fixes == full.fixes  # every field: manifests, patches, rounds, what each isolates
+    assert quick.by_finding == full.by_finding
+    assert (quick.rounds, quick.converged) == (full.rounds, full.converged)
+    return quick
+
+
+def _generated(**spec: int) -> Bundle:
+    from benchmarks.gen_cluster import generate
+    from benchmarks.tiers import TierSpec
+
+    text = yaml.safe_dump_all(generate(TierSpec("T", **spec)).all_docs())
+    return verifier.load_bundle(["-"], stdin=io.StringIO(text))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_finding_case_fixes_are_those_of_linting_every_policy(name: str) -> None:
+    assert_same_fixes(verifier.load_bundle([str(f) for f in case_files(name)]))
+
+
+@pytest.mark.parametrize("app", corpus_apps(), ids=lambda a: a["name"])
+def test_corpus_app_fixes_are_those_of_linting_every_policy(app: dict) -> None:
+    require_shared()
+    bundle = verifier.load_bundle(app["manifest_paths"], default_namespace=app["default_namespace"])
+    deps, issues = gather_dependencies(bundle, Path(app["deps_path"]).read_text(), app["deps_path"], None)
+    assert not [i for i in issues if i.severity == "error"], issues
+    assert_same_fixes(bundle, evaluate_dependencies(bundle, deps))
+
+
+def test_generated_cluster_fixes_are_those_of_linting_every_policy_and_rounds_lint_only_changed_policies(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = _generated(pods=300, namespaces=12, policies=150, workloads=60)
+    seen: list[Sequence[NetworkPolicy] | None] = []
+    findings = findings_module._findings
+
+    def spy(ctx: LintContext, *args: object, fresh: Sequence[NetworkPolicy] | None = None
+            ) -> tuple[list[Finding], list[object]]:
+        seen.append(fresh)
+        return findings(ctx, fresh=fresh)  # type: ignore[return-value]
+
+    monkeypatch.setattr(findings_module, "_findings", spy)
+    fixset = assert_same_fixes(bundle)
+    assert any(f.action == "patch" for f in fixset.fixes) and fixset.rounds >= 1
+    # each run: the bundle as given (every policy), then its fix rounds; the quick run's rounds name the
+    # policies the fixes patched or added, and only those
+    patched = {f.policy for f in fixset.fixes}
+    quick = seen[1:1 + fixset.rounds]
+    assert quick and all(fresh is not None and {p.id for p in fresh} == patched for fresh in quick)
+    assert all(fresh is None for fresh in seen[1 + fixset.rounds:])  # the long way round lints all
+
+
+@st.composite
+def _with_dependencies(draw: st.DrawFn) -> tuple[Bundle, list[Dependency]]:
+    bundle = draw(bundles())
+    ids = sorted({w.id for w in bundle.workloads})
+    deps = [Dependency(src, draw(st.sampled_from(PORTS)), draw(st.sampled_from(["TCP", "UDP"])), dst)
+            for src, dst in draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids)), max_size=4))]
+    return bundle, deps
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_with_dependencies())
+def test_random_bundle_fixes_are_those_of_linting_every_policy(case: tuple[Bundle, list[Dependency]]) -> None:
+    bundle, deps = case
+    assert_same_fixes(bundle, evaluate_dependencies(bundle, deps))
+
+
+CHAINED = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: api, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: web}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-to-api, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {team: payments}}, podSelector: {matchLabels: {app: apii}}}]
+    ports: [{port: 8080}]
+"""
+
+
+def test_a_fix_round_finds_what_a_patch_of_the_same_policy_uncovers() -> None:
+    """The peer's namespaceSelector matches no namespace, so its pods are not looked for (round 0 patches
+    the namespace); once patched, its podSelector's typo shows (round 1 patches that too): a fix round must
+    lint the policies the fixes changed."""
+    bundle = verifier.load_bundle(["-"], stdin=io.StringIO(CHAINED))
+    fixset = assert_same_fixes(bundle)
+    (fix,) = [f for f in fixset.fixes if f.policy == "shop/web-to-api"]
+    assert [op["path"] for op in fix.patch] == ["/spec/egress/0/to/0/namespaceSelector",
+                                                "/spec/egress/0/to/0/podSelector"]
+    assert fix.manifest["spec"]["egress"][0]["to"][0]["podSelector"] == {"matchLabels": {"app": "api"}}
+    assert fixset.rounds == 2  # the second operation came from round 1; round 2 found nothing new
