@@ -14,7 +14,7 @@ ipBlock peer, or a hostNetwork workload against a selector peer, one in all).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -61,11 +61,13 @@ class MissCounter:
 
     A peer's podSelector is matched per compiled class: the classes keep every label key a
     policy's selectors name, so a selector matches a class's labels exactly when it matches
-    its members'. `policies_of(direction)` gives, per class, the policies isolating it.
+    its members'. `policies_of[direction]` gives, per class, the policies isolating it: plain
+    mappings, not a callback into the explainer, which holds this counter (a cycle through the
+    compiled bundle would keep every object of it alive until a full collection).
     """
 
     def __init__(self, compiled: CompiledBundle,
-                 policies_of: Callable[[Direction], Mapping[int, Sequence[NetworkPolicy]]]) -> None:
+                 policies_of: Mapping[Direction, Mapping[int, Sequence[NetworkPolicy]]]) -> None:
         self._compiled = compiled
         self._policies_of = policies_of
         namespaces = compiled.bundle.namespaces
@@ -92,7 +94,7 @@ class MissCounter:
         """The side of `direction` at class `owner` (not hostNetwork)."""
         found = self._plans[direction].get(owner)
         if found is None:
-            policies = self._policies_of(direction).get(owner, ())
+            policies = self._policies_of[direction].get(owner, ())
             rules = [self._rule_check(p, i, rule) for p in policies
                      for i, rule in enumerate(p.ingress if direction == "ingress" else p.egress)]
             ids = tuple(p.id for p in policies)

@@ -298,7 +298,8 @@ class Explainer:
     def _miss_counter(self) -> MissCounter | None:
         """The closest-miss counter over the compiled classes (built on first use), or None without them."""
         if self._counter is None and self._compiled is not None and self.admin is None:
-            self._counter = MissCounter(self._compiled, self._class_policies)
+            self._counter = MissCounter(self._compiled, {"ingress": self._class_policies("ingress"),
+                                                         "egress": self._class_policies("egress")})
         return self._counter
 
     def _rule_misses(
