@@ -62,6 +62,7 @@ class LintContext:
         self.texts = dict(texts or {})
         self._namespaces_matching: dict[LabelSelector, tuple[str, ...]] = {}
         self._hosting: dict[LabelSelector, tuple[str, ...]] = {}
+        self._peer_selects: dict[tuple[str | LabelSelector, LabelSelector], bool] = {}
         self._lines: dict[str, list[str]] = {}
         self._starts: dict[str, list[int]] = {}
         self._memos: dict[str, dict[int, Any]] = {}
@@ -79,6 +80,7 @@ class LintContext:
         self._namespaces_matching = other._namespaces_matching
         self._memos = other._memos
         self._hosting = other._hosting
+        self._peer_selects = other._peer_selects
         self.__dict__["by_namespace"] = other.by_namespace
         self.__dict__["_label_indexes"] = other._label_indexes
 
@@ -172,6 +174,17 @@ class LintContext:
         if peer.namespace_selector is None:
             return [policy.namespace]
         return self.namespaces_matching(peer.namespace_selector)
+
+    def peer_selects_any(self, policy: NetworkPolicy, peer: Peer) -> bool:
+        """Whether a selector peer's podSelector matches some workload in the namespaces it reaches into, or it
+        reaches into none (memoized by namespaces reached and podSelector: policies repeat both)."""
+        assert peer.pod_selector is not None
+        key = (peer.namespace_selector or policy.namespace, peer.pod_selector)
+        found = self._peer_selects.get(key)
+        if found is None:
+            index = self.label_index(self.peer_namespaces(policy, peer))
+            found = self._peer_selects[key] = not index.candidates or index.matches_any(peer.pod_selector)
+        return found
 
     def workloads_in(self, namespaces: Sequence[str]) -> list[Workload]:
         return [w for n in namespaces for w in self.by_namespace.get(n, ())]

@@ -27,8 +27,7 @@ def selects_nothing_findings(ctx: LintContext) -> list[Finding]:
         known = memo.get(id(p))
         if known is None or known[0] is not p:
             own = [f for f in [_policy_selects_nothing(ctx, p)] if f]
-            known = memo[id(p)] = (p, own, [f for ref in ctx.peers_of(p, _selects_pods)
-                                             if (f := _peer_selects_nothing(ctx, ref))])
+            known = memo[id(p)] = (p, own, _peers_selecting_nothing(ctx, p))
         selectors += known[1]
         peers += known[2]
     return selectors + peers
@@ -50,18 +49,29 @@ def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | Non
     )
 
 
-def _selects_pods(peer: Peer) -> bool:
-    """Whether the peer has a podSelector that requires labels (and so may match nothing)."""
-    return peer.ip_block is None and peer.pod_selector is not None and not peer.pod_selector.is_empty
+def _peers_selecting_nothing(ctx: LintContext, p: NetworkPolicy) -> list[Finding]:
+    """The findings of the policy's selector peers that match no workload where they look.
+
+    Most peers match: they are answered by (where they look, podSelector), shared by every policy that
+    repeats the pair, and a reference to the peer is built only for a finding.
+    """
+    out = []
+    for direction, rules in ctx.rule_sets(p):
+        for i, rule in enumerate(rules):
+            for j, peer in enumerate(rule.peers or ()):
+                pods = peer.pod_selector
+                if peer.ip_block is not None or pods is None or pods.is_empty:
+                    continue
+                if not ctx.peer_selects_any(p, peer):
+                    out.append(_peer_selects_nothing(ctx, PeerRef(p, direction, i, j, rule, peer)))
+    return out
 
 
-def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding | None:
+def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding:
     peer, p = ref.peer, ref.policy
-    assert peer.pod_selector is not None  # `_selects_pods`
+    assert peer.pod_selector is not None
     namespaces = ctx.peer_namespaces(p, peer)
-    index = ctx.label_index(namespaces)  # its candidates are the pool's workloads: the pool is listed on a miss only
-    if not index.candidates or index.matches_any(peer.pod_selector):
-        return None  # no namespace matched: namespace-label-missing says so
+    index = ctx.label_index(namespaces)
     where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
     hint, fix, near = _typo_hint(peer.pod_selector, ctx.workloads_in(namespaces), index, "podSelector", ctx.snippets)
     return Finding(
