@@ -22,8 +22,6 @@ from ..engine.explain import Explainer, SideVerdict, Verdict
 from ..model.bundle import Bundle, IPBlock, Issue
 from ..model.records import DEFAULT_DEPS_FILE, Dependency
 from ..sets.addresses import network
-from .declared import declared_dependencies
-from .hubble import observed_dependencies, parse_flows
 from .inference import infer_dependencies
 
 #: Lower is more trusted.
@@ -57,11 +55,16 @@ def gather_dependencies(
     """
     deps: list[Dependency] = []
     issues: list[Issue] = []
+    # The readers of a deps file and of a Hubble export are imported only when one is given.
     if declared is not None:
+        from .declared import declared_dependencies
+
         found, problems = declared_dependencies(bundle, declared, declared_origin or DEFAULT_DEPS_FILE)
         deps += found
         issues += problems
     if observed is not None:
+        from .hubble import observed_dependencies, parse_flows
+
         origin = observed_origin or "hubble export"
         flows, problems = parse_flows(observed, origin)
         found, unmatched = observed_dependencies(bundle, flows, origin)

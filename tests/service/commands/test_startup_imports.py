@@ -140,3 +140,19 @@ def test_analyze_without_a_model_imports_no_slicing(args: list[str]) -> None:
 
 def test_slicing_probe_can_fail() -> None:
     assert run_probe(["analyze", SHOP, "--dry-run"], SLICING)["loaded"] == sorted(SLICING)
+
+
+#: Read only when their input is there: a deps file, a Hubble export, AdminNetworkPolicies.
+OPTIONAL_READERS = ("verifier.deps.declared", "verifier.deps.hubble", "verifier.engine.admin_compile")
+
+
+def test_lint_without_deps_flows_or_admin_policies_imports_none_of_their_readers(tmp_path: Path) -> None:
+    corpus = ROOT.parent / "shared" / "corpus" / "online-boutique"
+    for name in ("kubernetes-manifests.yaml", "network-policies.yaml"):
+        (tmp_path / name).write_text((corpus / name).read_text())
+    result = run_probe(["lint", str(tmp_path), "-o", "json", "--fail-on", "never"], OPTIONAL_READERS)
+    assert result["code"] in (0, 1, None), result
+    assert result["loaded"] == [], result
+    with_deps = run_probe(["lint", str(tmp_path), "--deps", str(corpus / "deps.yaml"), "-o", "json",
+                           "--fail-on", "never"], OPTIONAL_READERS)
+    assert with_deps["loaded"] == ["verifier.deps.declared"], with_deps

@@ -10,13 +10,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from ...engine.admin_compile import AdminGrant, first_matches
 from ...engine.compile import Grant
 from ...model.admin import AdminPolicy, AdminRule, AdminRuleRef
 from ...model.records import Finding
 from ...sets.selectors import iter_bits
 from .context import Direction, LintContext
+
+if TYPE_CHECKING:  # a bundle without admin policies (most) never compiles them: lint does not import the compiler
+    from ...engine.admin_compile import AdminGrant
 
 #: Pairs checked per NetworkPolicy rule before the check gives up (keeps lint linear-ish).
 MAX_PAIRS_PER_RULE = 20_000
@@ -76,6 +79,8 @@ def _dead_allows(ctx: LintContext) -> list[Finding]:
 
 def _denied_everywhere(grants: list[Grant], tier: list[AdminGrant]) -> list[AdminRuleRef]:
     """The ANP Deny rules that together deny every (source, destination, port) the grants admit; [] if any survives."""
+    from ...engine.admin_compile import first_matches
+
     deniers: dict[str, AdminRuleRef] = {}
     pairs = 0
     for g in grants:
