@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .api import V1_ROUTERS, errors, public_routers
 from .api.access_log import scrub_access_log
+from .api.listener import listen_on_own_sockets, own_sockets_wanted
 from .api.deps import ServiceState, require_token
 from .api.workpool import WorkPool
 from .api.probes import HealthProbes
@@ -37,6 +38,8 @@ API_VERSION = "v1"
 def _lifespan(settings: Settings, metrics: Metrics) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if own_sockets_wanted():  # before uvicorn starts serving, which it does after this startup
+            listen_on_own_sockets(asyncio.get_running_loop())
         store = await run_in_threadpool(Store.open, settings.database_url)
         log.info("database ready: %s", safe_url(settings.database_url))
         link_secret = await run_in_threadpool(resolve_link_secret, settings.link_secret, store)

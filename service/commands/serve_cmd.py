@@ -17,7 +17,8 @@ import click
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (the analysis is CPU-bound: one per core scales throughput).")
+              help="Worker processes (the analysis is CPU-bound: one per core scales throughput), each listening on "
+                   "its own socket (SO_REUSEPORT), so the kernel spreads connections over them.")
 @click.option("--insecure-no-auth", is_flag=True,
               help="Serve a non-loopback address without bearer tokens (anyone who can connect may use the API).")
 def serve(host: str, port: int, database_url: str | None, log_level: str, workers: int,
@@ -48,6 +49,7 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
     from pydantic import ValidationError
 
     from service.api.access_log import scrub_access_log
+    from service.api.listener import reuse_port_supported
     from service.exposure import AuthMissing, check_exposure
 
     if database_url:
@@ -71,4 +73,37 @@ def serve(host: str, port: int, database_url: str | None, log_level: str, worker
     # Migrate once here, so the workers' lifespans do not race to create the schema.
     Store.open(settings.database_url).close()
     with shared_metrics_dir():  # counters whole across workers: any scrape adds up every worker's
-        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+        if not reuse_port_supported():
+            uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+            return
+        _serve_workers(host, port, workers, options)
+
+
+def _serve_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    """uvicorn's supervisor over `workers` processes, each listening on a socket of its own (`service.api.listener`).
+
+    What `uvicorn.run(workers=N)` does, with the port reserved by a socket that allows port reuse.
+    """
+    import logging
+    import os
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from service.api.listener import REUSE_PORT_ENV, reserve_port
+
+    config = uvicorn.Config("service.app:create_app", factory=True, workers=workers, **options)
+    try:
+        sock = reserve_port(host, port)
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    os.environ[REUSE_PORT_ENV] = "1"  # the workers read it in their lifespan
+    shown = f"[{host}]" if ":" in host else host
+    logging.getLogger("uvicorn.error").info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown,
+                                            sock.getsockname()[1])
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
