@@ -204,7 +204,7 @@ class Explainer:
                 if not mask:
                     continue
                 into, out = p.affects_ingress, p.affects_egress
-                for cls in _bits_of(mask):
+                for cls in iter_bits(mask):
                     if into:
                         ingress.setdefault(cls, []).append(p)
                     if out:
@@ -372,18 +372,6 @@ def _unmet_text(selector: LabelSelector, labels: Mapping[str, str], holder: str,
     keys = list(dict.fromkeys(r.key for r in missing))
     needs = ",".join(str(r) for r in missing)
     return f"needs {what}{needs}; {holder} has {describe_labels(labels, keys)}"
-
-
-def _bits_of(mask: int) -> list[int]:
-    """`iter_bits(mask)`, reading only from the lowest set bit up.
-
-    A policy's targets are classes of its namespace: a few bits, often far up a mask of thousands
-    (20,000 classes on a 100,000-pod cluster), where `iter_bits` alone would write out every digit below.
-    """
-    if not mask & (mask - 1):  # none or one: most policies select one class
-        return [mask.bit_length() - 1] if mask else []
-    low = (mask & -mask).bit_length() - 1
-    return [low + i for i in iter_bits(mask >> low)]
 
 
 def port_misses(ports: tuple[PolicyPort, ...] | None, dst: Workload, port: int, protocol: Protocol) -> list[str]:

@@ -95,11 +95,19 @@ class LabelIndex:
 
 
 def iter_bits(mask: int) -> list[int]:
-    """Indices of the set bits of a non-negative integer, ascending."""
-    text = bin(mask)[:1:-1]  # little-endian digits; str.find scans in C
+    """Indices of the set bits of a non-negative integer, ascending.
+
+    Most masks of classes a policy or a peer selects have one bit, often far up a mask of thousands
+    (20,000 classes on a 100,000-pod cluster): it is answered without writing digits, and the digits
+    below the lowest set bit are never written out.
+    """
+    if not mask & (mask - 1):  # none or one
+        return [mask.bit_length() - 1] if mask else []
+    low = (mask & -mask).bit_length() - 1
+    text = bin(mask >> low)[:1:-1]  # little-endian digits from the lowest set bit; str.find scans in C
     out = []
     i = text.find("1")
     while i >= 0:
-        out.append(i)
+        out.append(low + i)
         i = text.find("1", i + 1)
     return out

@@ -70,9 +70,8 @@ class _OtherSide:
     def passes(self, grants: list[Grant]) -> bool:
         """Whether any (source, destination, port) of the grants is also granted here."""
         for g in grants:
-            dst, ports, src = g.dst, g.ports, g.src
-            # most grants have one source class (a policy selecting one workload's pods, or a peer matching them)
-            for s in iter_bits(src) if src & (src - 1) else (src.bit_length() - 1,):
+            dst, ports = g.dst, g.ports
+            for s in iter_bits(g.src):
                 union = self._unions.get(s)
                 if union is None:
                     union = self._unions[s] = self._union(s)
