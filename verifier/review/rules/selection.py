@@ -50,21 +50,15 @@ def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | Non
 
 
 def _peers_selecting_nothing(ctx: LintContext, p: NetworkPolicy) -> list[Finding]:
-    """The findings of the policy's selector peers that match no workload where they look.
+    """The findings of the policy's selector peers that match no workload where they look (a peer is answered by
+    where it looks and its podSelector, shared by every policy repeating the pair)."""
+    return [_peer_selects_nothing(ctx, ref) for ref in ctx.peers_of(p, lambda peer: _matches_no_pod(ctx, p, peer))]
 
-    Most peers match: they are answered by (where they look, podSelector), shared by every policy that
-    repeats the pair, and a reference to the peer is built only for a finding.
-    """
-    out = []
-    for direction, rules in ctx.rule_sets(p):
-        for i, rule in enumerate(rules):
-            for j, peer in enumerate(rule.peers or ()):
-                pods = peer.pod_selector
-                if peer.ip_block is not None or pods is None or pods.is_empty:
-                    continue
-                if not ctx.peer_selects_any(p, peer):
-                    out.append(_peer_selects_nothing(ctx, PeerRef(p, direction, i, j, rule, peer)))
-    return out
+
+def _matches_no_pod(ctx: LintContext, p: NetworkPolicy, peer: Peer) -> bool:
+    """Whether a selector peer of `p` requires pod labels no workload has in the namespaces it reaches into."""
+    pods = peer.pod_selector
+    return peer.ip_block is None and pods is not None and not pods.is_empty and not ctx.peer_selects_any(p, peer)
 
 
 def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding:
@@ -123,24 +117,16 @@ def namespace_label_findings(ctx: LintContext) -> list[Finding]:
     for p in ctx.bundle.policies:
         known = memo.get(id(p))
         if known is None or known[0] is not p:
-            known = memo[id(p)] = (p, [_namespace_label_missing(ctx, ref, sel)
-                                       for ref in ctx.peers_of(p, _selects_namespaces)
-                                       if (sel := _missing_namespaces(ctx, ref)) is not None])
+            known = memo[id(p)] = (p, [_namespace_label_missing(ctx, ref)
+                                       for ref in ctx.peers_of(p, lambda peer: _matches_no_namespace(ctx, peer))])
         out += known[1]
     return out
 
 
-def _selects_namespaces(peer: Peer) -> bool:
-    """Whether the peer has a namespaceSelector that requires labels (and so may match no namespace)."""
-    return peer.namespace_selector is not None and not peer.namespace_selector.is_empty
-
-
-def _missing_namespaces(ctx: LintContext, ref: PeerRef) -> LabelSelector | None:
-    """The peer's namespaceSelector when it is not empty and matches no namespace (nor one every cluster has)."""
-    sel = ref.peer.namespace_selector
-    if sel is None or sel.is_empty or ctx.namespaces_matching(sel) or _always_present(sel):
-        return None
-    return sel
+def _matches_no_namespace(ctx: LintContext, peer: Peer) -> bool:
+    """Whether the peer's namespaceSelector is not empty and matches no namespace (nor one every cluster has)."""
+    sel = peer.namespace_selector
+    return sel is not None and not sel.is_empty and not ctx.namespaces_matching(sel) and not _always_present(sel)
 
 
 def _always_present(sel: LabelSelector) -> bool:
@@ -148,8 +134,10 @@ def _always_present(sel: LabelSelector) -> bool:
     return any(matches(sel, {NAMESPACE_NAME_LABEL: ns}) for ns in ALWAYS_PRESENT_NAMESPACES)
 
 
-def _namespace_label_missing(ctx: LintContext, ref: PeerRef, sel: LabelSelector) -> Finding:
+def _namespace_label_missing(ctx: LintContext, ref: PeerRef) -> Finding:
     p, peer = ref.policy, ref.peer
+    sel = peer.namespace_selector
+    assert sel is not None  # `_matches_no_namespace`
     target = _intended_namespace(ctx, ref, sel)
     head = f"{ref.where} of {p.id} selects namespaces {sel}, but no namespace in the bundle has that label"
     fix = None
