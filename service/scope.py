@@ -1,7 +1,7 @@
 """What a question is about: the scope of an analysis (whole namespaces, one workload, or a blast radius).
 
 Its own module so that `analyze` without a model, which only reports a scope, does not import the slicing
-and brief machinery a model's prompt needs (`service.slices` re-exports it).
+and brief machinery a model's prompt needs (`service.slices`).
 """
 
 from __future__ import annotations

@@ -33,25 +33,22 @@ def reserve_port(host: str, port: int) -> socket.socket:
         OSError: the address cannot be bound (in use by another program, not local, no permission).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
+    sock = _bound(socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP), (host, port))
     sock.set_inheritable(True)
     return sock
 
 
 def own_socket(shared: socket.socket) -> socket.socket:
     """A new socket bound, with SO_REUSEPORT, to the address `shared` is bound to."""
-    sock = socket.socket(shared.family, shared.type, shared.proto)
+    return _bound(socket.socket(shared.family, shared.type, shared.proto), shared.getsockname())
+
+
+def _bound(sock: socket.socket, address: Any) -> socket.socket:
+    """`sock` bound to `address` with SO_REUSEADDR and SO_REUSEPORT (closed if that fails)."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind(shared.getsockname())
+        sock.bind(address)
     except OSError:
         sock.close()
         raise
