@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,24 +13,13 @@ import httpx
 import pytest
 
 from tests.service.prom import sample
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.service.workers import ROOT, free_port, start_two_workers
 
 
 @pytest.fixture()
 def two_workers(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "NETREASON_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--workers", "2",
-                             "--log-level", "warning"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    port = free_port()
+    proc = start_two_workers(tmp_path, port)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

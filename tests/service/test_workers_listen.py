@@ -16,17 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.service.workers import ROOT, free_port, start_two_workers
+
 SHOP = ROOT / "examples" / "shop"
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/tcp").exists(),
                                 reason="Linux: SO_REUSEPORT, and /proc to see the sockets")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _listening(port: int) -> int:
@@ -46,12 +41,8 @@ def _cpu(pid: int) -> float:
 
 @pytest.fixture()
 def two_workers(tmp_path: Path) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {**os.environ, "NETREASON_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--workers", "2",
-                             "--log-level", "warning"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    port = free_port()
+    proc = start_two_workers(tmp_path, port)
     try:
         deadline = time.monotonic() + 60
         while _listening(port) < 2:
