@@ -1,4 +1,5 @@
-"""`service.renderers.jsontext.dumps_indented` writes what `json.dumps(doc, indent=2)` writes, byte for byte."""
+"""`service.renderers.jsontext.dumps_indented` writes what `json.dumps(doc, indent=2)` writes, byte for byte,
+except NaN and infinities, which it writes as null (strict JSON)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.renderers import jsontext
 from service.renderers.jsontext import dumps_indented
+
+class Level(enum.IntEnum):
+    HIGH = 2
+
+
+class Name(enum.StrEnum):
+    WEB = "wéb"
+
 
 scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
            | st.floats(allow_nan=True, allow_infinity=True) | st.text())
@@ -24,18 +34,53 @@ documents = st.recursive(
 )
 
 
+def strict(doc: Any) -> Any:
+    """`doc` with NaN and infinities as None: what `json.dumps` then writes is the text expected."""
+    if isinstance(doc, float) and not math.isfinite(doc):
+        return None
+    if isinstance(doc, dict):
+        return {k: strict(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [strict(v) for v in doc]
+    return doc
+
+
+def expected(doc: Any) -> str:
+    return json.dumps(strict(doc), indent=2)
+
+
 @settings(max_examples=400, deadline=None)
 @given(documents)
 def test_same_text_as_json_dumps_indent_2(doc: Any) -> None:
+    assert dumps_indented(doc) == expected(doc)
+
+
+floats = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(floats | st.floats(max_value=1e-3, min_value=-1e-3) | st.builds(
+    lambda m, e: float(f"{m}e{e}"), st.integers(1, 9), st.integers(-330, 308)), max_size=8))
+def test_floats_of_every_magnitude(values: list[float]) -> None:
+    # orjson spells floats below 1e-4 its own way: those documents must be written by the exact encoder
+    assert dumps_indented({"values": values}) == expected({"values": values})
+
+
+def test_the_fast_encoder_writes_a_plain_document() -> None:
+    # The speed is orjson's: a document of strings, ints, seconds and nested containers must not fall back
+    doc = {"schema": "netreason.lint/v1", "seconds": 0.1234, "findings": [{"line": 3, "fix": None, "ok": True,
+                                                                          "details": {"ports": [80, 443]}}]}
+    text = jsontext._by_orjson(doc)
+    assert text is not None and text == json.dumps(doc, indent=2)
+
+
+@pytest.mark.parametrize("doc", [
+    {"ünï": "cödé ✖ \u2028 \x7f \U0001F600 \x1f"}, {"delete": "only \x7f is not ASCII-printable"},
+    {"sci": 1.5e-07}, {"small": 1e-05}, {1: "int key"}, {"big": 2**64}, {"enum": Level.HIGH},
+    {"surrogate": "\ud83d"},
+])
+def test_what_orjson_writes_otherwise_is_written_exactly(doc: Any) -> None:
     assert dumps_indented(doc) == json.dumps(doc, indent=2)
-
-
-class Level(enum.IntEnum):
-    HIGH = 2
-
-
-class Name(enum.StrEnum):
-    WEB = "wéb"
 
 
 @pytest.mark.parametrize("doc", [
@@ -45,7 +90,14 @@ class Name(enum.StrEnum):
     {"enum": Level.HIGH, "str_enum": Name.WEB, "nested": [[[{"deep": [1, [2, [3]]]}]]]},
 ])
 def test_edge_values(doc: Any) -> None:
-    assert dumps_indented(doc) == json.dumps(doc, indent=2)
+    assert dumps_indented(doc) == expected(doc)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinities_are_null(value: float) -> None:
+    # json.dumps writes NaN/Infinity, which JSON.parse, jq --strict and Starlette's responses refuse
+    for doc in ({"v": value}, {"v": value, "small": 1e-05}, {"v": value, 1: "exact encoder"}):
+        assert json.loads(dumps_indented(doc))["v"] is None
 
 
 def test_what_json_dumps_rejects_raises_its_error() -> None:
