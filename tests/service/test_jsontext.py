@@ -68,8 +68,9 @@ def test_floats_of_every_magnitude(values: list[float]) -> None:
 
 def test_the_fast_encoder_writes_a_plain_document() -> None:
     # The speed is orjson's: a document of strings, ints, seconds and nested containers must not fall back
-    doc = {"schema": "netreason.lint/v1", "seconds": 0.1234, "findings": [{"line": 3, "fix": None, "ok": True,
-                                                                          "details": {"ports": [80, 443]}}]}
+    # ("service-2" holds "e-2", as a one-digit exponent does)
+    doc = {"schema": "netreason.lint/v1", "seconds": 0.1234, "findings": [
+        {"line": 3, "fix": None, "ok": True, "object": "web/service-2", "details": {"ports": [80, 443]}}]}
     text = jsontext._by_orjson(doc)
     assert text is not None and text == json.dumps(doc, indent=2)
 
