@@ -50,6 +50,8 @@ def test_text_is_what_safe_dump_writes(data: Any) -> None:
 
 @pytest.mark.parametrize("data", [
     {"long": "x" * 120}, {"multi": "a\nb"}, {"tab": "a\tb"}, [[1, 2]], {}, {"": "x"}, {"set": {1, 2}}, 5,
+    # two scalars under 60 characters on one line past the width: the emitter breaks the value at its space
+    {"metadata": {"labels": {"0" * 47 + " 0": "0" * 47 + " 0"}}}, {"k": [{"a" * 44: "b" * 54 + " 'q'"}]},
 ])
 def test_shapes_it_does_not_lay_out_are_left_to_the_dumper(data: Any) -> None:
     assert yamltext.dump(data) is None
@@ -78,5 +80,7 @@ def test_strings_written_without_libyaml_are_what_safe_dump_writes(value: str) -
     expected = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
     written = yamltext.dump(data)
     assert written is None or written == expected
-    if 0 < len(value) <= yamltext.MAX_SCALAR and value.isprintable() and value[0].isalpha():
-        assert written == expected  # a name or label, the common case, is never left to the dumper
+    # A name or label, the common case, is never left to the dumper. A string with a space may be: past the
+    # 100th column the emitter breaks it there, which this writer does not do.
+    if 0 < len(value) <= yamltext.MAX_SCALAR and value.isprintable() and value[0].isalpha() and " " not in value:
+        assert written == expected

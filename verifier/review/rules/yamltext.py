@@ -19,6 +19,8 @@ import yaml
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 #: Scalars longer than this might be folded at the 100-column width: left to the real dumper.
 MAX_SCALAR = 60
+#: The emitter's width: it breaks a plain or quoted scalar at a space only once a line is longer than this.
+_WIDTH = 100
 
 
 class _Unsupported(Exception):
@@ -37,6 +39,8 @@ def dump(data: Any) -> str | None:
             return None
     except _Unsupported:
         return None
+    if any(len(line) > _WIDTH and " " in line.lstrip() for line in lines):
+        return None  # the emitter breaks a scalar at a space once past the width: left to it
     return "\n".join(lines) + "\n" if lines else ""
 
 
