@@ -237,22 +237,31 @@ def finding_json(f: Finding) -> dict[str, Any]:
 
 def lint_json(report: LintReport) -> dict[str, Any]:
     """The `netreason lint --format json` document (keys are a contract: add, never rename)."""
-    by_rule = Counter(f.rule for f in report.findings)
-    by_severity = Counter(f.severity for f in report.findings)
     return {
         "schema": LINT_SCHEMA,
         "findings": [finding_json(f) for f in report.findings],
         "dependencies": [dependency_json(r) for r in report.dependencies],
         "coverage": [row.as_json() for row in report.coverage],
         "fixes": [fix.as_json() for fix in report.fixes],
-        "summary": {
-            "findings": len(report.findings),
-            "by_severity": {s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
-            "by_rule": dict(sorted(by_rule.items())),
-            "dependencies": len(report.dependencies),
-            "dependencies_denied": sum(not r.allowed for r in report.dependencies),
-            "fixes": len(report.fixes),
-        },
+        "summary": lint_summary(report),
+    }
+
+
+def lint_summary(report: LintReport) -> dict[str, Any]:
+    """The `summary` of `lint_json`: counts by severity and rule, dependencies and fixes.
+
+    Apart from `lint_json` so that an analysis, which carries the findings and this summary but not
+    the fixes' manifests, builds only what it shows.
+    """
+    by_rule = Counter(f.rule for f in report.findings)
+    by_severity = Counter(f.severity for f in report.findings)
+    return {
+        "findings": len(report.findings),
+        "by_severity": {s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
+        "by_rule": dict(sorted(by_rule.items())),
+        "dependencies": len(report.dependencies),
+        "dependencies_denied": sum(not r.allowed for r in report.dependencies),
+        "fixes": len(report.fixes),
     }
 
 
@@ -287,5 +296,5 @@ def _plain(value: Any) -> Any:
 
 __all__ = [
     "LINT_SCHEMA", "RULES", "RULES_BY_ID", "CoverageRow", "LintReport", "coverage", "finding_json",
-    "lint", "lint_json", "lint_report", "sort_findings", "worst_severity",
+    "lint", "lint_json", "lint_report", "lint_summary", "sort_findings", "worst_severity",
 ]
