@@ -81,10 +81,11 @@ def lint_report(
         found, rows = _findings(ctx, step)
         step("fixes", 0, 0)
         fixed = _with_fixes(ctx, found) if fixes else None
-        if fixed is not None:
-            found = attach_fixes(found, fixed)
         step("field lines", 0, 0)
-        found = _at_field_lines(found, ctx.texts, bundle)
+        if fixed is not None:
+            found = attach_fixes(found, fixed, _field_sources(found, ctx.texts, bundle))
+        else:
+            found = _at_field_lines(found, ctx.texts, bundle)
         deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
         return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows), fixed.fixes if fixed else ())
 
@@ -192,23 +193,32 @@ def _with_fixes(ctx: LintContext, found: list[Finding], *, every_policy: bool = 
 
 
 def _at_field_lines(findings: list[Finding], texts: Mapping[str, str], bundle: Bundle) -> list[Finding]:
-    """Move each finding with a `details["field"]` to that field's line, when the text is known.
+    """Move each finding with a `details["field"]` to that field's line, when the text is known
+    (`_field_sources`; with fixes, `attach_fixes` moves them as it attaches)."""
+    return [f if source is f.source else f.with_fix(f.message, f.fix, f.details, source)
+            for f, source in zip(findings, _field_sources(findings, texts, bundle))]
+
+
+def _field_sources(findings: Sequence[Finding], texts: Mapping[str, str], bundle: Bundle) -> list[SourceRef | None]:
+    """Each finding's source at the line of its `details["field"]` when the text is known and the field
+    is found there; else its own source (the same object).
 
     Policies' field lines were recorded while parsing (`Bundle.field_lines`); other objects'
     files are composed once each (`FieldLocator`).
     """
     locator = FieldLocator(texts)
+    recorded_of = bundle.field_lines
     out = []
     for f in findings:
+        source = f.source
         field = f.details.get("field")
-        line = _field_line(f.source, field, locator, bundle) if field and f.source and f.source.file in texts else None
-        out.append(f.at_line(line) if line and f.source else f)
+        if field and source is not None and source.file in texts:
+            recorded = recorded_of.get((source.file, source.line))
+            line = recorded.line(field) if recorded is not None else locator.line(source, field)
+            if line:
+                source = SourceRef(source.file, line, source.document)
+        out.append(source)
     return out
-
-
-def _field_line(source: SourceRef, field: str, locator: FieldLocator, bundle: Bundle) -> int | None:
-    recorded = bundle.field_lines.get((source.file, source.line))
-    return recorded.line(field) if recorded is not None else locator.line(source, field)
 
 
 def coverage(bundle: Bundle, conn: Connectivity | None = None) -> list[CoverageRow]:
