@@ -13,6 +13,8 @@ from verifier.model.bundle import Bundle, Workload
 from verifier.sets.ports import PortSet
 
 if TYPE_CHECKING:
+    from verifier.engine.compile import CompiledBundle
+
     from .truth import Truth
 
 #: Workload pairs listed in `graph.edges`; past this the report draws namespaces and one namespace.
@@ -32,6 +34,9 @@ def graph_json(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
     total = 0
     c = conn.compiled
     workloads = c.bundle.workloads
+    # Each distinct atom mask's text, made once: class pairs repeat a few port sets (1,783 pairs, 13 masks
+    # at benchmark tier M).
+    texts: dict[int, str] = {}
     # `conn.flows()` pair by pair, but a class pair's ports are made into ranges only while edges are listed.
     for s, d, mask in conn.class_pairs():
         text: str | None = None
@@ -45,7 +50,7 @@ def graph_json(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
                 total += 1
                 pairs[(src.namespace, dst.namespace)] += 1
                 if len(edges) < max_edges:
-                    text = text if text is not None else ports_text(c.atoms.to_portset(mask))
+                    text = text if text is not None else _mask_text(mask, c, texts)
                     edges.append({"from": src.id, "to": dst.id, "ports": text})
     return {
         "workloads": [_node(w, truth) for w in sorted(truth.bundle.workloads, key=lambda w: w.id)],
@@ -56,6 +61,14 @@ def graph_json(truth: Truth, *, max_edges: int = MAX_EDGES) -> dict[str, Any]:
         "namespace_pairs": [{"from": a, "to": b, "flows": n} for (a, b), n in sorted(pairs.items())],
         "outside": {"id": OUTSIDE, "egress": _outside_egress(truth), "ingress": outside_ingress(truth.bundle, truth)},
     }
+
+
+def _mask_text(mask: int, c: CompiledBundle, texts: dict[int, str]) -> str:
+    """`ports_text` of an atom mask, remembered in `texts`."""
+    text = texts.get(mask)
+    if text is None:
+        text = texts[mask] = ports_text(c.atoms.to_portset(mask))
+    return text
 
 
 def ports_text(ports: PortSet) -> str:

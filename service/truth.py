@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import verifier
 from verifier.engine.connectivity import Connectivity
 from verifier.deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
-from verifier.review.findings import LintReport, finding_json, lint_json, lint_report, sort_findings
+from verifier.review.findings import LintReport, finding_json, lint_json, lint_report, lint_summary, sort_findings
 from verifier.model.bundle import Bundle, Issue
 from verifier.model.records import Finding
 from verifier.review.rules.unresolved import unresolved_dependency_findings
@@ -126,15 +126,15 @@ def truth_json(truth: Truth) -> dict[str, Any]:
     from .traffic_graph import graph_json
 
     deps = [_dependency_json(r) for r in truth.dependencies]
-    lint = lint_doc(truth)
+    report = truth.report  # its findings, coverage and summary as `lint_doc` has them, not the fixes' manifests
     return {
         "summary": truth.conn.summary(),
         "dependencies": deps,
         "dependencies_broken": [d for d in deps if not d["allowed"]],
         "dns_egress_missing": truth.dns_gaps,
-        "findings": lint["findings"],
-        "coverage": lint["coverage"],
-        "findings_summary": lint["summary"],
+        "findings": [finding_json(f) for f in report.findings],
+        "coverage": [row.as_json() for row in report.coverage],
+        "findings_summary": lint_summary(report),
         "issues": [issue_json(i) for i in (*truth.bundle.issues, *truth.issues)],
         "notes": bundle_notes(truth.bundle),
         "exposure": exposure_section(truth.conn),

@@ -1,12 +1,10 @@
-"""`Finding.at_line` and `Finding.with_fix` are `dataclasses.replace`, spelled out for speed: they must pass
-on every field, including any field added later."""
+"""`Finding.with_fix` is `dataclasses.replace`, spelled out for speed: it must pass on every field, including
+any field added later."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
-
-import pytest
 
 from verifier.model.bundle import SourceRef
 from verifier.model.records import Finding
@@ -27,29 +25,15 @@ def _distinct(cls: type, prefix: str) -> dict[str, Any]:
     return values
 
 
-def test_at_line_equals_replace_with_every_field_set() -> None:
-    f = Finding(**_distinct(Finding, "x"))
-    assert f.source is not None
-    moved = f.at_line(42)
-    assert moved == dataclasses.replace(f, source=dataclasses.replace(f.source, line=42))
-    for field in dataclasses.fields(Finding):
-        if field.name != "source":
-            assert getattr(moved, field.name) is getattr(f, field.name), field.name
-    assert f.source.line != 42  # the original is unchanged
-
-
-def test_at_line_needs_a_source() -> None:
-    with pytest.raises(ValueError, match="no source"):
-        Finding("r", "info", "ns/a", "m").at_line(3)
-
-
 def test_with_fix_equals_replace_with_every_field_set() -> None:
-    """`with_fix` (how lint attaches the converged fixes) is `replace` of message, fix and details."""
+    """`with_fix` (how lint attaches the converged fixes and moves findings to their fields' lines) is
+    `replace` of message, fix, details and source."""
     f = Finding(**_distinct(Finding, "x"))
     new = _distinct(Finding, "y")
-    moved = f.with_fix(new["message"], new["fix"], new["details"])
-    assert moved == dataclasses.replace(f, message=new["message"], fix=new["fix"], details=new["details"])
+    moved = f.with_fix(new["message"], new["fix"], new["details"], new["source"])
+    assert moved == dataclasses.replace(f, message=new["message"], fix=new["fix"], details=new["details"],
+                                        source=new["source"])
     for field in dataclasses.fields(Finding):
-        if field.name not in ("message", "fix", "details"):
+        if field.name not in ("message", "fix", "details", "source"):
             assert getattr(moved, field.name) is getattr(f, field.name), field.name
     assert f.message == "x-message"  # the original is unchanged

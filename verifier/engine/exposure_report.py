@@ -21,12 +21,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from ..model.bundle import Bundle, LabelSelector, PolicyPort, Protocol, Requirement, Service, ServicePort, Workload
+from ..model.bundle import (
+    Bundle,
+    LabelSelector,
+    NetworkPolicy,
+    PolicyPort,
+    Protocol,
+    Requirement,
+    Rule,
+    Service,
+    ServicePort,
+    Workload,
+)
 from ..model.routes import Backend, Route
 from ..sets.ports import PortSet
-from ..sets.selectors import matches
+from ..sets.selectors import iter_bits, matches
+from .compile import CompiledBundle
 from .connectivity import Connectivity
 from .explain import Explainer
 from .policy_ports import resolve_port
@@ -127,14 +140,14 @@ def compute_exposure(bundle: Bundle, conn: Connectivity,
 
 
 def _exposure(bundle: Bundle, conn: Connectivity, actors: list[Workload]) -> list[WorkloadExposure]:
-    explainer = Explainer(bundle, conn.compiled)  # `selecting` from the compiled classes, one pass over the policies
-    view = _View(bundle, conn, explainer, actors)
+    view = _View(bundle, conn, actors)
     return [view.workload(w) for w in sorted(bundle.workloads, key=lambda w: w.id)]
 
 
 class _View:
-    def __init__(self, bundle: Bundle, conn: Connectivity, explainer: Explainer, actors: list[Workload]) -> None:
-        self.bundle, self.conn, self.explainer, self.actors = bundle, conn, explainer, actors
+    def __init__(self, bundle: Bundle, conn: Connectivity, actors: list[Workload]) -> None:
+        self.bundle, self.conn, self.actors = bundle, conn, actors
+        self.outside = _outside_policies(conn.compiled)
         self.services = {s.id: s for s in bundle.services}
         # Each Service's workloads once, and the routes per Service: linear in objects, not their product.
         self.backing: dict[str, list[Service]] = {}
@@ -156,6 +169,11 @@ class _View:
             for backend in route.backends:
                 self.routes.setdefault(f"{backend.namespace}/{backend.service}", []).append((route, backend))
 
+    @cached_property
+    def explainer(self) -> Explainer:
+        """Built when a route's controllers may not connect: most bundles never explain a connection here."""
+        return Explainer(self.bundle, self.conn.compiled)  # `selecting` from the compiled classes
+
     def workload(self, w: Workload) -> WorkloadExposure:
         outside = tuple(self.external_ingress(w))
         points = [*self._service_points(w, outside), *self._route_points(w)]
@@ -163,14 +181,15 @@ class _View:
 
     # --- from outside addresses ---------------------------------------------------------
     def external_ingress(self, w: Workload) -> list[ExternalIngress]:
-        policies = self.explainer.selecting(w, "ingress")
-        if not policies:
+        c = self.conn.compiled
+        cls = c.class_of[c.workload_index[w.id]]
+        if w.host_network or not c.isolated(cls, "ingress"):  # no policy selects it (never a hostNetwork pod)
             why = "hostNetwork (outside policy)" if w.host_network else "not isolated for ingress"
             return [ExternalIngress("anywhere", (), PortSet.all_ports(), why)]
         out = []
-        for p in policies:
+        for p in self.outside.get(cls, ()):
             for i, rule in enumerate(p.ingress):
-                if rule.peers is not None and all(peer.ip_block is None for peer in rule.peers):
+                if not _admits_outside(rule):
                     continue  # pods only: nothing from outside (its ports are not worth resolving)
                 ports = _rule_ports(rule.ports, w)
                 if not ports:
@@ -226,6 +245,38 @@ class _View:
             why = f"no controller may connect to {w.id}:{target}/{sp.protocol}: " + "; ".join(
                 f"{v.src}: {v.ingress.explain() if not v.ingress.allowed else v.egress.explain()}" for v in verdicts)
         return EntryPoint(kind, obj, svc.id, sp.port, target, sp.protocol, via, bool(ok), why)
+
+
+def _outside_policies(c: CompiledBundle) -> dict[int, list[NetworkPolicy]]:
+    """Per class, in bundle order, the policies isolating it for ingress that have a rule `_admits_outside`.
+
+    The policies selecting a workload (as `Explainer.selecting` finds them) whose ingress rules all name
+    pods only add nothing to its `external_ingress`: most of a large cluster's policies, whose targets need
+    not be read (a test holds the rows to reading every selecting policy).
+    """
+    out: dict[int, list[NetworkPolicy]] = {}
+    for p in c.bundle.policies:
+        if not p.affects_ingress:
+            continue
+        for rule in p.ingress:
+            if _admits_outside(rule):
+                for cls in iter_bits(c.policy_targets.get(p.id, 0)):
+                    out.setdefault(cls, []).append(p)
+                break
+    return out
+
+
+def _admits_outside(rule: Rule) -> bool:
+    """Whether an ingress rule may admit addresses outside the cluster: it has no `from`, or an ipBlock peer.
+
+    "If this field is empty or missing, this rule matches all sources" (NetworkPolicyIngressRule.from).
+    """
+    if rule.peers is None:
+        return True
+    for peer in rule.peers:  # noqa: SIM110 -- a loop: asked of every ingress rule of every policy, `any` costs more
+        if peer.ip_block is not None:
+            return True
+    return False
 
 
 def _selects(svc: Service, w: Workload) -> bool:

@@ -81,24 +81,11 @@ class Finding:
         """Identity across two versions of a bundle (for diffs): not the line or wording."""
         return (self.rule, self.object, str(self.details.get("key", "")))
 
-    def at_line(self, line: int) -> Finding:
-        """This finding at `line` of its source file.
+    def with_fix(self, message: str, fix: str | None, details: dict[str, Any], source: SourceRef | None) -> Finding:
+        """This finding with another `message`, `fix`, `details` and `source`.
 
-        `dataclasses.replace` on the finding and its source, spelled out: lint moves every finding with a
-        field to that field's line (10,648 at benchmark tier M), and `replace` costs twice as much. Every
+        `dataclasses.replace` spelled out (it costs twice as much): lint attaches the converged fixes to every
+        finding (10,648 at benchmark tier M) and moves it to its field's line in the same step. Every other
         field must be passed on here (a test checks it against `replace` with every field set).
         """
-        s = self.source
-        if s is None:
-            raise ValueError(f"{self.rule} on {self.object} has no source to move within")
-        return Finding(self.rule, self.severity, self.object, self.message, SourceRef(s.file, line, s.document),
-                       self.fix, self.details)
-
-    def with_fix(self, message: str, fix: str | None, details: dict[str, Any]) -> Finding:
-        """This finding with another `message`, `fix` and `details`.
-
-        `dataclasses.replace` spelled out, as in `at_line`: lint attaches the converged fixes to every
-        finding (10,648 at benchmark tier M). Every other field must be passed on here (a test checks it
-        against `replace` with every field set).
-        """
-        return Finding(self.rule, self.severity, self.object, message, self.source, fix, details)
+        return Finding(self.rule, self.severity, self.object, message, source, fix, details)

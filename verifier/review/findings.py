@@ -81,10 +81,11 @@ def lint_report(
         found, rows = _findings(ctx, step)
         step("fixes", 0, 0)
         fixed = _with_fixes(ctx, found) if fixes else None
-        if fixed is not None:
-            found = attach_fixes(found, fixed)
         step("field lines", 0, 0)
-        found = _at_field_lines(found, ctx.texts, bundle)
+        if fixed is not None:
+            found = attach_fixes(found, fixed, _field_sources(found, ctx.texts, bundle))
+        else:
+            found = _at_field_lines(found, ctx.texts, bundle)
         deps = sorted(ctx.deps, key=lambda r: (r.allowed, r.dependency.key()))
         return LintReport(tuple(sort_findings(found)), tuple(deps), tuple(rows), fixed.fixes if fixed else ())
 
@@ -192,23 +193,32 @@ def _with_fixes(ctx: LintContext, found: list[Finding], *, every_policy: bool = 
 
 
 def _at_field_lines(findings: list[Finding], texts: Mapping[str, str], bundle: Bundle) -> list[Finding]:
-    """Move each finding with a `details["field"]` to that field's line, when the text is known.
+    """Move each finding with a `details["field"]` to that field's line, when the text is known
+    (`_field_sources`; with fixes, `attach_fixes` moves them as it attaches)."""
+    return [f if source is f.source else f.with_fix(f.message, f.fix, f.details, source)
+            for f, source in zip(findings, _field_sources(findings, texts, bundle))]
+
+
+def _field_sources(findings: Sequence[Finding], texts: Mapping[str, str], bundle: Bundle) -> list[SourceRef | None]:
+    """Each finding's source at the line of its `details["field"]` when the text is known and the field
+    is found there; else its own source (the same object).
 
     Policies' field lines were recorded while parsing (`Bundle.field_lines`); other objects'
     files are composed once each (`FieldLocator`).
     """
     locator = FieldLocator(texts)
+    recorded_of = bundle.field_lines
     out = []
     for f in findings:
+        source = f.source
         field = f.details.get("field")
-        line = _field_line(f.source, field, locator, bundle) if field and f.source and f.source.file in texts else None
-        out.append(f.at_line(line) if line and f.source else f)
+        if field and source is not None and source.file in texts:
+            recorded = recorded_of.get((source.file, source.line))
+            line = recorded.line(field) if recorded is not None else locator.line(source, field)
+            if line:
+                source = SourceRef(source.file, line, source.document)
+        out.append(source)
     return out
-
-
-def _field_line(source: SourceRef, field: str, locator: FieldLocator, bundle: Bundle) -> int | None:
-    recorded = bundle.field_lines.get((source.file, source.line))
-    return recorded.line(field) if recorded is not None else locator.line(source, field)
 
 
 def coverage(bundle: Bundle, conn: Connectivity | None = None) -> list[CoverageRow]:
@@ -218,10 +228,14 @@ def coverage(bundle: Bundle, conn: Connectivity | None = None) -> list[CoverageR
 
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     """Deterministic order: severity, rule, object, key, then location."""
-    return sorted(findings, key=lambda f: (
-        SEVERITY_ORDER[f.severity], f.rule, f.object, str(f.details.get("key", "")),
-        f.source.file if f.source else "", f.source.line if f.source else 0, f.message,
-    ))
+    return sorted(findings, key=_sort_key)
+
+
+def _sort_key(f: Finding) -> tuple[int, str, str, str, str, int, str]:
+    # Built for every finding (10,648 at benchmark tier M): the source read once, a string key not passed to str().
+    source, key = f.source, f.details.get("key", "")
+    return (SEVERITY_ORDER[f.severity], f.rule, f.object, key if type(key) is str else str(key),
+            source.file if source else "", source.line if source else 0, f.message)
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
@@ -237,22 +251,31 @@ def finding_json(f: Finding) -> dict[str, Any]:
 
 def lint_json(report: LintReport) -> dict[str, Any]:
     """The `netreason lint --format json` document (keys are a contract: add, never rename)."""
-    by_rule = Counter(f.rule for f in report.findings)
-    by_severity = Counter(f.severity for f in report.findings)
     return {
         "schema": LINT_SCHEMA,
         "findings": [finding_json(f) for f in report.findings],
         "dependencies": [dependency_json(r) for r in report.dependencies],
         "coverage": [row.as_json() for row in report.coverage],
         "fixes": [fix.as_json() for fix in report.fixes],
-        "summary": {
-            "findings": len(report.findings),
-            "by_severity": {s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
-            "by_rule": dict(sorted(by_rule.items())),
-            "dependencies": len(report.dependencies),
-            "dependencies_denied": sum(not r.allowed for r in report.dependencies),
-            "fixes": len(report.fixes),
-        },
+        "summary": lint_summary(report),
+    }
+
+
+def lint_summary(report: LintReport) -> dict[str, Any]:
+    """The `summary` of `lint_json`: counts by severity and rule, dependencies and fixes.
+
+    Apart from `lint_json` so that an analysis, which carries the findings and this summary but not
+    the fixes' manifests, builds only what it shows.
+    """
+    by_rule = Counter(f.rule for f in report.findings)
+    by_severity = Counter(f.severity for f in report.findings)
+    return {
+        "findings": len(report.findings),
+        "by_severity": {s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
+        "by_rule": dict(sorted(by_rule.items())),
+        "dependencies": len(report.dependencies),
+        "dependencies_denied": sum(not r.allowed for r in report.dependencies),
+        "fixes": len(report.fixes),
     }
 
 
@@ -265,8 +288,26 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    if type(value) in _SCALARS:  # most values: no ABC check (`isinstance(_, Mapping)` is slow)
+    """`value` with every mapping a dict with string keys and every list or tuple a list (JSON's shapes).
+
+    Findings' details are small dicts of strings, numbers and short lists (10,648 at benchmark tier M):
+    a dict is copied whole and only its items that are not scalars replaced, scalar items of a list are
+    taken without a call each, and plain dicts, lists and tuples skip the ABC checks (`isinstance(_,
+    Mapping)` is slow). A test holds it to the general reading on random values.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
         return value
+    if kind is dict:
+        out = value.copy()
+        for k, v in value.items():
+            if type(k) is not str:  # rare: every key made a string, in order
+                return {str(k): _plain(v) for k, v in value.items()}
+            if type(v) not in _SCALARS:
+                out[k] = _plain(v)
+        return out
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -276,5 +317,5 @@ def _plain(value: Any) -> Any:
 
 __all__ = [
     "LINT_SCHEMA", "RULES", "RULES_BY_ID", "CoverageRow", "LintReport", "coverage", "finding_json",
-    "lint", "lint_json", "lint_report", "sort_findings", "worst_severity",
+    "lint", "lint_json", "lint_report", "lint_summary", "sort_findings", "worst_severity",
 ]

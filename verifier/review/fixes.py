@@ -705,20 +705,24 @@ def _attribute(findings: Sequence[Finding], by_finding: list[list[str]],
     return tuple(out)
 
 
-def attach_fixes(findings: Sequence[Finding], fixset: FixSet) -> list[Finding]:
+def attach_fixes(findings: Sequence[Finding], fixset: FixSet,
+                 sources: Sequence[SourceRef | None] | None = None) -> list[Finding]:
     """Each finding with `fix` = the YAML of its fixes and `details["fixes"]` = their ids.
 
-    A finding without a fix whose rule needs a human choice says so in its message.
+    A finding without a fix whose rule needs a human choice says so in its message. `sources`, when
+    given, are the findings' sources to give them in the same step (lint moves each finding to its
+    field's line: one new finding each rather than two).
     """
     out = []
     yaml_for, reasons = fixset.yaml_for, NO_FIX_REASONS
-    for f, ids in zip(findings, fixset.by_finding):
+    for f, ids, source in zip(findings, fixset.by_finding, sources if sources is not None else
+                              [f.source for f in findings]):
         if ids:
-            out.append(f.with_fix(f.message, yaml_for(ids), {**f.details, "fixes": list(ids)}))
+            out.append(f.with_fix(f.message, yaml_for(ids), {**f.details, "fixes": list(ids)}, source))
         else:
             note = reasons.get(f.rule)
             out.append(f.with_fix(f"{f.message.rstrip()} {note}" if note else f.message, None,
-                                  {**f.details, "fixes": []}))
+                                  {**f.details, "fixes": []}, source))
     return out
 
 

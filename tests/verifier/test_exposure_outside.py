@@ -1,0 +1,77 @@
+"""Exposure's outside ingress reads only the policies with a rule open to outside addresses: what reading
+every policy selecting the workload gives.
+
+`exposure_report._View.external_ingress` takes a workload's isolation from the compiled bundle and walks
+only the policies that have an ingress rule with no `from` or with an ipBlock peer
+(`_outside_policies`). The rows, their order and their reasons must be those of matching every policy's
+podSelector against the workload and reading all its ingress rules, on the finding cases, the corpus
+apps, a generated cluster and random bundles.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+import verifier
+from verifier.engine.explain import Explainer
+from verifier.engine.exposure_report import ExternalIngress, _rule_ports, _View, controller_workloads
+from verifier.model.bundle import Bundle, Workload
+from verifier.sets.ports import PortSet
+
+from .strategies import bundles
+from .test_explain_selecting import BUNDLES
+
+
+def _every_policy(explainer: Explainer, w: Workload) -> list[ExternalIngress]:
+    """Outside ingress read from every policy selecting `w`, matched by selector (no compiled classes)."""
+    policies = explainer.selecting(w, "ingress")
+    if not policies:
+        why = "hostNetwork (outside policy)" if w.host_network else "not isolated for ingress"
+        return [ExternalIngress("anywhere", (), PortSet.all_ports(), why)]
+    out = []
+    for p in policies:
+        for i, rule in enumerate(p.ingress):
+            ports = _rule_ports(rule.ports, w)
+            if not ports:
+                continue
+            ref = f"ingress rule {i} of {p.id}"
+            if rule.peers is None:
+                out.append(ExternalIngress("anywhere", (), ports, ref))
+            out += [ExternalIngress(peer.ip_block.cidr, peer.ip_block.excepts, ports, ref)
+                    for peer in rule.peers or () if peer.ip_block is not None]
+    return out
+
+
+def assert_same_outside_ingress(bundle: Bundle) -> int:
+    """Compare every workload's rows; the number of rows from policies (not the unisolated ones)."""
+    conn = verifier.analyze(bundle)
+    view, explainer = _View(bundle, conn, controller_workloads(bundle)), Explainer(bundle)
+    from_rules = 0
+    for w in bundle.workloads:
+        want = _every_policy(explainer, w)
+        assert view.external_ingress(w) == want, w.id
+        from_rules += sum(row.rule.startswith("ingress rule") for row in want)
+    return from_rules
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLES))
+def test_outside_ingress_is_that_of_reading_every_selecting_policy(name: str) -> None:
+    assert_same_outside_ingress(verifier.load_bundle([str(p) for p in BUNDLES[name]]))
+
+
+def test_a_generated_cluster_with_ip_blocks() -> None:
+    from benchmarks.gen_cluster import generate
+    from benchmarks.tiers import TierSpec
+
+    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
+    assert assert_same_outside_ingress(verifier.load_bundle(["-"], stdin=io.StringIO(text)))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bundles())
+def test_random_bundle_outside_ingress_is_that_of_reading_every_selecting_policy(bundle: Bundle) -> None:
+    assert_same_outside_ingress(bundle)
