@@ -23,7 +23,9 @@ def dependency_json(result: DependencyResultLike) -> dict[str, Any]:
 
 def dependency_findings(ctx: LintContext, others: list[Finding]) -> list[Finding]:
     """One dependency-broken finding per denied dependency; `others` supply the likely causes."""
-    out = []
+    out: list[Finding] = []
+    if all(r.allowed for r in ctx.deps):
+        return out  # the index of causes and of workloads is built only for a denied dependency
     index = _CauseIndex(others)
     workloads: dict[str, Workload] = {}
     for each in ctx.bundle.workloads:
