@@ -645,13 +645,19 @@ def propose(view: FixView, findings: Sequence[Finding], c: FixCollector, round_:
 def apply_fixes(bundle: Bundle, fixes: Sequence[Fix]) -> Bundle:
     """The bundle with each patch applied to its policy and each new policy added."""
     patched = {f.policy: f for f in fixes if f.action == "patch"}
-    policies = [
-        network_policy_from(patched[p.id].manifest, p.namespace, p.source) if p.id in patched else p
-        for p in bundle.policies
-    ]
+    policies = [_patched(p, patched[p.id]) if p.id in patched else p for p in bundle.policies] if patched \
+        else list(bundle.policies)
     for i, f in enumerate(x for x in fixes if x.action == "add"):
         policies.append(network_policy_from(f.manifest, f.namespace, SourceRef(FIXES_FILE, 0, i)))
     return dataclasses.replace(bundle, policies=tuple(policies))
+
+
+def _patched(p: NetworkPolicy, fix: Fix) -> NetworkPolicy:
+    """`p` as `fix` leaves it. A fix of its podSelector alone (the common patch: a typo in a label) changes
+    that field only, so the rules are `p`'s own; anything else is read again from the patched manifest."""
+    if fix.patch and all(op["op"] == "replace" and op["path"] == "/spec/podSelector" for op in fix.patch):
+        return dataclasses.replace(p, pod_selector=selector_from(fix.manifest["spec"]["podSelector"]))
+    return network_policy_from(fix.manifest, p.namespace, p.source)
 
 
 #: Lints a bundle with fixes applied: (the dependencies' results, the findings, the connectivity).
