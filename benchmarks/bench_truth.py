@@ -7,7 +7,8 @@
 Each figure is a ratio against a baseline measured in the same run on the same input, so a shared,
 busy machine slows both sides alike (each command runs --repeat times, in turns, and medians are compared):
   * `lint` and `analyze` (no model) end to end ÷ `flows --format summary` (CPU seconds of the child,
-    and wall), on the tier's YAML;
+    and wall), on the tier's YAML; `spread` has each turn's CPU ratio and that of the fastest runs, to
+    show how far one run strays;
   * `flows -o csv` peak RSS ÷ `flows --format summary` peak RSS;
   * `check` on examples/shop ÷ `python -c "import yaml, pydantic, click"` (median wall of 5);
   * with --api: /v1/analyze service overhead p50 at concurrency 1 ÷ bare `yaml.load_all(CSafeLoader)`
@@ -83,7 +84,19 @@ def cli_ratios(directory: Path, timeout: float, repeat: int = 1) -> dict[str, An
     return {"runs": runs, "ratios": {
         "lint_cpu": ratio("lint", "cpu_s"), "lint_wall": ratio("lint", "wall_s"),
         "analyze_cpu": ratio("analyze", "cpu_s"), "analyze_wall": ratio("analyze", "wall_s"),
-        "flows_csv_rss": ratio("flows_csv", "maxrss_mb")}}
+        "flows_csv_rss": ratio("flows_csv", "maxrss_mb")}, "spread": _spread(samples)}
+
+
+def _spread(samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """How far one run's ratio can stray: each turn's CPU ratio (the commands of a turn ran back to back,
+    sorted), and the ratio of the fastest runs (noise from other tenants only ever adds time)."""
+    flows = [s["cpu_s"] for s in samples["flows_summary"]]
+    out: dict[str, Any] = {}
+    for name in ("lint", "analyze"):
+        mine = [s["cpu_s"] for s in samples[name]]
+        out[f"{name}_cpu_per_turn"] = sorted(round(m / f, 2) for m, f in zip(mine, flows) if f)
+        out[f"{name}_cpu_of_fastest"] = round(min(mine) / min(flows), 2) if min(flows) else None
+    return out
 
 
 def _median_run(samples: list[dict[str, Any]]) -> dict[str, Any]:
