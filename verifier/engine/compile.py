@@ -327,7 +327,8 @@ class _Compiler:
         dg, de, di = len(c.grants) - g0, len(c.external) - e0, len(c.external_ingress) - i0
         c.grants.extend(base.grants[g0:g1])  # each passed `_add`'s test when `base` was compiled
         for mine, theirs in ((c.ingress_grants, base.ingress_grants), (c.egress_grants, base.egress_grants)):
-            mine.extend(i + dg for i in theirs[bisect_left(theirs, g0):bisect_left(theirs, g1)])
+            run = theirs[bisect_left(theirs, g0):bisect_left(theirs, g1)]
+            mine.extend(map(dg.__add__, run) if dg else run)
         c.external.extend(base.external[e0:e1])
         c.external_ingress.extend(base.external_ingress[i0:i1])
         spans = base.spans[start:end]

@@ -15,7 +15,7 @@ from functools import cached_property
 from ...engine.compile import compile_bundle
 from ...engine.connectivity import Connectivity, compute_connectivity
 from ...engine.explain import Explainer
-from ...model.bundle import NAMESPACE_NAME_LABEL, Bundle, ContainerPort, Namespace, Protocol, Workload
+from ...model.bundle import NAMESPACE_NAME_LABEL, Bundle, ContainerPort, Namespace, NetworkPolicy, Protocol, Workload
 from ...model.records import Finding
 from .context import LintContext, to_yaml
 
@@ -147,13 +147,15 @@ def dns_findings(ctx: LintContext, view: DnsView) -> list[Finding]:
 def ipblock_findings(ctx: LintContext, view: DnsView) -> list[Finding]:
     """ipblock-without-dns: a workload granted egress to ipBlocks that cannot resolve names."""
     out: list[Finding] = []
-    policies = {p.id: p for p in ctx.bundle.policies}
+    policies: dict[str, NetworkPolicy] | None = None  # by id, for a finding's source: built for the first
     for wid, reach in view.reach.items():
         if reach.allowed:
             continue
         for ext in ctx.conn.external_egress(wid):
             if ext.rule == "unrestricted":
                 continue
+            if policies is None:
+                policies = {p.id: p for p in ctx.bundle.policies}
             policy = policies.get(ext.rule.split(" of ", 1)[-1])
             cidrs = ", ".join(str(b) for b in ext.blocks)
             out.append(Finding(
