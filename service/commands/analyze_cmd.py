@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from service.questions import answer, parse_question
 from service.outputs import ANALYSIS_FORMATS, render_analysis
 
 from service.terminal import plain_terminal
@@ -292,6 +291,7 @@ def ask(paths: tuple[str, ...], question: str, default_namespace: str, strict: b
     import asyncio
 
     from service import pipeline
+    from service.questions import answer, parse_question  # here: `analyze` never asks one
 
     _check_model(model)
     truth = _truth(paths, default_namespace, strict, deps_path, flows_path)

@@ -87,8 +87,9 @@ def test_the_other_formats_do_import_their_renderers() -> None:
     assert "service.renderers.analysis" in run_probe(["analyze", SHOP], OTHER_FORMATS)["loaded"]
 
 
-#: The model machinery `analyze` needs only with a model: the pipeline's slicing and claim checking, and an event loop.
-MODEL_PATH = ("asyncio", "service.pipeline", "service.cpu")
+#: The model machinery `analyze` needs only with a model: the pipeline's slicing and claim checking, and an event loop;
+#: and the question parser, which only `ask` uses.
+MODEL_PATH = ("asyncio", "service.pipeline", "service.cpu", "service.questions")
 
 
 @pytest.mark.parametrize("args", [["analyze", SHOP, "-o", "json"], ["analyze", SHOP],
