@@ -7,14 +7,13 @@ those of the workload pairs `flows()` gives, whatever the edge limit.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from typing import Any
 
 import pytest
-import yaml
 
 import verifier
+from tests.generated import generated_bundle
 from service.traffic_graph import graph_json, ports_text
 from service.truth import Truth, compute_truth
 from tests.verifier.test_explain_selecting import BUNDLES
@@ -51,9 +50,5 @@ def test_the_graph_lists_the_flows(name: str) -> None:
 
 
 def test_a_generated_cluster_past_the_edge_limit() -> None:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
-    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
-    truth = compute_truth(verifier.load_bundle(["-"], stdin=io.StringIO(text)), fixes=False)
+    truth = compute_truth(generated_bundle(), fixes=False)
     assert _compare(truth) > 7  # the small limits truncated the edges

@@ -9,7 +9,6 @@ generated cluster) and on hand-made changes.
 from __future__ import annotations
 
 import dataclasses
-import io
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import verifier
+from tests.generated import generated_bundle
 from verifier.engine.compile import CompiledBundle, compile_bundle
 from verifier.input.objects import network_policy_from
 from verifier.model.bundle import Bundle, SourceRef
@@ -49,14 +49,6 @@ def _fixed(bundle: Bundle) -> Bundle:
     return apply_fixes(bundle, lint_report(bundle).fixes)
 
 
-def _generated() -> Bundle:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
-    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
-    return verifier.load_bundle(["-"], stdin=io.StringIO(text))
-
-
 @pytest.mark.parametrize("name", sorted(BUNDLES))
 def test_the_fixed_bundle_compiles_from_the_original_as_from_scratch(name: str) -> None:
     bundle = verifier.load_bundle([str(p) for p in BUNDLES[name]])
@@ -67,7 +59,7 @@ def test_the_fixed_bundle_compiles_from_the_original_as_from_scratch(name: str) 
 
 
 def test_a_generated_cluster_copies_the_grants_of_the_policies_no_fix_changed() -> None:
-    bundle = _generated()
+    bundle = generated_bundle()
     base = compile_bundle(bundle)
     fixed = _fixed(bundle)
     assert any(a is not b for a, b in zip(fixed.policies, bundle.policies))  # the fixes patch policies
@@ -81,7 +73,7 @@ def _policy(text: str, namespace: str, n: int):  # type: ignore[no-untyped-def]
 
 
 def test_changed_added_removed_and_new_features() -> None:
-    bundle = _generated()
+    bundle = generated_bundle()
     base = compile_bundle(bundle)
     p0, p1 = bundle.policies[0], bundle.policies[1]
     same_keys = _policy(f"""
@@ -128,7 +120,7 @@ spec:
 
 def test_a_base_of_other_workloads_is_not_used() -> None:
     shop = verifier.load_bundle([str(Path(__file__).resolve().parents[2] / "examples" / "shop")])
-    other = _generated()
+    other = generated_bundle()
     _assert_equal(compile_bundle(shop, base=compile_bundle(other)), compile_bundle(shop))
 
 
@@ -153,7 +145,7 @@ def test_any_change_of_policies_compiles_from_the_base_as_from_scratch(pair: tup
 
 
 def test_a_key_only_the_removed_policy_had_is_gone_and_one_another_policy_has_is_kept() -> None:
-    bundle = _generated()
+    bundle = generated_bundle()
     base = compile_bundle(bundle)
     p0 = bundle.policies[0]
     rare = _policy(f"""

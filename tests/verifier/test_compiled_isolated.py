@@ -6,12 +6,11 @@ binary digits once per mask instead of shifting a 20,000-bit integer per questio
 
 from __future__ import annotations
 
-import io
 
 import pytest
-import yaml
 
 import verifier
+from tests.generated import generated_bundle
 from verifier.engine.compile import CompiledBundle, compile_bundle
 
 from .test_explain_selecting import BUNDLES
@@ -33,11 +32,7 @@ def test_isolated_is_the_bit_of_the_mask(name: str) -> None:
 
 
 def test_a_generated_cluster_and_a_replaced_mask() -> None:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
-    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
-    c = compile_bundle(verifier.load_bundle(["-"], stdin=io.StringIO(text)))
+    c = compile_bundle(generated_bundle())
     assert _assert_same(c)
     # A mask replaced after a question is read afresh (the compiler ORs into the masks as it goes).
     c.ingress_isolated = int("10" * len(c.classes), 2) & c.all_classes

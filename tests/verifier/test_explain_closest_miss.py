@@ -9,16 +9,15 @@ hostNetwork and named ports alike.
 from __future__ import annotations
 
 import dataclasses
-import io
 import itertools
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import verifier
+from tests.generated import generated_bundle
 from verifier.engine.compile import compile_bundle
 from verifier.engine.explain import Explainer
 from verifier.model.bundle import Bundle
@@ -63,11 +62,7 @@ def test_the_closest_miss_alone_gives_the_full_explanation(name: str) -> None:
 
 
 def test_a_generated_cluster_covers_denials_and_ties() -> None:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
-    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
-    seen = _compare(verifier.load_bundle(["-"], stdin=io.StringIO(text)), max_pairs=1500)
+    seen = _compare(generated_bundle(), max_pairs=1500)
     assert seen["denied"] and seen["tied"] and seen["allowed"], seen  # the comparison reached every kind
 
 

@@ -7,13 +7,12 @@ Both must name the same policies in the same order, for every workload and direc
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-import yaml
 
 import verifier
+from tests.generated import generated_bundle
 from verifier.engine.compile import compile_bundle
 from verifier.engine.explain import Explainer
 
@@ -39,11 +38,7 @@ def test_compiled_targets_name_the_policies_a_selector_match_names(name: str) ->
 
 
 def test_a_generated_cluster_of_many_namespaces() -> None:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
-    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
-    bundle = verifier.load_bundle(["-"], stdin=io.StringIO(text))
+    bundle = generated_bundle()
     assert bundle.policies and bundle.workloads
     matched, compiled = Explainer(bundle), Explainer(bundle, compile_bundle(bundle))
     selected = 0

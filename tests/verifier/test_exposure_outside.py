@@ -10,13 +10,12 @@ apps, a generated cluster and random bundles.
 
 from __future__ import annotations
 
-import io
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 
 import verifier
+from tests.generated import generated_bundle
 from verifier.engine.explain import Explainer
 from verifier.engine.exposure_report import ExternalIngress, _rule_ports, _View, controller_workloads
 from verifier.model.bundle import Bundle, Workload
@@ -64,11 +63,7 @@ def test_outside_ingress_is_that_of_reading_every_selecting_policy(name: str) ->
 
 
 def test_a_generated_cluster_with_ip_blocks() -> None:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
-    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
-    assert assert_same_outside_ingress(verifier.load_bundle(["-"], stdin=io.StringIO(text)))
+    assert assert_same_outside_ingress(generated_bundle())
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

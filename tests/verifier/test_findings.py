@@ -151,14 +151,10 @@ def test_each_patch_fix_is_its_patch_applied_to_the_original_policy() -> None:
     it must still be the original policy with every operation of the fix's patch applied, in order."""
     import io
 
-    import yaml
-
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
+    from tests.generated import generated_bundle
     from verifier.review.policy_manifest import apply_patch, policy_manifest
 
-    text = yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150, workloads=60)).all_docs())
-    bundles = [verifier.load_bundle(["-"], stdin=io.StringIO(text))]
+    bundles = [generated_bundle()]
     bundles += [verifier.load_bundle([str(f) for f in case_files(name)]) for name in sorted(CASES)]
     # one policy with two stale peers: two findings, one patch of two operations
     two = "---\n".join(f.read_text() for f in case_files("policy-selects-nothing-peer")).replace(

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
-import yaml
 
 import verifier
+from tests.generated import generated_text
 from tests.shared import corpus_apps, require_shared
 from verifier.deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
 from verifier.model.bundle import Bundle
@@ -61,12 +61,8 @@ def test_corpus_app_findings_are_those_of_attaching_then_moving(app: dict) -> No
 
 
 def test_a_generated_cluster_read_from_a_file(tmp_path: Path) -> None:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
     path = tmp_path / "cluster.yaml"
-    path.write_text(yaml.safe_dump_all(generate(TierSpec("T", pods=300, namespaces=12, policies=150,
-                                                         workloads=60)).all_docs()))
+    path.write_text(generated_text())
     found = assert_same_findings([path])
     moved = [f for f in found if f.details.get("field") and f.source and f.source.line > 1]
     assert any(f.details["fixes"] for f in moved) and any(not f.details["fixes"] for f in moved)

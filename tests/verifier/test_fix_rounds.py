@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import verifier
+from tests.generated import generated_bundle
 from tests.shared import corpus_apps, require_shared
 from verifier.deps.dependencies import DependencyResult, evaluate_dependencies, gather_dependencies
 from verifier.model.bundle import Bundle, NetworkPolicy
@@ -48,14 +48,6 @@ def assert_same_fixes(bundle: Bundle, results: Sequence[DependencyResult] = ()) 
     return quick
 
 
-def _generated(**spec: int) -> Bundle:
-    from benchmarks.gen_cluster import generate
-    from benchmarks.tiers import TierSpec
-
-    text = yaml.safe_dump_all(generate(TierSpec("T", **spec)).all_docs())
-    return verifier.load_bundle(["-"], stdin=io.StringIO(text))
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_finding_case_fixes_are_those_of_linting_every_policy(name: str) -> None:
     assert_same_fixes(verifier.load_bundle([str(f) for f in case_files(name)]))
@@ -72,7 +64,7 @@ def test_corpus_app_fixes_are_those_of_linting_every_policy(app: dict) -> None:
 
 def test_generated_cluster_fixes_are_those_of_linting_every_policy_and_rounds_lint_only_changed_policies(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    bundle = _generated(pods=300, namespaces=12, policies=150, workloads=60)
+    bundle = generated_bundle()
     seen: list[Sequence[NetworkPolicy] | None] = []
     findings = findings_module._findings
 
@@ -163,7 +155,7 @@ def test_a_fix_round_finds_what_a_patch_of_the_same_policy_uncovers() -> None:
 def test_a_patched_policy_is_what_its_patched_manifest_reads() -> None:
     # apply_fixes takes a podSelector-only patch as a change of that field (the rules stay the policy's own
     # objects); it must be the policy read again from the patched manifest, as every other patch is
-    bundles = [_generated(pods=300, namespaces=12, policies=150, workloads=60),
+    bundles = [generated_bundle(),
                *(verifier.load_bundle([str(f) for f in case_files(name)]) for name in sorted(CASES))]
     shortcut = general = 0
     for bundle in bundles:
