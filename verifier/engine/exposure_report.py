@@ -31,7 +31,6 @@ from ..model.bundle import (
     PolicyPort,
     Protocol,
     Requirement,
-    Rule,
     Service,
     ServicePort,
     Workload,
@@ -189,7 +188,7 @@ class _View:
         out = []
         for p in self.outside.get(cls, ()):
             for i, rule in enumerate(p.ingress):
-                if not _admits_outside(rule):
+                if not rule.admits_outside:
                     continue  # pods only: nothing from outside (its ports are not worth resolving)
                 ports = _rule_ports(rule.ports, w)
                 if not ports:
@@ -248,7 +247,7 @@ class _View:
 
 
 def _outside_policies(c: CompiledBundle) -> dict[int, list[NetworkPolicy]]:
-    """Per class, in bundle order, the policies isolating it for ingress that have a rule `_admits_outside`.
+    """Per class, in bundle order, the policies isolating it for ingress that have a rule `admits_outside`.
 
     The policies selecting a workload (as `Explainer.selecting` finds them) whose ingress rules all name
     pods only add nothing to its `external_ingress`: most of a large cluster's policies, whose targets need
@@ -259,24 +258,11 @@ def _outside_policies(c: CompiledBundle) -> dict[int, list[NetworkPolicy]]:
         if not p.affects_ingress:
             continue
         for rule in p.ingress:
-            if _admits_outside(rule):
+            if rule.admits_outside:
                 for cls in iter_bits(c.policy_targets.get(p.id, 0)):
                     out.setdefault(cls, []).append(p)
                 break
     return out
-
-
-def _admits_outside(rule: Rule) -> bool:
-    """Whether an ingress rule may admit addresses outside the cluster: it has no `from`, or an ipBlock peer.
-
-    "If this field is empty or missing, this rule matches all sources" (NetworkPolicyIngressRule.from).
-    """
-    if rule.peers is None:
-        return True
-    for peer in rule.peers:  # noqa: SIM110 -- a loop: asked of every ingress rule of every policy, `any` costs more
-        if peer.ip_block is not None:
-            return True
-    return False
 
 
 def _selects(svc: Service, w: Workload) -> bool:

@@ -219,6 +219,17 @@ class Rule:
     peers: tuple[Peer, ...] | None = None
     ports: tuple[PolicyPort, ...] | None = None
 
+    @property
+    def admits_outside(self) -> bool:
+        """Whether the rule may admit addresses outside the cluster: it has no peers ("If this field is empty
+        or missing, this rule matches all sources", resp. destinations), or an ipBlock peer."""
+        if self.peers is None:
+            return True
+        for peer in self.peers:  # noqa: SIM110 -- a loop: asked of every rule of a cluster's policies, `any` costs more
+            if peer.ip_block is not None:
+                return True
+        return False
+
 
 @dataclass(frozen=True, slots=True)
 class NetworkPolicy:

@@ -26,19 +26,10 @@ def side_findings(ctx: LintContext) -> list[Finding]:
     ingress, egress = _OtherSide(conn.ingress), _OtherSide(conn.egress)
     out: list[Finding] = []
     for p, direction, i, rule, mine in _rules_with_grants(conn.compiled):
-        if _in_cluster(rule) and not (ingress if direction == "egress" else egress).passes(mine):
+        # a rule that also admits outside addresses may well be used from or to outside: left alone
+        if not rule.admits_outside and not (ingress if direction == "egress" else egress).passes(mine):
             out.append(write.finding(p, direction, i, mine[0]))
     return out
-
-
-def _in_cluster(rule: Rule) -> bool:
-    """Whether the rule admits only pods: it has peers, none of them an ipBlock."""
-    if rule.peers is None:
-        return False
-    for peer in rule.peers:  # noqa: SIM110 -- a loop: asked of every rule (9,899 at tier M), `all` costs more
-        if peer.ip_block is not None:
-            return False
-    return True
 
 
 def _rules_with_grants(c: CompiledBundle) -> Iterator[tuple[NetworkPolicy, Direction, int, Rule, list[Grant]]]:
