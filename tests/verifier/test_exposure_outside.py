@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 import verifier
 from tests.generated import generated_bundle
 from verifier.engine.explain import Explainer
-from verifier.engine.exposure_report import ExternalIngress, _rule_ports, _View, controller_workloads
+from verifier.engine.exposure_report import ExternalIngress, _View, controller_workloads, outside_rows
 from verifier.model.bundle import Bundle, Workload
 from verifier.sets.ports import PortSet
 
@@ -31,18 +31,8 @@ def _every_policy(explainer: Explainer, w: Workload) -> list[ExternalIngress]:
     if not policies:
         why = "hostNetwork (outside policy)" if w.host_network else "not isolated for ingress"
         return [ExternalIngress("anywhere", (), PortSet.all_ports(), why)]
-    out = []
-    for p in policies:
-        for i, rule in enumerate(p.ingress):
-            ports = _rule_ports(rule.ports, w)
-            if not ports:
-                continue
-            ref = f"ingress rule {i} of {p.id}"
-            if rule.peers is None:
-                out.append(ExternalIngress("anywhere", (), ports, ref))
-            out += [ExternalIngress(peer.ip_block.cidr, peer.ip_block.excepts, ports, ref)
-                    for peer in rule.peers or () if peer.ip_block is not None]
-    return out
+    # every selecting policy's every ingress rule, none skipped: the rows of one rule are `outside_rows`' in both
+    return [row for p in policies for i, rule in enumerate(p.ingress) for row in outside_rows(p, i, rule, w)]
 
 
 def assert_same_outside_ingress(bundle: Bundle) -> int:

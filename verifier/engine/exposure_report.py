@@ -31,6 +31,7 @@ from ..model.bundle import (
     PolicyPort,
     Protocol,
     Requirement,
+    Rule,
     Service,
     ServicePort,
     Workload,
@@ -185,21 +186,9 @@ class _View:
         if w.host_network or not c.isolated(cls, "ingress"):  # no policy selects it (never a hostNetwork pod)
             why = "hostNetwork (outside policy)" if w.host_network else "not isolated for ingress"
             return [ExternalIngress("anywhere", (), PortSet.all_ports(), why)]
-        out = []
-        for p in self.outside.get(cls, ()):
-            for i, rule in enumerate(p.ingress):
-                if not rule.admits_outside:
-                    continue  # pods only: nothing from outside (its ports are not worth resolving)
-                ports = _rule_ports(rule.ports, w)
-                if not ports:
-                    continue
-                ref = f"ingress rule {i} of {p.id}"
-                if rule.peers is None:
-                    out.append(ExternalIngress("anywhere", (), ports, ref))
-                for peer in rule.peers or ():
-                    if peer.ip_block is not None:
-                        out.append(ExternalIngress(peer.ip_block.cidr, peer.ip_block.excepts, ports, ref))
-        return out
+        # a rule naming pods only admits nothing from outside (its ports are not worth resolving)
+        return [row for p in self.outside.get(cls, ()) for i, rule in enumerate(p.ingress) if rule.admits_outside
+                for row in outside_rows(p, i, rule, w)]
 
     def _service_points(self, w: Workload, outside: tuple[ExternalIngress, ...]) -> list[EntryPoint]:
         out = []
@@ -244,6 +233,20 @@ class _View:
             why = f"no controller may connect to {w.id}:{target}/{sp.protocol}: " + "; ".join(
                 f"{v.src}: {v.ingress.explain() if not v.ingress.allowed else v.egress.explain()}" for v in verdicts)
         return EntryPoint(kind, obj, svc.id, sp.port, target, sp.protocol, via, bool(ok), why)
+
+
+def outside_rows(p: NetworkPolicy, i: int, rule: Rule, w: Workload) -> list[ExternalIngress]:
+    """What ingress rule `i` of `p`, selecting `w`, admits from outside: everywhere (no `from`) or its ipBlocks,
+    on the ports it resolves to at `w` (none for a rule naming pods only)."""
+    ports = _rule_ports(rule.ports, w)
+    if not ports:
+        return []
+    ref = f"ingress rule {i} of {p.id}"
+    out = [ExternalIngress("anywhere", (), ports, ref)] if rule.peers is None else []
+    for peer in rule.peers or ():
+        if peer.ip_block is not None:
+            out.append(ExternalIngress(peer.ip_block.cidr, peer.ip_block.excepts, ports, ref))
+    return out
 
 
 def _outside_policies(c: CompiledBundle) -> dict[int, list[NetworkPolicy]]:
