@@ -70,7 +70,6 @@ def test_the_bits_of_a_mask_from_its_lowest_set_bit(mask: int) -> None:
 @pytest.mark.parametrize("mask", [1, 2, 0b1011000, 1 << 20_000, (1 << 20_000) | (1 << 19_998), (1 << 300) - 1],
                          ids=lambda m: f"{m.bit_count()}-of-{m.bit_length()}")
 def test_the_lowest_bit_of_a_mask(mask: int) -> None:
-    from verifier.review.rules.sides import _lowest
-    from verifier.sets.selectors import iter_bits
+    from verifier.sets.selectors import iter_bits, lowest_bit
 
-    assert _lowest(mask) == iter_bits(mask)[0]
+    assert lowest_bit(mask) == iter_bits(mask)[0] == next(i for i in range(mask.bit_length()) if mask >> i & 1)

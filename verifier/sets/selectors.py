@@ -94,6 +94,11 @@ class LabelIndex:
         return result
 
 
+def lowest_bit(mask: int) -> int:
+    """`iter_bits(mask)[0]` of a non-empty mask, without writing out its digits."""
+    return (mask & -mask).bit_length() - 1
+
+
 def iter_bits(mask: int) -> list[int]:
     """Indices of the set bits of a non-negative integer, ascending.
 
@@ -103,7 +108,7 @@ def iter_bits(mask: int) -> list[int]:
     """
     if not mask & (mask - 1):  # none or one
         return [mask.bit_length() - 1] if mask else []
-    low = (mask & -mask).bit_length() - 1
+    low = lowest_bit(mask)
     text = bin(mask >> low)[:1:-1]  # little-endian digits from the lowest set bit; str.find scans in C
     out = []
     i = text.find("1")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from ...engine.compile import CompiledBundle, Grant
 from ...model.bundle import NAMESPACE_NAME_LABEL, NetworkPolicy, Protocol, Rule, Workload
 from ...model.records import Finding
-from ...sets.selectors import iter_bits
+from ...sets.selectors import iter_bits, lowest_bit
 from .context import Direction, LintContext, to_yaml, workload_peer_labels
 
 
@@ -92,7 +92,7 @@ class _Writer:
 
     def finding(self, p: NetworkPolicy, direction: Direction, i: int, g: Grant) -> Finding:
         ctx = self.ctx
-        src, dst = self._first[_lowest(g.src)], self._first[_lowest(g.dst)]  # each end's lowest class
+        src, dst = self._first[lowest_bit(g.src)], self._first[lowest_bit(g.dst)]  # each end's lowest class
         ports = self._ports.get(g.ports)
         if ports is None:
             portset = self.c.atoms.to_portset(g.ports)
@@ -113,11 +113,6 @@ class _Writer:
         return Finding(f"{direction}-without-{other_side}", "warning", p.id, msg, p.source, fix,
                        {"key": f"{direction}[{i}]", "field": f"spec.{direction}[{i}]",
                         "example": {"from": src.id, "to": dst.id, "protocol": proto, "port": port}})
-
-
-def _lowest(mask: int) -> int:
-    """`iter_bits(mask)[0]` of a non-empty mask, without writing out its digits."""
-    return (mask & -mask).bit_length() - 1
 
 
 def _ingress_fix(src: Workload, dst: Workload, proto: Protocol, port: int) -> str:
