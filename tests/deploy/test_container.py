@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import httpx
 
 from service.commands.serve_cmd import serve
+
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -105,18 +106,12 @@ def test_the_port_is_the_same_everywhere_and_is_serves_default_port() -> None:
     assert said and set(said) == {str(default)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_images_command_serves_and_its_healthcheck_passes(tmp_path: Path) -> None:
     """ENTRYPOINT + CMD with the image's ENV, /var/lib/netreason and /tmp mapped into tmp_path."""
     volume, tmp = tmp_path / "var-lib-netreason", tmp_path / "tmp"
     volume.mkdir()
     tmp.mkdir()
-    port = _free_port()
+    port = free_port()
 
     def mapped(value: str) -> str:
         value = value.replace("/var/lib/netreason", str(volume)).replace("/opt/netreason/bin", str(BIN))

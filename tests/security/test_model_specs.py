@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import httpx
@@ -19,16 +18,11 @@ from service.settings import Settings
 from tests.fakes.api_server import running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer
 from tests.fakes.raw_http import RawHttpServer
+from tests.net import free_port
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 MANIFESTS = "\n---\n".join(p.read_text() for p in sorted(SHOP.rglob("*.yaml")) if p.name != "netreason.deps.yaml")
 GOOD = {"summary": "fine", "claims": []}
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_a_request_cannot_name_a_model_url_when_no_allow_list_is_set(tmp_path):
@@ -57,7 +51,7 @@ def test_only_the_configured_model_is_allowed_by_default(tmp_path, fake_provider
 
 def test_model_errors_reflect_nothing_from_the_target_and_do_not_tell_ports_apart(tmp_path):
     secret_page = b'{"error": {"message": "internal-admin-console-secret-1234", "type": "x"}}'
-    closed = f"openai-compatible:http://127.0.0.1:{_closed_port()}/v1#m"
+    closed = f"openai-compatible:http://127.0.0.1:{free_port()}/v1#m"
     with RawHttpServer(404, secret_page) as open_port:
         listening = f"openai-compatible:{open_port.url}/v1#m"
         settings = Settings(database_url=sqlite_url(tmp_path), allowed_models=(closed, listening))

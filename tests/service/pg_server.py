@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -20,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.net import free_port
 
 URL_ENV = "NETREASON_TEST_POSTGRES_URL"
 
@@ -30,12 +31,6 @@ def _pg_bin(name: str) -> str | None:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _as_postgres_user(argv: list[str]) -> list[str]:
@@ -57,7 +52,7 @@ def _start_local_cluster(directory: Path) -> tuple[str, list[str]]:
     data = directory / "data"
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
                    check=True, capture_output=True)
     options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from tests.fakes.api_server import ApiServer, running_api, sqlite_url
 from tests.fakes.provider_server import FakeProviderServer, answer, slow
 from tests.service.prom import sample
 from tests.service.pg_server import postgres_admin_url, postgres_url  # noqa: F401
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
@@ -526,9 +526,7 @@ def test_the_api_runs_on_postgresql(postgres_url: str) -> None:  # noqa: F811
 
 
 def test_netreason_serve_starts_the_api_with_a_fresh_database(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     db = tmp_path / "data" / "netreason.db"
     env = {**os.environ, "NETREASON_DATABASE_URL": f"sqlite:///{db}", "NETREASON_API_TOKENS": "t0k"}
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--log-level", "warning"],

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tests.service.prom import sample
-from tests.service.workers import ROOT, free_port, start_two_workers
+from tests.net import free_port
+from tests.service.workers import ROOT, start_two_workers
 
 
 @pytest.fixture()

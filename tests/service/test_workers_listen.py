@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.workers import ROOT, free_port, start_two_workers
+from tests.net import free_port
+from tests.service.workers import ROOT, start_two_workers
 
 SHOP = ROOT / "examples" / "shop"
 
