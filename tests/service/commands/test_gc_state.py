@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli import cli
+from tests.shared import CORPUS
 
 SHOP = str(Path(__file__).resolve().parents[3] / "examples" / "shop")
 
@@ -39,9 +40,6 @@ def test_command_leaves_the_collector_as_it_was(args: list[str]) -> None:
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
     assert frozen_during and max(frozen_during) > 0  # something was frozen while the command ran
-
-
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus"
 
 
 @pytest.mark.parametrize("path", [SHOP, str(CORPUS / "online-boutique"), str(CORPUS / "bookinfo")],
