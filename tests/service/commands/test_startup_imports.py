@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared import CORPUS
+
 ROOT = Path(__file__).resolve().parents[3]
 SHOP = str(ROOT / "examples" / "shop")
 HEAVY = ("openai", "anthropic", "langchain_core", "fastapi", "uvicorn", "sqlalchemy", "starlette", "langsmith")
@@ -148,7 +150,7 @@ OPTIONAL_READERS = ("verifier.deps.declared", "verifier.deps.hubble", "verifier.
 
 
 def test_lint_without_deps_flows_or_admin_policies_imports_none_of_their_readers(tmp_path: Path) -> None:
-    corpus = ROOT.parent / "shared" / "corpus" / "online-boutique"
+    corpus = CORPUS / "online-boutique"
     for name in ("kubernetes-manifests.yaml", "network-policies.yaml"):
         (tmp_path / name).write_text((corpus / name).read_text())
     result = run_probe(["lint", str(tmp_path), "-o", "json", "--fail-on", "never"], OPTIONAL_READERS)
