@@ -44,6 +44,16 @@ def _analysis_renderers() -> dict[str, Renderer]:
             "text": analysis.render_text}
 
 
+def command_output(doc: dict[str, Any], fmt: str, render: Callable[[dict[str, Any], str], str]) -> str | bytes:
+    """What a command writes for `doc` in `fmt`: `render(doc, fmt)`, except JSON, which is the encoder's bytes
+    themselves (`render` gives the same text decoded; an 18 MB document is not decoded to be encoded again)."""
+    if fmt == "json":
+        from .renderers.jsontext import dumps_indented_bytes
+
+        return dumps_indented_bytes(doc)
+    return render(doc, fmt)
+
+
 def render_lint(doc: dict[str, Any], fmt: str, texts: Mapping[str, str] | None = None) -> str:
     """A `netreason.lint/v1` document as text, json, sarif or markdown.
 

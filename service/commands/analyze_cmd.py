@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from service.outputs import ANALYSIS_FORMATS, render_analysis
+from service.outputs import ANALYSIS_FORMATS, command_output, render_analysis
 
 from service.terminal import plain_terminal
 from verifier.gcpause import gc_paused
@@ -71,6 +71,7 @@ def _exit_after_model(doc: dict[str, Any]) -> None:
 
 
 def _emit(doc: dict[str, Any], fmt: str, output_file: str | None, map_namespace: str | None = None) -> None:
+    text: str | bytes
     if fmt == "html" and map_namespace:
         from service.renderers.report import render_report
 
@@ -80,7 +81,7 @@ def _emit(doc: dict[str, Any], fmt: str, output_file: str | None, map_namespace:
 
         text = render_text(doc, plain=plain_terminal())
     else:
-        text = render_analysis(doc, fmt)
+        text = command_output(doc, fmt, render_analysis)
     emit(text, fmt, output_file)
 
 

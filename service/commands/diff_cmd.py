@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import click
 
 from service import gitsource
-from service.outputs import render_diff
+from service.outputs import command_output, render_diff
 from service.truth import Truth, compute_truth, diff_doc
 from verifier.model.bundle import Bundle
 
@@ -84,7 +84,7 @@ def diff(old: str, new: str, default_namespace: str, strict: bool, deps_path: st
                 side.deps_text, side.deps_origin = shared
     flows_text = read_flows(flows_path)
     doc = diff_doc(_truth(a, flows_text), _truth(b, flows_text))
-    emit(render_diff(doc, fmt), fmt, output_file)
+    emit(command_output(doc, fmt, render_diff), fmt, output_file)
     failing = bool(doc["dependencies_broken"]) or any(f["severity"] in FAIL_ON[fail_on]
                                                       for f in doc["findings_introduced"])
     sys.exit(1 if failing and fail_on != "never" else 0)

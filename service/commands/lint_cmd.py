@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 
@@ -9,7 +10,7 @@ import click
 
 from verifier.gcpause import gc_paused
 
-from service.outputs import LINT_FORMATS, render_lint
+from service.outputs import LINT_FORMATS, command_output, render_lint
 from service.truth import Truth, lint_doc
 
 from . import output
@@ -69,7 +70,8 @@ def lint(paths: tuple[str, ...], default_namespace: str, strict: bool, deps_path
 
 def emit(truth: Truth, fmt: str, output_file: str | None = None) -> None:
     with gc_paused():  # the document and its text: many young objects, no cycles (see verifier.gcpause)
-        output.emit(render_lint(lint_doc(truth), fmt, texts=truth.texts), fmt, output_file)
+        render = functools.partial(render_lint, texts=truth.texts)
+        output.emit(command_output(lint_doc(truth), fmt, render), fmt, output_file)
 
 
 def exit_code(severities: Sequence[str], fail_on: str) -> int:

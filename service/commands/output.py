@@ -36,8 +36,14 @@ def output_file_option(func: F) -> F:
 PIECE = 1 << 20
 
 
-def emit(text: str, fmt: str, output_file: str | None = None) -> None:
-    """Write `text` to `output_file` (never coloured), or to stdout (coloured for people on a terminal)."""
+def emit(text: str | bytes, fmt: str, output_file: str | None = None) -> None:
+    """Write `text` to `output_file` (never coloured), or to stdout (coloured for people on a terminal).
+
+    Bytes (a JSON document as its encoder wrote it, `service.outputs.command_output`) are written as they are.
+    """
+    if isinstance(text, bytes):
+        _emit_bytes(text, output_file)
+        return
     end = "" if text.endswith("\n") else "\n"
     if output_file:
         with open(output_file, "w", encoding="utf-8") as out:
@@ -50,6 +56,18 @@ def emit(text: str, fmt: str, output_file: str | None = None) -> None:
     else:
         for piece in pieces(text):
             click.echo(piece, nl=False)
+        click.echo(end, nl=False)
+
+
+def _emit_bytes(data: bytes, output_file: str | None) -> None:
+    end = b"" if data.endswith(b"\n") else b"\n"
+    if output_file:
+        with open(output_file, "wb") as out:
+            out.write(data)
+            out.write(end)
+        click.echo(f"wrote {output_file}", err=True)
+    else:
+        click.echo(data, nl=False)
         click.echo(end, nl=False)
 
 

@@ -61,41 +61,55 @@ _ORJSON_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS | orjso
                    | orjson.OPT_PASSTHROUGH_DATETIME)
 #: Where orjson's float differs from `float.__repr__`: a negative exponent of one digit (after a digit), or
 #: 1e-5 written out. Each pattern starts with a literal, so the scan of 18 MB takes milliseconds (one
-#: pattern with both alternatives took half a second); a string that merely looks like one costs only the
+#: pattern with both alternatives took half a second); a text that merely looks like one costs only the
 #: slower encoder.
-_ONE_DIGIT_EXPONENT = re.compile(r"e-[0-9](?![0-9])")
-_WRITTEN_OUT = re.compile(r"(?<![0-9.])0\.0000[0-9]")
-_NOT_ASCII = re.compile(r"[^\x00-\x7e]")
+_ONE_DIGIT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+_WRITTEN_OUT = re.compile(rb"(?<![0-9.])0\.0000[0-9]")
+#: A run of DEL and UTF-8 bytes: whole characters, since every byte of a multi-byte character is above 0x7f.
+_NOT_ASCII = re.compile(rb"[\x7f-\xff]+")
+_DIGITS = frozenset(b"0123456789")
 
 
 def dumps_indented(doc: Any) -> str:
     """`json.dumps(doc, indent=2)`, the same text, with NaN and infinities as null."""
-    text = _by_orjson(doc)
-    return text if text is not None else _exactly(doc)
+    data = _by_orjson(doc)
+    return data.decode("ascii") if data is not None else _exactly(doc)
+
+
+def dumps_indented_bytes(doc: Any) -> bytes:
+    """`dumps_indented(doc)` encoded (it is ASCII): what a command writes, never decoded to be encoded again
+    (decoding 18 MB took 0.03-0.05 s, a few percent of `netreason lint` on a 5,000-pod cluster)."""
+    data = _by_orjson(doc)
+    return data if data is not None else _exactly(doc).encode("ascii")
 
 
 def _refuse(o: Any) -> Any:
     raise TypeError
 
 
-def _by_orjson(doc: Any) -> str | None:
-    """The text, or None where orjson would write it otherwise than `json.dumps`."""
+def _by_orjson(doc: Any) -> bytes | None:
+    """The text as ASCII bytes, or None where orjson would write it otherwise than `json.dumps`."""
     try:
-        text = orjson.dumps(doc, default=_refuse, option=_ORJSON_OPTIONS).decode()
+        data = orjson.dumps(doc, default=_refuse, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is one
         return None
-    if _may_hold_a_short_float(text):
+    if _may_hold_a_short_float(data):
         return None
-    if not text.isascii() or "\x7f" in text:
-        text = _NOT_ASCII.sub(lambda m: _string(m.group())[1:-1], text)
-    return text
+    if not data.isascii() or b"\x7f" in data:
+        data = _NOT_ASCII.sub(_escaped, data)
+    return data
 
 
-def _may_hold_a_short_float(text: str) -> bool:
-    for m in _ONE_DIGIT_EXPONENT.finditer(text):  # "e-" is rare in JSON text: "service-2" is one
-        if m.start() > 0 and text[m.start() - 1] in "0123456789":
+def _escaped(m: re.Match[bytes]) -> bytes:
+    """The escapes `json.dumps` writes for a run of characters beyond ASCII (they occur only inside strings)."""
+    return _string(m.group().decode())[1:-1].encode("ascii")
+
+
+def _may_hold_a_short_float(data: bytes) -> bool:
+    for m in _ONE_DIGIT_EXPONENT.finditer(data):  # "e-" is rare in JSON text: "service-2" is one
+        if m.start() > 0 and data[m.start() - 1] in _DIGITS:
             return True
-    return "0.0000" in text and _WRITTEN_OUT.search(text) is not None
+    return b"0.0000" in data and _WRITTEN_OUT.search(data) is not None
 
 
 def _exactly(doc: Any) -> str:
@@ -194,4 +208,4 @@ def _list(o: list[Any] | tuple[Any, ...], nl: str, sink: _Sink) -> None:
     put(nl + "]")
 
 
-__all__ = ["dumps_indented"]
+__all__ = ["dumps_indented", "dumps_indented_bytes"]

@@ -43,3 +43,24 @@ def test_a_document_over_one_slice_is_written_whole(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert out == json.dumps(doc, indent=2) + "\n"  # nothing lost or doubled at the slices' seams
     assert doc["summary"]["findings"] >= 1500
+
+
+@pytest.mark.parametrize("data", [b'{\n  "a": 1\n}', b'{\n  "a": 1\n}\n', b""])
+def test_bytes_are_written_as_they_are_with_one_final_line_break(data: bytes, tmp_path: Path) -> None:
+    # JSON reaches `emit` as the encoder's bytes (`service.outputs.command_output`), to stdout or a file
+    import click
+    from click.testing import CliRunner
+
+    from service.commands.output import emit
+
+    target = tmp_path / "out.json"
+
+    @click.command()
+    @click.option("--to-file", is_flag=True)
+    def cmd(to_file: bool) -> None:
+        emit(data, "json", str(target) if to_file else None)
+
+    expected = data if data.endswith(b"\n") else data + b"\n"
+    assert CliRunner().invoke(cmd, []).stdout_bytes == expected
+    result = CliRunner().invoke(cmd, ["--to-file"])
+    assert result.stdout_bytes == b"" and target.read_bytes() == expected
