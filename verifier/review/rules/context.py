@@ -175,15 +175,14 @@ class LintContext:
             return [policy.namespace]
         return self.namespaces_matching(peer.namespace_selector)
 
-    def peer_selects_any(self, policy: NetworkPolicy, peer: Peer) -> bool:
-        """Whether a selector peer's podSelector matches some workload in the namespaces it reaches into, or it
-        reaches into none (memoized by namespaces reached and podSelector: policies repeat both)."""
-        assert peer.pod_selector is not None
-        key = (peer.namespace_selector or policy.namespace, peer.pod_selector)
+    def selects_any(self, where: str | LabelSelector, pods: LabelSelector) -> bool:
+        """Whether `pods` matches some workload in namespace `where` (a name) or in the namespaces `where` (a
+        namespaceSelector) selects, or there is no workload there (memoized by both: policies repeat them)."""
+        key = (where, pods)
         found = self._peer_selects.get(key)
         if found is None:
-            index = self.label_index(self.peer_namespaces(policy, peer))
-            found = self._peer_selects[key] = not index.candidates or index.matches_any(peer.pod_selector)
+            index = self.label_index([where] if isinstance(where, str) else self.namespaces_matching(where))
+            found = self._peer_selects[key] = not index.candidates or index.matches_any(pods)
         return found
 
     def workloads_in(self, namespaces: Sequence[str]) -> list[Workload]:
