@@ -210,14 +210,17 @@ class LintContext:
         for p in self.bundle.policies:
             yield from self.peers_of(p)
 
-    def peers_of(self, p: NetworkPolicy, keep: Callable[[Peer], bool] | None = None) -> Iterator[PeerRef]:
+    def peers_of(self, p: NetworkPolicy, keep: Callable[[Peer], bool] | None = None) -> list[PeerRef]:
         """The peers of one policy's rules, in the directions it affects (those `keep` accepts, if given: a rule
         that looks at few peers skips building a reference to each of the others)."""
-        for direction, rules in self.rule_sets(p):
-            for i, rule in enumerate(rules):
-                for j, peer in enumerate(rule.peers or ()):
-                    if keep is None or keep(peer):
-                        yield PeerRef(p, direction, i, j, rule, peer)
+        # A list filled direction by direction: the selection rules ask for every policy, most of which give
+        # none, and a generator over `rule_sets` cost 5 ms more at benchmark tier M (13,678 policies).
+        out: list[PeerRef] = []
+        if p.affects_ingress:
+            _add_peers(out, p, "ingress", p.ingress, keep)
+        if p.affects_egress:
+            _add_peers(out, p, "egress", p.egress, keep)
+        return out
 
     @staticmethod
     def rule_sets(p: NetworkPolicy) -> list[tuple[Direction, tuple[Rule, ...]]]:
@@ -240,6 +243,14 @@ class LintContext:
         if ns is not None and ns.source is not None:
             return ns.source
         return next((w.source for w in self.by_namespace.get(namespace, ()) if w.source), None)
+
+
+def _add_peers(out: list[PeerRef], p: NetworkPolicy, direction: Direction, rules: Sequence[Rule],
+               keep: Callable[[Peer], bool] | None) -> None:
+    for i, rule in enumerate(rules):
+        for j, peer in enumerate(rule.peers or ()):
+            if keep is None or keep(peer):
+                out.append(PeerRef(p, direction, i, j, rule, peer))
 
 
 # --- rendering helpers shared by rules -----------------------------------------------------

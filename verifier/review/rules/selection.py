@@ -60,7 +60,7 @@ def _selection(ctx: LintContext) -> Iterator[_Found]:
 def _look_at(ctx: LintContext, p: NetworkPolicy) -> _Found:
     own = () if ctx.selects_any(p.namespace, p.pod_selector) else (_policy_selects_nothing(ctx, p),)
     # most policies' peers are all fine: a PeerRef is built only for a peer one of the rules has a finding for
-    refs = list(ctx.peers_of(p, lambda peer: _matches_no_namespace(ctx, peer) or _matches_no_pod(ctx, p, peer)))
+    refs = ctx.peers_of(p, lambda peer: _matches_no_namespace(ctx, peer) or _matches_no_pod(ctx, p, peer))
     if not refs:
         return (p, (), own, ())
     return (p, [_namespace_label_missing(ctx, ref) for ref in refs if _matches_no_namespace(ctx, ref.peer)], own,
@@ -68,8 +68,7 @@ def _look_at(ctx: LintContext, p: NetworkPolicy) -> _Found:
 
 
 def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding:
-    hint, fix, near = _hint(ctx, p.pod_selector, [p.namespace])
-    selector = str(p.pod_selector)
+    selector, hint, fix, near = _hint(ctx, p.pod_selector, [p.namespace])
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"policy {p.id} selects no pod: no workload in {p.namespace} has {selector}, so the policy "
@@ -91,8 +90,8 @@ def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding:
     assert peer.pod_selector is not None
     namespaces = ctx.peer_namespaces(p, peer)
     where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
-    hint, fix, near = _hint(ctx, peer.pod_selector, namespaces)
-    selector, field = str(peer.pod_selector), ref.where
+    selector, hint, fix, near = _hint(ctx, peer.pod_selector, namespaces)
+    field = ref.where
     return Finding(
         "policy-selects-nothing", "warning", p.id,
         f"{field} of {p.id} admits pods {selector} in {where}, but no workload there has "
@@ -108,13 +107,14 @@ def _near_json(near: Nearest | None) -> dict[str, object]:
     return {"nearest": near.name, "suggestion": dict(near.suggestion)}
 
 
-#: A typo hint: the sentence, the fixed selector's YAML (or None), the nearest labels.
-_Hint = tuple[str, str | None, Nearest | None]
+#: A selector that matches nothing where it looks, as a finding says it: its text, then the typo hint (the
+#: sentence, the fixed selector's YAML or None, the nearest labels).
+_Hint = tuple[str, str, str | None, Nearest | None]
 
 
 def _hint(ctx: LintContext, selector: LabelSelector, namespaces: Sequence[str]) -> _Hint:
-    """`_typo_hint` for a podSelector among the workloads of `namespaces`, made once per pair: the policies
-    repeating both share it (3,869 findings, 2,034 pairs at benchmark tier M), as do the fix rounds."""
+    """The text of a podSelector and its `_typo_hint` among the workloads of `namespaces`, made once per pair: the
+    policies repeating both share them (3,869 findings, 2,034 pairs at benchmark tier M), as do the fix rounds."""
     index = ctx.label_index(namespaces)
     memo = ctx.memo(_HINTS if ctx.snippets else _HINTS_WITHOUT_SNIPPETS)
     known = memo.get(id(index))
@@ -123,7 +123,8 @@ def _hint(ctx: LintContext, selector: LabelSelector, namespaces: Sequence[str]) 
     hints: dict[LabelSelector, _Hint] = known[1]
     hint = hints.get(selector)
     if hint is None:
-        hint = hints[selector] = _typo_hint(selector, ctx.workloads_in(namespaces), index, "podSelector", ctx.snippets)
+        hint = hints[selector] = (str(selector), *_typo_hint(selector, ctx.workloads_in(namespaces), index,
+                                                             "podSelector", ctx.snippets))
     return hint
 
 
