@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -139,18 +139,27 @@ def nearest(selector: LabelSelector,
 
 def _nearest(selector: LabelSelector, index: LabelIndex) -> Nearest | None:
     reqs = selector.requirements
+    if len(reqs) == 1:  # most selectors: a candidate meets the requirement (and everything) or fails everything
+        return _failing_every_requirement(selector, index, index.satisfying(reqs[0]))
     met: Counter[int] = Counter()
     for req in reqs:
-        hits = index.satisfying(req)
-        if hits:
-            met.update(hits)
-    most = max((n for n in met.values() if n < len(reqs)), default=0) if met else 0
+        met.update(index.satisfying(req))
+    most = max((n for n in met.values() if n < len(reqs)), default=0)
     if most:  # the best fail fewer than all requirements: only they (found through the index) compete
         return _best(selector, index, [i for i, n in met.items() if n == most])
-    # the best fail every requirement: closeness comes only from a typo of the first one, else the first by
-    # name of those that meet nothing (skipping the few that meet everything)
+    return _failing_every_requirement(selector, index, met)
+
+
+def _failing_every_requirement(selector: LabelSelector, index: LabelIndex, met: Container[int]) -> Nearest | None:
+    """The nearest when no candidate fails fewer than all requirements (`met`: those meeting some).
+
+    Closeness then comes only from a typo of the first requirement, else the first candidate by name that meets
+    nothing (skipping the few that meet everything).
+    """
+    reqs = selector.requirements
     group = [i for i in index.close_to(reqs[0]) if i not in met] if reqs else []
-    first = next((i for i in index.order if i not in met), None)
+    order = index.order
+    first = next((i for i in order if i not in met), None) if met else order[0] if order else None
     if first is not None:
         group.append(first)
     return _best(selector, index, group, reqs)  # none of them meets a requirement: each fails them all
