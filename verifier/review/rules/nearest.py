@@ -158,8 +158,7 @@ def _failing_every_requirement(selector: LabelSelector, index: LabelIndex, met: 
     """
     reqs = selector.requirements
     group = [i for i in index.close_to(reqs[0]) if i not in met] if reqs else []
-    order = index.order
-    first = next((i for i in order if i not in met), None) if met else order[0] if order else None
+    first = next((i for i in index.order if i not in met), None) if met else next(iter(index.order), None)
     if first is not None:
         group.append(first)
     return _best(selector, index, group, reqs)  # none of them meets a requirement: each fails them all
