@@ -75,3 +75,24 @@ def test_close_values_are_those_difflib_rates_close(seed: int) -> None:
         for cutoff in (near_mod.CLOSE, near_mod.CLOSE_KEY):
             want = [b for b in words if difflib.SequenceMatcher(None, a, b).ratio() >= cutoff]
             assert near_mod._close_among(a, words, cutoff) == want, (a, cutoff)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_closest_label_is_the_one_difflib_rates_close(seed: int) -> None:
+    """`_closest_label` (the bounds of `_close_among` before difflib) keeps the label under the same key when
+    difflib rates its value close, else the first label by key with the same value under a close key."""
+    import difflib
+
+    def ratio(a: str, b: str) -> float:
+        return difflib.SequenceMatcher(None, a, b).ratio()
+
+    rng = random.Random(seed)
+    for _ in range(200):
+        labels = {k: rng.choice(VALUES) for k in rng.sample(KEYS, rng.randint(0, 4))}
+        key, value = rng.choice(KEYS), rng.choice(VALUES)
+        if key in labels and ratio(value, labels[key]) >= near_mod.CLOSE:
+            want: tuple[str | None, str | None] = (key, labels[key])
+        else:
+            want = next(((k, v) for k, v in sorted(labels.items())
+                         if v == value and ratio(key, k) >= near_mod.CLOSE_KEY), (None, None))
+        assert near_mod._closest_label(key, value, labels) == want, (key, value, labels)

@@ -34,7 +34,7 @@ from ..input.objects import network_policy_from, selector_from
 from ..model.bundle import Bundle, LabelSelector, NetworkPolicy, Peer, SourceRef, Workload
 from ..model.records import Dependency, Finding
 from ..sets.ports import PortSet
-from ..sets.selectors import iter_bits, matches, unmet
+from ..sets.selectors import iter_bits, requirement_matches
 from .exposure import Exposure, ExternalActors, exposures
 from .policy_manifest import (
     Manifest,
@@ -482,11 +482,12 @@ def _selects_nothing_fix(view: FixView, f: Finding, c: FixCollector, round_: int
     fixed = _with_suggestion(selector, near, suggestion)
     if fixed is None:
         return []
-    pointer = field_pointer(where) + ("" if where.endswith("podSelector") else "/podSelector")
+    own = where == "spec.podSelector"
+    pointer = field_pointer(where) + ("" if own else "/podSelector")
+    labels = ", ".join([f"{k}={v}" for k, v in suggestion.items()])  # a list: join makes one of a generator
     key = c.patch(p, [{"op": "replace", "path": pointer, "value": fixed}],
-                  f"select {near.id} in {where} (labels {', '.join(f'{k}={v}' for k, v in suggestion.items())})",
-                  round_,
-                  isolates=tuple(t.lower() for t in p.policy_types) if where == "spec.podSelector" else ())
+                  f"select {near.id} in {where} (labels {labels})", round_,
+                  isolates=tuple([t.lower() for t in p.policy_types]) if own else ())
     return [key] if key else []
 
 
@@ -508,12 +509,14 @@ def _peer_at(p: NetworkPolicy, where: str) -> Peer | None:
 
 
 def _with_suggestion(selector: LabelSelector, near: Workload, suggestion: Mapping[str, str]) -> dict[str, Any] | None:
-    missing = set(unmet(selector, near.labels))
-    kept = LabelSelector(tuple(r for r in selector.requirements if r not in missing))
-    out = selector_manifest(kept)
-    out.setdefault("matchLabels", {}).update(dict(suggestion))
-    fixed = selector_from(out)
-    return out if matches(fixed, near.labels) else None
+    """`selector` with the requirements `near` fails replaced by `suggestion`'s labels, if it then selects `near`."""
+    labels = near.labels
+    out = selector_manifest(LabelSelector(tuple(r for r in selector.requirements if requirement_matches(r, labels))))
+    match_labels = out.setdefault("matchLabels", {})
+    match_labels.update(suggestion)
+    # `near` meets every requirement kept, those of matchExpressions among them: it is selected when it has every
+    # label of matchLabels (not parsed again and matched: thousands of fixes at benchmark tier M)
+    return out if all(labels.get(k) == v for k, v in match_labels.items()) else None
 
 
 def _dns_anywhere_fix(view: FixView, f: Finding, c: FixCollector, round_: int) -> list[str]:

@@ -175,15 +175,14 @@ class LintContext:
             return [policy.namespace]
         return self.namespaces_matching(peer.namespace_selector)
 
-    def peer_selects_any(self, policy: NetworkPolicy, peer: Peer) -> bool:
-        """Whether a selector peer's podSelector matches some workload in the namespaces it reaches into, or it
-        reaches into none (memoized by namespaces reached and podSelector: policies repeat both)."""
-        assert peer.pod_selector is not None
-        key = (peer.namespace_selector or policy.namespace, peer.pod_selector)
+    def selects_any(self, where: str | LabelSelector, pods: LabelSelector) -> bool:
+        """Whether `pods` matches some workload in namespace `where` (a name) or in the namespaces `where` (a
+        namespaceSelector) selects, or there is no workload there (memoized by both: policies repeat them)."""
+        key = (where, pods)
         found = self._peer_selects.get(key)
         if found is None:
-            index = self.label_index(self.peer_namespaces(policy, peer))
-            found = self._peer_selects[key] = not index.candidates or index.matches_any(peer.pod_selector)
+            index = self.label_index([where] if isinstance(where, str) else self.namespaces_matching(where))
+            found = self._peer_selects[key] = not index.candidates or index.matches_any(pods)
         return found
 
     def workloads_in(self, namespaces: Sequence[str]) -> list[Workload]:
@@ -211,14 +210,17 @@ class LintContext:
         for p in self.bundle.policies:
             yield from self.peers_of(p)
 
-    def peers_of(self, p: NetworkPolicy, keep: Callable[[Peer], bool] | None = None) -> Iterator[PeerRef]:
+    def peers_of(self, p: NetworkPolicy, keep: Callable[[Peer], bool] | None = None) -> list[PeerRef]:
         """The peers of one policy's rules, in the directions it affects (those `keep` accepts, if given: a rule
         that looks at few peers skips building a reference to each of the others)."""
-        for direction, rules in self.rule_sets(p):
-            for i, rule in enumerate(rules):
-                for j, peer in enumerate(rule.peers or ()):
-                    if keep is None or keep(peer):
-                        yield PeerRef(p, direction, i, j, rule, peer)
+        # A list filled direction by direction: the selection rules ask for every policy, most of which give
+        # none, and a generator over `rule_sets` cost 5 ms more at benchmark tier M (13,678 policies).
+        out: list[PeerRef] = []
+        if p.affects_ingress:
+            _add_peers(out, p, "ingress", p.ingress, keep)
+        if p.affects_egress:
+            _add_peers(out, p, "egress", p.egress, keep)
+        return out
 
     @staticmethod
     def rule_sets(p: NetworkPolicy) -> list[tuple[Direction, tuple[Rule, ...]]]:
@@ -241,6 +243,14 @@ class LintContext:
         if ns is not None and ns.source is not None:
             return ns.source
         return next((w.source for w in self.by_namespace.get(namespace, ()) if w.source), None)
+
+
+def _add_peers(out: list[PeerRef], p: NetworkPolicy, direction: Direction, rules: Sequence[Rule],
+               keep: Callable[[Peer], bool] | None) -> None:
+    for i, rule in enumerate(rules):
+        for j, peer in enumerate(rule.peers or ()):
+            if keep is None or keep(peer):
+                out.append(PeerRef(p, direction, i, j, rule, peer))
 
 
 # --- rendering helpers shared by rules -----------------------------------------------------

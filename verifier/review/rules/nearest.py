@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -85,8 +84,10 @@ class LabelIndex:
         if req.operator != "In" or len(req.values) != 1:
             return set()
         key, value = req.key, req.values[0]
-        out = {i for v in _close_among(value, self.values.get(key, ()), CLOSE) for i in self.by_pair[(key, v)]}
-        out |= {i for k in _close_among(key, self.keys.get(value, ()), CLOSE_KEY) for i in self.by_pair[(k, value)]}
+        values, keys = self.values.get(key), self.keys.get(value)  # most typos' value is under no other key
+        out = {i for v in _close_among(value, values, CLOSE) for i in self.by_pair[(key, v)]} if values else set()
+        if keys:
+            out |= {i for k in _close_among(key, keys, CLOSE_KEY) for i in self.by_pair[(k, value)]}
         return out
 
 
@@ -138,27 +139,45 @@ def nearest(selector: LabelSelector,
 
 def _nearest(selector: LabelSelector, index: LabelIndex) -> Nearest | None:
     reqs = selector.requirements
+    if len(reqs) == 1:  # most selectors: a candidate meets the requirement (and everything) or fails everything
+        return _failing_every_requirement(selector, index, index.satisfying(reqs[0]))
     met: Counter[int] = Counter()
     for req in reqs:
         met.update(index.satisfying(req))
     most = max((n for n in met.values() if n < len(reqs)), default=0)
-    group: list[int]
     if most:  # the best fail fewer than all requirements: only they (found through the index) compete
-        group = [i for i, n in met.items() if n == most]
-    else:  # the best fail every requirement: closeness comes only from a typo of the first one,
-        # else the first by name of those that meet nothing (skipping the few that meet everything)
-        group = [i for i in index.close_to(reqs[0]) if i not in met] if reqs else []
-        group += [i for i in itertools.islice((i for i in index.order if i not in met), 1)]
+        return _best(selector, index, [i for i, n in met.items() if n == most])
+    return _failing_every_requirement(selector, index, met)
+
+
+def _failing_every_requirement(selector: LabelSelector, index: LabelIndex, met: Container[int]) -> Nearest | None:
+    """The nearest when no candidate fails fewer than all requirements (`met`: those meeting some).
+
+    Closeness then comes only from a typo of the first requirement, else the first candidate by name that meets
+    nothing (skipping the few that meet everything).
+    """
+    reqs = selector.requirements
+    group = [i for i in index.close_to(reqs[0]) if i not in met] if reqs else []
+    first = next((i for i in index.order if i not in met), None) if met else next(iter(index.order), None)
+    if first is not None:
+        group.append(first)
+    return _best(selector, index, group, reqs)  # none of them meets a requirement: each fails them all
+
+
+def _best(selector: LabelSelector, index: LabelIndex, group: list[int],
+          missing: tuple[Requirement, ...] | None = None) -> Nearest | None:
+    """The nearest of the candidates `group`; `missing`, if given, the requirements each of them fails (else read
+    from its labels)."""
     best: tuple[tuple[int, float, str], Nearest] | None = None
     for i in group:
         name, labels = index.candidates[i]
-        missing = tuple(unmet(selector, labels))
-        if not missing:
+        unmet_here = missing if missing is not None else tuple(unmet(selector, labels))
+        if not unmet_here:
             continue
-        suggestion, closeness = _suggest(missing, labels)
-        score = (len(missing), -closeness, name)
+        suggestion, closeness = _suggest(unmet_here, labels)
+        score = (len(unmet_here), -closeness, name)
         if best is None or score < best[0]:
-            best = (score, Nearest(name, labels, missing, suggestion))
+            best = (score, Nearest(name, labels, unmet_here, suggestion))
     return best[1] if best else None
 
 
@@ -177,7 +196,9 @@ def _suggest(missing: Sequence[Requirement], labels: Mapping[str, str]) -> tuple
 
 
 def _closest_label(key: str, value: str, labels: Mapping[str, str]) -> tuple[str | None, str | None]:
-    if key in labels and _ratio(value, labels[key]) >= CLOSE:
+    # the bounds first: the first candidate by name is asked too, and its value is seldom close (difflib on
+    # such pairs was a fifth of the typo hints at benchmark tier M)
+    if key in labels and _close_among(value, (labels[key],), CLOSE):
         return key, labels[key]
     for other, v in sorted(labels.items()):
         if v == value and _ratio(key, other) >= CLOSE_KEY:

@@ -6,6 +6,8 @@ cluster's labels, so these rules stay quiet on it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from ...model.bundle import NAMESPACE_NAME_LABEL, LabelSelector, NetworkPolicy, Peer, Workload
 from ...model.records import Finding
 from ...sets.selectors import matches
@@ -18,63 +20,84 @@ def selects_nothing_findings(ctx: LintContext) -> list[Finding]:
     """policy-selects-nothing for policy podSelectors and for selector peers."""
     if not ctx.bundle.workloads:
         return []
-    # Per policy, from its own selectors and the bundle's workloads and namespaces only: the fix rounds
-    # (the same workloads and namespaces) reuse what was found for every policy no fix changed.
-    memo = ctx.memo("policy-selects-nothing")
     selectors: list[Finding] = []
     peers: list[Finding] = []
-    for p in ctx.bundle.policies:
-        known = memo.get(id(p))
-        if known is None or known[0] is not p:
-            own = [f for f in [_policy_selects_nothing(ctx, p)] if f]
-            known = memo[id(p)] = (p, own, _peers_selecting_nothing(ctx, p))
-        selectors += known[1]
-        peers += known[2]
+    for found in _selection(ctx):
+        selectors += found[2]
+        peers += found[3]
     return selectors + peers
 
 
-def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding | None:
-    pool = ctx.by_namespace.get(p.namespace, [])
-    index = ctx.label_index([p.namespace])
-    if not pool or index.matches_any(p.pod_selector):
-        return None
-    hint, fix, near = _typo_hint(p.pod_selector, pool, index, "podSelector", ctx.snippets)
+def namespace_label_findings(ctx: LintContext) -> list[Finding]:
+    """namespace-label-missing: a non-empty namespaceSelector that matches no namespace."""
+    if not ctx.bundle.workloads:
+        return []
+    out: list[Finding] = []
+    for found in _selection(ctx):
+        out += found[1]
+    return out
+
+
+#: What the selection rules found in one policy: (the policy, its namespace-label-missing findings, the
+#: policy-selects-nothing findings of its podSelector and of its peers).
+_Found = tuple[NetworkPolicy, Sequence[Finding], Sequence[Finding], Sequence[Finding]]
+
+
+def _selection(ctx: LintContext) -> Iterator[_Found]:
+    """What both rules found, policy by policy in bundle order (one look at a policy's selectors serves both).
+
+    Per policy, from its own selectors and the bundle's workloads and namespaces only: the fix rounds
+    (the same workloads and namespaces) reuse what was found for every policy no fix changed.
+    """
+    memo = ctx.memo("selection")
+    for p in ctx.bundle.policies:
+        known = memo.get(id(p))
+        if known is None or known[0] is not p:
+            known = memo[id(p)] = _look_at(ctx, p)
+        yield known
+
+
+def _look_at(ctx: LintContext, p: NetworkPolicy) -> _Found:
+    own = () if ctx.selects_any(p.namespace, p.pod_selector) else (_policy_selects_nothing(ctx, p),)
+    # most policies' peers are all fine: a PeerRef is built only for a peer one of the rules has a finding for
+    refs = ctx.peers_of(p, lambda peer: _matches_no_namespace(ctx, peer) or _matches_no_pod(ctx, p, peer))
+    if not refs:
+        return (p, (), own, ())
+    return (p, [_namespace_label_missing(ctx, ref) for ref in refs if _matches_no_namespace(ctx, ref.peer)], own,
+            [_peer_selects_nothing(ctx, ref) for ref in refs if _matches_no_pod(ctx, p, ref.peer)])
+
+
+def _policy_selects_nothing(ctx: LintContext, p: NetworkPolicy) -> Finding:
+    selector, hint, fix, near = _hint(ctx, p.pod_selector, [p.namespace])
     return Finding(
         "policy-selects-nothing", "warning", p.id,
-        f"policy {p.id} selects no pod: no workload in {p.namespace} has {p.pod_selector}, so the policy "
+        f"policy {p.id} selects no pod: no workload in {p.namespace} has {selector}, so the policy "
         f"has no effect. {hint}",
         p.source, fix,
-        {"key": f"podSelector {p.pod_selector}", "selector": str(p.pod_selector), "field": "spec.podSelector",
-         **_near_json(near)},
+        {"key": f"podSelector {selector}", "selector": selector, "field": "spec.podSelector", **_near_json(near)},
     )
-
-
-def _peers_selecting_nothing(ctx: LintContext, p: NetworkPolicy) -> list[Finding]:
-    """The findings of the policy's selector peers that match no workload where they look (a peer is answered by
-    where it looks and its podSelector, shared by every policy repeating the pair)."""
-    return [_peer_selects_nothing(ctx, ref) for ref in ctx.peers_of(p, lambda peer: _matches_no_pod(ctx, p, peer))]
 
 
 def _matches_no_pod(ctx: LintContext, p: NetworkPolicy, peer: Peer) -> bool:
     """Whether a selector peer of `p` requires pod labels no workload has in the namespaces it reaches into."""
     pods = peer.pod_selector
-    return peer.ip_block is None and pods is not None and not pods.is_empty and not ctx.peer_selects_any(p, peer)
+    return (peer.ip_block is None and pods is not None and not pods.is_empty
+            and not ctx.selects_any(peer.namespace_selector or p.namespace, pods))
 
 
 def _peer_selects_nothing(ctx: LintContext, ref: PeerRef) -> Finding:
     peer, p = ref.peer, ref.policy
     assert peer.pod_selector is not None
     namespaces = ctx.peer_namespaces(p, peer)
-    index = ctx.label_index(namespaces)
     where = p.namespace if peer.namespace_selector is None else ", ".join(namespaces)
-    hint, fix, near = _typo_hint(peer.pod_selector, ctx.workloads_in(namespaces), index, "podSelector", ctx.snippets)
+    selector, hint, fix, near = _hint(ctx, peer.pod_selector, namespaces)
+    field = ref.where
     return Finding(
         "policy-selects-nothing", "warning", p.id,
-        f"{ref.where} of {p.id} admits pods {peer.pod_selector} in {where}, but no workload there has "
+        f"{field} of {p.id} admits pods {selector} in {where}, but no workload there has "
         f"those labels, so this peer matches nothing. {hint}",
         p.source, fix,
-        {"key": f"{ref.direction} peer {peer.pod_selector}", "selector": str(peer.pod_selector), "field": ref.where,
-         **_near_json(near)},
+        {"key": f"{ref.direction} peer {selector}", "selector": selector, "field": field, **_near_json(near)},
     )
 
 
@@ -82,6 +105,30 @@ def _near_json(near: Nearest | None) -> dict[str, object]:
     if near is None:
         return {}
     return {"nearest": near.name, "suggestion": dict(near.suggestion)}
+
+
+#: A selector that matches nothing where it looks, as a finding says it: its text, then the typo hint (the
+#: sentence, the fixed selector's YAML or None, the nearest labels).
+_Hint = tuple[str, str, str | None, Nearest | None]
+
+
+def _hint(ctx: LintContext, selector: LabelSelector, namespaces: Sequence[str]) -> _Hint:
+    """The text of a podSelector and its `_typo_hint` among the workloads of `namespaces`, made once per pair: the
+    policies repeating both share them (3,869 findings, 2,034 pairs at benchmark tier M), as do the fix rounds."""
+    index = ctx.label_index(namespaces)
+    memo = ctx.memo(_HINTS if ctx.snippets else _HINTS_WITHOUT_SNIPPETS)
+    known = memo.get(id(index))
+    if known is None:  # holding the index itself: its id is not reused while remembered
+        known = memo[id(index)] = (index, {})
+    hints: dict[LabelSelector, _Hint] = known[1]
+    hint = hints.get(selector)
+    if hint is None:
+        hint = hints[selector] = (str(selector), *_typo_hint(selector, ctx.workloads_in(namespaces), index,
+                                                             "podSelector", ctx.snippets))
+    return hint
+
+
+_HINTS, _HINTS_WITHOUT_SNIPPETS = "typo hints", "typo hints without snippets"
 
 
 def _typo_hint(selector: LabelSelector, pool: list[Workload], index: LabelIndex,
@@ -104,23 +151,6 @@ def _replace(selector: LabelSelector, near: Nearest) -> dict[str, str]:
     kept = {r.key: r.values[0] for r in selector.requirements
             if r not in near.unmet and r.operator == "In" and len(r.values) == 1}
     return {**kept, **near.suggestion}
-
-
-def namespace_label_findings(ctx: LintContext) -> list[Finding]:
-    """namespace-label-missing: a non-empty namespaceSelector that matches no namespace."""
-    if not ctx.bundle.workloads:
-        return []
-    # Per policy, from its peers and the bundle's workloads and namespaces only: remembered for the fix rounds,
-    # as policy-selects-nothing is.
-    memo = ctx.memo("namespace-label-missing")
-    out: list[Finding] = []
-    for p in ctx.bundle.policies:
-        known = memo.get(id(p))
-        if known is None or known[0] is not p:
-            known = memo[id(p)] = (p, [_namespace_label_missing(ctx, ref)
-                                       for ref in ctx.peers_of(p, lambda peer: _matches_no_namespace(ctx, peer))])
-        out += known[1]
-    return out
 
 
 def _matches_no_namespace(ctx: LintContext, peer: Peer) -> bool:
