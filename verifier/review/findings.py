@@ -213,7 +213,8 @@ def _with_fixes(ctx: LintContext, found: list[Finding], *, every_policy: bool = 
                                                                        Connectivity]:
         # read only to propose fixes; the same workloads and namespaces, so their label lookups are shared,
         # and the policies no fix touched keep their compiled grants
-        conn = compute_connectivity(compile_bundle(bundle, base=ctx.conn.compiled))
+        # (each class's entries only if asked: without dependencies no rule of a fix round needs them)
+        conn = compute_connectivity(compile_bundle(bundle, base=ctx.conn.compiled), lazy=True)
         results = evaluate_dependencies(bundle, deps, conn=conn) if deps else []
         fresh = None if every_policy else [p for p in bundle.policies if id(p) not in given]
         found = _findings(LintContext(bundle, conn, results, explanations=False, shared=ctx), fresh=fresh,
