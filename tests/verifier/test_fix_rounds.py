@@ -66,21 +66,30 @@ def test_generated_cluster_fixes_are_those_of_linting_every_policy_and_rounds_li
         monkeypatch: pytest.MonkeyPatch) -> None:
     bundle = generated_bundle()
     seen: list[Sequence[NetworkPolicy] | None] = []
+    targets: list[dict[str, int]] = []
     findings = findings_module._findings
 
     def spy(ctx: LintContext, *args: object, fresh: Sequence[NetworkPolicy] | None = None,
             denies_kept: bool = False) -> tuple[list[Finding], list[object]]:
         seen.append(fresh)
+        targets.append(ctx.conn.compiled.policy_targets)
         return findings(ctx, fresh=fresh, denies_kept=denies_kept)  # type: ignore[return-value]
 
     monkeypatch.setattr(findings_module, "_findings", spy)
     fixset = assert_same_fixes(bundle)
     assert any(f.action == "patch" for f in fixset.fixes) and fixset.rounds >= 1
     # each run: the bundle as given (every policy), then its fix rounds; the quick run's rounds name the
-    # policies the fixes patched or added, and only those
-    patched = {f.policy for f in fixset.fixes}
+    # policies the fixes patched or added, and only those, but a fix of a podSelector alone (not to `{}`)
+    # whose policy selects pods in that round (`findings._fresh_policies`)
     quick = seen[1:1 + fixset.rounds]
-    assert quick and all(fresh is not None and {p.id for p in fresh} == patched for fresh in quick)
+    assert quick and all(fresh is not None for fresh in quick)
+    for fresh, selected in zip(quick, targets[1:1 + fixset.rounds]):
+        assert fresh is not None
+        wanted = {f.policy for f in fixset.fixes
+                  if not (f.action == "patch" and all(op["path"] == "/spec/podSelector" for op in f.patch)
+                          and f.manifest["spec"]["podSelector"] and selected.get(f.policy))}
+        assert {p.id for p in fresh} == wanted
+        assert len(wanted) < len({f.policy for f in fixset.fixes})  # some podSelector fixes are not read again
     assert all(fresh is None for fresh in seen[1 + fixset.rounds:])  # the long way round lints all
 
 

@@ -17,7 +17,7 @@ from itertools import compress, count
 from operator import is_not
 from typing import Any
 
-from ..engine.compile import compile_bundle
+from ..engine.compile import CompiledBundle, compile_bundle
 from ..deps.dependencies import evaluate_dependencies
 from ..engine.connectivity import Connectivity, compute_connectivity
 from ..gcpause import gc_paused
@@ -148,6 +148,27 @@ def _per_policy_scope(ctx: LintContext, fresh: Sequence[NetworkPolicy] | None) -
                        explanations=ctx.explanations, shared=ctx)
 
 
+def _fresh_policies(given: Bundle, fixed: Bundle, given_ids: set[int], compiled: CompiledBundle) -> list[NetworkPolicy]:
+    """The policies of `fixed` that a fix round's per-policy rules read (`_per_policy_scope`): those the fixes
+    changed or added (not in `given_ids`), but a podSelector fix that left the rest of the policy as it was
+    and now selects pods (`compiled`: `fixed`'s).
+
+    Such a policy's findings are its rules' (the same objects, in the same policy's name, namespace and
+    types), which were the original's in round 0 and whose fixes are recorded already (a patch of a path
+    already patched adds nothing), and none about its podSelector: it selects pods, and is not empty (an
+    empty one is read for selector-too-broad).
+    """
+    kept: set[int] = set()
+    before, after = given.policies, fixed.policies
+    for i in compress(count(), map(is_not, before, after)):
+        old, new = before[i], after[i]
+        if (new.ingress is old.ingress and new.egress is old.egress and new.namespace == old.namespace
+                and new.name == old.name and new.policy_types == old.policy_types and new.source == old.source
+                and not new.pod_selector.is_empty and compiled.policy_targets.get(new.id)):
+            kept.add(id(new))
+    return [p for p in after if id(p) not in given_ids and id(p) not in kept]
+
+
 def _keeps_default_denies(given: Bundle, fixed: Bundle) -> bool:
     """Whether every namespace-wide policy of `given` is one of `fixed` too, for the same directions: the
     same object, or at its position one with an empty podSelector and at least its policy types.
@@ -216,7 +237,7 @@ def _with_fixes(ctx: LintContext, found: list[Finding], *, every_policy: bool = 
         # (each class's entries only if asked: without dependencies no rule of a fix round needs them)
         conn = compute_connectivity(compile_bundle(bundle, base=ctx.conn.compiled), lazy=True)
         results = evaluate_dependencies(bundle, deps, conn=conn) if deps else []
-        fresh = None if every_policy else [p for p in bundle.policies if id(p) not in given]
+        fresh = None if every_policy else _fresh_policies(ctx.bundle, bundle, given, conn.compiled)
         found = _findings(LintContext(bundle, conn, results, explanations=False, shared=ctx), fresh=fresh,
                           denies_kept=not every_policy and _keeps_default_denies(ctx.bundle, bundle))[0]
         return results, found, conn
