@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import compress, count
 from operator import attrgetter, is_not, itemgetter
 from dataclasses import dataclass, field
@@ -184,7 +184,7 @@ class _Changes:
         old, new = tuple(old), tuple(new)
         fresh, gone = list(new[len(old):]), list(old[len(new):])
         fresh_selectors, gone_selectors = [], []
-        for i in _moved(old, new):
+        for i in moved_positions(old, new):
             a, b = old[i], new[i]
             if a.ingress is b.ingress and a.egress is b.egress:
                 fresh_selectors.append(b.pod_selector)
@@ -221,7 +221,7 @@ class _Changes:
         return base if same else None
 
 
-def _moved(old: tuple[NetworkPolicy, ...], new: tuple[NetworkPolicy, ...]) -> list[int]:
+def moved_positions(old: Sequence[NetworkPolicy], new: Sequence[NetworkPolicy]) -> list[int]:
     """The positions, within both, where `old` and `new` do not hold the same object (compared in C: a bundle
     has thousands of policies and a fix round changes a few)."""
     return list(compress(count(), map(is_not, old, new)))
@@ -360,7 +360,7 @@ class _Compiler:
                 self._compile(policy)
             return
         same = base.bundle.policies
-        moved, start = _moved(same, policies), 0
+        moved, start = moved_positions(same, policies), 0
         for n in moved:
             if n > start:
                 self._copy_run(base, start, n)
@@ -536,4 +536,5 @@ class _Compiler:
         return [(classes, const), *parts]
 
 
-__all__ = ["MAX_PORT", "MIN_PORT", "CompiledBundle", "ExternalGrant", "Grant", "WorkloadClass", "compile_bundle"]
+__all__ = ["MAX_PORT", "MIN_PORT", "CompiledBundle", "ExternalGrant", "Grant", "WorkloadClass", "compile_bundle",
+           "moved_positions"]

@@ -13,11 +13,10 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress, count
-from operator import is_not
+from itertools import chain
 from typing import Any
 
-from ..engine.compile import CompiledBundle, compile_bundle
+from ..engine.compile import CompiledBundle, compile_bundle, moved_positions
 from ..deps.dependencies import evaluate_dependencies
 from ..engine.connectivity import Connectivity, compute_connectivity
 from ..gcpause import gc_paused
@@ -158,15 +157,21 @@ def _fresh_policies(given: Bundle, fixed: Bundle, given_ids: set[int], compiled:
     already patched adds nothing), and none about its podSelector: it selects pods, and is not empty (an
     empty one is read for selector-too-broad).
     """
-    kept: set[int] = set()
     before, after = given.policies, fixed.policies
-    for i in compress(count(), map(is_not, before, after)):
-        old, new = before[i], after[i]
-        if (new.ingress is old.ingress and new.egress is old.egress and new.namespace == old.namespace
-                and new.name == old.name and new.policy_types == old.policy_types and new.source == old.source
-                and not new.pod_selector.is_empty and compiled.policy_targets.get(new.id)):
-            kept.add(id(new))
-    return [p for p in after if id(p) not in given_ids and id(p) not in kept]
+    out = []
+    for i in chain(moved_positions(before, after), range(len(before), len(after))):
+        new = after[i]
+        if id(new) not in given_ids and not (i < len(before) and _reselected(before[i], new, compiled)):
+            out.append(new)
+    return out
+
+
+def _reselected(old: NetworkPolicy, new: NetworkPolicy, compiled: CompiledBundle) -> bool:
+    """Whether `new` is `old` with another podSelector, not empty, that selects pods (`compiled`: `new`'s)."""
+    return (new.ingress is old.ingress and new.egress is old.egress and new.namespace == old.namespace
+            and new.name == old.name and new.policy_types == old.policy_types
+            and (new.source is old.source or new.source == old.source)
+            and not new.pod_selector.is_empty and bool(compiled.policy_targets.get(new.id)))
 
 
 def _keeps_default_denies(given: Bundle, fixed: Bundle) -> bool:
@@ -185,7 +190,7 @@ def _keeps_default_denies(given: Bundle, fixed: Bundle) -> bool:
     before, after = given.policies, fixed.policies
     if len(after) < len(before):
         return False
-    for i in compress(count(), map(is_not, before, after)):
+    for i in moved_positions(before, after):
         old, new = before[i], after[i]
         if old.pod_selector.is_empty and not (new.pod_selector.is_empty and new.namespace == old.namespace
                                               and set(old.policy_types) <= set(new.policy_types)):
