@@ -356,30 +356,29 @@ class _Compiler:
         policy that is the same object at the same position."""
         policies = self.c.bundle.policies
         if base is None:
-            for policy in policies:
-                self._compile(policy)
+            self._compile(policies)
             return
         same = base.bundle.policies
         moved, start = moved_positions(same, policies), 0
         for n in moved:
             if n > start:
                 self._copy_run(base, start, n)
-            self._compile(policies[n])
+            self._compile(policies[n:n + 1])
             start = n + 1
         common = min(len(same), len(policies))
         if common > start:
             self._copy_run(base, start, common)
-        for policy in policies[common:]:
-            self._compile(policy)
+        self._compile(policies[common:])
         self._isolation_beside(base, [*moved, *range(common, len(same))])
 
-    def _compile(self, policy: NetworkPolicy) -> None:
-        """Compile one policy, recording the span of what it added."""
+    def _compile(self, policies: Iterable[NetworkPolicy]) -> None:
+        """Compile each policy, recording the span of what it added."""
         c = self.c
-        start = (len(c.grants), len(c.external), len(c.external_ingress))
-        targets = self._policy(policy)
-        c.spans.append((start[0], len(c.grants), start[1], len(c.external), start[2], len(c.external_ingress),
-                        targets))
+        for policy in policies:
+            start = (len(c.grants), len(c.external), len(c.external_ingress))
+            targets = self._policy(policy)
+            c.spans.append((start[0], len(c.grants), start[1], len(c.external), start[2], len(c.external_ingress),
+                            targets))
 
     def _isolation_beside(self, base: CompiledBundle, gone: list[int]) -> None:
         """Add to the isolation masks, which hold the compiled policies' alone, the copied policies' own.
