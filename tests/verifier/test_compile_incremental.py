@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import verifier
 from tests.generated import generated_bundle
-from verifier.engine.compile import CompiledBundle, compile_bundle
-from verifier.input.objects import network_policy_from
+from verifier.engine.compile import CompiledBundle, _Changes, _Compiler, compile_bundle
+from verifier.input.objects import network_policy_from, selector_from
 from verifier.model.bundle import Bundle, SourceRef
 from verifier.review.findings import lint_report
 from verifier.review.fixes import apply_fixes
@@ -163,3 +163,45 @@ spec:
         _assert_equal(got, compile_bundle(changed))
         assert ("rare-key" in got.features[0]) == (rare in kept)  # type: ignore[index]
     assert "rare-key" not in base.features[0]  # type: ignore[index]
+
+
+def test_which_features_a_removal_keeps_is_told_from_the_changed_policies_and_a_look_for_what_only_they_had() -> None:
+    """`_Changes.keep`: a label key only removed policies mention is looked for in the bundle's policies."""
+    bundle = generated_bundle()
+    p0 = bundle.policies[0]
+    rare = _policy(f"""
+kind: NetworkPolicy
+metadata: {{name: rare, namespace: {p0.namespace}}}
+spec:
+  podSelector: {{matchLabels: {{rare-key: x}}}}
+  ingress: [{{from: [{{ipBlock: {{cidr: 10.0.0.0/8}}}}]}}]
+""", p0.namespace, 9)
+    twice = (*bundle.policies, rare, dataclasses.replace(rare, name="rare-2"))
+    features = compile_bundle(dataclasses.replace(bundle, policies=twice)).features
+    assert features is not None
+    one_left = (*bundle.policies, rare)
+    assert _Changes.between(twice, one_left).keep(features, one_left)
+    assert not _Changes.between(twice, bundle.policies).keep(features, bundle.policies)
+
+
+def test_a_fix_of_a_pod_selector_that_selected_nothing_takes_the_base_isolation_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the replaced policy isolated (nothing) is isolated by its fix too: the copied policies' isolation is
+    the base's, not read one by one (`_Compiler._isolation_beside`)."""
+    bundle = generated_bundle()
+    base = compile_bundle(bundle)
+    i, p = next((i, p) for i, p in enumerate(bundle.policies)
+                if p.ingress and p.pod_selector.requirements and base.policy_targets[p.id])
+    key = p.pod_selector.requirements[0].key  # a key policies mention: the same classes
+    nothing = dataclasses.replace(p, pod_selector=selector_from({"matchLabels": {key: "no-such-value"}}))
+    before = dataclasses.replace(bundle, policies=(*bundle.policies[:i], nothing, *bundle.policies[i + 1:]))
+    fixed = dataclasses.replace(before, policies=(*before.policies[:i], p, *before.policies[i + 1:]))
+    base = compile_bundle(before)
+
+    def unused(*args: object) -> None:
+        raise AssertionError("the copied policies were read one by one")
+
+    monkeypatch.setattr(_Compiler, "_copied_isolation", unused)
+    got = compile_bundle(fixed, base=base)
+    _assert_equal(got, compile_bundle(fixed))
+    assert _copied(got, base) and got.classes is not base.classes and got.classes == base.classes

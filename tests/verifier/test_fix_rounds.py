@@ -66,21 +66,30 @@ def test_generated_cluster_fixes_are_those_of_linting_every_policy_and_rounds_li
         monkeypatch: pytest.MonkeyPatch) -> None:
     bundle = generated_bundle()
     seen: list[Sequence[NetworkPolicy] | None] = []
+    targets: list[dict[str, int]] = []
     findings = findings_module._findings
 
-    def spy(ctx: LintContext, *args: object, fresh: Sequence[NetworkPolicy] | None = None
-            ) -> tuple[list[Finding], list[object]]:
+    def spy(ctx: LintContext, *args: object, fresh: Sequence[NetworkPolicy] | None = None,
+            denies_kept: bool = False) -> tuple[list[Finding], list[object]]:
         seen.append(fresh)
-        return findings(ctx, fresh=fresh)  # type: ignore[return-value]
+        targets.append(ctx.conn.compiled.policy_targets)
+        return findings(ctx, fresh=fresh, denies_kept=denies_kept)  # type: ignore[return-value]
 
     monkeypatch.setattr(findings_module, "_findings", spy)
     fixset = assert_same_fixes(bundle)
     assert any(f.action == "patch" for f in fixset.fixes) and fixset.rounds >= 1
     # each run: the bundle as given (every policy), then its fix rounds; the quick run's rounds name the
-    # policies the fixes patched or added, and only those
-    patched = {f.policy for f in fixset.fixes}
+    # policies the fixes patched or added, and only those, but a fix of a podSelector alone (not to `{}`)
+    # whose policy selects pods in that round (`findings._fresh_policies`)
     quick = seen[1:1 + fixset.rounds]
-    assert quick and all(fresh is not None and {p.id for p in fresh} == patched for fresh in quick)
+    assert quick and all(fresh is not None for fresh in quick)
+    for fresh, selected in zip(quick, targets[1:1 + fixset.rounds]):
+        assert fresh is not None
+        wanted = {f.policy for f in fixset.fixes
+                  if not (f.action == "patch" and all(op["path"] == "/spec/podSelector" for op in f.patch)
+                          and f.manifest["spec"]["podSelector"] and selected.get(f.policy))}
+        assert {p.id for p in fresh} == wanted
+        assert len(wanted) < len({f.policy for f in fixset.fixes})  # some podSelector fixes are not read again
     assert all(fresh is None for fresh in seen[1 + fixset.rounds:])  # the long way round lints all
 
 
@@ -172,3 +181,51 @@ def test_a_patched_policy_is_what_its_patched_manifest_reads() -> None:
             else:
                 general += 1
     assert shortcut and general  # both ways were compared
+
+
+def test_a_fix_round_skips_the_default_deny_rules_only_while_every_namespace_wide_policy_stays() -> None:
+    """`findings._keeps_default_denies`: a fix that empties nothing keeps them; a namespace-wide policy
+    that loses its empty podSelector, a policy type or its place does not."""
+    import dataclasses
+
+    from verifier.input.objects import selector_from
+
+    bundle = generated_bundle()
+    policies = bundle.policies
+    i = next(i for i, p in enumerate(policies) if p.pod_selector.is_empty and p.policy_types)
+    j = next(j for j, p in enumerate(policies) if not p.pod_selector.is_empty)
+    wide, narrow = policies[i], policies[j]
+    narrowed = dataclasses.replace(wide, pod_selector=selector_from({"matchLabels": {"app": "x"}}))
+    fewer_types = dataclasses.replace(wide, policy_types=wide.policy_types[:-1] if len(wide.policy_types) > 1
+                                      else ("Egress" if wide.policy_types == ("Ingress",) else "Ingress",))
+    repointed = dataclasses.replace(narrow, pod_selector=selector_from({"matchLabels": {"app": "x"}}))
+
+    def keeps(changed: tuple[NetworkPolicy, ...]) -> bool:
+        return findings_module._keeps_default_denies(bundle, dataclasses.replace(bundle, policies=changed))
+
+    def at(k: int, p: NetworkPolicy) -> tuple[NetworkPolicy, ...]:
+        return (*policies[:k], p, *policies[k + 1:])
+
+    assert keeps(policies) and keeps((*policies, narrowed)) and keeps(at(j, repointed))
+    assert keeps(at(i, dataclasses.replace(wide)))  # an equal copy
+    assert not keeps(at(i, narrowed)) and not keeps(at(i, fewer_types)) and not keeps(policies[:-1])
+
+
+@pytest.mark.parametrize("name", ["no-default-deny", "legacy-isolation-annotation", "policy-selects-nothing"])
+def test_fix_rounds_run_no_default_deny_rule_when_no_default_deny_went(name: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default-deny rules run once per lint of the bundle as given, never in its quick fix rounds, and the
+    fixes are still those of linting everything."""
+    bundle = verifier.load_bundle([str(f) for f in case_files(name)])
+    calls: list[bool] = []
+    rule = findings_module.default_deny_findings
+
+    def spy(ctx: LintContext, rows: list[object]) -> list[Finding]:
+        calls.append(ctx.explanations)
+        return rule(ctx, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(findings_module, "default_deny_findings", spy)
+    quick = _fixes(bundle, (), every_policy=False)
+    assert quick.rounds >= 1 and calls == [True]  # round 0 only
+    calls.clear()
+    assert_same_fixes(bundle)

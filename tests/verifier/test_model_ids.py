@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from verifier.input.load import load_bundle
-from verifier.model.bundle import LabelSelector, NetworkPolicy, Rule, Workload
+from verifier.model.bundle import LabelSelector, NetworkPolicy, Requirement, Rule, Workload
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
@@ -54,3 +54,17 @@ def test_loaded_bundle_ids() -> None:
     assert bundle.workloads and bundle.policies
     for obj in (*bundle.workloads, *bundle.policies):
         assert obj.id == f"{obj.namespace}/{obj.name}"
+
+
+def test_with_pod_selector_equals_replace_with_every_field_set() -> None:
+    """`NetworkPolicy.with_pod_selector` (how a fix round applies a podSelector fix) is `replace` of the
+    podSelector, passing on every other field, including any added later."""
+    values = {f.name: f"x-{f.name}" for f in dataclasses.fields(NetworkPolicy) if f.init}
+    values.update(pod_selector=LabelSelector(), policy_types=("Ingress", "Egress"), ingress=(Rule(),), egress=())
+    p = NetworkPolicy(**values)
+    other = LabelSelector((Requirement("app", "In", ("web",)),))
+    moved = p.with_pod_selector(other)
+    assert moved == dataclasses.replace(p, pod_selector=other) and moved.pod_selector is other
+    for field in dataclasses.fields(NetworkPolicy):
+        if field.name != "pod_selector":
+            assert getattr(moved, field.name) == getattr(p, field.name), field.name

@@ -134,3 +134,35 @@ def test_engines_agree_with_admin_and_baseline_admin_network_policies(bundle):
 @given(admin_bundles())
 def test_provenance_names_the_deciding_admin_rules_as_the_reference_does(bundle):
     assert_provenance_matches(bundle)
+
+
+def assert_sources_to_is_is_allowed_from_every_source(bundle) -> None:
+    """`Connectivity.sources_to` (read from the grants toward one class, without the entries when lazy) names
+    the classes `is_allowed` allows, for every destination, port and protocol; a lazy connectivity's entries,
+    once asked, are the eager ones."""
+    from verifier.engine.compile import compile_bundle
+    from verifier.engine.connectivity import compute_connectivity
+
+    compiled = compile_bundle(bundle)
+    eager, lazy = compute_connectivity(compiled), compute_connectivity(compiled, lazy=True)
+    for w in bundle.workloads:
+        for port, proto in itertools.product(PORTS, PROTOCOLS):
+            want = {compiled.class_of[i] for i, s in enumerate(bundle.workloads)
+                    if eager.is_allowed(s.id, w.id, port, proto)}
+            got = lazy.sources_to(w.id, port, proto)
+            assert {c for c in iter_bits(got) if compiled.classes[c].members} == want
+    if compiled.admin is None:
+        assert "egress" not in vars(lazy)  # `sources_to` read the grants alone
+    assert (lazy.egress, lazy.ingress, lazy.reachable) == (eager.egress, eager.ingress, eager.reachable)
+
+
+@settings(max_examples=200, deadline=None)
+@given(bundles())
+def test_sources_to_agrees_with_is_allowed(bundle):
+    assert_sources_to_is_is_allowed_from_every_source(bundle)
+
+
+@settings(max_examples=100, deadline=None)
+@given(admin_bundles())
+def test_sources_to_agrees_with_is_allowed_under_admin_policies(bundle):
+    assert_sources_to_is_is_allowed_from_every_source(bundle)

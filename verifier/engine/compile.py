@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import compress, count
+from operator import attrgetter, is_not, itemgetter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -85,6 +87,8 @@ class CompiledBundle:
     # compile of the same workloads with some policies changed copies the rest (`compile_bundle(base=)`).
     features: tuple[tuple[str, ...], frozenset[str], bool] | None = field(default=None, repr=False, compare=False)
     spans: list[tuple[int, int, int, int, int, int, int]] = field(default_factory=list, repr=False, compare=False)
+    # The compiler's label indexes and selections (a compile from this one as a base, of the same classes, reuses them).
+    lookups: _Lookups | None = field(default=None, repr=False, compare=False)
     # Per direction, the isolation mask `isolated` last read and its binary digits, lowest first.
     _flags: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -121,7 +125,8 @@ def compile_bundle(bundle: Bundle, *, base: CompiledBundle | None = None) -> Com
                                      and base.bundle.namespaces is bundle.namespaces):
             base = None
         changes = _Changes.between(base.bundle.policies, bundle.policies) if base is not None else None
-        if base is not None and base.features is not None and changes is not None and changes.keep(base.features):
+        if (base is not None and base.features is not None and changes is not None
+                and changes.keep(base.features, bundle.policies)):
             return _compile_like(bundle, base, base.features, changes)
         keys, names, uses_ips = _relevant_features(bundle.policies)
         features = (tuple(keys), frozenset(names), uses_ips)
@@ -150,37 +155,62 @@ def compile_bundle(bundle: Bundle, *, base: CompiledBundle | None = None) -> Com
 
 
 Features = tuple[tuple[str, ...], frozenset[str], bool]
+_ID = attrgetter("id")
+_TARGETS = itemgetter(6)
 
 
 @dataclass(frozen=True, slots=True)
 class _Changes:
-    """The policies of a bundle that are not (the same objects) in a base bundle's, and the base's that are gone.
+    """How a bundle's policies differ from a base bundle's, position by position.
 
     What the policies mention (label keys, named ports, ipBlock use, port boundaries) is a union over
-    them: the new union is that of the unchanged ones and `fresh`, the old one that of the unchanged
-    ones and `gone`. When `fresh` mentions nothing the old union lacks and `gone` nothing `fresh` does
-    not, the two are equal, told from the changed policies alone (a fix round changes a few of many).
+    them. The policies that are the same object at the same position are the same in both; of the
+    others, `fresh` and `gone` are the bundle's and the base's whose rules differ (or that have no
+    counterpart), and `fresh_selectors` and `gone_selectors` the podSelectors of those whose rules are
+    the very same tuples (a fix of a podSelector: `fixes._patched`), whose rules mention the same on
+    both sides. The new union is that of the common part and the fresh side, the old one that of the
+    common part and the gone side. When the fresh side mentions nothing the old union lacks and the gone
+    side nothing the fresh side does not, the two are equal, told from the changed policies alone (a fix
+    round changes a few of many).
     """
 
     fresh: tuple[NetworkPolicy, ...]
     gone: tuple[NetworkPolicy, ...]
+    fresh_selectors: tuple[LabelSelector, ...] = ()
+    gone_selectors: tuple[LabelSelector, ...] = ()
 
     @staticmethod
     def between(old: Iterable[NetworkPolicy], new: Iterable[NetworkPolicy]) -> _Changes:
         old, new = tuple(old), tuple(new)
-        had, has = {id(p) for p in old}, {id(p) for p in new}
-        return _Changes(tuple(p for p in new if id(p) not in had), tuple(p for p in old if id(p) not in has))
+        fresh, gone = list(new[len(old):]), list(old[len(new):])
+        fresh_selectors, gone_selectors = [], []
+        for i in moved_positions(old, new):
+            a, b = old[i], new[i]
+            if a.ingress is b.ingress and a.egress is b.egress:
+                fresh_selectors.append(b.pod_selector)
+                gone_selectors.append(a.pod_selector)
+            else:
+                fresh.append(b)
+                gone.append(a)
+        return _Changes(tuple(fresh), tuple(gone), tuple(fresh_selectors), tuple(gone_selectors))
 
-    def keep(self, features: Features) -> bool:
-        """Whether the bundle's features are evidently `features`, the base's (False: compute them)."""
+    def keep(self, features: Features, policies: tuple[NetworkPolicy, ...]) -> bool:
+        """Whether the features of the bundle, whose policies are `policies`, are evidently `features`, the
+        base's (False: compute them). What only the gone side mentions is looked for in `policies`."""
         keys, names, ips = features
         fresh_keys, fresh_names, fresh_ips = _relevant_features(self.fresh)
         gone_keys, gone_names, gone_ips = _relevant_features(self.gone)
-        return (set(fresh_keys) <= set(keys) and set(gone_keys) <= set(fresh_keys) and fresh_names <= names
-                and gone_names <= fresh_names and (ips or not fresh_ips) and (fresh_ips or not gone_ips))
+        fresh_all, gone_all = _keys(fresh_keys, self.fresh_selectors), _keys(gone_keys, self.gone_selectors)
+        return (fresh_all <= set(keys) and fresh_names <= names and (ips or not fresh_ips)
+                and _mentioned(policies, gone_all - fresh_all, gone_names - fresh_names, gone_ips and not fresh_ips))
 
     def atoms(self, base: PortAtoms, classes: list[WorkloadClass]) -> PortAtoms | None:
-        """`base` when the bundle's port cuts evidently give its atoms (None: compute them)."""
+        """`base` when the bundle's port cuts evidently give its atoms (None: compute them).
+
+        Port cuts come from rules only: the policies whose rules are the same tuples on both sides add none.
+        """
+        if not self.fresh and not self.gone:
+            return base
         ends = {MIN_PORT, MAX_PORT + 1}
         had: dict[Protocol, set[int]] = defaultdict(lambda: set(ends))
         for proto, lo, hi in base.atoms:
@@ -189,6 +219,29 @@ class _Changes:
         same = all(fresh.get(proto, set()) <= had[proto] and gone.get(proto, set()) <= fresh.get(proto, set()) | ends
                    for proto in {*fresh, *gone})
         return base if same else None
+
+
+def moved_positions(old: Sequence[NetworkPolicy], new: Sequence[NetworkPolicy]) -> list[int]:
+    """The positions, within both, where `old` and `new` do not hold the same object (compared in C: a bundle
+    has thousands of policies and a fix round changes a few)."""
+    return list(compress(count(), map(is_not, old, new)))
+
+
+def _mentioned(policies: tuple[NetworkPolicy, ...], keys: set[str], names: set[str], ips: bool) -> bool:
+    """Whether `policies` mention every label key in `keys`, every named port in `names` and, when `ips`, an
+    ipBlock. Read a slice at a time until all are seen: the keys a fix no longer mentions are often common."""
+    step = 512
+    for at in range(0, len(policies), step):
+        if not (keys or names or ips):
+            break
+        seen_keys, seen_names, seen_ips = _relevant_features(policies[at:at + step])
+        keys, names, ips = keys.difference(seen_keys), names - seen_names, ips and not seen_ips
+    return not (keys or names or ips)
+
+
+def _keys(keys: Iterable[str], selectors: Iterable[LabelSelector]) -> set[str]:
+    """`keys` and the label keys the selectors mention."""
+    return {*keys, *(r.key for s in selectors for r in s.requirements)}
 
 
 def _bounds(cuts: dict[Protocol, list[Range]]) -> dict[Protocol, set[int]]:
@@ -207,7 +260,7 @@ def _compile_like(bundle: Bundle, base: CompiledBundle, features: Features, chan
     compiled = CompiledBundle(bundle, classes, list(base.class_of), atoms, base.all_classes)
     compiled.workload_index = dict(base.workload_index)
     compiled.features = features
-    _Compiler(compiled).run(base if atoms is base.atoms or atoms.atoms == base.atoms.atoms else None)
+    _Compiler(compiled, base.lookups).run(base if atoms is base.atoms or atoms.atoms == base.atoms.atoms else None)
     return compiled
 
 
@@ -262,11 +315,14 @@ def _port_cuts(policies: Iterable[NetworkPolicy], classes: list[WorkloadClass]) 
     return cuts
 
 
-class _Compiler:
-    """Evaluates each distinct selector once and emits grants per rule."""
+class _Lookups:
+    """What selecting classes reads: the namespaces' and classes' label indexes, and the selections made.
+
+    A function of the classes and the namespaces alone, so a compile from a base with the same ones
+    takes the base's, with every selection it already made (`_compile_like`).
+    """
 
     def __init__(self, c: CompiledBundle) -> None:
-        self.c = c
         ns_names = sorted(c.bundle.namespaces)
         self.ns_index = LabelIndex([c.bundle.namespaces[n].labels for n in ns_names])
         self.ns_names = ns_names
@@ -281,29 +337,77 @@ class _Compiler:
             for name, proto, port in cls.named_ports:
                 self.by_named[(name, proto)][port] |= bit
         self.pods = LabelIndex([cls.labels for cls in c.classes])
-        self._ns_sel_cache: dict[LabelSelector, int] = {}
-        self._block_cache: dict[IPBlock, int] = {}
+        self.ns_sel_cache: dict[LabelSelector, int] = {}
+        self.block_cache: dict[IPBlock, int] = {}
+
+
+class _Compiler:
+    """Evaluates each distinct selector once and emits grants per rule."""
+
+    def __init__(self, c: CompiledBundle, lookups: _Lookups | None = None) -> None:
+        self.c = c
+        look = c.lookups = lookups or _Lookups(c)
+        self.ns_index, self.ns_names, self.ns_classes = look.ns_index, look.ns_names, look.ns_classes
+        self.selectable, self.by_named, self.pods = look.selectable, look.by_named, look.pods
+        self._ns_sel_cache, self._block_cache = look.ns_sel_cache, look.block_cache
 
     def run(self, base: CompiledBundle | None = None) -> None:
         """Compile every policy in order; with `base` (same classes and atoms), copy what it compiled for each
         policy that is the same object at the same position."""
+        policies = self.c.bundle.policies
+        if base is None:
+            self._compile(policies)
+            return
+        same = base.bundle.policies
+        moved, start = moved_positions(same, policies), 0
+        for n in moved:
+            if n > start:
+                self._copy_run(base, start, n)
+            self._compile(policies[n:n + 1])
+            start = n + 1
+        common = min(len(same), len(policies))
+        if common > start:
+            self._copy_run(base, start, common)
+        self._compile(policies[common:])
+        self._isolation_beside(base, [*moved, *range(common, len(same))])
+
+    def _compile(self, policies: Iterable[NetworkPolicy]) -> None:
+        """Compile each policy, recording the span of what it added."""
         c = self.c
-        policies = c.bundle.policies
-        same = base.bundle.policies if base is not None else ()
-        n = 0
-        while n < len(policies):
-            end = n
-            while end < len(same) and end < len(policies) and same[end] is policies[end]:
-                end += 1
-            if base is not None and end > n:
-                self._copy_run(base, n, end)
-                n = end
-                continue
+        for policy in policies:
             start = (len(c.grants), len(c.external), len(c.external_ingress))
-            targets = self._policy(policies[n])
+            targets = self._policy(policy)
             c.spans.append((start[0], len(c.grants), start[1], len(c.external), start[2], len(c.external_ingress),
                             targets))
-            n += 1
+
+    def _isolation_beside(self, base: CompiledBundle, gone: list[int]) -> None:
+        """Add to the isolation masks, which hold the compiled policies' alone, the copied policies' own.
+
+        `base`'s masks are the union over the copied policies and the `gone` ones (its positions not
+        copied). When what the gone ones isolated is isolated by the compiled ones too (a fix of a
+        podSelector that selected nothing), the union with `base`'s is the answer; else the copied
+        policies are read one by one.
+        """
+        c, before = self.c, base.bundle.policies
+        gone_ingress = gone_egress = 0
+        for i in gone:
+            targets = base.spans[i][6]
+            if targets:
+                gone_ingress |= targets if before[i].affects_ingress else 0
+                gone_egress |= targets if before[i].affects_egress else 0
+        if not gone_ingress & ~c.ingress_isolated and not gone_egress & ~c.egress_isolated:
+            c.ingress_isolated |= base.ingress_isolated
+            c.egress_isolated |= base.egress_isolated
+            return
+        self._copied_isolation(set(gone), len(before))
+
+    def _copied_isolation(self, gone: set[int], base_size: int) -> None:
+        """Add what each copied policy (a position of `base`'s not `gone`) isolates, one by one."""
+        c = self.c
+        for i, (policy, span) in enumerate(zip(c.bundle.policies, c.spans)):
+            if i < base_size and i not in gone and span[6]:
+                c.ingress_isolated |= span[6] if policy.affects_ingress else 0
+                c.egress_isolated |= span[6] if policy.affects_egress else 0
 
     def _policy(self, policy: NetworkPolicy) -> int:
         targets = self.ns_classes.get(policy.namespace, 0) & self.pods.select(policy.pod_selector) & self.selectable
@@ -332,16 +436,9 @@ class _Compiler:
         c.external.extend(base.external[e0:e1])
         c.external_ingress.extend(base.external_ingress[i0:i1])
         spans = base.spans[start:end]
-        targets_of, ingress, egress = c.policy_targets, c.ingress_isolated, c.egress_isolated
-        for policy, span in zip(c.bundle.policies[start:end], spans):
-            targets = targets_of[policy.id] = span[6]
-            if targets:  # most policies of a run select pods; a policy selecting none isolates none
-                if policy.affects_ingress:
-                    ingress |= targets
-                if policy.affects_egress:
-                    egress |= targets
-        c.ingress_isolated, c.egress_isolated = ingress, egress
-        if dg or de or di:
+        # their targets as `base` found them (the isolation masks: `_isolation_beside`)
+        c.policy_targets.update(zip(map(_ID, c.bundle.policies[start:end]), map(_TARGETS, spans)))
+        if dg or de or di:  # every offset moved by as much as the policies before compiled otherwise
             spans = [(s[0] + dg, s[1] + dg, s[2] + de, s[3] + de, s[4] + di, s[5] + di, s[6]) for s in spans]
         c.spans.extend(spans)
 
@@ -438,4 +535,5 @@ class _Compiler:
         return [(classes, const), *parts]
 
 
-__all__ = ["MAX_PORT", "MIN_PORT", "CompiledBundle", "ExternalGrant", "Grant", "WorkloadClass", "compile_bundle"]
+__all__ = ["MAX_PORT", "MIN_PORT", "CompiledBundle", "ExternalGrant", "Grant", "WorkloadClass", "compile_bundle",
+           "moved_positions"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..gcpause import gc_paused
 from ..model.bundle import IPBlock, Protocol
@@ -21,7 +22,7 @@ from ..model.errors import UnknownWorkload
 from ..sets.addresses import EVERYWHERE
 from ..sets.ports import PortSet
 from ..sets.selectors import iter_bits
-from .compile import CompiledBundle, ExternalGrant
+from .compile import CompiledBundle, ExternalGrant, Grant
 
 Entries = list[tuple[int, int]]  # (destination classes, atom mask)
 
@@ -39,20 +40,42 @@ class ExternalEgress:
 class Connectivity:
     """The computed connectivity of a bundle; answers pair and port questions."""
 
-    def __init__(self, compiled: CompiledBundle) -> None:
+    def __init__(self, compiled: CompiledBundle, *, lazy: bool = False) -> None:
         self.compiled = compiled
+        self._external_of: dict[int, list[ExternalGrant]] | None = None
+        self._external_ingress_of: dict[int, list[ExternalGrant]] | None = None
+        self._toward: dict[int, tuple[list[Grant], list[Grant]]] = {}  # `sources_to`'s grants per class
+        if not lazy:
+            self._entries()
+
+    # Each class's entries, computed by `__init__` (or on first use, for `lazy=True`: a fix round asks
+    # `sources_to` alone when the bundle has no dependencies).
+    @cached_property
+    def egress(self) -> list[Entries]:
+        return self._entries()[0]
+
+    @cached_property
+    def ingress(self) -> list[Entries]:
+        return self._entries()[1]
+
+    @cached_property
+    def reachable(self) -> list[int]:
+        return self._entries()[2]
+
+    def _entries(self) -> tuple[list[Entries], list[Entries], list[int]]:
+        """Compute `egress`, `ingress` and `reachable` (each source class's), and set all three."""
+        compiled = self.compiled
         with gc_paused():
             if compiled.admin is None:
-                self.egress: list[Entries] = _egress_entries(compiled)
-                self.ingress: list[Entries] = _ingress_entries(compiled)
+                egress, ingress = _egress_entries(compiled), _ingress_entries(compiled)
             else:
                 from .admin_compile import admin_entries
 
-                egress, ingress = admin_entries(compiled, compiled.admin)
-                self.egress, self.ingress = [_merge(e) for e in egress], [_merge(i) for i in ingress]
-            self.reachable: list[int] = [_reachable(e, i) for e, i in zip(self.egress, self.ingress)]
-        self._external_of: dict[int, list[ExternalGrant]] | None = None
-        self._external_ingress_of: dict[int, list[ExternalGrant]] | None = None
+                raw_egress, raw_ingress = admin_entries(compiled, compiled.admin)
+                egress, ingress = [_merge(e) for e in raw_egress], [_merge(i) for i in raw_ingress]
+            reachable = [_reachable(e, i) for e, i in zip(egress, ingress)]
+        self.__dict__.update(egress=egress, ingress=ingress, reachable=reachable)
+        return egress, ingress, reachable
 
     # --- pairs -------------------------------------------------------------
     def class_ports(self, s: int, d: int) -> int:
@@ -83,6 +106,42 @@ class Connectivity:
         s, d = self._class(src), self._class(dst)
         atom = self.compiled.atoms.atom_of(protocol, port)
         return bool(self.class_ports(s, d) >> atom & 1)
+
+    def sources_to(self, dst: str, port: int, protocol: Protocol = "TCP") -> int:
+        """The source classes that may open `port` to workload `dst`, as a mask: `is_allowed` from every source.
+
+        Without admin policies, read from the grants that reach `dst`'s class (gathered once per class),
+        not from every source's entries: an egress grant or a source not isolated for egress opens that
+        side, an ingress grant or a destination not isolated for ingress the other, as in `class_ports`.
+
+        Raises:
+            UnknownWorkload: `dst` names no workload.
+        """
+        c, d = self.compiled, self._class(dst)
+        atom = c.atoms.atom_of(protocol, port)
+        if c.admin is not None:
+            return sum(1 << s for s in range(len(c.classes)) if self.class_ports(s, d) >> atom & 1)
+        egress_grants, ingress_grants = self._grants_toward(d)
+        egress = c.all_classes & ~c.egress_isolated
+        for g in egress_grants:
+            if g.ports >> atom & 1:
+                egress |= g.src
+        if not c.ingress_isolated >> d & 1:
+            return egress
+        ingress = 0
+        for g in ingress_grants:
+            if g.ports >> atom & 1:
+                ingress |= g.src
+        return egress & ingress
+
+    def _grants_toward(self, d: int) -> tuple[list[Grant], list[Grant]]:
+        """The egress and the ingress grants whose destinations include class `d`."""
+        found = self._toward.get(d)
+        if found is None:
+            c, bit = self.compiled, 1 << d  # `& bit` is as long as `bit`; `>> d` would copy the mask above d
+            found = self._toward[d] = ([g for g in map(c.grants.__getitem__, c.egress_grants) if g.dst & bit],
+                                       [g for g in map(c.grants.__getitem__, c.ingress_grants) if g.dst & bit])
+        return found
 
     def class_pairs(self) -> Iterator[tuple[int, int, int]]:
         """(source class, destination class, atom mask) for every pair with a port open."""
@@ -197,9 +256,12 @@ class Connectivity:
         return self.compiled.class_of[i]
 
 
-def compute_connectivity(compiled: CompiledBundle) -> Connectivity:
-    """Connectivity of every class pair; pure, and linear in grants plus classes."""
-    return Connectivity(compiled)
+def compute_connectivity(compiled: CompiledBundle, *, lazy: bool = False) -> Connectivity:
+    """Connectivity of every class pair; pure, and linear in grants plus classes.
+
+    `lazy=True` computes each class's entries on their first use (`Connectivity.egress`).
+    """
+    return Connectivity(compiled, lazy=lazy)
 
 
 def _members(c: CompiledBundle, mask: int) -> int:

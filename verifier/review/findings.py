@@ -13,9 +13,10 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
-from ..engine.compile import compile_bundle
+from ..engine.compile import CompiledBundle, compile_bundle, moved_positions
 from ..deps.dependencies import evaluate_dependencies
 from ..engine.connectivity import Connectivity, compute_connectivity
 from ..gcpause import gc_paused
@@ -98,23 +99,26 @@ def _no_step(what: str, done: int, total: int) -> None:
     return None
 
 
-def _findings(ctx: LintContext, step: StepReport = _no_step, *,
-              fresh: Sequence[NetworkPolicy] | None = None) -> tuple[list[Finding], list[CoverageRow]]:
+def _findings(ctx: LintContext, step: StepReport = _no_step, *, fresh: Sequence[NetworkPolicy] | None = None,
+              denies_kept: bool = False) -> tuple[list[Finding], list[CoverageRow]]:
     """Every rule's findings, and the coverage table.
 
     `fresh` (a fix round only): the policies of `ctx.bundle` that the fixes changed or added; the rules
-    that judge one policy at a time look at these only (`_per_policy_scope`).
+    that judge one policy at a time look at these only (`_per_policy_scope`). `denies_kept` (a fix round
+    only): the fixes took no namespace-wide policy away (`_keeps_default_denies`), so the default-deny
+    rules are skipped and the coverage table is empty.
     """
     step("rules", 0, 0)
     dns = DnsView(ctx)
-    rows = coverage_rows(ctx)
+    rows = [] if denies_kept else coverage_rows(ctx)
     own = _per_policy_scope(ctx, fresh)
     rules: list[Callable[[], list[Finding]]] = [
         lambda: dns_findings(ctx, dns), lambda: ipblock_findings(ctx, dns), lambda: _side_findings(ctx),
         lambda: breadth_findings(ctx, fresh), lambda: namespace_label_findings(own),
-        lambda: selects_nothing_findings(own), lambda: default_deny_findings(ctx, rows),
-        lambda: legacy_annotation_findings(ctx),
+        lambda: selects_nothing_findings(own),
     ]
+    if not denies_kept:
+        rules += [lambda: default_deny_findings(ctx, rows), lambda: legacy_annotation_findings(ctx)]
     if ctx.explanations:  # a fix round reads findings only to propose fixes: these rules' findings never get one
         rules += [lambda: cni_findings(ctx), lambda: hostname_findings(ctx), lambda: unevaluated_findings(ctx),
                   lambda: invalid_object_findings(ctx), lambda: admin_findings(ctx)]
@@ -141,6 +145,57 @@ def _per_policy_scope(ctx: LintContext, fresh: Sequence[NetworkPolicy] | None) -
         return ctx
     return LintContext(dataclasses.replace(ctx.bundle, policies=tuple(fresh)), ctx.conn, ctx.deps,
                        explanations=ctx.explanations, shared=ctx)
+
+
+def _fresh_policies(given: Bundle, fixed: Bundle, given_ids: set[int], compiled: CompiledBundle) -> list[NetworkPolicy]:
+    """The policies of `fixed` that a fix round's per-policy rules read (`_per_policy_scope`): those the fixes
+    changed or added (not in `given_ids`), but a podSelector fix that left the rest of the policy as it was
+    and now selects pods (`compiled`: `fixed`'s).
+
+    Such a policy's findings are its rules' (the same objects, in the same policy's name, namespace and
+    types), which were the original's in round 0 and whose fixes are recorded already (a patch of a path
+    already patched adds nothing), and none about its podSelector: it selects pods, and is not empty (an
+    empty one is read for selector-too-broad).
+    """
+    before, after = given.policies, fixed.policies
+    out = []
+    for i in chain(moved_positions(before, after), range(len(before), len(after))):
+        new = after[i]
+        if id(new) not in given_ids and not (i < len(before) and _reselected(before[i], new, compiled)):
+            out.append(new)
+    return out
+
+
+def _reselected(old: NetworkPolicy, new: NetworkPolicy, compiled: CompiledBundle) -> bool:
+    """Whether `new` is `old` with another podSelector, not empty, that selects pods (`compiled`: `new`'s)."""
+    return (new.ingress is old.ingress and new.egress is old.egress and new.namespace == old.namespace
+            and new.name == old.name and new.policy_types == old.policy_types
+            and (new.source is old.source or new.source == old.source)
+            and not new.pod_selector.is_empty and bool(compiled.policy_targets.get(new.id)))
+
+
+def _keeps_default_denies(given: Bundle, fixed: Bundle) -> bool:
+    """Whether every namespace-wide policy of `given` is one of `fixed` too, for the same directions: the
+    same object, or at its position one with an empty podSelector and at least its policy types.
+
+    Then a fix round need not run no-default-deny and legacy-isolation-annotation: they read only the
+    namespace-wide policies, the admin and unevaluated policies, the workloads and the namespaces, which
+    the fixes do not change or only add to. A no-default-deny finding of `fixed` for a namespace and
+    direction was one of `given` too, whose fix (`fixes._default_deny_fix`) added the namespace-wide
+    policy that `fixed` would then have: there is none. A legacy annotation's finding is the same in
+    every round, and its fix adds the default deny only when the namespace has no namespace-wide ingress
+    policy: then round 0 added it, else `fixed` has one still. So neither gives a fix, nor reads the
+    coverage table. The fix-round tests hold this to linting everything (`every_policy=True`).
+    """
+    before, after = given.policies, fixed.policies
+    if len(after) < len(before):
+        return False
+    for i in moved_positions(before, after):
+        old, new = before[i], after[i]
+        if old.pod_selector.is_empty and not (new.pod_selector.is_empty and new.namespace == old.namespace
+                                              and set(old.policy_types) <= set(new.policy_types)):
+            return False
+    return True
 
 
 def _side_findings(ctx: LintContext) -> list[Finding]:
@@ -174,8 +229,9 @@ def _with_policy_locations(found: list[Finding], bundle: Bundle) -> list[Finding
 def _with_fixes(ctx: LintContext, found: list[Finding], *, every_policy: bool = False) -> FixSet:
     """The converged fixes for `found`, the findings of `ctx`.
 
-    `every_policy=True` lints every policy in each fix round, not only those the fixes changed or
-    added (`_per_policy_scope`): the same fixes, slower; the tests compare the two.
+    `every_policy=True` lints every policy with every rule in each fix round, not only those the fixes
+    changed or added (`_per_policy_scope`) nor the default-deny rules when no default deny went
+    (`_keeps_default_denies`): the same fixes, slower; the tests compare the two.
     """
     given = {id(p) for p in ctx.bundle.policies}
 
@@ -183,10 +239,12 @@ def _with_fixes(ctx: LintContext, found: list[Finding], *, every_policy: bool = 
                                                                        Connectivity]:
         # read only to propose fixes; the same workloads and namespaces, so their label lookups are shared,
         # and the policies no fix touched keep their compiled grants
-        conn = compute_connectivity(compile_bundle(bundle, base=ctx.conn.compiled))
+        # (each class's entries only if asked: without dependencies no rule of a fix round needs them)
+        conn = compute_connectivity(compile_bundle(bundle, base=ctx.conn.compiled), lazy=True)
         results = evaluate_dependencies(bundle, deps, conn=conn) if deps else []
-        fresh = None if every_policy else [p for p in bundle.policies if id(p) not in given]
-        found = _findings(LintContext(bundle, conn, results, explanations=False, shared=ctx), fresh=fresh)[0]
+        fresh = None if every_policy else _fresh_policies(ctx.bundle, bundle, given, conn.compiled)
+        found = _findings(LintContext(bundle, conn, results, explanations=False, shared=ctx), fresh=fresh,
+                          denies_kept=not every_policy and _keeps_default_denies(ctx.bundle, bundle))[0]
         return results, found, conn
     deps = [r.dependency for r in ctx.deps]
     return converge(ctx.bundle, deps, ctx.deps, found, relint, conn=ctx.conn)

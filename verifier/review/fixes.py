@@ -659,7 +659,7 @@ def _patched(p: NetworkPolicy, fix: Fix) -> NetworkPolicy:
     """`p` as `fix` leaves it. A fix of its podSelector alone (the common patch: a typo in a label) changes
     that field only, so the rules are `p`'s own; anything else is read again from the patched manifest."""
     if fix.patch and all(op["op"] == "replace" and op["path"] == "/spec/podSelector" for op in fix.patch):
-        return dataclasses.replace(p, pod_selector=selector_from(fix.manifest["spec"]["podSelector"]))
+        return p.with_pod_selector(selector_from(fix.manifest["spec"]["podSelector"]))
     return network_policy_from(fix.manifest, p.namespace, p.source)
 
 

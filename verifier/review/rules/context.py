@@ -269,9 +269,11 @@ def to_yaml(data: Any, comment: str = "") -> str:
 
 def selector_yaml(selector: LabelSelector | Mapping[str, str]) -> dict[str, Any]:
     """A LabelSelector (or plain labels) as the API writes it."""
-    if isinstance(selector, Mapping):
+    if not isinstance(selector, LabelSelector):  # plain labels (a concrete class is quicker to test than Mapping)
         return {"matchLabels": dict(sorted(selector.items()))} if selector else {}
     simple = {r.key: r.values[0] for r in selector.requirements if r.operator == "In" and len(r.values) == 1}
+    if len(simple) == len(selector.requirements):  # the common selector, matchLabels alone: no second pass
+        return {"matchLabels": simple} if simple else {}
     exprs = [
         {"key": r.key, "operator": r.operator, **({"values": list(r.values)} if r.values else {})}
         for r in selector.requirements if not (r.operator == "In" and len(r.values) == 1)

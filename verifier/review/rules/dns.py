@@ -66,11 +66,24 @@ class DnsView:
             out[w.id] = self._reach(w)
         return out
 
+    @cached_property
+    def _sources(self) -> dict[Protocol, int]:
+        """Per protocol, the source classes that may reach some DNS target on port 53 (asked once per target,
+        not once per workload and target: a fix round needs no other connectivity)."""
+        out: dict[Protocol, int] = {}
+        for proto in DNS_PROTOCOLS:
+            out[proto] = 0
+            for t in self.targets:
+                out[proto] |= self.conn.sources_to(t.id, DNS_PORT, proto)
+        return out
+
     def _reach(self, w: Workload) -> DnsReach:
         allowed: list[Protocol] = []
         reasons: dict[str, str] = {}
+        compiled = self.conn.compiled
+        cls = compiled.class_of[compiled.workload_index[w.id]]
         for proto in DNS_PROTOCOLS:
-            if any(self.conn.is_allowed(w.id, t.id, DNS_PORT, proto) for t in self.targets):
+            if self._sources[proto] >> cls & 1:
                 allowed.append(proto)
             else:
                 verdict = self.explainer.check(w.id, self.targets[0].id, DNS_PORT, proto)
