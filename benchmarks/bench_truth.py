@@ -175,8 +175,9 @@ def _rules(bundle: Any, conn: Any, texts: dict[str, str], timed: Callable[[str, 
     for name, fn in [
         ("dns-egress-missing", lambda: dns_findings(ctx, dns)), ("ipblock", lambda: ipblock_findings(ctx, dns)),
         ("sides", lambda: side_findings(ctx)), ("breadth", lambda: breadth_findings(ctx)),
-        ("namespace-label-missing", lambda: namespace_label_findings(ctx)),
-        ("policy-selects-nothing", lambda: selects_nothing_findings(ctx)),
+        # one look at each policy serves both (`selection._selection`): the first pays, the second reads the memo
+        ("namespace-label-missing + policy-selects-nothing", lambda: namespace_label_findings(ctx)),
+        ("(policy-selects-nothing, remembered)", lambda: selects_nothing_findings(ctx)),
         ("no-default-deny", lambda: default_deny_findings(ctx, rows)),
         ("legacy-annotation", lambda: legacy_annotation_findings(ctx)), ("cni", lambda: cni_findings(ctx)),
         ("hostname-intent", lambda: hostname_findings(ctx)), ("unevaluated", lambda: unevaluated_findings(ctx)),
