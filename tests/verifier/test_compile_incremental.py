@@ -72,6 +72,18 @@ def _policy(text: str, namespace: str, n: int):  # type: ignore[no-untyped-def]
     return network_policy_from(yaml.safe_load(text), namespace, SourceRef("test", 0, n))
 
 
+def _rare_policy(bundle: Bundle, ingress_rule: str):  # type: ignore[no-untyped-def]
+    """A policy `rare` in the first policy's namespace, selecting by a label key no other policy mentions."""
+    namespace = bundle.policies[0].namespace
+    return _policy(f"""
+kind: NetworkPolicy
+metadata: {{name: rare, namespace: {namespace}}}
+spec:
+  podSelector: {{matchLabels: {{rare-key: x}}}}
+  ingress: [{ingress_rule}]
+""", namespace, 9)
+
+
 def test_changed_added_removed_and_new_features() -> None:
     bundle = generated_bundle()
     base = compile_bundle(bundle)
@@ -147,14 +159,7 @@ def test_any_change_of_policies_compiles_from_the_base_as_from_scratch(pair: tup
 def test_a_key_only_the_removed_policy_had_is_gone_and_one_another_policy_has_is_kept() -> None:
     bundle = generated_bundle()
     base = compile_bundle(bundle)
-    p0 = bundle.policies[0]
-    rare = _policy(f"""
-kind: NetworkPolicy
-metadata: {{name: rare, namespace: {p0.namespace}}}
-spec:
-  podSelector: {{matchLabels: {{rare-key: x}}}}
-  ingress: [{{ports: [{{port: 61000}}]}}]
-""", p0.namespace, 9)
+    rare = _rare_policy(bundle, "{ports: [{port: 61000}]}")
     twice = dataclasses.replace(bundle, policies=(*bundle.policies, rare, dataclasses.replace(rare, name="rare-2")))
     with_twice = compile_bundle(twice)
     for kept in ((*bundle.policies, rare), bundle.policies):  # one of the two removed; both removed
@@ -168,14 +173,7 @@ spec:
 def test_which_features_a_removal_keeps_is_told_from_the_changed_policies_and_a_look_for_what_only_they_had() -> None:
     """`_Changes.keep`: a label key only removed policies mention is looked for in the bundle's policies."""
     bundle = generated_bundle()
-    p0 = bundle.policies[0]
-    rare = _policy(f"""
-kind: NetworkPolicy
-metadata: {{name: rare, namespace: {p0.namespace}}}
-spec:
-  podSelector: {{matchLabels: {{rare-key: x}}}}
-  ingress: [{{from: [{{ipBlock: {{cidr: 10.0.0.0/8}}}}]}}]
-""", p0.namespace, 9)
+    rare = _rare_policy(bundle, "{from: [{ipBlock: {cidr: 10.0.0.0/8}}]}")
     twice = (*bundle.policies, rare, dataclasses.replace(rare, name="rare-2"))
     features = compile_bundle(dataclasses.replace(bundle, policies=twice)).features
     assert features is not None
