@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from unittest.mock import patch
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +66,21 @@ def test_port_atoms_represent_every_cut_range_exactly(cuts):
             back = atoms.to_portset(atoms.mask(proto, lo, hi))
             assert back == PortSet.of({proto: [(lo, hi)]})
     assert atoms.to_portset(atoms.all) == PortSet.all_ports()
+
+
+@given(protocol_ranges, st.lists(st.one_of(st.integers(0, 7), st.integers(0, 2**30)), max_size=8), st.integers(0, 3))
+def test_port_atoms_to_portset_is_the_atoms_of_the_mask_however_many_are_kept(cuts, masks, kept):
+    """`to_portset` keeps one port set per mask, up to `PORTSETS_KEPT`: asked again, or past the bound, it
+    gives the union of the mask's atoms."""
+    atoms = PortAtoms(cuts)
+    with patch("verifier.sets.ports.PORTSETS_KEPT", kept):
+        for mask in [m & atoms.all for m in masks] * 2:
+            want: dict[str, list[tuple[int, int]]] = {}
+            for i in iter_bits(mask):
+                proto, lo, hi = atoms.atoms[i]
+                want.setdefault(proto, []).append((lo, hi))
+            assert atoms.to_portset(mask) == PortSet.of(want)
+    assert len(atoms._portsets) <= kept
 
 
 @settings(max_examples=300, deadline=None)
