@@ -86,7 +86,7 @@ def ports_text(ports: PortSet) -> str:
 
 def _node(w: Workload, truth: Truth) -> dict[str, Any]:
     c = truth.conn.compiled
-    cls = c.class_of[c.workload_index[w.id]]
+    cls = c.class_of_workload(w.id)
     return {"id": w.id, "namespace": w.namespace, "name": w.name, "kind": w.kind, "replicas": w.replicas,
             "host_network": w.host_network, "ingress_isolated": c.isolated(cls, "ingress"),
             "egress_isolated": c.isolated(cls, "egress")}

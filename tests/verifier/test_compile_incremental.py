@@ -203,3 +203,10 @@ def test_a_fix_of_a_pod_selector_that_selected_nothing_takes_the_base_isolation_
     got = compile_bundle(fixed, base=base)
     _assert_equal(got, compile_bundle(fixed))
     assert _copied(got, base) and got.classes is not base.classes and got.classes == base.classes
+
+
+def test_class_of_workload_reads_the_workload_index() -> None:
+    compiled = compile_bundle(generated_bundle())
+    assert [compiled.class_of_workload(w.id) for w in compiled.bundle.workloads] == compiled.class_of
+    with pytest.raises(KeyError):
+        compiled.class_of_workload("nowhere/nothing")

@@ -92,6 +92,10 @@ class CompiledBundle:
     # Per direction, the isolation mask `isolated` last read and its binary digits, lowest first.
     _flags: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False, compare=False)
 
+    def class_of_workload(self, workload_id: str) -> int:
+        """The class of the bundle's workload `workload_id` (KeyError for a workload it does not have)."""
+        return self.class_of[self.workload_index[workload_id]]
+
     def isolated(self, cls: int, direction: Direction) -> bool:
         """Whether class `cls` is isolated for `direction`, in constant time.
 

@@ -176,7 +176,7 @@ class Explainer:
         known = self._workloads.get(w.id) is w  # only the bundle's own workloads are remembered
         if known and self._compiled is not None:
             c = self._compiled
-            return list(self._class_policies(direction).get(c.class_of[c.workload_index[w.id]], ()))
+            return list(self._class_policies(direction).get(c.class_of_workload(w.id), ()))
         if known and (w.id, direction) in self._selecting:
             return list(self._selecting[w.id, direction])
         flag = "affects_ingress" if direction == "ingress" else "affects_egress"

@@ -37,7 +37,7 @@ def workload_json(w: Workload, conn: Connectivity | None = None) -> dict[str, An
         out["rollout_of"] = w.variant_of
     if conn is not None:
         c = conn.compiled
-        cls = c.class_of[c.workload_index[w.id]]
+        cls = c.class_of_workload(w.id)
         out["class"] = cls
         out["ingress_isolated"] = c.isolated(cls, "ingress")
         out["egress_isolated"] = c.isolated(cls, "egress")

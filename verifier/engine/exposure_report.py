@@ -169,7 +169,7 @@ class _View:
     # --- from outside addresses ---------------------------------------------------------
     def external_ingress(self, w: Workload) -> list[ExternalIngress]:
         c = self.conn.compiled
-        cls = c.class_of[c.workload_index[w.id]]
+        cls = c.class_of_workload(w.id)
         if w.host_network or not c.isolated(cls, "ingress"):  # no policy selects it (never a hostNetwork pod)
             why = "hostNetwork (outside policy)" if w.host_network else "not isolated for ingress"
             return [ExternalIngress("anywhere", (), PortSet.all_ports(), why)]

@@ -321,7 +321,7 @@ class FixView:
 
     def isolated(self, w: Workload, direction: str) -> bool:
         c = self.conn.compiled
-        return c.isolated(c.class_of[c.workload_index[w.id]], direction)  # type: ignore[arg-type]
+        return c.isolated(c.class_of_workload(w.id), direction)  # type: ignore[arg-type]
 
     def result_for(self, f: Finding) -> DependencyResult | None:
         return self._results_by_key.get((f.object, str(f.details.get("key"))))

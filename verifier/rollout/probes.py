@@ -110,7 +110,7 @@ def _neighbour_probes(bundle: Bundle, conn: Connectivity, by_id: dict[str, Workl
     for w in sorted(bundle.workloads, key=lambda w: w.id):
         if w.namespace not in keep or w.host_network or not w.ports:
             continue
-        if not c.isolated(c.class_of[c.workload_index[w.id]], "ingress"):
+        if not c.isolated(c.class_of_workload(w.id), "ingress"):
             continue
         port = w.ports[0]
         near = sorted((x for x in bundle.workloads if x.id != w.id and not x.host_network

@@ -232,8 +232,7 @@ class LintContext:
         return out
 
     def workload_class(self, w: Workload) -> int:
-        c = self.conn.compiled
-        return c.class_of[c.workload_index[w.id]]
+        return self.conn.compiled.class_of_workload(w.id)
 
     def isolated(self, w: Workload, direction: Direction) -> bool:
         return self.conn.compiled.isolated(self.workload_class(w), direction)

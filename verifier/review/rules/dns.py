@@ -80,8 +80,7 @@ class DnsView:
     def _reach(self, w: Workload) -> DnsReach:
         allowed: list[Protocol] = []
         reasons: dict[str, str] = {}
-        compiled = self.conn.compiled
-        cls = compiled.class_of[compiled.workload_index[w.id]]
+        cls = self.conn.compiled.class_of_workload(w.id)
         for proto in DNS_PROTOCOLS:
             if self._sources[proto] >> cls & 1:
                 allowed.append(proto)
